@@ -1,0 +1,163 @@
+"""Shapes that teach one thing each: a saddle, two wells, a narrow bowl, a
+plateau, and the non-smooth toys used to compare Adam with AdaBelief."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from landscapes import Landscape, Minimum
+from landscapes.classic import _stack, _xy
+
+Array = np.ndarray
+
+
+def saddle_f(p: Array) -> Array:
+    x, y = _xy(p)
+    return x * x - y * y
+
+
+def saddle_grad(p: Array) -> Array:
+    x, y = _xy(p)
+    return _stack(2.0 * x, -2.0 * y)
+
+
+# A quartic double well tilted by 0.3 x, so one minimum is deeper than the other.
+DOUBLE_WELL_TILT = 0.3
+
+
+def double_well_f(p: Array) -> Array:
+    x, y = _xy(p)
+    return (x * x - 1.0) ** 2 + y * y + DOUBLE_WELL_TILT * x
+
+
+def double_well_grad(p: Array) -> Array:
+    x, y = _xy(p)
+    return _stack(4.0 * x * (x * x - 1.0) + DOUBLE_WELL_TILT, 2.0 * y)
+
+
+# Curvature 1 along x and 50 along y: condition number 50.
+BOWL_CURVATURE = (1.0, 50.0)
+
+
+def ill_conditioned_bowl_f(p: Array) -> Array:
+    x, y = _xy(p)
+    a, b = BOWL_CURVATURE
+    return 0.5 * (a * x * x + b * y * y)
+
+
+def ill_conditioned_bowl_grad(p: Array) -> Array:
+    x, y = _xy(p)
+    a, b = BOWL_CURVATURE
+    return _stack(a * x, b * y)
+
+
+def plateau_f(p: Array) -> Array:
+    x, y = _xy(p)
+    return 1.0 - np.exp(-0.5 * (x * x + y * y))
+
+
+def plateau_grad(p: Array) -> Array:
+    x, y = _xy(p)
+    e = np.exp(-0.5 * (x * x + y * y))
+    return _stack(x * e, y * e)
+
+
+def abs_sum_f(p: Array) -> Array:
+    x, y = _xy(p)
+    return np.abs(x) + np.abs(y)
+
+
+def abs_sum_grad(p: Array) -> Array:
+    x, y = _xy(p)
+    return _stack(np.sign(x), np.sign(y))
+
+
+def abs_skew_f(p: Array) -> Array:
+    x, y = _xy(p)
+    return np.abs(x + y) + np.abs(x - y) / 10.0
+
+
+def abs_skew_grad(p: Array) -> Array:
+    x, y = _xy(p)
+    s, d = np.sign(x + y), np.sign(x - y) / 10.0
+    return _stack(s + d, s - d)
+
+
+LANDSCAPES: list[Landscape] = [
+    Landscape(
+        name="saddle",
+        title="Saddle",
+        f=saddle_f,
+        grad=saddle_grad,
+        domain=((-2.0, 2.0), (-2.0, 2.0)),
+        minima=(),
+        start=(-1.8, 0.05),
+        formula=r"f(x,y) = x^2 - y^2",
+        lesson="Unbounded below: runs slide in along x, stall near the saddle point "
+        "and then leave along y, faster for methods that rescale small gradients.",
+        bounded_below=False,
+    ),
+    Landscape(
+        name="double_well",
+        title="Double well",
+        f=double_well_f,
+        grad=double_well_grad,
+        domain=((-2.0, 2.0), (-2.0, 2.0)),
+        minima=(
+            Minimum((-1.0355787140888537, 0.0), -0.30542848374391597),
+            Minimum((0.96014955551910552, 0.0), 0.29414648102826285, "local"),
+        ),
+        start=(0.5, 1.5),
+        formula=r"f(x,y) = (x^2 - 1)^2 + y^2 + 0.3\,x",
+        lesson="Two minima and a saddle between them: a plain descent stays in the "
+        "nearer, shallower well, enough momentum rolls over into the deeper one.",
+    ),
+    Landscape(
+        name="ill_conditioned_bowl",
+        title="Ill-conditioned bowl",
+        f=ill_conditioned_bowl_f,
+        grad=ill_conditioned_bowl_grad,
+        domain=((-3.0, 3.0), (-3.0, 3.0)),
+        minima=(Minimum((0.0, 0.0), 0.0),),
+        start=(-2.8, 1.0),
+        formula=r"f(x,y) = \tfrac12\left(x^2 + 50\,y^2\right)",
+        lesson="A narrow, elongated bowl: steps large enough to move along the "
+        "valley make plain momentum zig-zag across it.",
+    ),
+    Landscape(
+        name="plateau",
+        title="Plateau",
+        f=plateau_f,
+        grad=plateau_grad,
+        domain=((-5.0, 5.0), (-5.0, 5.0)),
+        minima=(Minimum((0.0, 0.0), 0.0),),
+        start=(-3.5, 2.5),
+        formula=r"f(x,y) = 1 - e^{-(x^2 + y^2)/2}",
+        lesson="A wide flat plain before a well: gradient descent crawls where the "
+        "gradient is tiny, while Adam's normalized steps keep their size.",
+    ),
+    Landscape(
+        name="abs_sum",
+        title="|x| + |y|",
+        f=abs_sum_f,
+        grad=abs_sum_grad,
+        domain=((-2.0, 2.0), (-2.0, 2.0)),
+        minima=(Minimum((0.0, 0.0), 0.0),),
+        start=(-1.5, 1.0),
+        formula=r"f(x,y) = |x| + |y|",
+        lesson="The gradient's size never shrinks, only its sign flips: adaptive "
+        "methods must notice the flip to take smaller steps near the minimum.",
+    ),
+    Landscape(
+        name="abs_skew",
+        title="|x + y| + |x - y| / 10",
+        f=abs_skew_f,
+        grad=abs_skew_grad,
+        domain=((-2.0, 2.0), (-2.0, 2.0)),
+        minima=(Minimum((0.0, 0.0), 0.0),),
+        start=(-1.2, 1.6),
+        formula=r"f(x,y) = |x + y| + \tfrac{1}{10}|x - y|",
+        lesson="A skewed V-shaped valley: AdaBelief tells the steady slope along the "
+        "valley from the flipping slope across it, Adam does not.",
+    ),
+]

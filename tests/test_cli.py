@@ -1,0 +1,102 @@
+"""The command line, run as a user would: ``python -m visualizer``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+import landscapes
+from visualizer import optimizers
+from visualizer.cli import main
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "visualizer", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_run_json_follows_the_contract():
+    p = cli("run", "himmelblau", "--start", "0.5", "-1", "--steps", "25",
+            "--optimizer", "adam:lr=0.02,beta1=0.8,decay=0.01", "--optimizer", "gd")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["landscape"] == "himmelblau" and doc["start"] == [0.5, -1.0] and doc["steps"] == 25
+    adam, gd = doc["runs"]
+    assert adam["optimizer"] == "adam" and gd["optimizer"] == "gd"
+    assert adam["params"] == {"lr": 0.02, "decay": 0.01, "beta1": 0.8, "beta2": 0.999, "eps": 1e-8}
+    assert gd["params"] == {"lr": 1e-3, "decay": 0.0}  # torch's default lr
+    for run in doc["runs"]:
+        assert run["points"][0] == [0.5, -1.0]
+        assert len(run["points"]) == len(run["losses"]) == 26 and run["diverged_at"] is None
+    f = landscapes.get("himmelblau").f
+    assert gd["losses"][5] == float(f(gd["points"][5]))
+
+
+def test_main_in_process_equals_subprocess(capsys):
+    args = ["run", "rosenbrock", "--steps", "5", "--optimizer", "nadam"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(cli(*args).stdout)
+
+
+def test_diverged_run_is_trimmed_and_reported():
+    p = cli("run", "himmelblau", "--steps", "50", "--start", "0", "0", "--optimizer", "gd:lr=0.1")
+    run = json.loads(p.stdout)["runs"][0]
+    assert run["diverged_at"] is not None and len(run["points"]) == run["diverged_at"]
+
+
+def test_csv_and_output_file(tmp_path):
+    out = tmp_path / "runs.csv"
+    p = cli("run", "booth", "--steps", "4", "--format", "csv", "--output", str(out),
+            "--optimizer", "momentum:lr=0.01", "--optimizer", "rmsprop:schedule=step,step_size=2")
+    assert p.returncode == 0 and p.stdout == ""
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert list(rows[0]) == ["run", "optimizer", "step", "x", "y", "loss", "lr"]
+    assert len(rows) == 10 and rows[0]["lr"] == "" and rows[5]["optimizer"] == "rmsprop"
+    assert [float(r["lr"]) for r in rows[6:]] == [0.01, 0.01, 0.005, 0.005]
+    start = landscapes.get("booth").start
+    assert (float(rows[0]["x"]), float(rows[0]["y"])) == start
+
+
+def test_list_names_everything():
+    p = cli("list")
+    assert p.returncode == 0
+    for name in [*landscapes.names(), *optimizers.OPTIMIZERS, "cosine", "warmup"]:
+        assert name in p.stdout
+    doc = json.loads(cli("list", "--format", "json").stdout)
+    assert [o["name"] for o in doc["optimizers"]] == list(optimizers.OPTIMIZERS)
+    assert doc["optimizers"][6]["params"]["beta2"] == 0.999
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["run", "himmelblu", "--optimizer", "adam"], "choose from: himmelblau"),
+    (["run", "himmelblau", "--optimizer", "adamm"], "choose from: gd, momentum"),
+    (["run", "himmelblau"], "required: --optimizer"),
+    (["run", "--optimizer", "adam"], "required: LANDSCAPE"),
+    ([], "required"),
+    (["run", "himmelblau", "--optimizer", "adam:lr=-1"], "Invalid learning rate: -1"),
+    (["run", "himmelblau", "--optimizer", "adam:lr=fast"], "Invalid lr value: 'fast'"),
+    (["run", "himmelblau", "--optimizer", "adam:lr"], "expected key=value"),
+    (["run", "himmelblau", "--optimizer", "adam:beta1=1.2"], "Invalid beta1 value"),
+    (["run", "himmelblau", "--optimizer", "gd:momentum=0.9"], "choose from: lr, decay"),
+    (["run", "himmelblau", "--optimizer", "adam", "--steps", "0"], "Invalid steps value: 0"),
+    (["run", "himmelblau", "--optimizer", "adam", "--steps", "1000001"], "Invalid steps"),
+    (["run", "himmelblau", "--optimizer", "adam", "--start", "nan", "0"], "Invalid start"),
+    (["run", "himmelblau", "--optimizer", "adam", "--format", "xml"], "invalid choice: 'xml'"),
+    (["bogus"], "invalid choice: 'bogus'"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    p = cli(*args)
+    assert p.returncode == 2 and p.stdout == ""
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], p.stderr
+
+
+def test_help_explains_the_optimizer_syntax():
+    p = cli("run", "--help")
+    assert p.returncode == 0
+    assert "NAME[:key=value,...]" in p.stdout and "adam:lr=0.05,decay=0.01" in p.stdout

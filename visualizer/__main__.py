@@ -1,0 +1,7 @@
+"""``python -m visualizer``: see :mod:`visualizer.cli`."""
+
+import sys
+
+from visualizer.cli import main
+
+sys.exit(main())

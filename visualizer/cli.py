@@ -1,0 +1,229 @@
+"""The command line: ``python -m visualizer run|list``.
+
+``run`` prints the trajectories of one or more optimizers on a landscape as
+JSON or CSV; ``list`` prints the landscapes and the optimizers with their
+hyperparameters. A bad name, value or missing argument prints one line to
+stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import landscapes
+from visualizer import engine, optimizers, schedules
+
+EXAMPLES = """\
+examples:
+  python -m visualizer list
+  python -m visualizer run himmelblau --start 0 0 --steps 200 \\
+      --optimizer gd:lr=0.01 --optimizer adam:lr=0.05,decay=0.01
+  python -m visualizer run rosenbrock --steps 500 --format csv --output runs.csv \\
+      --optimizer momentum:lr=0.001,momentum=0.95 \\
+      --optimizer adam:lr=0.1,schedule=cosine,warmup=20
+
+An optimizer is NAME[:key=value,...]. Every optimizer takes lr (default:
+torch's) and decay (step t runs at lr / (1 + decay * (t - 1))), plus its own
+hyperparameters (see `list`), and optionally a schedule on top:
+schedule=constant|step|exponential|cosine with warmup=N and, for step,
+step_size and gamma; for exponential, gamma; for cosine, period and min_factor.
+"""
+
+
+class UsageError(Exception):
+    """A bad command line: reported as one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one clear line, not usage + error
+        raise UsageError(message)
+
+
+def parse_optimizer(text: str) -> engine.RunSpec:
+    """``adam:lr=0.02,beta1=0.9,decay=0.01`` -> a validated :class:`engine.RunSpec`."""
+    name, _, rest = text.partition(":")
+    name = name.strip()
+    optimizers.get(name)  # unknown name: KeyError listing the choices
+    values: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key or not raw:
+            raise UsageError(f"bad optimizer setting {item!r} in {text!r}; expected key=value")
+        if key in values:
+            raise UsageError(f"{key} is given twice in {text!r}")
+        if key == "schedule":
+            values[key] = raw
+            continue
+        try:
+            values[key] = float(raw)
+        except ValueError:
+            raise UsageError(f"Invalid {key} value: {raw!r} (must be a number)") from None
+    return engine.make_spec(name, **values)
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(
+        prog="python -m visualizer",
+        description="Run optimizers on 2-D cost landscapes and print their paths.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{run,list}")
+    sub.required = True
+    run = sub.add_parser(
+        "run",
+        help="run optimizers and print their trajectories",
+        description="Run optimizers from one start and print every step.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.error = parser.error  # type: ignore[method-assign]
+    run.add_argument("landscape", metavar="LANDSCAPE", help="a landscape name (see `list`)")
+    run.add_argument(
+        "--start", nargs=2, type=float, metavar=("X", "Y"),
+        help="starting point (default: the landscape's own start)",
+    )
+    run.add_argument(
+        "--steps", type=int, default=100,
+        help=f"number of updates, 1..{engine.MAX_STEPS} (default: 100)",
+    )
+    run.add_argument(
+        "--optimizer", action="append", required=True, metavar="NAME[:key=value,...]",
+        help="an optimizer and its settings; repeat for several runs",
+    )
+    run.add_argument("--noise", type=float, default=0.0,
+                     help="std of Gaussian noise added to each gradient (default: 0)")
+    run.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    run.add_argument("--format", choices=("json", "csv"), default="json",
+                     help="output format (default: json)")
+    run.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    lst = sub.add_parser("list", help="list landscapes and optimizers",
+                         description="List landscapes and optimizers with their hyperparameters.")
+    lst.error = parser.error  # type: ignore[method-assign]
+    lst.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _clean(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def result_to_json(result: engine.Result, start: Sequence[float]) -> dict[str, Any]:
+    """The documented JSON document: runs in flag order, points trimmed at divergence."""
+    runs = []
+    for i, spec in enumerate(result.specs):
+        points, losses = result.path(i)
+        d = int(result.diverged_at[i, 0])
+        runs.append({
+            "optimizer": spec.optimizer,
+            "params": spec.params(),
+            "points": points.tolist(),
+            "losses": [_clean(v) for v in losses.tolist()],
+            "diverged_at": None if d < 0 else d,
+        })
+    return {
+        "landscape": result.landscape.name,
+        "start": [float(v) for v in start],
+        "steps": result.steps,
+        "runs": runs,
+    }
+
+
+CSV_COLUMNS = ("run", "optimizer", "step", "x", "y", "loss", "lr")
+
+
+def result_to_csv(result: engine.Result) -> str:
+    """One row per run and step: run, optimizer, step, x, y, loss, lr (blank at step 0)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for i, spec in enumerate(result.specs):
+        points, losses = result.path(i)
+        lrs = [""] + [repr(v) for v in result.lrs[i].tolist()]
+        for t, ((x, y), loss) in enumerate(zip(points.tolist(), losses.tolist(), strict=True)):
+            writer.writerow((i, spec.optimizer, t, repr(x), repr(y), repr(loss), lrs[t]))
+    return out.getvalue()
+
+
+def listing() -> dict[str, Any]:
+    """Landscapes and optimizers, as ``list --format json`` prints them."""
+    return {
+        "landscapes": [
+            {
+                "name": ls.name,
+                "title": ls.title,
+                "domain": [list(ls.domain[0]), list(ls.domain[1])],
+                "start": list(ls.start),
+                "minima": [{"point": list(m.point), "value": m.value, "kind": m.kind}
+                           for m in ls.minima],
+                "lesson": ls.lesson,
+            }
+            for ls in landscapes.all_landscapes()
+        ],
+        "optimizers": [
+            {"name": info.name, "title": info.title, "torch": info.torch,
+             "params": {"lr": info.lr, "decay": 0.0, **info.defaults()}}
+            for info in optimizers.OPTIMIZERS.values()
+        ],
+        "schedules": {
+            name: {"warmup": 0, **{k: p.default for k, p in params.items()}}
+            for name, params in schedules.SCHEDULES.items()
+        },
+    }
+
+
+def _print_listing(fmt: str) -> str:
+    data = listing()
+    if fmt == "json":
+        return json.dumps(data, indent=2) + "\n"
+    lines = ["Landscapes:"]
+    for ls in data["landscapes"]:
+        (x0, x1), (y0, y1) = ls["domain"]
+        lines.append(f"  {ls['name']:<22} {ls['title']}  [{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]")
+    lines += ["", "Optimizers (every one also takes lr and decay):"]
+    for opt in data["optimizers"]:
+        params = ", ".join(f"{k}={v:g}" for k, v in opt["params"].items())
+        lines.append(f"  {opt['name']:<10} {params}   ({opt['torch']})")
+    lines += ["", "Schedules (schedule=NAME, on top of decay):"]
+    for name, params in data["schedules"].items():
+        shown = ", ".join(f"{k}={'auto' if v is None else f'{v:g}'}" for k, v in params.items())
+        lines.append(f"  {name:<12} {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0, or 2 for bad input)."""
+    try:
+        args = _build_parser().parse_args(argv)
+        if args.command == "list":
+            text = _print_listing(args.format)
+        else:
+            landscape = landscapes.get(args.landscape)
+            specs = [parse_optimizer(text) for text in args.optimizer]
+            start = args.start if args.start is not None else landscape.start
+            result = engine.run(
+                landscape, specs, start, args.steps, noise=args.noise, seed=args.seed,
+                record_state=False,
+            )
+            if args.format == "json":
+                text = json.dumps(result_to_json(result, start)) + "\n"
+            else:
+                text = result_to_csv(result)
+        if getattr(args, "output", None):
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            sys.stdout.write(text)
+    except (UsageError, ValueError, KeyError, OSError) as exc:
+        message = exc.strerror + f": {exc.filename}" if isinstance(exc, OSError) else str(exc)
+        print(f"python -m visualizer: error: {message}", file=sys.stderr)
+        return 2
+    return 0

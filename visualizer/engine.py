@@ -1,0 +1,360 @@
+"""The run loop: every chosen optimizer, from one or many starts, in one loop.
+
+``run`` evaluates the landscape's gradient once per step for all runs at once,
+then lets each optimizer update its own rows. Runs that share an optimizer
+and its hyperparameters are batched into one update call (their learning
+rates and schedules may differ), so ten learning rates of Adam cost about as
+much as one.
+
+It records, per step, the points, the gradient each optimizer saw, the
+learning rate in force and each optimizer's state (momentum buffer, moments,
+AdaBelief's s). Losses and divergence are computed afterwards in one
+vectorized pass: a run whose point or loss stops being finite, or that leaves
+``Landscape.bound``, is marked diverged at that step and its later values are
+NaN. Divergence is data: nothing is raised, nothing is printed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from landscapes import Landscape
+from visualizer import optimizers, schedules
+
+Array = np.ndarray
+
+def _keep_freed_memory() -> None:
+    """Stop glibc from handing freed heap memory back to the kernel after every step.
+
+    A step on 10,000 starts frees several 80 KB temporaries; with glibc's default
+    128 KB trim threshold the heap top shrinks and regrows each step, and every
+    regrowth page-faults: the gradient alone ran 4x slower (measured). Keeping
+    up to 128 MB of free heap is cheap for this app. Fixing the trim threshold
+    also freezes glibc's adaptive mmap threshold at 128 KB, so raise that too:
+    temporaries below 16 MB come from the (kept) heap. No-op off glibc.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 128 * 1024 * 1024)  # M_TRIM_THRESHOLD
+        libc.mallopt(-3, 16 * 1024 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+_keep_freed_memory()
+
+MAX_STEPS = 100_000
+"""The most steps one run may take."""
+MAX_POINTS = 20_000_000
+"""The most recorded points (steps x runs x starts) in one call: bounds memory."""
+MAX_LR = 1e3
+MAX_DECAY = 1e3
+MAX_NOISE = 1e3
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One optimizer run, fully specified (build it with :func:`make_spec`)."""
+
+    optimizer: str
+    lr: float
+    decay: float = 0.0
+    hypers: Mapping[str, float] = field(default_factory=dict)
+    schedule: str = "constant"
+    schedule_params: Mapping[str, float] = field(default_factory=dict)
+
+    def params(self) -> dict[str, Any]:
+        """Everything that defines the run, flat (as the CLI's JSON prints it)."""
+        out: dict[str, Any] = {"lr": self.lr, "decay": self.decay, **self.hypers}
+        if self.schedule != "constant" or self.schedule_params.get("warmup"):
+            out["schedule"] = self.schedule
+            out.update(self.schedule_params)
+        return out
+
+    def schedule_fn(self, steps: int) -> schedules.Schedule:
+        """The learning-rate factor of step index k: decay times the named schedule."""
+        decay = schedules.inverse_time(self.decay)
+        if self.schedule == "constant" and not self.schedule_params.get("warmup"):
+            return decay
+        named = schedules.build(self.schedule, dict(self.schedule_params), steps)
+        return schedules.product(decay, named)
+
+    def learning_rates(self, steps: int) -> Array:
+        """The learning rate of steps 1..steps, as torch's LambdaLR computes it."""
+        return self.lr * self.schedule_fn(steps)(np.arange(steps))
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"Invalid {name} value: {value!r} (must be a number)")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"Invalid {name} value: {value} (must be a finite number)")
+    return value
+
+
+def make_spec(
+    optimizer: str,
+    lr: float | None = None,
+    decay: float = 0.0,
+    schedule: str = "constant",
+    **params: float,
+) -> RunSpec:
+    """Validate one run's settings and fill in torch's defaults.
+
+    Args:
+        optimizer: a name from ``optimizers.OPTIMIZERS``.
+        lr: base learning rate, in (0, MAX_LR]; ``None`` for torch's default.
+        decay: inverse-time decay, in [0, MAX_DECAY].
+        schedule: ``constant``, ``step``, ``exponential`` or ``cosine``.
+        **params: the optimizer's hyperparameters and the schedule's parameters
+            (``warmup`` with any schedule).
+
+    Raises:
+        KeyError: unknown optimizer (the message lists the choices).
+        ValueError: a bad value or an unknown parameter, quoting it.
+    """
+    info = optimizers.get(optimizer)
+    lr = info.lr if lr is None else _number("learning rate", lr)
+    if not 0.0 < lr <= MAX_LR:
+        raise ValueError(f"Invalid learning rate: {lr} (must be in (0, {MAX_LR:g}])")
+    decay = _number("decay", decay)
+    if not 0.0 <= decay <= MAX_DECAY:
+        raise ValueError(f"Invalid decay value: {decay} (must be in [0, {MAX_DECAY:g}])")
+    hypers = info.defaults()
+    sched_params: dict[str, float] = {}
+    sched_keys = set(schedules.SCHEDULES.get(schedule, {})) | {"warmup"}
+    for key, value in params.items():
+        if key in info.hypers:
+            hypers[key] = _number(key, value)
+            info.hypers[key].check(key, hypers[key])
+        elif key in sched_keys:
+            sched_params[key] = _number(key, value)
+        else:
+            valid = ", ".join(["lr", "decay", *info.hypers, "schedule", *sorted(sched_keys)])
+            raise ValueError(f"{optimizer} has no parameter {key!r}; choose from: {valid}")
+    sched_params = schedules.check_schedule(schedule, sched_params)
+    return RunSpec(optimizer, lr, decay, hypers, schedule, sched_params)
+
+
+@dataclass
+class Result:
+    """All runs of one call. Arrays are indexed ``[run, start, step, ...]``.
+
+    Attributes:
+        points: ``(S, K, steps + 1, 2)``; ``points[:, :, 0]`` are the starts.
+        losses: ``(S, K, steps + 1)``.
+        grads: ``(S, K, steps, 2)``: the gradient (with noise) used by step t at [t - 1].
+        lrs: ``(S, steps)``: the learning rate in force at step t at [t - 1].
+        states: per run, ``{field: (K, steps, 2)}``, the state after each step
+            (empty dicts when ``record_state=False``).
+        diverged_at: ``(S, K)``: the first step whose point or loss was not finite
+            or left the bound, or -1; from there on values are NaN.
+    """
+
+    landscape: Landscape
+    specs: list[RunSpec]
+    starts: Array
+    steps: int
+    points: Array
+    losses: Array
+    grads: Array | None
+    lrs: Array
+    states: list[dict[str, Array]]
+    diverged_at: Array
+
+    def path(self, run: int, start: int = 0) -> tuple[Array, Array]:
+        """Points and losses of one run up to (not including) its divergence."""
+        end = self.diverged_at[run, start]
+        end = self.steps + 1 if end < 0 else end
+        return self.points[run, start, :end], self.losses[run, start, :end]
+
+
+def check_starts(landscape: Landscape, starts: Any) -> Array:
+    """Starts as a finite ``(K, 2)`` float array inside the landscape's bound."""
+    try:
+        arr = np.array(starts, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid start: {starts!r} (must be numbers x, y)") from None
+    if arr.shape == (2,):
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
+        raise ValueError(f"Invalid start: shape {arr.shape} (must be (2,) or (K, 2))")
+    if not np.isfinite(arr).all():
+        raise ValueError("Invalid start: coordinates must be finite numbers")
+    (x0, x1), (y0, y1) = landscape.bound
+    inside = (arr[:, 0] >= x0) & (arr[:, 0] <= x1) & (arr[:, 1] >= y0) & (arr[:, 1] <= y1)
+    if not inside.all():
+        raise ValueError(
+            f"Invalid start: must lie within x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
+        )
+    return arr
+
+
+def check_steps(steps: Any) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise ValueError(f"Invalid steps value: {steps!r} (must be a whole number)")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"Invalid steps value: {steps} (must be in [1, {MAX_STEPS}])")
+    return int(steps)
+
+
+def _groups(specs: Sequence[RunSpec]) -> list[tuple[str, tuple, list[int]]]:
+    """Runs that share an optimizer and its hyperparameters, in first-seen order."""
+    groups: dict[tuple, list[int]] = {}
+    for i, spec in enumerate(specs):
+        key = (spec.optimizer, tuple(sorted(spec.hypers.items())))
+        groups.setdefault(key, []).append(i)
+    return [(name, hypers, idx) for (name, hypers), idx in groups.items()]
+
+
+def _losses_and_divergence(landscape: Landscape, pts: Array) -> tuple[Array, Array]:
+    """``f`` over all recorded points ``(steps + 1, S, K, 2)``, and per run and
+    start the first step whose point leaves the bound (NaN does too) or whose
+    loss is not finite, -1 where there is none (``(S, K)``). Works in blocks of
+    steps that fit in cache."""
+    (x0, x1), (y0, y1) = landscape.bound
+    n_steps = len(pts)
+    losses = np.empty(pts.shape[:-1])
+    first = np.full(pts.shape[1:-1], -1)
+    block = max(1, 16384 // max(1, pts[0].size // 2))
+    for i in range(0, n_steps, block):
+        p = pts[i : i + block]
+        loss = losses[i : i + block] = landscape.f(p)
+        px, py = p[..., 0], p[..., 1]
+        bad = ~((px >= x0) & (px <= x1) & (py >= y0) & (py <= y1) & np.isfinite(loss))
+        hit = bad.any(axis=0) & (first < 0)
+        if hit.any():
+            first[hit] = i + bad.argmax(axis=0)[hit]
+    return losses, first
+
+
+def _after_divergence(values: Array, first: Array) -> Array:
+    """``values`` ``(K, steps, 2)`` (a state) with NaN from step index ``first`` on."""
+    values = values.copy()
+    for k in np.nonzero(first >= 0)[0]:
+        values[k, first[k] :] = np.nan
+    return values
+
+
+def run(
+    landscape: Landscape,
+    specs: Sequence[RunSpec],
+    starts: Any,
+    steps: int,
+    *,
+    noise: float = 0.0,
+    seed: int = 0,
+    record_state: bool = True,
+) -> Result:
+    """Run every spec from every start for ``steps`` steps.
+
+    Args:
+        landscape: the cost function.
+        specs: runs from :func:`make_spec` (S of them).
+        starts: ``(2,)`` or ``(K, 2)`` starting points; each run starts from each.
+        steps: number of updates, 1..MAX_STEPS.
+        noise: standard deviation of Gaussian noise added to every gradient
+            (stochastic gradients); 0 for none.
+        seed: seed of the noise; the same seed gives the same noise, and every
+            optimizer sees the same noise sequence from a given start.
+        record_state: also record every optimizer's state per step.
+
+    Returns:
+        A :class:`Result`.
+
+    Raises:
+        ValueError: bad starts, steps, noise, or too much to record.
+    """
+    specs = list(specs)
+    if not specs:
+        raise ValueError("no runs: choose at least one optimizer")
+    starts = check_starts(landscape, starts)
+    steps = check_steps(steps)
+    noise = _number("noise", noise)
+    if not 0.0 <= noise <= MAX_NOISE:
+        raise ValueError(f"Invalid noise value: {noise} (must be in [0, {MAX_NOISE:g}])")
+    n_runs, n_starts = len(specs), len(starts)
+    if (steps + 1) * n_runs * n_starts > MAX_POINTS:
+        raise ValueError(
+            f"too much to record: {steps} steps x {n_runs} runs x {n_starts} starts "
+            f"exceeds {MAX_POINTS:,} points; use fewer steps or starts"
+        )
+
+    groups = _groups(specs)
+    order = [i for _, _, idx in groups for i in idx]  # row r of the loop is spec order[r]
+    lr_table = np.stack([specs[i].learning_rates(steps) for i in order], axis=1)  # (steps, S)
+
+    pts = np.empty((steps + 1, n_runs, n_starts, 2))
+    pts[0] = starts
+    grads = np.empty((steps, n_runs, n_starts, 2))
+    loop = []
+    row = 0
+    for name, hypers, idx in groups:
+        info = optimizers.get(name)
+        rows = slice(row, row + len(idx))
+        row += len(idx)
+        opt = info.build(**dict(hypers))
+        lrs = lr_table[:, rows]
+        # A lone run gets Python floats: the scalar arithmetic is torch's and fast.
+        lr_steps = lrs[:, 0].tolist() if len(idx) == 1 else lrs[:, :, None, None]
+        fields = info.state_fields if record_state else ()
+        rec = {f: np.empty((steps, len(idx), n_starts, 2)) for f in fields}
+        loop.append((rows, opt.update, opt.init(pts[0, rows]), lr_steps, rec))
+
+    rng = np.random.default_rng(seed) if noise else None
+    grad = landscape.grad
+    x = pts[0]
+    with np.errstate(all="ignore"):  # divergence is detected below, not warned about
+        for t in range(steps):
+            g = grad(x)
+            if rng is not None:
+                g = g + noise * rng.standard_normal((n_starts, 2))
+            grads[t] = g
+            nxt = pts[t + 1]
+            for i, (rows, update, state, lr_steps, rec) in enumerate(loop):
+                nxt[rows], state = update(g[rows], state, x[rows], lr_steps[t])
+                loop[i] = (rows, update, state, lr_steps, rec)
+                for f, arr in rec.items():
+                    arr[t] = getattr(state, f)
+            x = nxt
+        losses, first = _losses_and_divergence(landscape, pts)
+
+    for run_row, start_index in zip(*np.nonzero(first >= 0), strict=True):
+        # From the first bad point on, nothing is worth showing. The gradient
+        # and state that produced that point stay: they explain the blow-up.
+        f = first[run_row, start_index]
+        pts[f:, run_row, start_index] = np.nan
+        losses[f:, run_row, start_index] = np.nan
+        grads[f:, run_row, start_index] = np.nan
+
+    states: list[dict[str, Array]] = [{} for _ in specs]
+    for rows, _, _, _, rec in loop:
+        for j, spec_index in enumerate(order[rows]):
+            states[spec_index] = {
+                f: _after_divergence(arr[:, j].transpose(1, 0, 2), first[rows.start + j])
+                for f, arr in rec.items()
+            }
+    # Back from loop order to spec order (a view when they agree, the usual case).
+    back = slice(None) if order == sorted(order) else np.argsort(order)
+    return Result(
+        landscape=landscape,
+        specs=specs,
+        starts=starts,
+        steps=steps,
+        points=pts.transpose(1, 2, 0, 3)[back],
+        losses=losses.transpose(1, 2, 0)[back],
+        grads=grads.transpose(1, 2, 0, 3)[back],
+        lrs=lr_table.T[back],
+        states=states,
+        diverged_at=first[back],
+    )
