@@ -46,29 +46,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def parse_optimizer(text: str) -> engine.RunSpec:
-    """``adam:lr=0.02,beta1=0.9,decay=0.01`` -> a validated :class:`engine.RunSpec`."""
-    name, _, rest = text.partition(":")
-    name = name.strip()
-    optimizers.get(name)  # unknown name: KeyError listing the choices
-    values: dict[str, Any] = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
-        key, sep, raw = item.partition("=")
-        key, raw = key.strip(), raw.strip()
-        if not sep or not key or not raw:
-            raise UsageError(f"bad optimizer setting {item!r} in {text!r}; expected key=value")
-        if key in values:
-            raise UsageError(f"{key} is given twice in {text!r}")
-        if key == "schedule":
-            values[key] = raw
-            continue
-        try:
-            values[key] = float(raw)
-        except ValueError:
-            raise UsageError(f"Invalid {key} value: {raw!r} (must be a number)") from None
-    return engine.make_spec(name, **values)
-
-
 def _build_parser() -> _Parser:
     parser = _Parser(
         prog="python -m visualizer",
@@ -207,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = _print_listing(args.format)
         else:
             landscape = landscapes.get(args.landscape)
-            specs = [parse_optimizer(text) for text in args.optimizer]
+            specs = [engine.parse_spec(text) for text in args.optimizer]
             start = args.start if args.start is not None else landscape.start
             result = engine.run(
                 landscape, specs, start, args.steps, noise=args.noise, seed=args.seed,

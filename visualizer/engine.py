@@ -146,6 +146,45 @@ def make_spec(
     return RunSpec(optimizer, lr, decay, hypers, schedule, sched_params)
 
 
+def parse_spec(text: str) -> RunSpec:
+    """``adam:lr=0.02,beta1=0.9,decay=0.01`` -> a validated :class:`RunSpec`.
+
+    The syntax of the command line's ``--optimizer`` and of the app's URL.
+    Raises ``KeyError`` (unknown optimizer) or ``ValueError``, quoting the bad part.
+    """
+    name, _, rest = str(text).partition(":")
+    name = name.strip()
+    optimizers.get(name)  # unknown name: KeyError listing the choices
+    values: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key or not raw:
+            raise ValueError(f"bad optimizer setting {item!r} in {text!r}; expected key=value")
+        if key in values:
+            raise ValueError(f"{key} is given twice in {text!r}")
+        if key == "schedule":
+            values[key] = raw
+            continue
+        try:
+            values[key] = float(raw)
+        except ValueError:
+            raise ValueError(f"Invalid {key} value: {raw!r} (must be a number)") from None
+    return make_spec(name, **values)
+
+
+def spec_text(spec: RunSpec) -> str:
+    """The inverse of :func:`parse_spec`: lr and decay always, the rest when not default."""
+    info = optimizers.get(spec.optimizer)
+    parts = [f"lr={spec.lr!r}", f"decay={spec.decay!r}"]  # repr: exact round trip
+    parts += [f"{k}={v!r}" for k, v in spec.hypers.items() if v != info.hypers[k].default]
+    if spec.schedule != "constant":
+        parts.append(f"schedule={spec.schedule}")
+    defaults = schedules.check_schedule(spec.schedule, {})
+    parts += [f"{k}={v!r}" for k, v in spec.schedule_params.items() if defaults.get(k) != v]
+    return f"{spec.optimizer}:" + ",".join(parts)
+
+
 @dataclass
 class Result:
     """All runs of one call. Arrays are indexed ``[run, start, step, ...]``.

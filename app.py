@@ -1,0 +1,34 @@
+"""Optimizer visualizer: ``python app.py`` serves it on http://127.0.0.1:8050.
+
+For a class: ``gunicorn -w 2 -b 0.0.0.0:8050 app:server``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from dash import Dash
+from flask_compress import Compress
+
+from visualizer import (
+    callbacks,  # noqa: F401  (registers the callbacks)
+    layout,
+)
+
+app = Dash(
+    __name__,
+    title="Optimizer visualizer",
+    update_title=None,
+    serve_locally=True,  # no CDN: works offline in a classroom
+    suppress_callback_exceptions=False,
+)
+app.layout = layout.build
+server = app.server
+server.config["COMPRESS_MIMETYPES"] = ["application/json", "text/html", "text/css",
+                                       "application/javascript", "text/javascript"]
+server.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]
+Compress(server)
+
+if __name__ == "__main__":
+    app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),
+            debug=bool(os.environ.get("DASH_DEBUG")))

@@ -1,0 +1,420 @@
+/*
+ * The browser half of the app: the player and small UI glue.
+ *
+ * Trajectories arrive once per change in store-runs (base64 float32 arrays);
+ * play, pause, step, back and scrub are handled here, with no request to the
+ * server per frame. Each frame patches the overlay graph (paths and current
+ * points) and the loss chart.
+ */
+(function () {
+  "use strict";
+
+  const IDS = {
+    runs: "store-runs", play: "button-play", back: "button-step-back",
+    forward: "button-step-forward", reset: "button-reset", slider: "slider-epoch",
+    interval: "interval-player", overlay: "graph-overlay", loss: "graph-loss",
+    pick: "store-pick", copy: "button-copy-link",
+  };
+  let cache = { src: null };
+  let highlighted = null;
+
+  function f32(b64) {
+    const bin = atob(b64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Float32Array(bytes.buffer);
+  }
+
+  // Decode a store-runs payload once; keep typed arrays for the frames.
+  function decoded(runs) {
+    if (cache.src === runs) return cache;
+    const out = { src: runs, runs: [], steps: runs ? runs.steps : 0, lo: Infinity, hi: -Infinity };
+    if (!runs) { cache = out; return out; }
+    let minLoss = Infinity;
+    const items = runs.runs.map(function (r) {
+      const loss = f32(r.loss);
+      for (let i = 0; i < loss.length; i++) if (isFinite(loss[i])) minLoss = Math.min(minLoss, loss[i]);
+      return { meta: r, x: f32(r.x), y: f32(r.y), loss: loss };
+    });
+    const ref = runs.fmin !== null && runs.fmin !== undefined ? runs.fmin : minLoss;
+    let lo = Infinity, hi = -Infinity, loLog = Infinity, hiLog = -Infinity;
+    items.forEach(function (it) {
+      const gap = new Float32Array(it.loss.length);
+      for (let i = 0; i < it.loss.length; i++) {
+        const v = it.loss[i];
+        gap[i] = Math.max(v - ref, 1e-16);
+        if (isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+        if (isFinite(gap[i])) { loLog = Math.min(loLog, gap[i]); hiLog = Math.max(hiLog, gap[i]); }
+      }
+      it.gap = gap;
+    });
+    const epochs = new Float32Array(out.steps + 1);
+    for (let i = 0; i <= out.steps; i++) epochs[i] = i;
+    const pad = (hi - lo) * 0.04 || 1;
+    out.runs = items; out.epochs = epochs;
+    out.linRange = [lo - pad, hi + pad];
+    out.logRange = [Math.log10(loLog) - 0.2, Math.log10(hiLog) + 0.2];
+    cache = out;
+    return out;
+  }
+
+  function fmt(v) {
+    if (v === null || v === undefined || !isFinite(v)) return "—";
+    const a = Math.abs(v);
+    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
+    return Number(v.toPrecision(5)).toString();
+  }
+
+  function el(type, props, children) {
+    return { type: type, namespace: "dash_html_components",
+             props: Object.assign({ children: children }, props || {}) };
+  }
+
+  function opacity(name) {
+    return highlighted === null || highlighted === name ? 1 : 0.18;
+  }
+
+  function overlayTraces(d, epoch) {
+    const traces = [];
+    d.runs.forEach(function (it) {
+      const r = it.meta;
+      const len = Math.min(r.n, epoch + 1);
+      const diverged = r.diverged_at !== null && epoch >= r.diverged_at;
+      const op = opacity(r.name);
+      traces.push({
+        type: "scatter", mode: "lines", meta: r.name, name: r.title, opacity: op,
+        x: it.x.subarray(0, len), y: it.y.subarray(0, len),
+        line: { color: r.color, width: 2.6 },
+        hovertemplate: "<b>" + r.title + "</b><br>(%{x:.4f}, %{y:.4f})<extra></extra>",
+      });
+      traces.push({
+        type: "scatter", mode: "markers", meta: r.name, name: r.title, opacity: op,
+        x: [it.x[len - 1]], y: [it.y[len - 1]], hoverinfo: "skip",
+        marker: diverged
+          ? { symbol: "x-thin", size: 14, line: { color: r.color, width: 3 } }
+          : { size: 12, color: r.color, line: { color: "white", width: 2 } },
+      });
+    });
+    return traces;
+  }
+
+  function lossTraces(d, epoch, log) {
+    return d.runs.map(function (it) {
+      const r = it.meta;
+      const len = Math.min(r.n, epoch + 1);
+      return {
+        type: "scatter", mode: "lines", meta: r.name, name: r.title, opacity: opacity(r.name),
+        x: d.epochs.subarray(0, len), y: (log ? it.gap : it.loss).subarray(0, len),
+        line: { color: r.color, width: 2.2 },
+        hovertemplate: "%{y:.5g}<extra>" + r.title + "</extra>",
+      };
+    });
+  }
+
+  function resultsTable(d, epoch) {
+    if (!d.runs.length) return el("Div", { className: "hint" }, "No optimizer is ticked.");
+    const rows = d.runs.map(function (it) {
+      const r = it.meta;
+      const diverged = r.diverged_at !== null;
+      const now = epoch < r.n ? it.loss[epoch] : null;
+      const final = diverged ? "diverged at epoch " + r.diverged_at : fmt(it.loss[r.n - 1]);
+      return el("Tr", { "data-opt": r.name, className: diverged ? "diverged" : "" }, [
+        el("Td", {}, [el("Span", { className: "swatch", style: { background: r.color } }), r.title]),
+        el("Td", { className: "num" }, now === null ? "diverged" : fmt(now)),
+        el("Td", { className: "num" }, final),
+      ]);
+    });
+    return el("Table", { className: "results-table" }, [
+      el("Thead", {}, el("Tr", {}, [el("Th", {}, "optimizer"), el("Th", {}, "cost now"),
+                                     el("Th", {}, "final cost")])),
+      el("Tbody", {}, rows),
+    ]);
+  }
+
+  function triggered() {
+    const ctx = window.dash_clientside.callback_context;
+    return ctx.triggered.map(function (t) { return t.prop_id.split(".")[0]; });
+  }
+
+  function triggeredDict() {
+    const ctx = window.dash_clientside.callback_context;
+    if (!ctx.triggered.length) return null;
+    const p = ctx.triggered[0].prop_id;
+    try { return JSON.parse(p.slice(0, p.lastIndexOf("."))); } catch (e) { return null; }
+  }
+
+  const player = {
+    frame: function (nInt, nPlay, nBack, nFwd, nReset, slider, runs, log, contourFig,
+                     speed, state, overlayFig) {
+      const no = window.dash_clientside.no_update;
+      const trig = triggered();
+      const has = function (id) { return trig.indexOf(id) >= 0; };
+      const d = decoded(runs);
+      const N = d.steps;
+      let epoch = state && state.epoch !== undefined ? state.epoch : 0;
+      let playing = !!(state && state.playing);
+      let carry = (state && state.carry) || 0;
+      if (has(IDS.runs)) epoch = playing ? Math.min(epoch, N) : N;  // new paths: show them whole
+      if (has(IDS.play)) {
+        if (playing) playing = false;
+        else { if (epoch >= N) epoch = 0; playing = true; carry = 0; }
+      }
+      if (has(IDS.back)) { playing = false; epoch = Math.max(0, epoch - 1); }
+      if (has(IDS.forward)) { playing = false; epoch = Math.min(N, epoch + 1); }
+      if (has(IDS.reset)) { playing = false; epoch = 0; }
+      if (has(IDS.slider) && slider !== null && slider !== epoch) { playing = false; epoch = slider; }
+      if (has(IDS.interval) && playing) {
+        carry += parseFloat(speed) || 1;
+        const step = Math.floor(carry);
+        carry -= step;
+        epoch = Math.min(N, epoch + step);
+        if (epoch >= N) playing = false;
+      }
+      epoch = Math.max(0, Math.min(N, Math.round(epoch)));
+
+      let overlay = no;
+      const sameLandscape = overlayFig && overlayFig.layout && runs &&
+        overlayFig.layout.meta === runs.landscape;
+      if (sameLandscape) {
+        const fixed = (overlayFig.data || []).filter(function (t) { return t.meta === "fixed"; });
+        overlay = new window.dash_clientside.Patch()
+          .assign(["data"], fixed.concat(overlayTraces(d, epoch))).build();
+      }
+      const range = log ? d.logRange : d.linRange;
+      const loss = new window.dash_clientside.Patch()
+        .assign(["data"], lossTraces(d, epoch, log))
+        .assign(["layout", "yaxis", "type"], log ? "log" : "linear")
+        .assign(["layout", "yaxis", "range"], isFinite(range[0]) ? range : null)
+        .assign(["layout", "yaxis", "title", "text"], log ? "f − f_min (log)" : "cost f(x, y)")
+        .assign(["layout", "xaxis", "range"], [0, Math.max(N, 1)])
+        .build();
+      const label = playing ? "❚❚ Pause" : (epoch >= N && N > 0 ? "↻ Replay" : "▶ Play");
+      return [
+        { epoch: epoch, playing: playing, carry: carry }, !playing, overlay, loss,
+        epoch, Math.max(N, 1), "epoch " + epoch + " / " + N, resultsTable(d, epoch), label,
+      ];
+    },
+
+    pickLandscape: function () {
+      const id = triggeredDict();
+      return id && id.name ? id.name : window.dash_clientside.no_update;
+    },
+
+    showView: function (tab) {
+      const hidden = { display: "none" };
+      return tab === "3d" ? [hidden, {}] : [{}, hidden];
+    },
+
+    readUrl: function () {
+      return window.location.search || null;
+    },
+
+    writeUrl: function (query) {
+      if (query && query !== window.location.search) {
+        window.history.replaceState(null, "", query + window.location.hash);
+      }
+      return query;
+    },
+
+    copyLink: function () {
+      const url = window.location.href;
+      const done = function () {
+        setTimeout(function () {
+          window.dash_clientside.set_props(IDS.copy, { children: "Copy link" });
+        }, 1600);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(url).catch(function () { fallbackCopy(url); });
+      } else {
+        fallbackCopy(url);
+      }
+      done();
+      return "✓ Link copied";
+    },
+  };
+
+  function fallbackCopy(text) {  // plain http on a class server has no clipboard API
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); } catch (e) { /* the link stays in the address bar */ }
+    document.body.removeChild(area);
+  }
+
+  // The settings panel: one set of boxes, filled with the settings of the
+  // optimizer whose gear was clicked; edits go to store-settings.
+  function ctxIds(list) {
+    return list.map(function (o) { return o.id; });
+  }
+  function nones(n) {
+    const no = window.dash_clientside.no_update;
+    return Array.from({ length: n }, function () { return no; });
+  }
+
+  const settings = {
+    open: function (clicks, done, editing) {
+      const id = triggeredDict();
+      if (!id) return null;  // the Done button
+      return id.opt === editing ? null : id.opt;
+    },
+
+    fill: function (editing, store, meta) {
+      const outs = window.dash_clientside.callback_context.outputs_list;
+      const nSlots = outs[3].length, schedKeys = ctxIds(outs[7]).map(function (i) { return i.key; });
+      if (!editing || !meta[editing]) {
+        return [{ display: "none" }, "", "", nones(nSlots), nones(nSlots), nones(nSlots),
+                window.dash_clientside.no_update, nones(schedKeys.length)];
+      }
+      const m = meta[editing], s = store[editing] || {};
+      const hypers = m.hypers;
+      const labels = [], values = [], styles = [];
+      for (let i = 0; i < nSlots; i++) {
+        labels.push(i < hypers.length ? hypers[i][1] : "");
+        values.push(i < hypers.length ? ((s.hypers || {})[hypers[i][0]] || "") : "");
+        styles.push(i < hypers.length ? {} : { display: "none" });
+      }
+      return [{}, m.title + " settings", m.formula, labels, values, styles,
+              s.schedule || "constant",
+              schedKeys.map(function (k) { return (s.sched || {})[k] || ""; })];
+    },
+
+    edit: function (slots, schedule, sched, editing, store, meta) {
+      const no = window.dash_clientside.no_update;
+      if (!editing || !meta[editing]) return no;
+      const inputs = window.dash_clientside.callback_context.inputs_list;
+      const schedKeys = ctxIds(inputs[2]).map(function (i) { return i.key; });
+      const old = store[editing] || {};
+      const entry = { hypers: Object.assign({}, old.hypers), schedule: schedule || "constant",
+                      sched: Object.assign({}, old.sched) };
+      meta[editing].hypers.forEach(function (h, i) { entry.hypers[h[0]] = slots[i] || ""; });
+      schedKeys.forEach(function (k, i) { entry.sched[k] = sched[i] || ""; });
+      if (JSON.stringify(entry) === JSON.stringify(old)) return no;
+      const out = Object.assign({}, store);
+      out[editing] = entry;
+      return out;
+    },
+
+    errors: function (errors, editing, meta) {
+      const outs = window.dash_clientside.callback_context.outputs_list;
+      const nSlots = outs[0].length, schedKeys = ctxIds(outs[1]).map(function (i) { return i.key; });
+      const opts = ctxIds(outs[2]).map(function (i) { return i.opt; });
+      errors = errors || {};
+      const mine = (editing && errors[editing]) || {};
+      const hypers = editing && meta[editing] ? meta[editing].hypers : [];
+      const slotErr = [];
+      for (let i = 0; i < nSlots; i++) slotErr.push(i < hypers.length ? (mine[hypers[i][0]] || "") : "");
+      return [slotErr, schedKeys.map(function (k) { return mine[k] || ""; }),
+              opts.map(function (o) { return Object.keys(errors[o] || {}).length ? "red" : "gray"; })];
+    },
+  };
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, { player: player, settings: settings });
+
+  // Keyboard: space plays and pauses, arrows step, Home resets.
+  document.addEventListener("keydown", function (e) {
+    const t = e.target;
+    const tag = t && t.tagName ? t.tagName.toLowerCase() : "";
+    if (tag === "input" || tag === "textarea" || tag === "select" || (t && t.isContentEditable)) return;
+    const target = { " ": IDS.play, ArrowRight: IDS.forward, ArrowLeft: IDS.back, Home: IDS.reset }[e.key];
+    if (!target) return;
+    const button = document.getElementById(target);
+    if (button) { e.preventDefault(); button.click(); }
+  });
+
+  // Hover a result row or an optimizer row: highlight that optimizer in both charts.
+  function applyHighlight() {
+    if (!window.Plotly) return;
+    [IDS.overlay, IDS.loss].forEach(function (id) {
+      const host = document.getElementById(id);
+      const gd = host && host.querySelector(".js-plotly-plot");
+      if (!gd || !gd.data) return;
+      const idx = [], ops = [];
+      gd.data.forEach(function (t, i) {
+        if (t.meta && t.meta !== "fixed") { idx.push(i); ops.push(opacity(t.meta)); }
+      });
+      if (idx.length) window.Plotly.restyle(gd, { opacity: ops }, idx);
+    });
+  }
+  document.addEventListener("mouseover", function (e) {
+    const row = e.target.closest && e.target.closest("[data-opt]");
+    const name = row ? row.getAttribute("data-opt") : null;
+    if (name !== highlighted) { highlighted = name; applyHighlight(); }
+  });
+
+  // The start dot: grab it and drag it (mouse, pen or touch), or click
+  // anywhere on the map. Plotly's own drag layer lies above its shapes, so the
+  // dot is dragged here: it follows the pointer with Plotly.relayout, and the
+  // new start goes to the server once, when it is dropped.
+  function mapPoint(gd, clientX, clientY) {
+    const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+    const xr = fl.xaxis.range, yr = fl.yaxis.range;
+    const clamp = function (v, r) { return Math.min(Math.max(v, Math.min(r[0], r[1])), Math.max(r[0], r[1])); };
+    return [clamp(fl.xaxis.p2d(clientX - box.left - fl._size.l), xr),
+            clamp(fl.yaxis.p2d(clientY - box.top - fl._size.t), yr)];
+  }
+  function dotDistance(gd, clientX, clientY) {
+    const fl = gd._fullLayout, s = fl.shapes && fl.shapes[0];
+    if (!s) return Infinity;
+    const box = gd.getBoundingClientRect();
+    const sx = box.left + fl._size.l + fl.xaxis.d2p(s.xanchor);
+    const sy = box.top + fl._size.t + fl.yaxis.d2p(s.yanchor);
+    return Math.hypot(clientX - sx, clientY - sy);
+  }
+  function pick(x, y) {
+    window.dash_clientside.set_props(IDS.pick, { data: { x: x, y: y, t: Date.now() } });
+  }
+
+  function hookMap(host, gd) {
+    let drag = null;
+    const stop = function (e) { if (drag) { e.stopPropagation(); e.preventDefault(); } };
+    host.addEventListener("pointerdown", function (e) {
+      if (e.button !== 0 || !gd._fullLayout || dotDistance(gd, e.clientX, e.clientY) > 16) return;
+      drag = { id: e.pointerId, moved: false, x: null, y: null };
+      host.setPointerCapture(e.pointerId);
+      host.classList.add("dragging");
+      stop(e);
+    }, true);
+    host.addEventListener("pointermove", function (e) {
+      if (!drag) {
+        host.classList.toggle("near-dot", !!gd._fullLayout && dotDistance(gd, e.clientX, e.clientY) <= 16);
+        return;
+      }
+      const p = mapPoint(gd, e.clientX, e.clientY);
+      drag.moved = true; drag.x = p[0]; drag.y = p[1];
+      window.Plotly.relayout(gd, { "shapes[0].xanchor": p[0], "shapes[0].yanchor": p[1] });
+      stop(e);
+    }, true);
+    const end = function (e) {
+      if (!drag) return;
+      const d = drag;
+      drag = null;
+      host.classList.remove("dragging");
+      stop(e);
+      gd._ovSuppressClick = Date.now();
+      if (d.moved) pick(d.x, d.y);
+    };
+    host.addEventListener("pointerup", end, true);
+    host.addEventListener("pointercancel", end, true);
+    ["mousedown", "mousemove", "mouseup", "touchstart", "touchmove"].forEach(function (type) {
+      host.addEventListener(type, stop, true);  // keep plotly out of a dot drag
+    });
+    gd.on("plotly_click", function (data) {
+      const e = data && data.event;
+      if (!e || Date.now() - (gd._ovSuppressClick || 0) < 400) return;
+      const p = mapPoint(gd, e.clientX, e.clientY);
+      pick(p[0], p[1]);
+    });
+  }
+
+  setInterval(function () {
+    const host = document.getElementById(IDS.overlay);
+    const gd = host && host.querySelector(".js-plotly-plot");
+    if (!gd || !gd.on || gd._ovHooked) return;
+    gd._ovHooked = true;
+    hookMap(host, gd);
+  }, 300);
+})();

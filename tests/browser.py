@@ -1,0 +1,58 @@
+"""Helpers for the browser tests: the app in a thread, Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import threading
+
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "artifacts"
+
+
+class AppServer:
+    """``app.server`` on 127.0.0.1 and a free port, in a daemon thread."""
+
+    def __init__(self) -> None:
+        import app
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise
+        self.server = make_server("127.0.0.1", 0, app.server, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> AppServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+
+# JavaScript run in the page.
+OVERLAY = "document.querySelector('#graph-overlay .js-plotly-plot')"
+PATH_LENGTHS = f"""() => {{
+    const gd = {OVERLAY};
+    const out = {{}};
+    (gd.data || []).forEach(t => {{ if (t.mode === 'lines' && t.meta) out[t.meta] = t.x.length; }});
+    return out;
+}}"""
+FIRST_POINTS = f"""() => {{
+    const gd = {OVERLAY};
+    const out = {{}};
+    (gd.data || []).forEach(t => {{ if (t.mode === 'lines' && t.meta) out[t.meta] = [t.x[0], t.y[0]]; }});
+    return out;
+}}"""
+# Screen position of a data point on the overlay.
+TO_SCREEN = f"""([x, y]) => {{
+    const gd = {OVERLAY};
+    const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+    return [box.left + fl._size.l + fl.xaxis.d2p(x), box.top + fl._size.t + fl.yaxis.d2p(y)];
+}}"""
+SHAPE = f"() => {{ const s = {OVERLAY}.layout.shapes[0]; return [s.xanchor, s.yanchor]; }}"

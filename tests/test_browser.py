@@ -1,0 +1,276 @@
+"""The page in headless Chromium: drag, play, step, scrub, switch, links, bad input.
+
+These need Debian's Chromium at /usr/bin/chromium (``scripts/test.sh`` installs
+it); without it they fail, they do not skip. Screenshots go to ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FIRST_POINTS,
+    PATH_LENGTHS,
+    SHAPE,
+    TO_SCREEN,
+    AppServer,
+)
+
+pytestmark = pytest.mark.browser
+CLASSIC_TITLES = ["Gradient Descent", "Momentum", "RMSprop", "Adam"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with AppServer() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server, request):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.dash_requests = []  # type: ignore[attr-defined]
+    pg.on("request", lambda r: pg.dash_requests.append(r.url)  # type: ignore[attr-defined]
+          if "_dash-update-component" in r.url else None)
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator(".results-table tbody tr").first).to_be_visible(timeout=15000)
+    page.wait_for_function("() => { const gd = " + "document.querySelector('#graph-overlay .js-plotly-plot');"
+                           " return gd && gd.data && gd.data.some(t => t.mode === 'lines'); }")
+
+
+def epoch(page: Page) -> int:
+    return int(re.match(r"epoch (\d+)", page.locator("#text-epoch").inner_text()).group(1))
+
+
+def at_epoch(page: Page, n: int) -> None:
+    expect(page.locator("#text-epoch")).to_have_text(re.compile(rf"^epoch {n} / "), timeout=5000)
+
+
+def settle(page: Page, quiet_ms: int = 600) -> None:
+    """Wait until no Dash request has been sent for ``quiet_ms``."""
+    last = -1
+    for _ in range(40):
+        n = len(page.dash_requests)
+        page.wait_for_timeout(quiet_ms)
+        if n == len(page.dash_requests) == last:
+            return
+        last = n
+    raise AssertionError("the page kept sending requests")
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def test_page_opens_with_the_classic_scene(page, server):
+    open_app(page, server.url)
+    settle(page)
+    rows = page.locator(".results-table tbody tr td:first-child").all_inner_texts()
+    assert rows == CLASSIC_TITLES
+    assert epoch(page) == 1000 and page.locator("#text-epoch").inner_text() == "epoch 1000 / 1000"
+    assert page.locator("#input-start-x input, input#input-start-x").first.input_value() == "0"
+    lengths = page.evaluate(PATH_LENGTHS)
+    assert set(lengths) == {"gd", "momentum", "rmsprop", "adam"}
+    assert all(n == 1001 for n in lengths.values())
+    assert "landscape=himmelblau" in page.url and "opt=adam:lr=0.001" in page.url
+    shot(page, "01-classic")
+
+
+def test_play_advances_with_no_server_requests(page, server):
+    open_app(page, server.url)
+    settle(page)
+    page.click("#button-reset")
+    at_epoch(page, 0)
+    page.wait_for_timeout(100)
+    assert all(n == 1 for n in page.evaluate(PATH_LENGTHS).values())
+    before = len(page.dash_requests)
+    page.click("#button-play")
+    page.wait_for_timeout(1500)
+    during = epoch(page)
+    shot(page, "02-playing")
+    page.keyboard.press("Space")  # pause
+    paused = epoch(page)
+    page.wait_for_timeout(400)
+    assert epoch(page) == paused > during > 0
+    assert len(page.dash_requests) == before, page.dash_requests[before:]
+    lengths = page.evaluate(PATH_LENGTHS)
+    assert lengths["adam"] == paused + 1
+    page.keyboard.press("Space")  # resume, not restart
+    page.wait_for_timeout(300)
+    assert epoch(page) > paused
+
+
+def test_step_back_forward_keyboard_and_scrub(page, server):
+    open_app(page, server.url)
+    settle(page)
+    page.click("#button-reset")
+    at_epoch(page, 0)
+    for i in range(1, 4):
+        page.click("#button-step-forward")
+        at_epoch(page, i)
+    page.click("#button-step-back")
+    at_epoch(page, 2)
+    page.keyboard.press("ArrowRight")
+    at_epoch(page, 3)
+    page.keyboard.press("Home")
+    at_epoch(page, 0)
+    page.keyboard.press("ArrowRight")
+    at_epoch(page, 1)
+    page.wait_for_timeout(100)
+    assert page.evaluate(PATH_LENGTHS)["gd"] == 2
+    box = page.locator("#slider-epoch").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(300)
+    assert 440 <= epoch(page) <= 560
+    assert page.evaluate(PATH_LENGTHS)["momentum"] == epoch(page) + 1
+    shot(page, "03-scrubbed")
+
+
+def test_dragging_the_red_dot_moves_the_start_and_the_paths(page, server):
+    open_app(page, server.url)
+    settle(page)
+    before = page.evaluate(FIRST_POINTS)
+    x0, y0 = page.evaluate(TO_SCREEN, [0.0, 0.0])
+    x1, y1 = page.evaluate(TO_SCREEN, [-2.0, 1.0])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10)
+    page.mouse.up()
+    page.wait_for_function("() => { const gd = document.querySelector('#graph-overlay .js-plotly-plot');"
+                           " const t = gd.data.find(t => t.meta === 'adam' && t.mode === 'lines');"
+                           " return t && Math.abs(t.x[0]) > 0.5; }", timeout=10000)
+    settle(page)
+    after = page.evaluate(FIRST_POINTS)
+    sx, sy = page.evaluate(SHAPE)
+    assert abs(sx + 2.0) < 0.1 and abs(sy - 1.0) < 0.1
+    for name in before:
+        assert after[name] == pytest.approx([sx, sy], abs=1e-4)
+        assert after[name] != before[name]
+    assert float(page.locator("#input-start-x").input_value()) == pytest.approx(sx, abs=1e-5)
+    query = parse_qs(urlparse(page.url).query)
+    assert [float(v) for v in query["start"][0].split(",")] == pytest.approx([sx, sy], abs=1e-5)
+    shot(page, "04-dragged")
+
+
+def test_click_places_the_start(page, server):
+    open_app(page, server.url)
+    settle(page)
+    x, y = page.evaluate(TO_SCREEN, [2.5, -3.0])
+    page.mouse.click(x, y)
+    page.wait_for_function("() => { const s = document.querySelector('#graph-overlay .js-plotly-plot')"
+                           ".layout.shapes[0]; return Math.abs(s.xanchor - 2.5) < 0.1; }", timeout=10000)
+    settle(page)
+    first = page.evaluate(FIRST_POINTS)["gd"]
+    assert first == pytest.approx([2.5, -3.0], abs=0.08)
+
+
+def test_switching_landscape_redraws(page, server):
+    open_app(page, server.url)
+    settle(page)
+    page.click("[data-name=rosenbrock]")
+    page.wait_for_function("() => document.querySelector('#graph-overlay .js-plotly-plot')"
+                           ".layout.meta === 'rosenbrock'", timeout=10000)
+    settle(page)
+    assert "landscape=rosenbrock" in page.url
+    assert page.locator(".ls-name").inner_text() == "Rosenbrock"
+    assert page.evaluate(FIRST_POINTS)["adam"] == [0.0, 0.0]
+    x_range = page.evaluate("() => document.querySelector('#graph-contour .js-plotly-plot')"
+                            "._fullLayout.xaxis.range")
+    assert x_range[0] <= -2.0 and 2.0 <= x_range[1] < 2.3  # Rosenbrock's window, to scale
+    stars = page.evaluate("() => document.querySelector('#graph-overlay .js-plotly-plot').data"
+                          ".filter(t => t.mode === 'markers' && t.meta === 'fixed')[0].x")
+    assert list(stars) == [1.0]
+    shot(page, "05-rosenbrock")
+
+
+def test_a_link_restores_the_scene(page, server):
+    url = (server.url + "?landscape=booth&start=-6,-6&steps=300"
+           "&opt=momentum:lr=0.01,decay=0.0,momentum=0.8&opt=adabelief:lr=0.05,decay=0.01")
+    open_app(page, url)
+    settle(page)
+    assert page.locator(".results-table tbody tr td:first-child").all_inner_texts() == ["Momentum", "AdaBelief"]
+    assert page.locator("#text-epoch").inner_text() == "epoch 300 / 300"
+    assert page.locator("#input-start-x").input_value() == "-6"
+    assert page.evaluate(FIRST_POINTS)["momentum"] == [-6.0, -6.0]
+    assert page.locator("[data-opt=adabelief] .opt-check input").is_checked()
+    assert not page.locator("[data-opt=adam] .opt-check input").is_checked()
+    assert page.locator("input[aria-label='AdaBelief learning rate decay']").input_value() == "0.01"
+    q = parse_qs(urlparse(page.url).query)
+    assert q["opt"] == ["momentum:lr=0.01,decay=0.0,momentum=0.8", "adabelief:lr=0.05,decay=0.01"]
+    shot(page, "06-from-link")
+
+
+@pytest.mark.parametrize("garbage", ["abc", "-1", "1e300", "NaN", ""])
+def test_garbage_in_a_learning_rate_box_shows_a_message(page, server, garbage):
+    open_app(page, server.url)
+    settle(page)
+    box = page.locator("input[aria-label='Adam learning rate']")
+    box.fill(garbage)
+    box.press("Tab")
+    error = page.locator("[data-opt=adam] .mantine-TextInput-error")
+    expect(error).to_be_visible(timeout=10000)
+    assert error.inner_text().strip()
+    settle(page)
+    assert page.locator(".results-table tbody tr td:first-child").all_inner_texts() == CLASSIC_TITLES[:3]
+    assert "Adam" in page.locator("#text-status").inner_text()
+    if garbage == "abc":
+        shot(page, "07-bad-input")
+    page.click("#button-reset")
+    page.click("#button-play")
+    page.wait_for_timeout(500)
+    assert epoch(page) > 0  # the rest of the page keeps working
+    box.fill("0.01")
+    box.press("Tab")
+    expect(error).to_have_count(0, timeout=10000)
+    settle(page)
+    assert page.locator(".results-table tbody tr").count() == 4
+
+
+def test_a_diverging_run_is_reported_in_plain_words(page, server):
+    open_app(page, server.url)
+    settle(page)
+    page.click("text=Presets ▾")
+    page.click("text=Too large a learning rate")
+    expect(page.locator(".results-table")).to_contain_text("diverged at epoch", timeout=10000)
+    settle(page)
+    assert "landscape=ill_conditioned_bowl" in page.url
+    shot(page, "08-diverged")
+
+
+def test_phone_sized_screen(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    open_app(page, server.url)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 392  # no sideways scrolling
+    page.locator("#map-stack").scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "09-phone.png"), full_page=True)
+    context.close()

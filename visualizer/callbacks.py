@@ -1,0 +1,356 @@
+"""Server callbacks: parse the boxes, run the engine, build figures.
+
+Each is a plain function registered with Dash's global ``@callback`` (no module
+imports ``app``), so tests call them directly. The player (play, pause, step,
+scrub) runs in the browser: see ``assets/player.js``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import numpy as np
+from dash import (
+    ALL,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    no_update,
+)
+from dash import ClientsideFunction as Fn
+from dash.exceptions import PreventUpdate
+
+import landscapes
+from visualizer import cli, engine, figures, ids, layout, optimizers, scene
+
+NAMES = list(optimizers.OPTIMIZERS)
+
+
+def _all(kind: str, prop: str, **match: Any) -> Any:
+    return {"type": kind, "opt": ALL, **match}, prop
+
+
+def encode(values: np.ndarray) -> str:
+    """float32 little-endian, base64: a third of the size of JSON numbers."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode()
+
+
+def decode(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f4")
+
+
+# -- 1. A scene from the URL (on load) or from a preset ----------------------------------
+@callback(
+    Output(ids.STORE_LANDSCAPE, "data", allow_duplicate=True),
+    Output(ids.STORE_REQUESTED_START, "data"),
+    Output(ids.INPUT_STEPS, "value"),
+    Output(_all(ids.OPT_CHECK, "checked")[0], "checked"),
+    Output(_all(ids.OPT_LR, "value")[0], "value"),
+    Output(_all(ids.OPT_DECAY, "value")[0], "value"),
+    Output(ids.STORE_SETTINGS, "data", allow_duplicate=True),
+    Output(ids.STORE_EDITING, "data", allow_duplicate=True),
+    Output(ids.TEXT_NOTICE, "children"),
+    Input(ids.STORE_URL, "data"),
+    Input({"type": ids.PRESET, "key": ALL}, "n_clicks"),
+    prevent_initial_call="initial_duplicate",
+)
+def apply_scene(search: str | None, _presets: list[int]) -> tuple:
+    """Set every control from the URL query (page load) or a preset (menu click)."""
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict):  # a preset
+        query = next(p.query for p in scene.PRESETS if p.key == trigger["key"])
+    elif search:
+        query = search
+    else:
+        raise PreventUpdate  # no query: the layout's defaults stand
+    sc, problems = scene.from_query(query)
+    rows = {r.name: r for r in sc.rows}
+    notice = (f"Part of the link was ignored: {'; '.join(problems)}" if problems else "")
+    return (
+        sc.landscape,
+        {"x": sc.start[0], "y": sc.start[1], "landscape": sc.landscape, "nonce": query},
+        str(sc.steps),
+        [rows[n].checked for n in NAMES],
+        [rows[n].lr for n in NAMES],
+        [rows[n].decay for n in NAMES],
+        scene.settings(sc.rows),
+        None,  # close the settings panel: its boxes would show the old scene
+        notice,
+    )
+
+
+# -- 2. The landscape: contour (once per landscape), overlay base, info ----------------
+@callback(
+    Output(ids.GRAPH_CONTOUR, "figure"),
+    Output(ids.GRAPH_OVERLAY, "figure"),
+    Output(ids.TEXT_LANDSCAPE_INFO, "children"),
+    Output({"type": ids.LS_CARD, "name": ALL}, "className"),
+    Input(ids.STORE_LANDSCAPE, "data"),
+    State(ids.STORE_START, "data"),
+    prevent_initial_call=True,  # the layout already shows the default landscape
+)
+def draw_landscape(name: str, start: dict | None) -> tuple:
+    ls = landscapes.get(name)
+    point = (start["x"], start["y"]) if start and start.get("landscape") == name else ls.start
+    classes = ["ls-card selected" if n == name else "ls-card" for n in landscapes.names()]
+    return (figures.contour_figure(name), figures.overlay_figure(ls, point),
+            layout.landscape_info(ls), classes)
+
+
+# -- 3. The start point: drag, click, boxes, landscape change, URL ----------------------
+@callback(
+    Output(ids.STORE_START, "data"),
+    Output(ids.INPUT_START_X, "value"),
+    Output(ids.INPUT_START_Y, "value"),
+    Output(ids.INPUT_START_X, "error"),
+    Output(ids.GRAPH_OVERLAY, "figure", allow_duplicate=True),
+    Input(ids.STORE_LANDSCAPE, "data"),
+    Input(ids.STORE_REQUESTED_START, "data"),
+    Input(ids.STORE_PICK, "data"),
+    Input(ids.INPUT_START_X, "value"),
+    Input(ids.INPUT_START_Y, "value"),
+    State(ids.STORE_START, "data"),
+    prevent_initial_call="initial_duplicate",
+)
+def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
+    """One start point, whoever moved it: a preset or link, the map (the dot
+    dropped or a click), the x/y boxes, or a new landscape (its default start)."""
+    ls = landscapes.get(name)
+    triggers = ctx.triggered_prop_ids.values() if ctx.triggered_id else []
+    point: tuple[float, float] | None = None
+    if ids.STORE_REQUESTED_START in triggers and requested and requested.get("landscape") == name:
+        point = (requested["x"], requested["y"])
+    elif ids.STORE_PICK in triggers and pick:
+        point = (pick["x"], pick["y"])
+    elif ids.INPUT_START_X in triggers or ids.INPUT_START_Y in triggers:
+        try:
+            point = scene.parse_start(x_text, y_text, ls)
+        except ValueError as exc:
+            return no_update, no_update, no_update, str(exc), no_update
+    elif current and current.get("landscape") == name:
+        point = (current["x"], current["y"])
+    if point is None:
+        point = ls.start
+    try:
+        engine.check_starts(ls, point)
+    except ValueError as exc:
+        return no_update, no_update, no_update, str(exc), no_update
+    point = (round(float(point[0]), 6), round(float(point[1]), 6))
+    patch = Patch()
+    patch["layout"]["shapes"][0]["xanchor"] = point[0]
+    patch["layout"]["shapes"][0]["yanchor"] = point[1]
+    store = {"landscape": name, "x": point[0], "y": point[1]}
+    return store, scene.fmt(point[0]), scene.fmt(point[1]), "", patch
+
+
+# -- 4. The runs: every ticked, valid row, computed once per change --------------------
+def runs_payload(result: engine.Result) -> dict:
+    """What the browser's player needs, paths as base64 float32."""
+    ls = result.landscape
+    runs = []
+    for i, spec in enumerate(result.specs):
+        pts, losses = result.path(i)
+        d = int(result.diverged_at[i, 0])
+        runs.append({
+            "name": spec.optimizer, "title": optimizers.get(spec.optimizer).title,
+            "color": figures.COLORS[spec.optimizer], "n": len(pts),
+            "x": encode(pts[:, 0]), "y": encode(pts[:, 1]), "loss": encode(losses),
+            "diverged_at": None if d < 0 else d,
+        })
+    f_ref = ls.f_min
+    return {"landscape": ls.name, "steps": result.steps, "fmin": f_ref, "runs": runs}
+
+
+@callback(
+    Output(ids.STORE_RUNS, "data"),
+    Output(ids.STORE_QUERY, "data"),
+    Output(_all(ids.OPT_LR, "error")[0], "error"),
+    Output(_all(ids.OPT_DECAY, "error")[0], "error"),
+    Output(ids.STORE_ERRORS, "data"),
+    Output(ids.INPUT_STEPS, "error"),
+    Output(ids.TEXT_STATUS, "children"),
+    Input(ids.STORE_START, "data"),
+    Input(ids.INPUT_STEPS, "value"),
+    Input(_all(ids.OPT_CHECK, "checked")[0], "checked"),
+    Input(_all(ids.OPT_LR, "value")[0], "value"),
+    Input(_all(ids.OPT_DECAY, "value")[0], "value"),
+    Input(ids.STORE_SETTINGS, "data"),
+)
+def compute_runs(start, steps_text, checks, lrs, decays, settings) -> tuple:
+    """Validate every box (a message next to each bad one), run the good rows."""
+    rows = scene.rows_from(checks, lrs, decays, settings)
+    specs, errors = [], {}
+    for row in rows:
+        spec, errs = scene.parse_row(row)
+        errors[row.name] = errs
+        if row.checked and spec is not None:
+            specs.append(spec)
+    lr_err = [errors[n].get("lr", "") for n in NAMES]
+    decay_err = [errors[n].get("decay", "") for n in NAMES]
+    others = {n: {k: v for k, v in e.items() if k not in ("lr", "decay")} for n, e in errors.items()}
+    box_errors = (lr_err, decay_err, others)
+    try:
+        steps = scene.parse_steps(steps_text)
+        steps_err = ""
+    except ValueError as exc:
+        return (no_update, no_update, *box_errors, str(exc), "Fix the number of epochs to run.")
+    if not start:
+        return (no_update, no_update, *box_errors, steps_err, "")
+    ls = landscapes.get(start["landscape"])
+    point = (start["x"], start["y"])
+    bad = [optimizers.get(r.name).title for r in rows if r.checked and errors[r.name]]
+    status = f"Not run until fixed: {', '.join(bad)}." if bad else ""
+    if not specs:
+        empty = {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": []}
+        return (empty, scene.to_query(ls.name, point, steps, []), *box_errors, steps_err,
+                status or "Tick an optimizer to see its path.")
+    result = engine.run(ls, specs, point, steps, record_state=False)
+    return (runs_payload(result), scene.to_query(ls.name, point, steps, specs), *box_errors,
+            steps_err, status)
+
+
+# -- 5. Downloads and the 3-D view --------------------------------------------------------
+def _rerun(query: str) -> engine.Result:
+    sc, _ = scene.from_query(query)
+    specs = [scene.parse_row(r)[0] for r in sc.rows if r.checked]
+    return engine.run(landscapes.get(sc.landscape), [s for s in specs if s], sc.start, sc.steps,
+                      record_state=False)
+
+
+@callback(
+    Output(ids.DOWNLOAD, "data"),
+    Input(ids.BUTTON_CSV, "n_clicks"),
+    Input(ids.BUTTON_JSON, "n_clicks"),
+    State(ids.STORE_QUERY, "data"),
+    prevent_initial_call=True,
+)
+def download(_csv: int, _json: int, query: str | None):
+    if not query or "opt=" not in query:
+        return no_update
+    result = _rerun(query)
+    stem = f"optimizers-{result.landscape.name}"
+    if ctx.triggered_id == ids.BUTTON_CSV:
+        return dcc.send_string(cli.result_to_csv(result), f"{stem}.csv")
+    doc = cli.result_to_json(result, result.starts[0].tolist())
+    return dcc.send_string(json.dumps(doc), f"{stem}.json")
+
+
+@callback(
+    Output(ids.GRAPH_SURFACE, "figure"),
+    Input(ids.TABS_VIEW, "value"),
+    Input(ids.STORE_RUNS, "data"),
+)
+def draw_surface(tab: str, runs: dict | None):
+    if tab != "3d" or not runs:
+        return no_update
+    ls = landscapes.get(runs["landscape"])
+    paths = [(r["name"], np.column_stack([decode(r["x"]), decode(r["y"])]).astype(float))
+             for r in runs["runs"]]
+    return figures.surface_figure(ls, paths)
+
+
+# -- Browser-side: the player, the URL, the landscape cards, copy link ---------------------
+clientside_callback(
+    Fn("player", "pickLandscape"),
+    Output(ids.STORE_LANDSCAPE, "data"),
+    Input({"type": ids.LS_CARD, "name": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    Fn("settings", "open"),
+    Output(ids.STORE_EDITING, "data"),
+    Input({"type": ids.OPT_MORE, "opt": ALL}, "n_clicks"),
+    Input(ids.BUTTON_SETTINGS_DONE, "n_clicks"),
+    State(ids.STORE_EDITING, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    Fn("settings", "fill"),
+    Output(ids.PANEL_SETTINGS, "style"),
+    Output(ids.TEXT_SETTINGS_TITLE, "children"),
+    Output(ids.TEXT_SETTINGS_FORMULA, "children"),
+    Output({"type": ids.HYPER_SLOT, "index": ALL}, "label"),
+    Output({"type": ids.HYPER_SLOT, "index": ALL}, "value"),
+    Output({"type": ids.HYPER_SLOT, "index": ALL}, "style"),
+    Output(ids.SELECT_SCHEDULE, "value"),
+    Output({"type": ids.SCHED_PARAM, "key": ALL}, "value"),
+    Input(ids.STORE_EDITING, "data"),
+    State(ids.STORE_SETTINGS, "data"),
+    State(ids.STORE_META, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    Fn("settings", "edit"),
+    Output(ids.STORE_SETTINGS, "data"),
+    Input({"type": ids.HYPER_SLOT, "index": ALL}, "value"),
+    Input(ids.SELECT_SCHEDULE, "value"),
+    Input({"type": ids.SCHED_PARAM, "key": ALL}, "value"),
+    State(ids.STORE_EDITING, "data"),
+    State(ids.STORE_SETTINGS, "data"),
+    State(ids.STORE_META, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    Fn("settings", "errors"),
+    Output({"type": ids.HYPER_SLOT, "index": ALL}, "error"),
+    Output({"type": ids.SCHED_PARAM, "key": ALL}, "error"),
+    Output({"type": ids.OPT_MORE, "opt": ALL}, "color"),
+    Input(ids.STORE_ERRORS, "data"),
+    Input(ids.STORE_EDITING, "data"),
+    State(ids.STORE_META, "data"),
+)
+clientside_callback(
+    Fn("player", "showView"),
+    Output("map-stack", "style"),
+    Output("surface-wrap", "style"),
+    Input(ids.TABS_VIEW, "value"),
+)
+clientside_callback(
+    Fn("player", "readUrl"),
+    Output(ids.STORE_URL, "data"),
+    Input(ids.STORE_BOOT, "data"),
+)
+clientside_callback(
+    Fn("player", "writeUrl"),
+    Output(ids.STORE_URL_WRITTEN, "data"),
+    Input(ids.STORE_QUERY, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    Fn("player", "copyLink"),
+    Output(ids.BUTTON_COPY_LINK, "children"),
+    Input(ids.BUTTON_COPY_LINK, "n_clicks"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    Fn("player", "frame"),
+    Output(ids.STORE_PLAYER, "data"),
+    Output(ids.INTERVAL_PLAYER, "disabled"),
+    Output(ids.GRAPH_OVERLAY, "figure", allow_duplicate=True),
+    Output(ids.GRAPH_LOSS, "figure"),
+    Output(ids.SLIDER_EPOCH, "value"),
+    Output(ids.SLIDER_EPOCH, "max"),
+    Output(ids.TEXT_EPOCH, "children"),
+    Output(ids.TABLE_RESULTS, "children"),
+    Output(ids.BUTTON_PLAY, "children"),
+    Input(ids.INTERVAL_PLAYER, "n_intervals"),
+    Input(ids.BUTTON_PLAY, "n_clicks"),
+    Input(ids.BUTTON_STEP_BACK, "n_clicks"),
+    Input(ids.BUTTON_STEP_FORWARD, "n_clicks"),
+    Input(ids.BUTTON_RESET, "n_clicks"),
+    Input(ids.SLIDER_EPOCH, "value"),
+    Input(ids.STORE_RUNS, "data"),
+    Input(ids.SWITCH_LOG, "checked"),
+    Input(ids.GRAPH_CONTOUR, "figure"),
+    State(ids.CONTROL_SPEED, "value"),
+    State(ids.STORE_PLAYER, "data"),
+    State(ids.GRAPH_OVERLAY, "figure"),
+    prevent_initial_call=True,
+)

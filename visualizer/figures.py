@@ -1,0 +1,224 @@
+"""Pure figure builders: landscape in, ``go.Figure`` (or a PNG data URI) out.
+
+The map is two stacked graphs with the same plot geometry (:func:`plot_frame`):
+the contour underneath, drawn once per landscape, and a transparent overlay on
+top with the paths, the minima, the draggable start dot and an invisible
+heatmap that reads out the cost and gradient under the mouse.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import struct
+import zlib
+from functools import lru_cache
+
+import numpy as np
+import plotly.graph_objects as go
+
+import landscapes
+from landscapes import Landscape
+from visualizer import optimizers
+
+COLORS: dict[str, str] = dict(zip(optimizers.OPTIMIZERS, [
+    "#2563eb", "#16a34a", "#0d9488", "#9333ea", "#ea580c", "#a16207", "#db2777",
+    "#be123c", "#7c3aed", "#0891b2", "#65a30d", "#c2410c", "#1e293b", "#ca8a04",
+], strict=True))
+"""One colour per optimizer, used everywhere (paths, loss chart, table)."""
+
+# Light is low: cream at the minimum to a muted slate blue at the top, so that
+# the saturated path colours stand out everywhere.
+COLORSCALE = [
+    [0.0, "#fffdf2"], [0.2, "#eef5e1"], [0.4, "#cfe3d6"], [0.6, "#a9c8cf"],
+    [0.8, "#86a6be"], [1.0, "#62809f"],
+]
+START_COLOR = "#ff2d2d"
+MARGIN = {"l": 52, "r": 92, "t": 16, "b": 44}
+GRID = 250  # contour resolution, as the classic figure
+HOVER_GRID = 90  # cost/gradient read-out resolution
+
+
+def grid(landscape: Landscape, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``xs (n,), ys (n,), f (n, n)`` over the landscape's domain (rows are y)."""
+    (x0, x1), (y0, y1) = landscape.domain
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    pts = np.stack(np.meshgrid(xs, ys), axis=-1)
+    with np.errstate(all="ignore"):
+        return xs, ys, landscape.f(pts)
+
+
+def log_cost(landscape: Landscape, z: np.ndarray) -> tuple[np.ndarray, float]:
+    """``log2(f - f_ref)`` with a floor, and ``f_ref`` (the minimum, or the grid's
+    lowest value for a landscape unbounded below)."""
+    ref = landscape.f_min if landscape.f_min is not None else float(np.nanmin(z))
+    gap = np.maximum(z - ref, 0.0)
+    top = float(np.nanmax(gap))
+    floor = 2.0 ** (math.floor(math.log2(top)) - 18) if top > 0 else 1e-12
+    return np.log2(np.maximum(gap, floor)), ref
+
+
+def _power_label(k: int) -> str:
+    v = 2.0**k
+    return f"{v:g}" if 1e-3 <= v < 1e5 else f"2^{k}"
+
+
+def plot_frame(landscape: Landscape) -> dict:
+    """Layout shared by the stacked graphs: same margins, ranges, no zoom."""
+    (x0, x1), (y0, y1) = landscape.domain
+    axis = {"fixedrange": True, "zeroline": False, "showgrid": False, "ticks": "outside"}
+    return {
+        "margin": MARGIN,
+        "xaxis": {**axis, "range": [x0, x1], "title": {"text": "x"}, "constrain": "domain"},
+        # True aspect ratio; both stacked graphs compute the same plot area from
+        # the same size, margins and ranges, so they stay aligned.
+        "yaxis": {**axis, "range": [y0, y1], "title": {"text": "y", "standoff": 4},
+                  "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "showlegend": False,
+        "font": {"family": "Inter, system-ui, sans-serif", "size": 13},
+    }
+
+
+@lru_cache(maxsize=64)
+def contour_figure(name: str) -> go.Figure:
+    """The landscape's contour map: log-spaced levels (powers of two of f - f_min),
+    light for low cost, with a colour bar. z is float32 (sent as binary)."""
+    landscape = landscapes.get(name)
+    xs, ys, z = grid(landscape, GRID)
+    lz, _ = log_cost(landscape, z)
+    lo, hi = math.floor(float(lz.min())), math.ceil(float(lz.max()))
+    lo = max(lo, hi - 24)  # at most 24 levels: deeper ones crowd the minimum
+    ticks = list(range(lo, hi + 1, max(1, (hi - lo) // 6)))
+    fig = go.Figure(go.Contour(
+        x=xs.astype(np.float32), y=ys.astype(np.float32), z=lz.astype(np.float32),
+        contours={"start": lo, "end": hi, "size": 1, "coloring": "fill"},
+        colorscale=COLORSCALE, line={"width": 0.6, "color": "rgba(40,60,80,0.35)"},
+        hoverinfo="skip", zmin=lo, zmax=hi,
+        colorbar={
+            "title": {"text": "f − f<sub>min</sub>", "side": "right"},
+            "tickvals": ticks, "ticktext": [_power_label(k) for k in ticks],
+            "thickness": 14, "len": 1.0, "x": 1.02, "xpad": 4, "outlinewidth": 0,
+        },
+    ))
+    fig.update_layout(plot_frame(landscape))
+    return fig
+
+
+def overlay_figure(landscape: Landscape, start: tuple[float, float]) -> go.Figure:
+    """The transparent top graph: read-out heatmap, minima, and the start dot.
+
+    Paths are added in the browser (the player); traces here carry
+    ``meta="fixed"`` so the player keeps them.
+    """
+    xs, ys, z = grid(landscape, HOVER_GRID)
+    pts = np.stack(np.meshgrid(xs, ys), axis=-1)
+    g = landscape.grad(pts)
+    readout = go.Heatmap(
+        x=xs.astype(np.float32), y=ys.astype(np.float32), z=z.astype(np.float32),
+        customdata=g.astype(np.float32), opacity=0, showscale=False, meta="fixed",
+        hovertemplate="x = %{x:.3f}, y = %{y:.3f}<br>f = %{z:.4g}<br>"
+        "∇f = (%{customdata[0]:.3g}, %{customdata[1]:.3g})<extra></extra>",
+    )
+    minima = go.Scatter(
+        x=[m.point[0] for m in landscape.minima], y=[m.point[1] for m in landscape.minima],
+        mode="markers", meta="fixed",
+        marker={"symbol": "star", "size": [15 if m.kind == "global" else 11 for m in landscape.minima],
+                "color": ["#facc15" if m.kind == "global" else "#fde68a" for m in landscape.minima],
+                "line": {"width": 1.2, "color": "#1f2937"}},
+        text=[f"{m.kind} minimum<br>f = {m.value:.6g}" for m in landscape.minima],
+        hovertemplate="%{text}<br>(%{x:.4f}, %{y:.4f})<extra></extra>",
+    )
+    fig = go.Figure([readout, minima])
+    layout = plot_frame(landscape)
+    for ax in ("xaxis", "yaxis"):
+        layout[ax] = {**layout[ax], "visible": False}
+    fig.update_layout(layout, hovermode="closest", dragmode=False, shapes=[start_shape(start)],
+                      meta=landscape.name,  # the player draws paths only on their own landscape
+                      hoverlabel={"bgcolor": "white", "font": {"size": 13}})
+    return fig
+
+
+def start_shape(start: tuple[float, float]) -> dict:
+    """The red start dot: a 16-pixel circle anchored at the start, draggable."""
+    return {
+        "type": "circle", "xref": "x", "yref": "y", "xsizemode": "pixel", "ysizemode": "pixel",
+        "xanchor": float(start[0]), "yanchor": float(start[1]),
+        "x0": -9, "x1": 9, "y0": -9, "y1": 9,
+        "fillcolor": START_COLOR, "line": {"color": "white", "width": 2.5}, "layer": "above",
+    }
+
+
+def loss_figure() -> go.Figure:
+    """The empty cost-per-epoch chart; the player fills it."""
+    fig = go.Figure()
+    fig.update_layout(
+        margin={"l": 60, "r": 16, "t": 16, "b": 44},
+        xaxis={"title": {"text": "epoch"}, "zeroline": False, "gridcolor": "#e5e7eb"},
+        yaxis={"title": {"text": "cost f(x, y)"}, "zeroline": False, "gridcolor": "#e5e7eb",
+               "exponentformat": "power"},
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="white", showlegend=False,
+        hovermode="x unified", font={"family": "Inter, system-ui, sans-serif", "size": 13},
+    )
+    return fig
+
+
+def surface_figure(landscape: Landscape, paths: list[tuple[str, np.ndarray]]) -> go.Figure:
+    """A 3-D view: the surface (clipped at its 97th percentile, so that one steep
+    wall does not flatten the rest) and each path lifted onto it."""
+    xs, ys, z = grid(landscape, 80)
+    cap = float(np.nanpercentile(z, 97))
+    fig = go.Figure(go.Surface(
+        x=xs.astype(np.float32), y=ys.astype(np.float32),
+        z=np.minimum(z, cap).astype(np.float32), colorscale=COLORSCALE, opacity=0.92,
+        showscale=False, hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<br>f=%{z:.4g}<extra></extra>",
+        contours={"z": {"show": True, "usecolormap": True, "project": {"z": True}, "width": 1}},
+    ))
+    for name, pts in paths:
+        if len(pts) == 0:
+            continue
+        zs = np.minimum(landscape.f(pts), cap) + 0.005 * (cap - float(np.nanmin(z)))
+        fig.add_trace(go.Scatter3d(
+            x=pts[:, 0], y=pts[:, 1], z=zs, mode="lines", name=optimizers.get(name).title,
+            line={"color": COLORS[name], "width": 6},
+        ))
+    (x0, x1), (y0, y1) = landscape.domain
+    fig.update_layout(
+        margin={"l": 0, "r": 0, "t": 0, "b": 0}, paper_bgcolor="rgba(0,0,0,0)",
+        scene={"xaxis": {"range": [x0, x1], "title": {"text": "x"}},
+               "yaxis": {"range": [y0, y1], "title": {"text": "y"}},
+               "zaxis": {"title": {"text": "f"}}, "aspectmode": "manual",
+               "aspectratio": {"x": 1, "y": 1, "z": 0.6}},
+        legend={"x": 0, "y": 1}, uirevision=landscape.name,
+    )
+    return fig
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    """Encode an ``(h, w, 3)`` uint8 image as PNG (no imaging library needed)."""
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[i].tobytes() for i in range(h))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def _hex(c: str) -> tuple[int, int, int]:
+    return int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)
+
+
+@lru_cache(maxsize=64)
+def thumbnail(name: str, size: int = 64) -> str:
+    """A small picture of the landscape (banded log cost, light is low) as a data URI."""
+    landscape = landscapes.get(name)
+    _, _, z = grid(landscape, size)
+    lz, _ = log_cost(landscape, z)
+    lo = max(float(lz.min()), float(lz.max()) - 24)
+    t = np.clip((np.floor(lz) - lo) / max(float(lz.max()) - lo, 1e-9), 0, 1)[::-1]  # y up
+    stops = np.array([s for s, _ in COLORSCALE])
+    rgb = np.stack([np.interp(t, stops, [_hex(c)[i] for _, c in COLORSCALE]) for i in range(3)], -1)
+    return "data:image/png;base64," + base64.b64encode(_png(rgb.astype(np.uint8))).decode()

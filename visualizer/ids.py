@@ -1,0 +1,64 @@
+"""Every component id of the app, in one place (``<kind>-<subject>``).
+
+Row controls are pattern-matching dicts: ``{"type": OPT_LR, "opt": "adam"}``.
+"""
+
+STORE_URL = "store-url"  # the page's query string, read once on load
+STORE_URL_WRITTEN = "store-url-written"
+STORE_BOOT = "store-boot"
+STORE_LANDSCAPE = "store-landscape"
+STORE_START = "store-start"
+STORE_REQUESTED_START = "store-requested-start"
+STORE_PICK = "store-pick"  # a start placed on the map: dot dropped, or a click
+STORE_RUNS = "store-runs"
+STORE_PLAYER = "store-player"
+STORE_QUERY = "store-query"
+STORE_FRAME = "store-frame"
+
+GRAPH_CONTOUR = "graph-contour"
+GRAPH_OVERLAY = "graph-overlay"
+GRAPH_LOSS = "graph-loss"
+GRAPH_SURFACE = "graph-surface"
+
+INTERVAL_PLAYER = "interval-player"
+BUTTON_PLAY = "button-play"
+BUTTON_STEP_BACK = "button-step-back"
+BUTTON_STEP_FORWARD = "button-step-forward"
+BUTTON_RESET = "button-reset"
+SLIDER_EPOCH = "slider-epoch"
+TEXT_EPOCH = "text-epoch"
+CONTROL_SPEED = "control-speed"
+SWITCH_LOG = "switch-log"
+TABLE_RESULTS = "table-results"
+TABS_VIEW = "tabs-view"
+
+INPUT_START_X = "input-start-x"
+INPUT_START_Y = "input-start-y"
+INPUT_STEPS = "input-steps"
+TEXT_LANDSCAPE_INFO = "text-landscape-info"
+TEXT_STATUS = "text-status"
+TEXT_NOTICE = "text-notice"
+BUTTON_COPY_LINK = "button-copy-link"
+BUTTON_CSV = "button-csv"
+BUTTON_JSON = "button-json"
+DOWNLOAD = "download"
+
+STORE_SETTINGS = "store-settings"  # every row's other hyperparameters and schedule
+STORE_EDITING = "store-editing"  # the optimizer whose settings panel is open
+STORE_ERRORS = "store-errors"
+STORE_META = "store-meta"
+PANEL_SETTINGS = "panel-settings"
+TEXT_SETTINGS_TITLE = "text-settings-title"
+TEXT_SETTINGS_FORMULA = "text-settings-formula"
+SELECT_SCHEDULE = "select-schedule"
+BUTTON_SETTINGS_DONE = "button-settings-done"
+
+# pattern-matching types
+LS_CARD = "ls-card"
+PRESET = "preset"
+OPT_CHECK = "opt-check"
+OPT_LR = "opt-lr"
+OPT_DECAY = "opt-decay"
+OPT_MORE = "opt-more"
+HYPER_SLOT = "hyper-slot"  # {"type": HYPER_SLOT, "index": i}: i-th hyperparameter box
+SCHED_PARAM = "sched-param"  # {"type": SCHED_PARAM, "key": "warmup"}

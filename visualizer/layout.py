@@ -1,0 +1,239 @@
+"""The page: control panel on the left, the stacked map and the loss chart on
+the right, the player under them. Built from the registries, so a new
+optimizer or landscape shows up here by itself."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+import landscapes
+from visualizer import figures, ids, optimizers, scene
+
+SPEEDS = [("0.5×", "0.5"), ("1×", "1"), ("2×", "2"), ("5×", "5"), ("10×", "10"), ("25×", "25")]
+SCHEDULE_CHOICES = [
+    {"value": "constant", "label": "none"}, {"value": "step", "label": "step"},
+    {"value": "exponential", "label": "exponential"}, {"value": "cosine", "label": "cosine"},
+]
+SCHEDULE_LABELS = {
+    "warmup": "warmup (steps)", "step_size": "step: every", "gamma": "γ (step / exp.)",
+    "period": "cosine period", "min_factor": "cosine floor",
+}
+
+
+def _section(number: int, title: str, *children, **kwargs) -> dmc.Paper:
+    return dmc.Paper(
+        [dmc.Text([html.Span(f"{number}", className="step-badge"), title], className="section-title"),
+         *children],
+        className="panel-section", withBorder=True, radius="md", p="sm", **kwargs,
+    )
+
+
+def landscape_info(ls: landscapes.Landscape) -> list:
+    return [
+        html.Div(ls.title, className="ls-name"),
+        dcc.Markdown(f"$${ls.formula}$$", mathjax=True, className="formula"),
+        html.Div(ls.lesson, className="hint"),
+    ]
+
+
+def landscape_picker(selected: str) -> html.Div:
+    cards = []
+    for ls in landscapes.all_landscapes():
+        cards.append(html.Button(
+            [html.Img(src=figures.thumbnail(ls.name), alt="", className="ls-thumb"),
+             html.Span(ls.title, className="ls-title")],
+            id={"type": ids.LS_CARD, "name": ls.name}, title=ls.lesson,
+            className="ls-card selected" if ls.name == selected else "ls-card",
+            n_clicks=0, **{"data-name": ls.name},
+        ))
+    return html.Div(cards, className="ls-grid", role="listbox", **{"aria-label": "cost landscape"})
+
+
+MAX_HYPERS = max(len(info.hypers) for info in optimizers.OPTIMIZERS.values())
+
+
+def optimizer_row(row: scene.Row) -> html.Div:
+    info = optimizers.get(row.name)
+    color = figures.COLORS[row.name]
+    key = {"opt": row.name}
+    return html.Div([
+        dmc.Checkbox(id={"type": ids.OPT_CHECK, **key}, checked=row.checked, color=color,
+                     size="sm", className="opt-check", **{"aria-label": f"run {info.title}"}),
+        html.Span([html.Span(className="swatch", style={"background": color}), info.title],
+                  className="opt-name", title=info.torch),
+        dmc.TextInput(id={"type": ids.OPT_LR, **key}, value=row.lr, size="xs", debounce=400,
+                      className="num-input", **{"aria-label": f"{info.title} learning rate"}),
+        dmc.TextInput(id={"type": ids.OPT_DECAY, **key}, value=row.decay, size="xs", debounce=400,
+                      className="num-input", **{"aria-label": f"{info.title} learning rate decay"}),
+        dmc.ActionIcon("⚙", id={"type": ids.OPT_MORE, **key}, variant="subtle", size="sm",
+                       color="gray", n_clicks=0,
+                       **{"aria-label": f"{info.title}: other hyperparameters and schedule"}),
+    ], className="opt-row", **{"data-opt": row.name})
+
+
+def optimizer_table(rows: list[scene.Row]) -> html.Div:
+    head = html.Div([html.Span(""), html.Span("Optimizer"), html.Span("Learning Rate"),
+                     html.Span("LR Decay"), html.Span("")], className="opt-row opt-head")
+    return html.Div([head, *(optimizer_row(r) for r in rows)], className="opt-table")
+
+
+def settings_panel() -> dmc.Paper:
+    """One panel for the optimizer whose ⚙ was clicked (one set of boxes for all
+    fourteen keeps the page light: Dash's cost grows with every wired box)."""
+    slots = [
+        dmc.TextInput(id={"type": ids.HYPER_SLOT, "index": i}, label="", value="", size="xs",
+                      debounce=400, className="hyper-input", style={"display": "none"})
+        for i in range(MAX_HYPERS)
+    ]
+    sched = [dmc.TextInput(id={"type": ids.SCHED_PARAM, "key": k}, value="", size="xs",
+                           label=SCHEDULE_LABELS[k], debounce=400, className="hyper-input",
+                           placeholder="all epochs" if k == "period" else "default")
+             for k in scene.SCHEDULE_KEYS]
+    return dmc.Paper([
+        html.Div([html.Span("", id=ids.TEXT_SETTINGS_TITLE, className="settings-title"),
+                  dmc.Button("Done", id=ids.BUTTON_SETTINGS_DONE, size="xs", variant="light",
+                             n_clicks=0)], className="settings-head"),
+        dcc.Markdown("", id=ids.TEXT_SETTINGS_FORMULA, mathjax=True, className="formula small"),
+        html.Div(slots, className="hyper-grid"),
+        html.Div([dmc.Select(id=ids.SELECT_SCHEDULE, data=SCHEDULE_CHOICES, value="constant",
+                             label="schedule (on top of decay)", size="xs", allowDeselect=False,
+                             className="hyper-input"), *sched], className="hyper-grid"),
+        html.Div("Blank boxes take their defaults. Every run equals torch.optim's numbers.",
+                 className="hint"),
+    ], id=ids.PANEL_SETTINGS, className="settings-panel", withBorder=True, radius="md", p="sm",
+        style={"display": "none"})
+
+
+def meta() -> dict:
+    """What the browser needs to fill the settings panel, from the registry."""
+    return {n: {"title": i.title, "formula": f"$${i.formula}$$", "torch": i.torch,
+                "hypers": [[k, h.label or k] for k, h in i.hypers.items()]}
+            for n, i in optimizers.OPTIMIZERS.items()}
+
+
+def player_bar() -> html.Div:
+    return html.Div([
+        html.Div([
+            html.Button("⟲", id=ids.BUTTON_RESET, n_clicks=0, className="pbtn",
+                        title="Reset to epoch 0", **{"aria-label": "reset"}),
+            html.Button("◀", id=ids.BUTTON_STEP_BACK, n_clicks=0, className="pbtn",
+                        title="Step back (←)", **{"aria-label": "step back"}),
+            html.Button("▶ Play", id=ids.BUTTON_PLAY, n_clicks=0, className="pbtn play-button",
+                        title="Play / pause (space)"),
+            html.Button("▶", id=ids.BUTTON_STEP_FORWARD, n_clicks=0, className="pbtn",
+                        title="Step forward (→)", **{"aria-label": "step forward"}),
+            dmc.SegmentedControl(id=ids.CONTROL_SPEED, value="5", size="xs",
+                                 data=[{"label": a, "value": b} for a, b in SPEEDS]),
+            html.Span("epoch 0", id=ids.TEXT_EPOCH, className="epoch-text"),
+        ], className="player-buttons"),
+        dmc.Slider(id=ids.SLIDER_EPOCH, min=0, max=scene.DEFAULT_STEPS, value=0, step=1,
+                   updatemode="drag", size="sm", label=None, className="epoch-slider"),
+    ], className="player")
+
+
+def header() -> html.Header:
+    presets = dmc.Menu([
+        dmc.MenuTarget(dmc.Button("Presets ▾", variant="light", size="sm")),
+        dmc.MenuDropdown([
+            dmc.MenuItem(html.Div([html.B(p.title), html.Div(p.description, className="hint")]),
+                         id={"type": ids.PRESET, "key": p.key}, n_clicks=0)
+            for p in scene.PRESETS
+        ], className="preset-menu"),
+    ], width=380, position="bottom-end")
+    return html.Header([
+        html.Div([
+            html.H1("Optimizer visualizer"),
+            html.Span("Watch gradient descent, momentum, RMSprop, Adam, AdaBelief and more "
+                      "race across a cost landscape.", className="subtitle"),
+        ]),
+        html.Div([
+            presets,
+            dmc.Button("Copy link", id=ids.BUTTON_COPY_LINK, variant="default", size="sm", n_clicks=0),
+            dmc.Button("⤓ CSV", id=ids.BUTTON_CSV, variant="default", size="sm", n_clicks=0,
+                       **{"aria-label": "Download every run as CSV"}),
+            dmc.Button("⤓ JSON", id=ids.BUTTON_JSON, variant="default", size="sm", n_clicks=0,
+                       **{"aria-label": "Download every run as JSON"}),
+        ], className="header-actions"),
+    ], className="header")
+
+
+def build() -> dmc.MantineProvider:
+    """The whole page, in its default scene (the URL is applied on load)."""
+    default = scene.Scene()
+    ls = landscapes.get(default.landscape)
+    stores = [
+        # The URL is read and written in the browser (history.replaceState), not
+        # with dcc.Location, which pushes history entries and resets the query.
+        dcc.Store(id=ids.STORE_BOOT, data=1),
+        dcc.Store(id=ids.STORE_URL),
+        dcc.Store(id=ids.STORE_URL_WRITTEN),
+        dcc.Store(id=ids.STORE_LANDSCAPE, data=default.landscape),
+        dcc.Store(id=ids.STORE_START),
+        dcc.Store(id=ids.STORE_REQUESTED_START),
+        dcc.Store(id=ids.STORE_PICK),
+        dcc.Store(id=ids.STORE_RUNS),
+        dcc.Store(id=ids.STORE_QUERY),
+        dcc.Store(id=ids.STORE_SETTINGS, data=scene.settings(default.rows)),
+        dcc.Store(id=ids.STORE_EDITING),
+        dcc.Store(id=ids.STORE_ERRORS),
+        dcc.Store(id=ids.STORE_META, data=meta()),
+        dcc.Store(id=ids.STORE_PLAYER, data={"epoch": 0, "playing": False}),
+        dcc.Interval(id=ids.INTERVAL_PLAYER, interval=33, disabled=True),
+        dcc.Download(id=ids.DOWNLOAD),
+    ]
+    graph_config = {"displaylogo": False, "scrollZoom": False,
+                    "toImageButtonOptions": {"format": "png", "scale": 2}}
+    panel = html.Aside([
+        _section(1, "Choose a cost landscape", landscape_picker(ls.name),
+                 html.Div(landscape_info(ls), id=ids.TEXT_LANDSCAPE_INFO, className="ls-info")),
+        _section(2, "Choose the starting point", html.Div([
+            dmc.TextInput(id=ids.INPUT_START_X, label="x", value="0", size="xs", debounce=400,
+                          className="num-input"),
+            dmc.TextInput(id=ids.INPUT_START_Y, label="y", value="0", size="xs", debounce=400,
+                          className="num-input"),
+            html.Span("or drag the red dot, or click the map", className="hint"),
+        ], className="start-row")),
+        _section(3, "Choose optimizers", optimizer_table(default.rows), settings_panel(), html.Div([
+            dmc.TextInput(id=ids.INPUT_STEPS, label=f"epochs (1–{scene.MAX_APP_STEPS:,})",
+                          value=str(default.steps), size="xs", debounce=400, className="num-input"),
+        ], className="steps-row")),
+    ], className="panel")
+    stage = html.Div([
+        dmc.Tabs([
+            dmc.TabsList([dmc.TabsTab("Contour map", value="map"), dmc.TabsTab("3-D surface", value="3d")]),
+        ], id=ids.TABS_VIEW, value="map", className="view-tabs"),
+        html.Div([
+            html.Div([
+                html.Div([
+                    dcc.Graph(id=ids.GRAPH_CONTOUR, figure=figures.contour_figure(ls.name),
+                              config={**graph_config, "staticPlot": False, "displayModeBar": False},
+                              className="graph-contour"),
+                    dcc.Graph(id=ids.GRAPH_OVERLAY, figure=figures.overlay_figure(ls, ls.start),
+                              config={**graph_config,  # the dot is dragged by assets/player.js
+                                      "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d",
+                                                                 "lasso2d", "autoScale2d", "resetScale2d",
+                                                                 "zoomIn2d", "zoomOut2d"]},
+                              className="graph-overlay", clear_on_unhover=True),
+                ], className="map-stack", id="map-stack"),
+                html.Div([
+                    dcc.Graph(id=ids.GRAPH_SURFACE, config=graph_config, className="graph-surface"),
+                ], className="surface-wrap", id="surface-wrap", style={"display": "none"}),
+            ], className="map-col"),
+            html.Div([
+                html.Div([html.Span("Cost per epoch", className="chart-title"),
+                          dmc.Switch(id=ids.SWITCH_LOG, label="log scale (f − f_min)", size="xs",
+                                     checked=False)], className="chart-head"),
+                dcc.Graph(id=ids.GRAPH_LOSS, figure=figures.loss_figure(), config=graph_config,
+                          className="graph-loss"),
+                html.Div(id=ids.TABLE_RESULTS, className="results"),
+            ], className="loss-col"),
+        ], className="stage-row"),
+        player_bar(),
+        html.Div(id=ids.TEXT_STATUS, className="status", role="status"),
+        html.Div(id=ids.TEXT_NOTICE, className="notice", role="alert"),
+    ], className="stage")
+    return dmc.MantineProvider(
+        html.Div([*stores, header(), html.Main([panel, stage], className="main")], className="app"),
+        theme={"primaryColor": "indigo", "fontFamily": "Inter, system-ui, -apple-system, sans-serif"},
+    )

@@ -1,0 +1,248 @@
+"""The scene: what the control panel shows, as plain data (no Dash here).
+
+A scene is a landscape, a start, a step count and one row per optimizer (ticked
+or not, with the text of its boxes). It round-trips through the URL query
+(``?landscape=rosenbrock&start=-1,1.5&steps=800&opt=adam:lr=0.02,decay=0.0``,
+the command line's optimizer syntax) and through the presets. Parsing a row
+gives a :class:`engine.RunSpec` or a message per bad box.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qs, urlencode
+
+import landscapes
+from visualizer import engine, optimizers, schedules
+
+MAX_APP_STEPS = 10_000
+"""The most epochs the app runs (the command line allows engine.MAX_STEPS)."""
+DEFAULT_STEPS = 1000
+CLASSIC = ("gd", "momentum", "rmsprop", "adam")
+SCHEDULE_KEYS = ("warmup", "step_size", "gamma", "period", "min_factor")
+
+
+def default_lr(name: str) -> float:
+    """The learning rate a row starts with: the classic figure's 0.001, except
+    Adadelta, whose lr is a multiplier that torch sets to 1."""
+    return 1.0 if name == "adadelta" else 1e-3
+
+
+def fmt(value: float) -> str:
+    """A number as a box shows it: shortest exact form, no trailing ``.0``."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+@dataclass
+class Row:
+    """One optimizer row: ticked, and the text of each of its boxes."""
+
+    name: str
+    checked: bool = False
+    lr: str = ""
+    decay: str = "0"
+    hypers: dict[str, str] = field(default_factory=dict)
+    schedule: str = "constant"
+    schedule_params: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def default(cls, name: str) -> Row:
+        info = optimizers.get(name)
+        return cls(
+            name=name, checked=name in CLASSIC, lr=fmt(default_lr(name)), decay="0",
+            hypers={k: fmt(v) for k, v in info.defaults().items()},
+            schedule="constant", schedule_params={k: "" for k in SCHEDULE_KEYS},
+        )
+
+    @classmethod
+    def from_spec(cls, spec: engine.RunSpec) -> Row:
+        row = cls.default(spec.optimizer)
+        row.checked, row.lr, row.decay = True, fmt(spec.lr), fmt(spec.decay)
+        row.hypers = {k: fmt(v) for k, v in spec.hypers.items()}
+        row.schedule = spec.schedule
+        defaults = schedules.check_schedule(spec.schedule, {})
+        for k, v in spec.schedule_params.items():
+            if defaults.get(k) != v:
+                row.schedule_params[k] = fmt(v)
+        return row
+
+
+def settings(rows: list[Row]) -> dict[str, dict]:
+    """Every row's other boxes (hyperparameters, schedule), as ``store-settings`` holds them."""
+    return {r.name: {"hypers": dict(r.hypers), "schedule": r.schedule,
+                     "sched": dict(r.schedule_params)} for r in rows}
+
+
+def rows_from(checks: list, lrs: list, decays: list, store: dict | None) -> list[Row]:
+    """Rows (in registry order) from the table's boxes and ``store-settings``."""
+    store = store or {}
+    rows = []
+    for name, checked, lr, decay in zip(optimizers.OPTIMIZERS, checks, lrs, decays, strict=True):
+        row = Row.default(name)
+        row.checked, row.lr, row.decay = bool(checked), lr or "", decay or ""
+        saved = store.get(name) or {}
+        row.hypers.update({k: str(v or "") for k, v in (saved.get("hypers") or {}).items()
+                           if k in row.hypers})
+        row.schedule = saved.get("schedule") or "constant"
+        row.schedule_params.update({k: str(v or "") for k, v in (saved.get("sched") or {}).items()
+                                    if k in row.schedule_params})
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class Scene:
+    landscape: str = "himmelblau"
+    start: tuple[float, float] = (0.0, 0.0)
+    steps: int = DEFAULT_STEPS
+    rows: list[Row] = field(default_factory=lambda: [Row.default(n) for n in optimizers.OPTIMIZERS])
+
+
+def _number(text: str, what: str) -> float:
+    text = (text or "").strip()
+    if not text:
+        raise ValueError(f"Enter a {what}")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"“{text[:20]}” is not a number") from None
+    if math.isnan(value):
+        raise ValueError("NaN is not a number")
+    return value
+
+
+def parse_row(row: Row) -> tuple[engine.RunSpec | None, dict[str, str]]:
+    """The row's run, or None, and a message per bad box (keys: ``lr``, ``decay``,
+    a hyperparameter name, ``schedule``, or a schedule parameter name)."""
+    errors: dict[str, str] = {}
+    values: dict[str, float] = {}
+
+    def check(key: str, text: str, what: str, **extra: object) -> None:
+        try:
+            value = _number(text, what)
+            engine.make_spec(row.name, **{**extra, key: value})
+            values[key] = value
+        except (ValueError, KeyError) as exc:
+            errors[key] = str(exc).replace("Invalid learning rate", "Learning rate")
+
+    check("lr", row.lr, "learning rate")
+    check("decay", row.decay, "decay (0 for none)")
+    for key, text in row.hypers.items():
+        check(key, text, key)
+    schedule = row.schedule if row.schedule in schedules.SCHEDULES else "constant"
+    allowed = {*schedules.SCHEDULES[schedule], "warmup"}
+    for key, text in row.schedule_params.items():
+        if key in allowed and (text or "").strip():
+            check(key, text, key, schedule=schedule)
+    if errors:
+        return None, errors
+    try:
+        return engine.make_spec(row.name, schedule=schedule, **values), {}
+    except (ValueError, KeyError) as exc:  # a combination no single box shows
+        return None, {"lr": str(exc)}
+
+
+def parse_start(x: str, y: str, landscape: landscapes.Landscape) -> tuple[float, float]:
+    """The start boxes as a point inside the landscape's bound, or ValueError."""
+    point = (_number(x, "x"), _number(y, "y"))
+    engine.check_starts(landscape, point)
+    return point
+
+
+def parse_steps(text: object) -> int:
+    try:
+        value = _number(str(text if text is not None else ""), "number of epochs")
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    if value != int(value) or not 1 <= value <= MAX_APP_STEPS:
+        raise ValueError(f"Epochs must be a whole number from 1 to {MAX_APP_STEPS:,}")
+    return int(value)
+
+
+def to_query(landscape: str, start: tuple[float, float], steps: int,
+             specs: list[engine.RunSpec]) -> str:
+    """The URL query of a scene (ticked, valid rows only)."""
+    items = [("landscape", landscape), ("start", f"{fmt(start[0])},{fmt(start[1])}"),
+             ("steps", str(steps))] + [("opt", engine.spec_text(s)) for s in specs]
+    return "?" + urlencode(items, safe=":,=")
+
+
+def from_query(query: str) -> tuple[Scene, list[str]]:
+    """A scene from a URL query, and a message per part that had to be ignored."""
+    params = parse_qs((query or "").lstrip("?"), keep_blank_values=True)
+    scene, problems = Scene(), []
+    if "landscape" in params:
+        name = params["landscape"][-1]
+        try:
+            landscapes.get(name)
+            scene.landscape = name
+        except KeyError as exc:
+            problems.append(str(exc))
+    ls = landscapes.get(scene.landscape)
+    scene.start = ls.start
+    if "start" in params:
+        try:
+            x, y = params["start"][-1].split(",")
+            scene.start = parse_start(x, y, ls)
+        except ValueError as exc:
+            problems.append(f"start: {exc}")
+    if "steps" in params:
+        try:
+            scene.steps = parse_steps(params["steps"][-1])
+        except ValueError as exc:
+            problems.append(f"steps: {exc}")
+    if "opt" in params:
+        rows = {r.name: replace(r, checked=False) for r in scene.rows}
+        for text in params["opt"]:
+            try:
+                spec = engine.parse_spec(text)
+                rows[spec.optimizer] = Row.from_spec(spec)
+            except (ValueError, KeyError) as exc:
+                problems.append(str(exc))
+        scene.rows = list(rows.values())
+    return scene, problems
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    title: str
+    description: str
+    query: str
+
+
+PRESETS: list[Preset] = [
+    Preset("classic", "Classic: Himmelblau", "The classic figure: four optimizers at lr 0.001 from (0, 0).",
+           "?landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001&opt=momentum:lr=0.001"
+           "&opt=rmsprop:lr=0.001&opt=adam:lr=0.001"),
+    Preset("overshoot", "Too large a learning rate",
+           "On a bowl of curvature 50, gradient descent is stable only below lr = 2/50: at 0.038 "
+           "it bounces across the valley; momentum at 0.08 is past its own limit and diverges; "
+           "Adam at lr 0.3 overshoots, then settles.",
+           "?landscape=ill_conditioned_bowl&start=-2.8,1&steps=300&opt=gd:lr=0.038"
+           "&opt=momentum:lr=0.08&opt=adam:lr=0.3"),
+    Preset("momentum", "Momentum swings past the minimum",
+           "Heavy-ball momentum builds up speed and overshoots the minimum, then spirals in; "
+           "plain gradient descent at the same lr creeps straight down.",
+           "?landscape=booth&start=-6,-6&steps=300&opt=gd:lr=0.01&opt=momentum:lr=0.01"
+           "&opt=nesterov:lr=0.01"),
+    Preset("adabelief", "Adam vs AdaBelief",
+           "On |x + y| + |x − y| / 10 the gradient flips sign across the valley every step; "
+           "AdaBelief, which divides by how far the gradient strays from its prediction, "
+           "reaches the minimum sooner than Adam.",
+           "?landscape=abs_skew&start=-1.2,1.6&steps=300&opt=adam:lr=0.05&opt=adabelief:lr=0.05"),
+    Preset("rosenbrock", "Rosenbrock's valley",
+           "Finding the curved valley is quick; following it to (1, 1) is where methods differ.",
+           "?landscape=rosenbrock&start=-1.5,1.5&steps=2000&opt=gd:lr=0.001&opt=momentum:lr=0.001"
+           "&opt=rmsprop:lr=0.002&opt=adam:lr=0.02&opt=adabelief:lr=0.02"),
+    Preset("saddle", "Escaping a saddle",
+           "Near the saddle point the gradient vanishes: adaptive methods rescale it and leave fast.",
+           "?landscape=saddle&start=-1.8,0.05&steps=600&opt=gd:lr=0.01&opt=momentum:lr=0.01"
+           "&opt=rmsprop:lr=0.01&opt=adam:lr=0.01"),
+    Preset("warmup", "Warmup and cosine decay",
+           "Adam at lr 0.5 on Himmelblau, with and without warmup plus cosine decay.",
+           "?landscape=himmelblau&start=0,0&steps=400&opt=adam:lr=0.5"
+           "&opt=adamw:lr=0.5,weight_decay=0.0,schedule=cosine,warmup=50"),
+]
