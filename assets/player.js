@@ -12,11 +12,12 @@
   const IDS = {
     runs: "store-runs", play: "button-play", back: "button-step-back",
     forward: "button-step-forward", reset: "button-reset", slider: "slider-epoch",
-    interval: "interval-player", overlay: "graph-overlay", loss: "graph-loss",
+    overlay: "graph-overlay", loss: "graph-loss",
     pick: "store-pick", copy: "button-copy-link",
   };
   let cache = { src: null };
   let highlighted = null;
+  let tableKey = 0;
 
   function f32(b64) {
     const bin = atob(b64);
@@ -120,11 +121,12 @@
       const final = diverged ? "diverged at epoch " + r.diverged_at : fmt(it.loss[r.n - 1]);
       return el("Tr", { "data-opt": r.name, className: diverged ? "diverged" : "" }, [
         el("Td", {}, [el("Span", { className: "swatch", style: { background: r.color } }), r.title]),
-        el("Td", { className: "num" }, now === null ? "diverged" : fmt(now)),
+        el("Td", { className: "num now" }, now === null ? "diverged" : fmt(now)),
         el("Td", { className: "num" }, final),
       ]);
     });
-    return el("Table", { className: "results-table" }, [
+    tableKey += 1;  // a fresh table: draw() writes the "now" cells directly
+    return el("Table", { className: "results-table", key: "t" + tableKey }, [
       el("Thead", {}, el("Tr", {}, [el("Th", {}, "optimizer"), el("Th", {}, "cost now"),
                                      el("Th", {}, "final cost")])),
       el("Tbody", {}, rows),
@@ -143,56 +145,127 @@
     try { return JSON.parse(p.slice(0, p.lastIndexOf("."))); } catch (e) { return null; }
   }
 
+  // What is on screen; draw() paints it straight into the two plotly graphs.
+  // Frames do not go through Dash's figure props: that cost half of every
+  // frame (React, the store, a full Plotly.react from the prop).
+  const view = { d: null, epoch: 0, log: false };
+
+  function plotDiv(id) {
+    const host = document.getElementById(id);
+    return host && host.querySelector(".js-plotly-plot");
+  }
+
+  function draw() {
+    const d = view.d;
+    if (!d || !window.Plotly) return;
+    const gd = plotDiv(IDS.overlay), lg = plotDiv(IDS.loss);
+    if (gd && gd.data && gd.layout && gd.layout.meta === d.src.landscape) {
+      const fixed = gd.data.filter(function (t) { return t.meta === "fixed"; });
+      window.Plotly.react(gd, fixed.concat(overlayTraces(d, view.epoch)), gd.layout);
+    }
+    if (lg && lg.layout) {
+      const range = view.log ? d.logRange : d.linRange;
+      const layout = Object.assign({}, lg.layout, {
+        xaxis: Object.assign({}, lg.layout.xaxis, { range: [0, Math.max(d.steps, 1)], autorange: false }),
+        yaxis: Object.assign({}, lg.layout.yaxis, {
+          type: view.log ? "log" : "linear", autorange: !isFinite(range[0]),
+          range: isFinite(range[0]) ? range : undefined,
+          title: { text: view.log ? "f − f_min (log)" : "cost f(x, y)" },
+        }),
+      });
+      window.Plotly.react(lg, lossTraces(d, view.epoch, view.log), layout);
+    }
+    const table = document.getElementById("table-results");
+    if (table) {
+      d.runs.forEach(function (it) {
+        const cell = table.querySelector('tr[data-opt="' + it.meta.name + '"] td.now');
+        if (cell) cell.textContent = view.epoch < it.meta.n ? fmt(it.loss[view.epoch]) : "diverged";
+      });
+    }
+  }
+
+  // When Dash re-renders the overlay from the server (a new landscape, the dot
+  // moved), plotly replaces its traces: put the paths back.
+  setInterval(function () {
+    const gd = plotDiv(IDS.overlay);
+    if (!gd || !gd.on || gd._ovRedrawHooked) return;
+    gd._ovRedrawHooked = true;
+    gd.on("plotly_afterplot", function () {
+      const hasPaths = (gd.data || []).some(function (t) { return t.meta && t.meta !== "fixed"; });
+      if (!hasPaths && view.d && view.d.runs.length) window.requestAnimationFrame(draw);
+    });
+  }, 250);
+
+  // The play loop runs on requestAnimationFrame, not on a Dash interval: a
+  // Dash round per frame (props, store, React) held it near 20 frames/s.
+  // Epochs advance with time, so the speed does not depend on the frame rate.
+  const loop = { playing: false, last: 0, carry: 0, speed: 5, synced: 0 };
+  const FRAME_MS = 1000 / 30;  // "5x" means 5 epochs every 1/30 s
+
+  function setText(id, text) {
+    const node = document.getElementById(id);
+    if (node && node.textContent !== text) node.textContent = text;
+  }
+  function playLabel() {
+    const N = view.d ? view.d.steps : 0;
+    return loop.playing ? "❚❚ Pause" : (view.epoch >= N && N > 0 ? "↻ Replay" : "▶ Play");
+  }
+  function syncDash(force) {  // the slider and the play button are React components
+    const now = performance.now();
+    if (!force && now - loop.synced < 150) return;
+    loop.synced = now;
+    window.dash_clientside.set_props(IDS.slider, { value: view.epoch });
+    window.dash_clientside.set_props(IDS.play, { children: playLabel() });
+  }
+  function tick(ts) {
+    if (!loop.playing || !view.d) return;
+    const N = view.d.steps;
+    const dt = loop.last ? Math.min(ts - loop.last, 250) : FRAME_MS;
+    loop.last = ts;
+    loop.carry += loop.speed * dt / FRAME_MS;
+    const step = Math.floor(loop.carry);
+    if (step > 0) {
+      loop.carry -= step;
+      view.epoch = Math.min(N, view.epoch + step);
+      draw();
+      setText("text-epoch", "epoch " + view.epoch + " / " + N);
+    }
+    if (view.epoch >= N) { loop.playing = false; syncDash(true); return; }
+    syncDash(false);
+    window.requestAnimationFrame(tick);
+  }
+  function start() {
+    if (loop.playing) return;
+    loop.playing = true; loop.last = 0; loop.carry = 0;
+    window.requestAnimationFrame(tick);
+  }
+
   const player = {
-    frame: function (nInt, nPlay, nBack, nFwd, nReset, slider, runs, log, contourFig,
-                     speed, state, overlayFig) {
+    frame: function (nPlay, nBack, nFwd, nReset, slider, runs, log, drawn, speed) {
       const no = window.dash_clientside.no_update;
       const trig = triggered();
       const has = function (id) { return trig.indexOf(id) >= 0; };
       const d = decoded(runs);
       const N = d.steps;
-      let epoch = state && state.epoch !== undefined ? state.epoch : 0;
-      let playing = !!(state && state.playing);
-      let carry = (state && state.carry) || 0;
-      if (has(IDS.runs)) epoch = playing ? Math.min(epoch, N) : N;  // new paths: show them whole
+      const newRuns = view.d !== d;
+      let epoch = view.epoch;
+      loop.speed = parseFloat(speed) || 1;
+      const onlyEcho = trig.every(function (t) { return t === IDS.slider || t === "control-speed"; });
+      if (loop.playing && onlyEcho) return [no, no, no, no, no];  // the loop moved the slider
+      if (newRuns) epoch = loop.playing ? Math.min(epoch, N) : N;  // new paths: show them whole
       if (has(IDS.play)) {
-        if (playing) playing = false;
-        else { if (epoch >= N) epoch = 0; playing = true; carry = 0; }
+        if (loop.playing) loop.playing = false;
+        else { if (epoch >= N) epoch = 0; view.epoch = epoch; view.d = d; start(); }
       }
-      if (has(IDS.back)) { playing = false; epoch = Math.max(0, epoch - 1); }
-      if (has(IDS.forward)) { playing = false; epoch = Math.min(N, epoch + 1); }
-      if (has(IDS.reset)) { playing = false; epoch = 0; }
-      if (has(IDS.slider) && slider !== null && slider !== epoch) { playing = false; epoch = slider; }
-      if (has(IDS.interval) && playing) {
-        carry += parseFloat(speed) || 1;
-        const step = Math.floor(carry);
-        carry -= step;
-        epoch = Math.min(N, epoch + step);
-        if (epoch >= N) playing = false;
-      }
+      if (has(IDS.back)) { loop.playing = false; epoch = Math.max(0, epoch - 1); }
+      if (has(IDS.forward)) { loop.playing = false; epoch = Math.min(N, epoch + 1); }
+      if (has(IDS.reset)) { loop.playing = false; epoch = 0; }
+      if (has(IDS.slider) && slider !== null && slider !== epoch && !loop.playing) epoch = slider;
       epoch = Math.max(0, Math.min(N, Math.round(epoch)));
-
-      let overlay = no;
-      const sameLandscape = overlayFig && overlayFig.layout && runs &&
-        overlayFig.layout.meta === runs.landscape;
-      if (sameLandscape) {
-        const fixed = (overlayFig.data || []).filter(function (t) { return t.meta === "fixed"; });
-        overlay = new window.dash_clientside.Patch()
-          .assign(["data"], fixed.concat(overlayTraces(d, epoch))).build();
-      }
-      const range = log ? d.logRange : d.linRange;
-      const loss = new window.dash_clientside.Patch()
-        .assign(["data"], lossTraces(d, epoch, log))
-        .assign(["layout", "yaxis", "type"], log ? "log" : "linear")
-        .assign(["layout", "yaxis", "range"], isFinite(range[0]) ? range : null)
-        .assign(["layout", "yaxis", "title", "text"], log ? "f − f_min (log)" : "cost f(x, y)")
-        .assign(["layout", "xaxis", "range"], [0, Math.max(N, 1)])
-        .build();
-      const label = playing ? "❚❚ Pause" : (epoch >= N && N > 0 ? "↻ Replay" : "▶ Play");
-      return [
-        { epoch: epoch, playing: playing, carry: carry }, !playing, overlay, loss,
-        epoch, Math.max(N, 1), "epoch " + epoch + " / " + N, resultsTable(d, epoch), label,
-      ];
+      view.d = d; view.epoch = epoch; view.log = !!log;
+      draw();
+      return [epoch, Math.max(N, 1), "epoch " + epoch + " / " + N,
+              newRuns ? resultsTable(d, epoch) : no, playLabel()];
     },
 
     pickLandscape: function () {
@@ -327,17 +400,7 @@
 
   // Hover a result row or an optimizer row: highlight that optimizer in both charts.
   function applyHighlight() {
-    if (!window.Plotly) return;
-    [IDS.overlay, IDS.loss].forEach(function (id) {
-      const host = document.getElementById(id);
-      const gd = host && host.querySelector(".js-plotly-plot");
-      if (!gd || !gd.data) return;
-      const idx = [], ops = [];
-      gd.data.forEach(function (t, i) {
-        if (t.meta && t.meta !== "fixed") { idx.push(i); ops.push(opacity(t.meta)); }
-      });
-      if (idx.length) window.Plotly.restyle(gd, { opacity: ops }, idx);
-    });
+    window.requestAnimationFrame(draw);
   }
   document.addEventListener("mouseover", function (e) {
     const row = e.target.closest && e.target.closest("[data-opt]");

@@ -42,10 +42,6 @@ def encode(values: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode()
 
 
-def decode(text: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype="<f4")
-
-
 # -- 1. A scene from the URL (on load) or from a preset ----------------------------------
 @callback(
     Output(ids.STORE_LANDSCAPE, "data", allow_duplicate=True),
@@ -86,38 +82,18 @@ def apply_scene(search: str | None, _presets: list[int]) -> tuple:
     )
 
 
-# -- 2. The landscape: contour (once per landscape), overlay base, info ----------------
-@callback(
-    Output(ids.GRAPH_CONTOUR, "figure"),
-    Output(ids.GRAPH_OVERLAY, "figure"),
-    Output(ids.TEXT_LANDSCAPE_INFO, "children"),
-    Output({"type": ids.LS_CARD, "name": ALL}, "className"),
-    Input(ids.STORE_LANDSCAPE, "data"),
-    State(ids.STORE_START, "data"),
-    prevent_initial_call=True,  # the layout already shows the default landscape
-)
-def draw_landscape(name: str, start: dict | None) -> tuple:
-    ls = landscapes.get(name)
-    point = (start["x"], start["y"]) if start and start.get("landscape") == name else ls.start
-    classes = ["ls-card selected" if n == name else "ls-card" for n in landscapes.names()]
-    return (figures.contour_figure(name), figures.overlay_figure(ls, point),
-            layout.landscape_info(ls), classes)
-
-
 # -- 3. The start point: drag, click, boxes, landscape change, URL ----------------------
 @callback(
     Output(ids.STORE_START, "data"),
     Output(ids.INPUT_START_X, "value"),
     Output(ids.INPUT_START_Y, "value"),
     Output(ids.INPUT_START_X, "error"),
-    Output(ids.GRAPH_OVERLAY, "figure", allow_duplicate=True),
     Input(ids.STORE_LANDSCAPE, "data"),
     Input(ids.STORE_REQUESTED_START, "data"),
     Input(ids.STORE_PICK, "data"),
     Input(ids.INPUT_START_X, "value"),
     Input(ids.INPUT_START_Y, "value"),
     State(ids.STORE_START, "data"),
-    prevent_initial_call="initial_duplicate",
 )
 def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
     """One start point, whoever moved it: a preset or link, the map (the dot
@@ -133,7 +109,7 @@ def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
         try:
             point = scene.parse_start(x_text, y_text, ls)
         except ValueError as exc:
-            return no_update, no_update, no_update, str(exc), no_update
+            return no_update, no_update, no_update, str(exc)
     elif current and current.get("landscape") == name:
         point = (current["x"], current["y"])
     if point is None:
@@ -141,13 +117,34 @@ def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
     try:
         engine.check_starts(ls, point)
     except ValueError as exc:
-        return no_update, no_update, no_update, str(exc), no_update
+        return no_update, no_update, no_update, str(exc)
     point = (round(float(point[0]), 6), round(float(point[1]), 6))
-    patch = Patch()
-    patch["layout"]["shapes"][0]["xanchor"] = point[0]
-    patch["layout"]["shapes"][0]["yanchor"] = point[1]
     store = {"landscape": name, "x": point[0], "y": point[1]}
-    return store, scene.fmt(point[0]), scene.fmt(point[1]), "", patch
+    return store, scene.fmt(point[0]), scene.fmt(point[1]), ""
+
+
+# -- 2. The map: redrawn for a new landscape (contour sent once), else the dot moves --
+@callback(
+    Output(ids.GRAPH_CONTOUR, "figure"),
+    Output(ids.GRAPH_OVERLAY, "figure"),
+    Output(ids.TEXT_LANDSCAPE_INFO, "children"),
+    Output({"type": ids.LS_CARD, "name": ALL}, "className"),
+    Output(ids.STORE_DRAWN, "data"),
+    Input(ids.STORE_START, "data"),
+    State(ids.STORE_DRAWN, "data"),
+    prevent_initial_call=True,
+)
+def draw_map(start: dict, drawn: str | None) -> tuple:
+    ls = landscapes.get(start["landscape"])
+    point = (start["x"], start["y"])
+    if ls.name == drawn:
+        patch = Patch()
+        patch["layout"]["shapes"][0]["xanchor"] = point[0]
+        patch["layout"]["shapes"][0]["yanchor"] = point[1]
+        return no_update, patch, no_update, [no_update] * len(landscapes.names()), no_update
+    classes = ["ls-card selected" if n == ls.name else "ls-card" for n in landscapes.names()]
+    return (figures.contour_figure(ls.name), figures.overlay_figure(ls, point),
+            layout.landscape_info(ls), classes, ls.name)
 
 
 # -- 4. The runs: every ticked, valid row, computed once per change --------------------
@@ -245,15 +242,14 @@ def download(_csv: int, _json: int, query: str | None):
 @callback(
     Output(ids.GRAPH_SURFACE, "figure"),
     Input(ids.TABS_VIEW, "value"),
-    Input(ids.STORE_RUNS, "data"),
+    Input(ids.STORE_QUERY, "data"),  # the scene, not the runs: nothing big goes up
 )
-def draw_surface(tab: str, runs: dict | None):
-    if tab != "3d" or not runs:
+def draw_surface(tab: str, query: str | None):
+    if tab != "3d" or not query:
         return no_update
-    ls = landscapes.get(runs["landscape"])
-    paths = [(r["name"], np.column_stack([decode(r["x"]), decode(r["y"])]).astype(float))
-             for r in runs["runs"]]
-    return figures.surface_figure(ls, paths)
+    result = _rerun(query)
+    paths = [(spec.optimizer, result.path(i)[0]) for i, spec in enumerate(result.specs)]
+    return figures.surface_figure(result.landscape, paths)
 
 
 # -- Browser-side: the player, the URL, the landscape cards, copy link ---------------------
@@ -331,16 +327,11 @@ clientside_callback(
 )
 clientside_callback(
     Fn("player", "frame"),
-    Output(ids.STORE_PLAYER, "data"),
-    Output(ids.INTERVAL_PLAYER, "disabled"),
-    Output(ids.GRAPH_OVERLAY, "figure", allow_duplicate=True),
-    Output(ids.GRAPH_LOSS, "figure"),
     Output(ids.SLIDER_EPOCH, "value"),
     Output(ids.SLIDER_EPOCH, "max"),
     Output(ids.TEXT_EPOCH, "children"),
     Output(ids.TABLE_RESULTS, "children"),
     Output(ids.BUTTON_PLAY, "children"),
-    Input(ids.INTERVAL_PLAYER, "n_intervals"),
     Input(ids.BUTTON_PLAY, "n_clicks"),
     Input(ids.BUTTON_STEP_BACK, "n_clicks"),
     Input(ids.BUTTON_STEP_FORWARD, "n_clicks"),
@@ -348,9 +339,7 @@ clientside_callback(
     Input(ids.SLIDER_EPOCH, "value"),
     Input(ids.STORE_RUNS, "data"),
     Input(ids.SWITCH_LOG, "checked"),
-    Input(ids.GRAPH_CONTOUR, "figure"),
-    State(ids.CONTROL_SPEED, "value"),
-    State(ids.STORE_PLAYER, "data"),
-    State(ids.GRAPH_OVERLAY, "figure"),
+    Input(ids.STORE_DRAWN, "data"),  # a new landscape on the map: draw the paths again
+    Input(ids.CONTROL_SPEED, "value"),
     prevent_initial_call=True,
 )

@@ -11,16 +11,14 @@ STORE_START = "store-start"
 STORE_REQUESTED_START = "store-requested-start"
 STORE_PICK = "store-pick"  # a start placed on the map: dot dropped, or a click
 STORE_RUNS = "store-runs"
-STORE_PLAYER = "store-player"
 STORE_QUERY = "store-query"
-STORE_FRAME = "store-frame"
+STORE_DRAWN = "store-drawn"  # the landscape the map shows now
 
 GRAPH_CONTOUR = "graph-contour"
 GRAPH_OVERLAY = "graph-overlay"
 GRAPH_LOSS = "graph-loss"
 GRAPH_SURFACE = "graph-surface"
 
-INTERVAL_PLAYER = "interval-player"
 BUTTON_PLAY = "button-play"
 BUTTON_STEP_BACK = "button-step-back"
 BUTTON_STEP_FORWARD = "button-step-forward"

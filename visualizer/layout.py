@@ -170,6 +170,7 @@ def build() -> dmc.MantineProvider:
         dcc.Store(id=ids.STORE_URL_WRITTEN),
         dcc.Store(id=ids.STORE_LANDSCAPE, data=default.landscape),
         dcc.Store(id=ids.STORE_START),
+        dcc.Store(id=ids.STORE_DRAWN, data=default.landscape),
         dcc.Store(id=ids.STORE_REQUESTED_START),
         dcc.Store(id=ids.STORE_PICK),
         dcc.Store(id=ids.STORE_RUNS),
@@ -178,8 +179,6 @@ def build() -> dmc.MantineProvider:
         dcc.Store(id=ids.STORE_EDITING),
         dcc.Store(id=ids.STORE_ERRORS),
         dcc.Store(id=ids.STORE_META, data=meta()),
-        dcc.Store(id=ids.STORE_PLAYER, data={"epoch": 0, "playing": False}),
-        dcc.Interval(id=ids.INTERVAL_PLAYER, interval=33, disabled=True),
         dcc.Download(id=ids.DOWNLOAD),
     ]
     graph_config = {"displaylogo": False, "scrollZoom": False,
