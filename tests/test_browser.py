@@ -274,3 +274,41 @@ def test_phone_sized_screen(browser, server):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "09-phone.png"), full_page=True)
     context.close()
+
+
+def test_settings_panel_edits_hyperparameters_and_schedule(page, server):
+    open_app(page, server.url)
+    settle(page)
+    page.click("button[aria-label='Momentum: other hyperparameters and schedule']")
+    panel = page.locator("#panel-settings")
+    expect(panel).to_be_visible()
+    expect(page.locator("#text-settings-title")).to_have_text("Momentum settings")
+    box = panel.locator("input").first
+    assert box.input_value() == "0.9"
+    box.fill("2")
+    box.press("Tab")
+    expect(panel.locator(".mantine-TextInput-error")).to_contain_text("Invalid momentum value", timeout=10000)
+    settle(page)
+    assert "Momentum" in page.locator("#text-status").inner_text()
+    box.fill("0.5")
+    box.press("Tab")
+    expect(panel.locator(".mantine-TextInput-error")).to_have_count(0, timeout=10000)
+    settle(page)
+    assert "opt=momentum:lr=0.001,decay=0.0,momentum=0.5" in page.url
+    page.click("#button-settings-done")
+    expect(panel).to_be_hidden()
+    shot(page, "10-settings")
+
+
+def test_log_scale_and_3d_view(page, server):
+    open_app(page, server.url)
+    settle(page)
+    page.locator("#switch-log").check(force=True)
+    page.wait_for_function("() => document.querySelector('#graph-loss .js-plotly-plot')"
+                           "._fullLayout.yaxis.type === 'log'", timeout=5000)
+    page.click("text=3-D surface")
+    page.wait_for_function("() => { const gd = document.querySelector('#graph-surface .js-plotly-plot');"
+                           " return gd && gd.data && gd.data.length === 5; }", timeout=15000)
+    shot(page, "11-surface")
+    page.click("text=Contour map")
+    expect(page.locator("#map-stack")).to_be_visible()

@@ -1,0 +1,223 @@
+"""Server callbacks called as plain functions, and the scene model behind them."""
+
+from __future__ import annotations
+
+import base64
+import json
+from contextvars import copy_context
+
+import numpy as np
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+import landscapes
+from visualizer import callbacks, engine, figures, layout, optimizers, scene
+
+NAMES = list(optimizers.OPTIMIZERS)
+DEFAULT = scene.Scene()
+
+
+def in_context(fn, triggered: list[str], *args):
+    """Run a callback as Dash would after ``triggered`` (prop ids) changed."""
+    def run():
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": p, "value": None} for p in triggered]))
+        return fn(*args)
+    return copy_context().run(run)
+
+
+def decode(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f4")
+
+
+def default_inputs(**over):
+    rows = DEFAULT.rows
+    values = {
+        "start": {"landscape": "himmelblau", "x": 0.0, "y": 0.0},
+        "steps": "1000",
+        "checks": [r.checked for r in rows],
+        "lrs": [r.lr for r in rows],
+        "decays": [r.decay for r in rows],
+        "settings": scene.settings(rows),
+    }
+    values.update(over)
+    return list(values.values())
+
+
+def test_compute_runs_defaults_are_the_classic_four_at_0_001():
+    runs, query, lr_err, decay_err, others, steps_err, status = callbacks.compute_runs(*default_inputs())
+    assert [r["name"] for r in runs["runs"]] == ["gd", "momentum", "rmsprop", "adam"]
+    assert query == ("?landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0.0"
+                     "&opt=momentum:lr=0.001,decay=0.0&opt=rmsprop:lr=0.001,decay=0.0"
+                     "&opt=adam:lr=0.001,decay=0.0")
+    assert lr_err == [""] * 14 and decay_err == [""] * 14 and steps_err == "" and status == ""
+    # the payload is the engine's result, in float32
+    specs = [engine.make_spec(n, lr=1e-3) for n in ("gd", "momentum", "rmsprop", "adam")]
+    result = engine.run(landscapes.get("himmelblau"), specs, (0, 0), 1000)
+    for i, run in enumerate(runs["runs"]):
+        assert run["n"] == 1001 and run["diverged_at"] is None
+        np.testing.assert_allclose(decode(run["x"]), result.points[i, 0, :, 0], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(decode(run["loss"]), result.losses[i, 0], rtol=1e-6, atol=1e-6)
+    assert runs["runs"][3]["color"] == figures.COLORS["adam"]
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("abc", "is not a number"), ("-1", "Learning rate: -1.0"), ("1e300", "must be in (0, 1000]"),
+    ("NaN", "NaN is not a number"), ("", "Enter a learning rate"), ("inf", "finite"),
+])
+def test_a_bad_learning_rate_gets_a_message_and_the_rest_still_run(text, needle):
+    lrs = [r.lr for r in DEFAULT.rows]
+    lrs[NAMES.index("adam")] = text
+    runs, _, lr_err, _, _, _, status = callbacks.compute_runs(*default_inputs(lrs=lrs))
+    assert needle in lr_err[NAMES.index("adam")]
+    assert [r["name"] for r in runs["runs"]] == ["gd", "momentum", "rmsprop"]
+    assert status == "Not run until fixed: Adam."
+
+
+def test_bad_hidden_settings_are_reported_per_optimizer():
+    settings = scene.settings(DEFAULT.rows)
+    settings["momentum"]["hypers"]["momentum"] = "1.5"
+    settings["adam"]["schedule"] = "step"
+    settings["adam"]["sched"]["gamma"] = "2"
+    _, _, _, _, others, _, status = callbacks.compute_runs(*default_inputs(settings=settings))
+    assert "Invalid momentum value: 1.5" in others["momentum"]["momentum"]
+    assert "Invalid gamma value: 2.0" in others["adam"]["gamma"]
+    assert status == "Not run until fixed: Momentum, Adam."
+
+
+def test_schedule_and_hyperparameters_reach_the_engine():
+    settings = scene.settings(DEFAULT.rows)
+    settings["adam"]["hypers"]["beta1"] = "0.5"
+    settings["adam"]["schedule"] = "cosine"
+    settings["adam"]["sched"]["warmup"] = "10"
+    runs, query, *_ = callbacks.compute_runs(*default_inputs(settings=settings, steps="50"))
+    assert "opt=adam:lr=0.001,decay=0.0,beta1=0.5,schedule=cosine,warmup=10" in query
+    spec = engine.make_spec("adam", lr=1e-3, beta1=0.5, schedule="cosine", warmup=10)
+    expected = engine.run(landscapes.get("himmelblau"), [spec], (0, 0), 50).points[0, 0, :, 0]
+    np.testing.assert_allclose(decode(runs["runs"][3]["x"]), expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("steps", ["0", "10001", "2.5", "many", ""])
+def test_bad_epoch_count(steps):
+    out = callbacks.compute_runs(*default_inputs(steps=steps))
+    assert out[0] is callbacks.no_update and out[5]
+
+
+def test_nothing_ticked_is_an_empty_scene_not_an_error():
+    runs, query, *_, status = callbacks.compute_runs(*default_inputs(checks=[False] * 14))
+    assert runs["runs"] == [] and "opt=" not in query and "Tick an optimizer" in status
+
+
+def test_a_diverging_run_is_data():
+    lrs = [r.lr for r in DEFAULT.rows]
+    lrs[0] = "0.1"  # gradient descent at 0.1 leaves Himmelblau
+    runs, *_ = callbacks.compute_runs(*default_inputs(lrs=lrs))
+    gd = runs["runs"][0]
+    assert gd["diverged_at"] is not None and gd["n"] == gd["diverged_at"]
+    assert np.isfinite(decode(gd["x"])).all()
+
+
+def test_apply_scene_from_a_link():
+    query = "?landscape=booth&start=-6,-6&steps=300&opt=momentum:lr=0.01,decay=0.0,momentum=0.8"
+    out = in_context(callbacks.apply_scene, ["store-url.data"], query, [0] * len(scene.PRESETS))
+    landscape, requested, steps, checks, lrs, decays, settings, editing, notice = out
+    assert landscape == "booth" and steps == "300" and notice == "" and editing is None
+    assert requested["x"] == -6.0 and requested["landscape"] == "booth"
+    assert checks == [n == "momentum" for n in NAMES]
+    assert lrs[NAMES.index("momentum")] == "0.01"
+    assert lrs[NAMES.index("adam")] == "0.001"  # unticked rows go back to their defaults
+    assert settings["momentum"]["hypers"]["momentum"] == "0.8"
+
+
+def test_apply_scene_reports_what_it_ignored():
+    out = in_context(callbacks.apply_scene, ["store-url.data"],
+                     "?landscape=nowhere&opt=adam:lr=-3&opt=gd:lr=0.1", [0] * len(scene.PRESETS))
+    assert out[0] == "himmelblau" and out[3] == [n == "gd" for n in NAMES]
+    assert "unknown landscape 'nowhere'" in out[-1] and "Invalid learning rate: -3.0" in out[-1]
+
+
+def test_every_preset_loads_and_runs():
+    for preset in scene.PRESETS:
+        pid = json.dumps({"key": preset.key, "type": "preset"}, separators=(",", ":")) + ".n_clicks"
+        out = in_context(callbacks.apply_scene, [pid], None, [1] * len(scene.PRESETS))
+        assert out[-1] == "", preset.key
+        start = {"landscape": out[0], "x": out[1]["x"], "y": out[1]["y"]}
+        runs, query, lr_err, *_ = callbacks.compute_runs(start, out[2], out[3], out[4], out[5], out[6])
+        assert lr_err == [""] * 14
+        assert len(runs["runs"]) == sum(out[3]) >= 2
+        assert scene.from_query(query)[1] == []
+    overshoot = next(p for p in scene.PRESETS if p.key == "overshoot")
+    sc, _ = scene.from_query(overshoot.query)
+    specs = [scene.parse_row(r)[0] for r in sc.rows if r.checked]
+    result = engine.run(landscapes.get(sc.landscape), specs, sc.start, sc.steps)
+    assert (result.diverged_at[:, 0] >= 0).any()  # the preset shows a divergence
+
+
+def test_update_start_from_each_source():
+    current = {"landscape": "himmelblau", "x": 0.0, "y": 0.0}
+    pick = {"x": 1.23456789, "y": -2.0, "t": 1}
+    out = in_context(callbacks.update_start, ["store-pick.data"], "himmelblau", None, pick, "0", "0", current)
+    assert out == ({"landscape": "himmelblau", "x": 1.234568, "y": -2.0}, "1.234568", "-2", "")
+    out = in_context(callbacks.update_start, ["input-start-x.value"], "himmelblau", None, None, "abc", "0", current)
+    assert out[0] is callbacks.no_update and "is not a number" in out[3]
+    out = in_context(callbacks.update_start, ["input-start-x.value"], "himmelblau", None, None, "1e9", "0", current)
+    assert "Invalid start" in out[3]
+    out = in_context(callbacks.update_start, ["store-landscape.data"], "beale", None, None, "0", "0", current)
+    assert out[0] == {"landscape": "beale", "x": 1.0, "y": 1.5}  # the new landscape's own start
+
+
+def test_draw_map_sends_the_contour_only_for_a_new_landscape():
+    start = {"landscape": "himmelblau", "x": 1.0, "y": 2.0}
+    contour, overlay, info, classes, drawn = callbacks.draw_map(start, "himmelblau")
+    assert contour is callbacks.no_update and drawn is callbacks.no_update
+    ops = overlay.to_plotly_json()["operations"]
+    assert {tuple(o["location"]): o["params"]["value"] for o in ops} == {
+        ("layout", "shapes", 0, "xanchor"): 1.0, ("layout", "shapes", 0, "yanchor"): 2.0}
+    contour, overlay, info, classes, drawn = callbacks.draw_map(
+        {"landscape": "rosenbrock", "x": -1.0, "y": 1.0}, "himmelblau")
+    assert drawn == "rosenbrock" and overlay.layout.meta == "rosenbrock"
+    assert overlay.layout.shapes[0].xanchor == -1.0
+    assert classes[landscapes.names().index("rosenbrock")] == "ls-card selected"
+    z = contour.to_plotly_json()["data"][0]["z"]
+    assert z["dtype"] == "f4"  # sent as binary float32
+
+
+def test_downloads():
+    query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0.0"
+    csv = in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, query)
+    assert csv["filename"] == "optimizers-booth.csv"
+    assert csv["content"].splitlines()[0] == "run,optimizer,step,x,y,loss,lr"
+    assert len(csv["content"].splitlines()) == 7
+    doc = json.loads(in_context(callbacks.download, ["button-json.n_clicks"], 0, 1, query)["content"])
+    assert doc["landscape"] == "booth" and len(doc["runs"][0]["points"]) == 6
+    assert in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, None) is callbacks.no_update
+
+
+def test_surface_only_when_its_tab_is_open():
+    query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0.0"
+    assert callbacks.draw_surface("map", query) is callbacks.no_update
+    fig = callbacks.draw_surface("3d", query)
+    assert [t.type for t in fig.data] == ["surface", "scatter3d"]
+
+
+def test_query_round_trip_and_layout_order():
+    specs = [engine.make_spec("adam", lr=0.0123, beta1=0.8), engine.make_spec("lion", lr=3e-5)]
+    q = scene.to_query("rosenbrock", (-1.25, 0.5), 321, specs)
+    sc, problems = scene.from_query(q)
+    assert problems == [] and sc.landscape == "rosenbrock" and sc.start == (-1.25, 0.5)
+    assert [scene.parse_row(r)[0] for r in sc.rows if r.checked] == specs
+    # pattern-matching outputs follow layout order: the rows must be in registry order
+    page = json.dumps(layout.build().to_plotly_json(), default=lambda o: o.to_plotly_json())
+    found = [n for n in NAMES if f'"opt": "{n}", "type": "opt-lr"' in page or
+             f'"type": "opt-lr", "opt": "{n}"' in page]
+    assert found == NAMES
+    positions = [page.index(f'"aria-label": "{optimizers.get(n).title} learning rate"') for n in NAMES]
+    assert positions == sorted(positions)
+
+
+def test_thumbnails_are_pngs_of_their_size():
+    for name in landscapes.names():
+        uri = figures.thumbnail(name)
+        png = base64.b64decode(uri.split(",", 1)[1])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert int.from_bytes(png[16:20], "big") == int.from_bytes(png[20:24], "big") == 64
