@@ -289,6 +289,32 @@
       return query;
     },
 
+    // The map is two stacked graphs: render both and lay one over the other.
+    savePng: function () {
+      const under = plotDiv("graph-contour"), over = plotDiv(IDS.overlay);
+      if (!under || !over || !window.Plotly) return window.dash_clientside.no_update;
+      const w = under.clientWidth, h = under.clientHeight, scale = 2;
+      const opts = { format: "png", width: w, height: h, scale: scale };
+      Promise.all([window.Plotly.toImage(under, opts), window.Plotly.toImage(over, opts)])
+        .then(function (urls) {
+          return Promise.all(urls.map(function (u) {
+            return new Promise(function (ok) { const img = new Image(); img.onload = function () { ok(img); }; img.src = u; });
+          }));
+        })
+        .then(function (imgs) {
+          const canvas = document.createElement("canvas");
+          canvas.width = w * scale; canvas.height = h * scale;
+          const c = canvas.getContext("2d");
+          c.fillStyle = "white"; c.fillRect(0, 0, canvas.width, canvas.height);
+          imgs.forEach(function (img) { c.drawImage(img, 0, 0); });
+          const a = document.createElement("a");
+          a.download = "optimizer-map.png";
+          a.href = canvas.toDataURL("image/png");
+          document.body.appendChild(a); a.click(); document.body.removeChild(a);
+        });
+      return "⤓ PNG";
+    },
+
     copyLink: function () {
       const url = window.location.href;
       const done = function () {

@@ -88,6 +88,16 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
+def assert_map_layers_aligned(page: Page) -> None:
+    """The stacked graphs must share one plot area, or paths miss their contours."""
+    under, over = page.evaluate("""() => ['#graph-contour', '#graph-overlay'].map(id => {
+        const fl = document.querySelector(id + ' .js-plotly-plot')._fullLayout;
+        return [fl._size.l, fl._size.t, fl._size.w, fl._size.h,
+                ...fl.xaxis.range, ...fl.yaxis.range];
+    })""")
+    assert under == pytest.approx(over, abs=1e-6)
+
+
 def test_page_opens_with_the_classic_scene(page, server):
     open_app(page, server.url)
     settle(page)
@@ -99,6 +109,7 @@ def test_page_opens_with_the_classic_scene(page, server):
     assert set(lengths) == {"gd", "momentum", "rmsprop", "adam"}
     assert all(n == 1001 for n in lengths.values())
     assert "landscape=himmelblau" in page.url and "opt=adam:lr=0.001" in page.url
+    assert_map_layers_aligned(page)
     shot(page, "01-classic")
 
 
@@ -204,6 +215,7 @@ def test_switching_landscape_redraws(page, server):
     x_range = page.evaluate("() => document.querySelector('#graph-contour .js-plotly-plot')"
                             "._fullLayout.xaxis.range")
     assert x_range[0] <= -2.0 and 2.0 <= x_range[1] < 2.3  # Rosenbrock's window, to scale
+    assert_map_layers_aligned(page)
     stars = page.evaluate("() => document.querySelector('#graph-overlay .js-plotly-plot').data"
                           ".filter(t => t.mode === 'markers' && t.meta === 'fixed')[0].x")
     assert list(stars) == [1.0]
@@ -312,3 +324,23 @@ def test_log_scale_and_3d_view(page, server):
     shot(page, "11-surface")
     page.click("text=Contour map")
     expect(page.locator("#map-stack")).to_be_visible()
+
+
+def test_png_of_the_map_and_hover_readout(page, server):
+    open_app(page, server.url)
+    settle(page)
+    x, y = page.evaluate(TO_SCREEN, [3.0, 2.0])
+    page.mouse.move(x + 30, y + 30)
+    page.mouse.move(x, y)
+    readout = page.locator("#graph-overlay .hoverlayer")
+    expect(readout).to_contain_text("f =", timeout=5000)
+    expect(readout).to_contain_text("∇f")
+    with page.expect_download() as info:
+        page.click("#button-png")
+    ARTIFACTS.mkdir(exist_ok=True)
+    info.value.save_as(ARTIFACTS / "12-map-export.png")
+    data = (ARTIFACTS / "12-map-export.png").read_bytes()
+    assert info.value.suggested_filename == "optimizer-map.png" and data[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(data[16:20], "big")
+    box = page.locator("#map-stack").bounding_box()
+    assert abs(width - 2 * box["width"]) <= 4  # both layers, at twice the size

@@ -168,16 +168,17 @@ def test_update_start_from_each_source():
 
 def test_draw_map_sends_the_contour_only_for_a_new_landscape():
     start = {"landscape": "himmelblau", "x": 1.0, "y": 2.0}
-    contour, overlay, info, classes, drawn = callbacks.draw_map(start, "himmelblau")
+    contour, overlay, info, classes, drawn, box = callbacks.draw_map(start, "himmelblau")
     assert contour is callbacks.no_update and drawn is callbacks.no_update
     ops = overlay.to_plotly_json()["operations"]
     assert {tuple(o["location"]): o["params"]["value"] for o in ops} == {
         ("layout", "shapes", 0, "xanchor"): 1.0, ("layout", "shapes", 0, "yanchor"): 2.0}
-    contour, overlay, info, classes, drawn = callbacks.draw_map(
-        {"landscape": "rosenbrock", "x": -1.0, "y": 1.0}, "himmelblau")
-    assert drawn == "rosenbrock" and overlay.layout.meta == "rosenbrock"
+    contour, overlay, info, classes, drawn, box = callbacks.draw_map(
+        {"landscape": "six_hump_camel", "x": -1.0, "y": 1.0}, "himmelblau")
+    assert box == {"--aspect": 0.6}  # the map's box takes the domain's shape
+    assert drawn == "six_hump_camel" and overlay.layout.meta == "six_hump_camel"
     assert overlay.layout.shapes[0].xanchor == -1.0
-    assert classes[landscapes.names().index("rosenbrock")] == "ls-card selected"
+    assert classes[landscapes.names().index("six_hump_camel")] == "ls-card selected"
     z = contour.to_plotly_json()["data"][0]["z"]
     assert z["dtype"] == "f4"  # sent as binary float32
 

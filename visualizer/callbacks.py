@@ -130,6 +130,7 @@ def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
     Output(ids.TEXT_LANDSCAPE_INFO, "children"),
     Output({"type": ids.LS_CARD, "name": ALL}, "className"),
     Output(ids.STORE_DRAWN, "data"),
+    Output("map-col", "style"),
     Input(ids.STORE_START, "data"),
     State(ids.STORE_DRAWN, "data"),
     prevent_initial_call=True,
@@ -141,10 +142,10 @@ def draw_map(start: dict, drawn: str | None) -> tuple:
         patch = Patch()
         patch["layout"]["shapes"][0]["xanchor"] = point[0]
         patch["layout"]["shapes"][0]["yanchor"] = point[1]
-        return no_update, patch, no_update, [no_update] * len(landscapes.names()), no_update
+        return no_update, patch, no_update, [no_update] * len(landscapes.names()), no_update, no_update
     classes = ["ls-card selected" if n == ls.name else "ls-card" for n in landscapes.names()]
     return (figures.contour_figure(ls.name), figures.overlay_figure(ls, point),
-            layout.landscape_info(ls), classes, ls.name)
+            layout.landscape_info(ls), classes, ls.name, {"--aspect": figures.aspect(ls)})
 
 
 # -- 4. The runs: every ticked, valid row, computed once per change --------------------
@@ -317,6 +318,12 @@ clientside_callback(
     Fn("player", "writeUrl"),
     Output(ids.STORE_URL_WRITTEN, "data"),
     Input(ids.STORE_QUERY, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    Fn("player", "savePng"),
+    Output(ids.BUTTON_PNG, "children"),
+    Input(ids.BUTTON_PNG, "n_clicks"),
     prevent_initial_call=True,
 )
 clientside_callback(

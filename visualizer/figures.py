@@ -34,7 +34,9 @@ COLORSCALE = [
     [0.8, "#86a6be"], [1.0, "#62809f"],
 ]
 START_COLOR = "#ff2d2d"
-MARGIN = {"l": 52, "r": 92, "t": 16, "b": 44}
+# Fixed (autoexpand off): the contour's colour bar must not widen its margin, or
+# the two stacked plot areas would differ and the paths would miss the contours.
+MARGIN = {"l": 52, "r": 96, "t": 16, "b": 44, "autoexpand": False}
 GRID = 250  # contour resolution, as the classic figure
 HOVER_GRID = 90  # cost/gradient read-out resolution
 
@@ -60,7 +62,13 @@ def log_cost(landscape: Landscape, z: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _power_label(k: int) -> str:
     v = 2.0**k
-    return f"{v:g}" if 1e-3 <= v < 1e5 else f"2^{k}"
+    return f"{v:g}" if 1 / 32 <= v < 1e5 else f"2<sup>{k}</sup>"
+
+
+def aspect(landscape: Landscape) -> float:
+    """Height over width of the domain: the map's box is sized with it (style.css)."""
+    (x0, x1), (y0, y1) = landscape.domain
+    return (y1 - y0) / (x1 - x0)
 
 
 def plot_frame(landscape: Landscape) -> dict:

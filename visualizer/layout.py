@@ -150,6 +150,8 @@ def header() -> html.Header:
         html.Div([
             presets,
             dmc.Button("Copy link", id=ids.BUTTON_COPY_LINK, variant="default", size="sm", n_clicks=0),
+            dmc.Button("⤓ PNG", id=ids.BUTTON_PNG, variant="default", size="sm", n_clicks=0,
+                       **{"aria-label": "Save the map as PNG"}),
             dmc.Button("⤓ CSV", id=ids.BUTTON_CSV, variant="default", size="sm", n_clicks=0,
                        **{"aria-label": "Download every run as CSV"}),
             dmc.Button("⤓ JSON", id=ids.BUTTON_JSON, variant="default", size="sm", n_clicks=0,
@@ -209,16 +211,16 @@ def build() -> dmc.MantineProvider:
                               config={**graph_config, "staticPlot": False, "displayModeBar": False},
                               className="graph-contour"),
                     dcc.Graph(id=ids.GRAPH_OVERLAY, figure=figures.overlay_figure(ls, ls.start),
-                              config={**graph_config,  # the dot is dragged by assets/player.js
-                                      "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d",
-                                                                 "lasso2d", "autoScale2d", "resetScale2d",
-                                                                 "zoomIn2d", "zoomOut2d"]},
+                              # no modebar: its camera would miss the contour underneath
+                              # (the header's PNG button saves both); the dot is dragged
+                              # by assets/player.js
+                              config={**graph_config, "displayModeBar": False},
                               className="graph-overlay", clear_on_unhover=True),
                 ], className="map-stack", id="map-stack"),
                 html.Div([
                     dcc.Graph(id=ids.GRAPH_SURFACE, config=graph_config, className="graph-surface"),
                 ], className="surface-wrap", id="surface-wrap", style={"display": "none"}),
-            ], className="map-col"),
+            ], className="map-col", id="map-col", style={"--aspect": figures.aspect(ls)}),
             html.Div([
                 html.Div([html.Span("Cost per epoch", className="chart-title"),
                           dmc.Switch(id=ids.SWITCH_LOG, label="log scale (f − f_min)", size="xs",
