@@ -329,7 +329,7 @@ def test_log_scale_and_3d_view(page, server):
 def test_png_of_the_map_and_hover_readout(page, server):
     open_app(page, server.url)
     settle(page)
-    x, y = page.evaluate(TO_SCREEN, [3.0, 2.0])
+    x, y = page.evaluate(TO_SCREEN, [-4.0, 0.5])  # away from every path
     page.mouse.move(x + 30, y + 30)
     page.mouse.move(x, y)
     readout = page.locator("#graph-overlay .hoverlayer")
