@@ -401,13 +401,19 @@
       const outs = window.dash_clientside.callback_context.outputs_list;
       const nSlots = outs[0].length, schedKeys = ctxIds(outs[1]).map(function (i) { return i.key; });
       const opts = ctxIds(outs[2]).map(function (i) { return i.opt; });
+      const rows = ctxIds(outs[3]).map(function (i) { return i.opt; });
       errors = errors || {};
       const mine = (editing && errors[editing]) || {};
       const hypers = editing && meta[editing] ? meta[editing].hypers : [];
       const slotErr = [];
       for (let i = 0; i < nSlots; i++) slotErr.push(i < hypers.length ? (mine[hypers[i][0]] || "") : "");
+      const hidden = function (o) {
+        return Object.keys(errors[o] || {}).some(function (k) { return k !== "lr" && k !== "decay"; });
+      };
       return [slotErr, schedKeys.map(function (k) { return mine[k] || ""; }),
-              opts.map(function (o) { return Object.keys(errors[o] || {}).length ? "red" : "gray"; })];
+              opts.map(function (o) { return hidden(o) ? "red" : "gray"; }),
+              rows.map(function (o) { return (errors[o] || {}).lr || ""; }),
+              rows.map(function (o) { return (errors[o] || {}).decay || ""; })];
     },
   };
 
@@ -495,6 +501,7 @@
       const e = data && data.event;
       if (!e || Date.now() - (gd._ovSuppressClick || 0) < 400) return;
       const p = mapPoint(gd, e.clientX, e.clientY);
+      window.Plotly.relayout(gd, { "shapes[0].xanchor": p[0], "shapes[0].yanchor": p[1] });
       pick(p[0], p[1]);
     });
   }

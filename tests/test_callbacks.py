@@ -45,12 +45,13 @@ def default_inputs(**over):
 
 
 def test_compute_runs_defaults_are_the_classic_four_at_0_001():
-    runs, query, lr_err, decay_err, others, steps_err, status = callbacks.compute_runs(*default_inputs())
+    runs, query, errors, steps_err, status = callbacks.compute_runs(*default_inputs())
     assert [r["name"] for r in runs["runs"]] == ["gd", "momentum", "rmsprop", "adam"]
     assert query == ("?landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0.0"
                      "&opt=momentum:lr=0.001,decay=0.0&opt=rmsprop:lr=0.001,decay=0.0"
                      "&opt=adam:lr=0.001,decay=0.0")
-    assert lr_err == [""] * 14 and decay_err == [""] * 14 and steps_err == "" and status == ""
+    assert errors is callbacks.no_update  # no messages, none shown: nothing to send
+    assert steps_err == "" and status == ""
     # the payload is the engine's result, in float32
     specs = [engine.make_spec(n, lr=1e-3) for n in ("gd", "momentum", "rmsprop", "adam")]
     result = engine.run(landscapes.get("himmelblau"), specs, (0, 0), 1000)
@@ -68,8 +69,8 @@ def test_compute_runs_defaults_are_the_classic_four_at_0_001():
 def test_a_bad_learning_rate_gets_a_message_and_the_rest_still_run(text, needle):
     lrs = [r.lr for r in DEFAULT.rows]
     lrs[NAMES.index("adam")] = text
-    runs, _, lr_err, _, _, _, status = callbacks.compute_runs(*default_inputs(lrs=lrs))
-    assert needle in lr_err[NAMES.index("adam")]
+    runs, _, errors, _, status = callbacks.compute_runs(*default_inputs(lrs=lrs))
+    assert list(errors) == ["adam"] and needle in errors["adam"]["lr"]
     assert [r["name"] for r in runs["runs"]] == ["gd", "momentum", "rmsprop"]
     assert status == "Not run until fixed: Adam."
 
@@ -79,9 +80,12 @@ def test_bad_hidden_settings_are_reported_per_optimizer():
     settings["momentum"]["hypers"]["momentum"] = "1.5"
     settings["adam"]["schedule"] = "step"
     settings["adam"]["sched"]["gamma"] = "2"
-    _, _, _, _, others, _, status = callbacks.compute_runs(*default_inputs(settings=settings))
-    assert "Invalid momentum value: 1.5" in others["momentum"]["momentum"]
-    assert "Invalid gamma value: 2.0" in others["adam"]["gamma"]
+    _, _, errors, _, status = callbacks.compute_runs(*default_inputs(settings=settings))
+    assert "Invalid momentum value: 1.5" in errors["momentum"]["momentum"]
+    assert "Invalid gamma value: 2.0" in errors["adam"]["gamma"]
+    # the same messages again are not sent again
+    again = callbacks.compute_runs(*default_inputs(settings=settings), errors)
+    assert again[2] is callbacks.no_update
     assert status == "Not run until fixed: Momentum, Adam."
 
 
@@ -100,7 +104,7 @@ def test_schedule_and_hyperparameters_reach_the_engine():
 @pytest.mark.parametrize("steps", ["0", "10001", "2.5", "many", ""])
 def test_bad_epoch_count(steps):
     out = callbacks.compute_runs(*default_inputs(steps=steps))
-    assert out[0] is callbacks.no_update and out[5]
+    assert out[0] is callbacks.no_update and out[3]
 
 
 def test_nothing_ticked_is_an_empty_scene_not_an_error():
@@ -142,8 +146,9 @@ def test_every_preset_loads_and_runs():
         out = in_context(callbacks.apply_scene, [pid], None, [1] * len(scene.PRESETS))
         assert out[-1] == "", preset.key
         start = {"landscape": out[0], "x": out[1]["x"], "y": out[1]["y"]}
-        runs, query, lr_err, *_ = callbacks.compute_runs(start, out[2], out[3], out[4], out[5], out[6])
-        assert lr_err == [""] * 14
+        runs, query, errors, *_ = callbacks.compute_runs(
+            start, out[2], out[3], out[4], out[5], out[6], {"adam": {"lr": "stale"}})
+        assert errors == {}  # a valid preset clears whatever was shown
         assert len(runs["runs"]) == sum(out[3]) >= 2
         assert scene.from_query(query)[1] == []
     overshoot = next(p for p in scene.PRESETS if p.key == "overshoot")
@@ -157,17 +162,20 @@ def test_update_start_from_each_source():
     current = {"landscape": "himmelblau", "x": 0.0, "y": 0.0}
     pick = {"x": 1.23456789, "y": -2.0, "t": 1}
     out = in_context(callbacks.update_start, ["store-pick.data"], "himmelblau", None, pick, "0", "0", current)
-    assert out == ({"landscape": "himmelblau", "x": 1.234568, "y": -2.0}, "1.234568", "-2", "")
+    assert out == ({"landscape": "himmelblau", "x": 1.234568, "y": -2.0, "source": "map"},
+                   "1.234568", "-2", "")
     out = in_context(callbacks.update_start, ["input-start-x.value"], "himmelblau", None, None, "abc", "0", current)
     assert out[0] is callbacks.no_update and "is not a number" in out[3]
     out = in_context(callbacks.update_start, ["input-start-x.value"], "himmelblau", None, None, "1e9", "0", current)
     assert "Invalid start" in out[3]
     out = in_context(callbacks.update_start, ["store-landscape.data"], "beale", None, None, "0", "0", current)
-    assert out[0] == {"landscape": "beale", "x": 1.0, "y": 1.5}  # the new landscape's own start
+    assert out[0] == {"landscape": "beale", "x": 1.0, "y": 1.5, "source": "box"}  # its own start
 
 
 def test_draw_map_sends_the_contour_only_for_a_new_landscape():
     start = {"landscape": "himmelblau", "x": 1.0, "y": 2.0}
+    moved_on_map = callbacks.draw_map({**start, "source": "map"}, "himmelblau")
+    assert all(v is callbacks.no_update for v in moved_on_map if not isinstance(v, list))
     contour, overlay, info, classes, drawn, box = callbacks.draw_map(start, "himmelblau")
     assert contour is callbacks.no_update and drawn is callbacks.no_update
     ops = overlay.to_plotly_json()["operations"]

@@ -101,10 +101,12 @@ def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
     ls = landscapes.get(name)
     triggers = ctx.triggered_prop_ids.values() if ctx.triggered_id else []
     point: tuple[float, float] | None = None
+    source = "box"
     if ids.STORE_REQUESTED_START in triggers and requested and requested.get("landscape") == name:
         point = (requested["x"], requested["y"])
     elif ids.STORE_PICK in triggers and pick:
         point = (pick["x"], pick["y"])
+        source = "map"  # the browser already moved the dot
     elif ids.INPUT_START_X in triggers or ids.INPUT_START_Y in triggers:
         try:
             point = scene.parse_start(x_text, y_text, ls)
@@ -119,7 +121,7 @@ def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
     except ValueError as exc:
         return no_update, no_update, no_update, str(exc)
     point = (round(float(point[0]), 6), round(float(point[1]), 6))
-    store = {"landscape": name, "x": point[0], "y": point[1]}
+    store = {"landscape": name, "x": point[0], "y": point[1], "source": source}
     return store, scene.fmt(point[0]), scene.fmt(point[1]), ""
 
 
@@ -139,6 +141,9 @@ def draw_map(start: dict, drawn: str | None) -> tuple:
     ls = landscapes.get(start["landscape"])
     point = (start["x"], start["y"])
     if ls.name == drawn:
+        if start.get("source") == "map":  # the dot is already there: no redraw
+            return (no_update, no_update, no_update, [no_update] * len(landscapes.names()),
+                    no_update, no_update)
         patch = Patch()
         patch["layout"]["shapes"][0]["xanchor"] = point[0]
         patch["layout"]["shapes"][0]["yanchor"] = point[1]
@@ -169,8 +174,6 @@ def runs_payload(result: engine.Result) -> dict:
 @callback(
     Output(ids.STORE_RUNS, "data"),
     Output(ids.STORE_QUERY, "data"),
-    Output(_all(ids.OPT_LR, "error")[0], "error"),
-    Output(_all(ids.OPT_DECAY, "error")[0], "error"),
     Output(ids.STORE_ERRORS, "data"),
     Output(ids.INPUT_STEPS, "error"),
     Output(ids.TEXT_STATUS, "children"),
@@ -180,20 +183,24 @@ def runs_payload(result: engine.Result) -> dict:
     Input(_all(ids.OPT_LR, "value")[0], "value"),
     Input(_all(ids.OPT_DECAY, "value")[0], "value"),
     Input(ids.STORE_SETTINGS, "data"),
+    State(ids.STORE_ERRORS, "data"),
 )
-def compute_runs(start, steps_text, checks, lrs, decays, settings) -> tuple:
-    """Validate every box (a message next to each bad one), run the good rows."""
+def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -> tuple:
+    """Validate every box (a message next to each bad one), run the good rows.
+
+    Box messages go out as one dict, ``{optimizer: {box: message}}``, and only
+    when they change: the browser shows them (``settings.errors``).
+    """
     rows = scene.rows_from(checks, lrs, decays, settings)
-    specs, errors = [], {}
+    specs: list[engine.RunSpec] = []
+    errors: dict[str, dict[str, str]] = {}
     for row in rows:
         spec, errs = scene.parse_row(row)
-        errors[row.name] = errs
+        if errs:
+            errors[row.name] = errs
         if row.checked and spec is not None:
             specs.append(spec)
-    lr_err = [errors[n].get("lr", "") for n in NAMES]
-    decay_err = [errors[n].get("decay", "") for n in NAMES]
-    others = {n: {k: v for k, v in e.items() if k not in ("lr", "decay")} for n, e in errors.items()}
-    box_errors = (lr_err, decay_err, others)
+    box_errors = (no_update if errors == (shown or {}) else errors,)
     try:
         steps = scene.parse_steps(steps_text)
         steps_err = ""
@@ -203,7 +210,7 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings) -> tuple:
         return (no_update, no_update, *box_errors, steps_err, "")
     ls = landscapes.get(start["landscape"])
     point = (start["x"], start["y"])
-    bad = [optimizers.get(r.name).title for r in rows if r.checked and errors[r.name]]
+    bad = [optimizers.get(r.name).title for r in rows if r.checked and r.name in errors]
     status = f"Not run until fixed: {', '.join(bad)}." if bad else ""
     if not specs:
         empty = {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": []}
@@ -299,6 +306,8 @@ clientside_callback(
     Output({"type": ids.HYPER_SLOT, "index": ALL}, "error"),
     Output({"type": ids.SCHED_PARAM, "key": ALL}, "error"),
     Output({"type": ids.OPT_MORE, "opt": ALL}, "color"),
+    Output(_all(ids.OPT_LR, "error")[0], "error"),
+    Output(_all(ids.OPT_DECAY, "error")[0], "error"),
     Input(ids.STORE_ERRORS, "data"),
     Input(ids.STORE_EDITING, "data"),
     State(ids.STORE_META, "data"),
