@@ -273,9 +273,10 @@
       return id && id.name ? id.name : window.dash_clientside.no_update;
     },
 
-    showView: function (tab) {
+    showView: function (tab, query) {
       const hidden = { display: "none" };
-      return tab === "3d" ? [hidden, {}] : [{}, hidden];
+      if (tab === "3d") return [hidden, {}, query];
+      return [{}, hidden, window.dash_clientside.no_update];
     },
 
     readUrl: function () {

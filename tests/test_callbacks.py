@@ -202,10 +202,10 @@ def test_downloads():
     assert in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, None) is callbacks.no_update
 
 
-def test_surface_only_when_its_tab_is_open():
+def test_surface_of_the_scene():
     query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0.0"
-    assert callbacks.draw_surface("map", query) is callbacks.no_update
-    fig = callbacks.draw_surface("3d", query)
+    assert callbacks.draw_surface(None) is callbacks.no_update
+    fig = callbacks.draw_surface(query)
     assert [t.type for t in fig.data] == ["surface", "scatter3d"]
 
 

@@ -249,11 +249,11 @@ def download(_csv: int, _json: int, query: str | None):
 
 @callback(
     Output(ids.GRAPH_SURFACE, "figure"),
-    Input(ids.TABS_VIEW, "value"),
-    Input(ids.STORE_QUERY, "data"),  # the scene, not the runs: nothing big goes up
+    Input(ids.STORE_SURFACE_QUERY, "data"),  # the scene, not the runs: nothing big goes up
+    prevent_initial_call=True,
 )
-def draw_surface(tab: str, query: str | None):
-    if tab != "3d" or not query:
+def draw_surface(query: str | None):
+    if not query:
         return no_update
     result = _rerun(query)
     paths = [(spec.optimizer, result.path(i)[0]) for i, spec in enumerate(result.specs)]
@@ -316,7 +316,9 @@ clientside_callback(
     Fn("player", "showView"),
     Output("map-stack", "style"),
     Output("surface-wrap", "style"),
+    Output(ids.STORE_SURFACE_QUERY, "data"),  # no request for the 3-D view while it is hidden
     Input(ids.TABS_VIEW, "value"),
+    Input(ids.STORE_QUERY, "data"),
 )
 clientside_callback(
     Fn("player", "readUrl"),

@@ -12,6 +12,7 @@ STORE_REQUESTED_START = "store-requested-start"
 STORE_PICK = "store-pick"  # a start placed on the map: dot dropped, or a click
 STORE_RUNS = "store-runs"
 STORE_QUERY = "store-query"
+STORE_SURFACE_QUERY = "store-surface-query"  # the scene, only while the 3-D tab is open
 STORE_DRAWN = "store-drawn"  # the landscape the map shows now
 
 GRAPH_CONTOUR = "graph-contour"

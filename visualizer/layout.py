@@ -177,6 +177,7 @@ def build() -> dmc.MantineProvider:
         dcc.Store(id=ids.STORE_PICK),
         dcc.Store(id=ids.STORE_RUNS),
         dcc.Store(id=ids.STORE_QUERY),
+        dcc.Store(id=ids.STORE_SURFACE_QUERY),
         dcc.Store(id=ids.STORE_SETTINGS, data=scene.settings(default.rows)),
         dcc.Store(id=ids.STORE_EDITING),
         dcc.Store(id=ids.STORE_ERRORS),
