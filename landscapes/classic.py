@@ -22,7 +22,8 @@ def _xy(p: Array) -> tuple[Array, Array]:
 def _stack(dx: Array, dy: Array) -> Array:
     """``(...), (...) -> (..., 2)``; this is in every step's hot path, and filling
     an empty array is several times faster than ``np.stack`` on small inputs."""
-    out = np.empty(np.broadcast_shapes(np.shape(dx), np.shape(dy)) + (2,))
+    sx, sy = np.shape(dx), np.shape(dy)
+    out = np.empty((sx if sx == sy else np.broadcast_shapes(sx, sy)) + (2,))
     out[..., 0] = dx
     out[..., 1] = dy
     return out
