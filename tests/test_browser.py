@@ -282,9 +282,10 @@ def test_phone_sized_screen(browser, server):
     open_app(page, server.url)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 392  # no sideways scrolling
-    page.locator("#map-stack").scroll_into_view_if_needed()
+    page.evaluate("() => window.scrollTo(0, 0)")
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "09-phone.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "09-phone.png"), full_page=False)
+    page.screenshot(path=str(ARTIFACTS / "09-phone-full.png"), full_page=True)
     context.close()
 
 
