@@ -3,8 +3,10 @@
  *
  * Trajectories arrive once per change in store-runs (base64 float32 arrays);
  * play, pause, step, back and scrub are handled here, with no request to the
- * server per frame. Each frame patches the overlay graph (paths and current
- * points) and the loss chart.
+ * server per frame. Each frame is painted with Plotly.react straight into the
+ * overlay graph (paths and current points) and the loss chart. Also here: the
+ * start dot's drag and click, the settings panel, keyboard keys, highlight on
+ * hover, the URL, copy link and the PNG of the map.
  */
 (function () {
   "use strict";

@@ -33,8 +33,9 @@ from visualizer import cli, engine, figures, ids, layout, optimizers, scene
 NAMES = list(optimizers.OPTIMIZERS)
 
 
-def _all(kind: str, prop: str, **match: Any) -> Any:
-    return {"type": kind, "opt": ALL, **match}, prop
+def every_row(kind: str) -> dict[str, Any]:
+    """The pattern-matching id of one kind of box in every optimizer row."""
+    return {"type": kind, "opt": ALL}
 
 
 def encode(values: np.ndarray) -> str:
@@ -47,9 +48,9 @@ def encode(values: np.ndarray) -> str:
     Output(ids.STORE_LANDSCAPE, "data", allow_duplicate=True),
     Output(ids.STORE_REQUESTED_START, "data"),
     Output(ids.INPUT_STEPS, "value"),
-    Output(_all(ids.OPT_CHECK, "checked")[0], "checked"),
-    Output(_all(ids.OPT_LR, "value")[0], "value"),
-    Output(_all(ids.OPT_DECAY, "value")[0], "value"),
+    Output(every_row(ids.OPT_CHECK), "checked"),
+    Output(every_row(ids.OPT_LR), "value"),
+    Output(every_row(ids.OPT_DECAY), "value"),
     Output(ids.STORE_SETTINGS, "data", allow_duplicate=True),
     Output(ids.STORE_EDITING, "data", allow_duplicate=True),
     Output(ids.TEXT_NOTICE, "children"),
@@ -71,6 +72,7 @@ def apply_scene(search: str | None, _presets: list[int]) -> tuple:
     notice = (f"Part of the link was ignored: {'; '.join(problems)}" if problems else "")
     return (
         sc.landscape,
+        # the query makes the data new even when the point is not, so it always fires
         {"x": sc.start[0], "y": sc.start[1], "landscape": sc.landscape, "nonce": query},
         str(sc.steps),
         [rows[n].checked for n in NAMES],
@@ -82,7 +84,7 @@ def apply_scene(search: str | None, _presets: list[int]) -> tuple:
     )
 
 
-# -- 3. The start point: drag, click, boxes, landscape change, URL ----------------------
+# -- 2. The start point: drag, click, boxes, landscape change, URL ----------------------
 @callback(
     Output(ids.STORE_START, "data"),
     Output(ids.INPUT_START_X, "value"),
@@ -125,7 +127,7 @@ def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
     return store, scene.fmt(point[0]), scene.fmt(point[1]), ""
 
 
-# -- 2. The map: redrawn for a new landscape (contour sent once), else the dot moves --
+# -- 3. The map: redrawn for a new landscape (contour sent once), else the dot moves --
 @callback(
     Output(ids.GRAPH_CONTOUR, "figure"),
     Output(ids.GRAPH_OVERLAY, "figure"),
@@ -141,24 +143,23 @@ def draw_map(start: dict, drawn: str | None) -> tuple:
     ls = landscapes.get(start["landscape"])
     point = (start["x"], start["y"])
     if ls.name == drawn:
-        if start.get("source") == "map":  # the dot is already there: no redraw
-            return (no_update, no_update, no_update, [no_update] * len(landscapes.names()),
-                    no_update, no_update)
-        patch = Patch()
-        patch["layout"]["shapes"][0]["xanchor"] = point[0]
-        patch["layout"]["shapes"][0]["yanchor"] = point[1]
-        return no_update, patch, no_update, [no_update] * len(landscapes.names()), no_update, no_update
+        dot: Any = no_update  # a start placed on the map is already drawn there
+        if start.get("source") != "map":
+            dot = Patch()
+            dot["layout"]["shapes"][0]["xanchor"] = point[0]
+            dot["layout"]["shapes"][0]["yanchor"] = point[1]
+        cards = [no_update] * len(landscapes.names())
+        return no_update, dot, no_update, cards, no_update, no_update
     classes = ["ls-card selected" if n == ls.name else "ls-card" for n in landscapes.names()]
     return (figures.contour_figure(ls.name), figures.overlay_figure(ls, point),
             layout.landscape_info(ls), classes, ls.name, {"--aspect": figures.aspect(ls)})
 
 
 # -- 4. The runs: every ticked, valid row, computed once per change --------------------
-def runs_payload(result: engine.Result) -> dict:
-    """What the browser's player needs, paths as base64 float32."""
-    ls = result.landscape
+def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | None) -> dict:
+    """What the browser's player needs (paths as base64 float32); no runs for None."""
     runs = []
-    for i, spec in enumerate(result.specs):
+    for i, spec in enumerate(result.specs if result else []):
         pts, losses = result.path(i)
         d = int(result.diverged_at[i, 0])
         runs.append({
@@ -167,8 +168,7 @@ def runs_payload(result: engine.Result) -> dict:
             "x": encode(pts[:, 0]), "y": encode(pts[:, 1]), "loss": encode(losses),
             "diverged_at": None if d < 0 else d,
         })
-    f_ref = ls.f_min
-    return {"landscape": ls.name, "steps": result.steps, "fmin": f_ref, "runs": runs}
+    return {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": runs}
 
 
 @callback(
@@ -179,9 +179,9 @@ def runs_payload(result: engine.Result) -> dict:
     Output(ids.TEXT_STATUS, "children"),
     Input(ids.STORE_START, "data"),
     Input(ids.INPUT_STEPS, "value"),
-    Input(_all(ids.OPT_CHECK, "checked")[0], "checked"),
-    Input(_all(ids.OPT_LR, "value")[0], "value"),
-    Input(_all(ids.OPT_DECAY, "value")[0], "value"),
+    Input(every_row(ids.OPT_CHECK), "checked"),
+    Input(every_row(ids.OPT_LR), "value"),
+    Input(every_row(ids.OPT_DECAY), "value"),
     Input(ids.STORE_SETTINGS, "data"),
     State(ids.STORE_ERRORS, "data"),
 )
@@ -213,12 +213,10 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
     bad = [optimizers.get(r.name).title for r in rows if r.checked and r.name in errors]
     status = f"Not run until fixed: {', '.join(bad)}." if bad else ""
     if not specs:
-        empty = {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": []}
-        return (empty, scene.to_query(ls.name, point, steps, []), *box_errors, steps_err,
-                status or "Tick an optimizer to see its path.")
-    result = engine.run(ls, specs, point, steps, record_state=False)
-    return (runs_payload(result), scene.to_query(ls.name, point, steps, specs), *box_errors,
-            steps_err, status)
+        status = status or "Tick an optimizer to see its path."
+    result = engine.run(ls, specs, point, steps, record_state=False) if specs else None
+    return (runs_payload(ls, steps, result), scene.to_query(ls.name, point, steps, specs),
+            *box_errors, steps_err, status)
 
 
 # -- 5. Downloads and the 3-D view --------------------------------------------------------
@@ -306,8 +304,8 @@ clientside_callback(
     Output({"type": ids.HYPER_SLOT, "index": ALL}, "error"),
     Output({"type": ids.SCHED_PARAM, "key": ALL}, "error"),
     Output({"type": ids.OPT_MORE, "opt": ALL}, "color"),
-    Output(_all(ids.OPT_LR, "error")[0], "error"),
-    Output(_all(ids.OPT_DECAY, "error")[0], "error"),
+    Output(every_row(ids.OPT_LR), "error"),
+    Output(every_row(ids.OPT_DECAY), "error"),
     Input(ids.STORE_ERRORS, "data"),
     Input(ids.STORE_EDITING, "data"),
     State(ids.STORE_META, "data"),

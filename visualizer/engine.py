@@ -8,8 +8,8 @@ much as one.
 
 It records, per step, the points, the gradient each optimizer saw, the
 learning rate in force and each optimizer's state (momentum buffer, moments,
-AdaBelief's s). Losses and divergence are computed afterwards in one
-vectorized pass: a run whose point or loss stops being finite, or that leaves
+AdaBelief's s). Losses and divergence are computed afterwards, vectorized
+over all the records (in cache-sized blocks of steps): a run whose point or loss stops being finite, or that leaves
 ``Landscape.bound``, is marked diverged at that step and its later values are
 NaN. Divergence is data: nothing is raised, nothing is printed.
 """
@@ -29,6 +29,7 @@ from landscapes import Landscape
 from visualizer import optimizers, schedules
 
 Array = np.ndarray
+
 
 def _keep_freed_memory() -> None:
     """Stop glibc from handing freed heap memory back to the kernel after every step.
