@@ -12,7 +12,7 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
 import landscapes
-from visualizer import callbacks, engine, figures, layout, optimizers, scene
+from visualizer import callbacks, engine, figures, layout, optimizers, scene, schedules
 
 NAMES = list(optimizers.OPTIMIZERS)
 DEFAULT = scene.Scene()
@@ -101,7 +101,7 @@ def test_schedule_and_hyperparameters_reach_the_engine():
     np.testing.assert_allclose(decode(runs["runs"][3]["x"]), expected, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("steps", ["0", "10001", "2.5", "many", ""])
+@pytest.mark.parametrize("steps", ["0", "10001", "2.5", "many", "", "1e999", "-inf", "nan"])
 def test_bad_epoch_count(steps):
     out = callbacks.compute_runs(*default_inputs(steps=steps))
     assert out[0] is callbacks.no_update and out[3]
@@ -230,3 +230,9 @@ def test_thumbnails_are_pngs_of_their_size():
         png = base64.b64decode(uri.split(",", 1)[1])
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert int.from_bytes(png[16:20], "big") == int.from_bytes(png[20:24], "big") == 64
+
+
+def test_schedule_boxes_come_from_the_registry():
+    assert scene.SCHEDULE_KEYS == ("warmup", "step_size", "gamma", "period", "min_factor")
+    assert set(layout.SCHEDULE_LABELS) == set(scene.SCHEDULE_KEYS)
+    assert [c["value"] for c in layout.SCHEDULE_CHOICES] == list(schedules.SCHEDULES)

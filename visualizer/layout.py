@@ -8,13 +8,12 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 import landscapes
-from visualizer import figures, ids, optimizers, scene
+from visualizer import figures, ids, optimizers, scene, schedules
 
 SPEEDS = [("0.5×", "0.5"), ("1×", "1"), ("2×", "2"), ("5×", "5"), ("10×", "10"), ("25×", "25")]
-SCHEDULE_CHOICES = [
-    {"value": "constant", "label": "none"}, {"value": "step", "label": "step"},
-    {"value": "exponential", "label": "exponential"}, {"value": "cosine", "label": "cosine"},
-]
+SCHEDULE_CHOICES = [{"value": n, "label": "none" if n == "constant" else n}
+                    for n in schedules.SCHEDULES]
+# Box labels of the settings panel (gamma serves two schedules, hence its own words).
 SCHEDULE_LABELS = {
     "warmup": "warmup (steps)", "step_size": "step: every", "gamma": "γ (step / exp.)",
     "period": "cosine period", "min_factor": "cosine floor",

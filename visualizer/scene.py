@@ -20,7 +20,9 @@ MAX_APP_STEPS = 10_000
 """The most epochs the app runs (the command line allows engine.MAX_STEPS)."""
 DEFAULT_STEPS = 1000
 CLASSIC = ("gd", "momentum", "rmsprop", "adam")
-SCHEDULE_KEYS = ("warmup", "step_size", "gamma", "period", "min_factor")
+SCHEDULE_KEYS = tuple(dict.fromkeys(
+    ["warmup", *(k for params in schedules.SCHEDULES.values() for k in params)]))
+"""Every schedule parameter, once, in registry order (the settings panel's boxes)."""
 
 
 def default_lr(name: str) -> float:
@@ -152,11 +154,9 @@ def parse_start(x: str, y: str, landscape: landscapes.Landscape) -> tuple[float,
 
 
 def parse_steps(text: object) -> int:
-    try:
-        value = _number(str(text if text is not None else ""), "number of epochs")
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-    if value != int(value) or not 1 <= value <= MAX_APP_STEPS:
+    """The epochs box as a whole number in [1, MAX_APP_STEPS], or ValueError."""
+    value = _number(str(text if text is not None else ""), "number of epochs")
+    if not 1 <= value <= MAX_APP_STEPS or value != int(value):  # range first: int(inf) fails
         raise ValueError(f"Epochs must be a whole number from 1 to {MAX_APP_STEPS:,}")
     return int(value)
 
