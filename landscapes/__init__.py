@@ -1,7 +1,8 @@
 """Two-dimensional cost landscapes: pure NumPy, no plotting.
 
 Every landscape is a frozen :class:`Landscape` with a vectorized cost ``f`` and
-its analytic gradient ``grad``, both taking points of shape ``(..., 2)``.
+its analytic gradient ``grad``, both taking points of shape ``(..., 2)``, built
+on element-wise ``fxy(x, y)`` and ``gradxy(x, y)``.
 ``get(name)`` returns one, ``names()`` lists them in display order (the classic
 figure's four first).
 """
@@ -14,6 +15,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 Array = np.ndarray
+
+
+def _xy(p: Array) -> tuple[Array, Array]:
+    p = np.asarray(p, dtype=float)
+    return p[..., 0], p[..., 1]
+
+
+def _stack(dx: Array, dy: Array) -> Array:
+    """``(...), (...) -> (..., 2)``; this is in every step's hot path, and filling
+    an empty array is several times faster than ``np.stack`` on small inputs."""
+    sx, sy = np.shape(dx), np.shape(dy)
+    out = np.empty((sx if sx == sy else np.broadcast_shapes(sx, sy)) + (2,))
+    out[..., 0] = dx
+    out[..., 1] = dy
+    return out
 
 
 @dataclass(frozen=True)
@@ -32,26 +48,44 @@ class Landscape:
     Attributes:
         name: registry key (``"himmelblau"``).
         title: display name (``"Himmelblau"``).
-        f: cost, ``(..., 2) -> (...)``.
-        grad: analytic gradient, ``(..., 2) -> (..., 2)``; for non-smooth terms
-            the sign is used (a subgradient, 0 at the kink).
+        fxy: cost, element-wise: ``fxy(x, y)`` on floats or arrays.
+        gradxy: analytic gradient, element-wise: ``(df/dx, df/dy)``; for
+            non-smooth terms the sign is used (a subgradient, 0 at the kink).
         domain: plotting window ``((xmin, xmax), (ymin, ymax))``.
         minima: known minima; empty for a landscape unbounded below.
         start: a sensible default starting point.
         formula: LaTeX of ``f(x, y)``.
         lesson: one sentence on what it teaches.
+        bounded_below: False when the cost has no minimum (the saddle).
+        compilable: numba compiles ``fxy`` and ``gradxy`` for the batch path
+            (:mod:`visualizer.compiled`) and the compiled code gives NumPy's
+            results to the last bit. False where the formula calls ``exp``:
+            NumPy's vectorized exp and the compiled one can differ in the
+            last bit, and a chaotic path (Ackley's) magnifies that; then the
+            batch path computes the gradient with NumPy.
     """
 
     name: str
     title: str
-    f: Callable[[Array], Array]
-    grad: Callable[[Array], Array]
+    fxy: Callable[[Array, Array], Array]
+    gradxy: Callable[[Array, Array], tuple[Array, Array]]
     domain: tuple[tuple[float, float], tuple[float, float]]
     minima: tuple[Minimum, ...]
     start: tuple[float, float]
     formula: str
     lesson: str
     bounded_below: bool = field(default=True)
+    compilable: bool = field(default=True)
+
+    def f(self, p: Array) -> Array:
+        """The cost at points ``(..., 2)``: ``(...)``."""
+        x, y = _xy(p)
+        return self.fxy(x, y)
+
+    def grad(self, p: Array) -> Array:
+        """The gradient at points ``(..., 2)``: ``(..., 2)``."""
+        x, y = _xy(p)
+        return _stack(*self.gradxy(x, y))
 
     @property
     def f_min(self) -> float | None:

@@ -6,89 +6,74 @@ from __future__ import annotations
 import numpy as np
 
 from landscapes import Landscape, Minimum
-from landscapes.classic import _stack, _xy
-
-Array = np.ndarray
 
 
-def saddle_f(p: Array) -> Array:
-    x, y = _xy(p)
+def saddle_f(x, y):
     return x * x - y * y
 
 
-def saddle_grad(p: Array) -> Array:
-    x, y = _xy(p)
-    return _stack(2.0 * x, -2.0 * y)
+def saddle_grad(x, y):
+    return (2.0 * x, -2.0 * y)
 
 
 # A quartic double well tilted by 0.3 x, so one minimum is deeper than the other.
 DOUBLE_WELL_TILT = 0.3
 
 
-def double_well_f(p: Array) -> Array:
-    x, y = _xy(p)
+def double_well_f(x, y):
     return (x * x - 1.0) ** 2 + y * y + DOUBLE_WELL_TILT * x
 
 
-def double_well_grad(p: Array) -> Array:
-    x, y = _xy(p)
-    return _stack(4.0 * x * (x * x - 1.0) + DOUBLE_WELL_TILT, 2.0 * y)
+def double_well_grad(x, y):
+    return (4.0 * x * (x * x - 1.0) + DOUBLE_WELL_TILT, 2.0 * y)
 
 
 # Curvature 1 along x and 50 along y: condition number 50.
 BOWL_CURVATURE = (1.0, 50.0)
 
 
-def ill_conditioned_bowl_f(p: Array) -> Array:
-    x, y = _xy(p)
+def ill_conditioned_bowl_f(x, y):
     a, b = BOWL_CURVATURE
     return 0.5 * (a * x * x + b * y * y)
 
 
-def ill_conditioned_bowl_grad(p: Array) -> Array:
-    x, y = _xy(p)
+def ill_conditioned_bowl_grad(x, y):
     a, b = BOWL_CURVATURE
-    return _stack(a * x, b * y)
+    return (a * x, b * y)
 
 
-def plateau_f(p: Array) -> Array:
-    x, y = _xy(p)
+def plateau_f(x, y):
     return 1.0 - np.exp(-0.5 * (x * x + y * y))
 
 
-def plateau_grad(p: Array) -> Array:
-    x, y = _xy(p)
+def plateau_grad(x, y):
     e = np.exp(-0.5 * (x * x + y * y))
-    return _stack(x * e, y * e)
+    return (x * e, y * e)
 
 
-def abs_sum_f(p: Array) -> Array:
-    x, y = _xy(p)
+def abs_sum_f(x, y):
     return np.abs(x) + np.abs(y)
 
 
-def abs_sum_grad(p: Array) -> Array:
-    x, y = _xy(p)
-    return _stack(np.sign(x), np.sign(y))
+def abs_sum_grad(x, y):
+    return (np.sign(x), np.sign(y))
 
 
-def abs_skew_f(p: Array) -> Array:
-    x, y = _xy(p)
+def abs_skew_f(x, y):
     return np.abs(x + y) + np.abs(x - y) / 10.0
 
 
-def abs_skew_grad(p: Array) -> Array:
-    x, y = _xy(p)
+def abs_skew_grad(x, y):
     s, d = np.sign(x + y), np.sign(x - y) / 10.0
-    return _stack(s + d, s - d)
+    return (s + d, s - d)
 
 
 LANDSCAPES: list[Landscape] = [
     Landscape(
         name="saddle",
         title="Saddle",
-        f=saddle_f,
-        grad=saddle_grad,
+        fxy=saddle_f,
+        gradxy=saddle_grad,
         domain=((-2.0, 2.0), (-2.0, 2.0)),
         minima=(),
         start=(-1.8, 0.05),
@@ -100,8 +85,8 @@ LANDSCAPES: list[Landscape] = [
     Landscape(
         name="double_well",
         title="Double well",
-        f=double_well_f,
-        grad=double_well_grad,
+        fxy=double_well_f,
+        gradxy=double_well_grad,
         domain=((-2.0, 2.0), (-2.0, 2.0)),
         minima=(
             Minimum((-1.0355787140888537, 0.0), -0.30542848374391597),
@@ -115,8 +100,8 @@ LANDSCAPES: list[Landscape] = [
     Landscape(
         name="ill_conditioned_bowl",
         title="Ill-conditioned bowl",
-        f=ill_conditioned_bowl_f,
-        grad=ill_conditioned_bowl_grad,
+        fxy=ill_conditioned_bowl_f,
+        gradxy=ill_conditioned_bowl_grad,
         domain=((-3.0, 3.0), (-3.0, 3.0)),
         minima=(Minimum((0.0, 0.0), 0.0),),
         start=(-2.8, 1.0),
@@ -127,20 +112,21 @@ LANDSCAPES: list[Landscape] = [
     Landscape(
         name="plateau",
         title="Plateau",
-        f=plateau_f,
-        grad=plateau_grad,
+        fxy=plateau_f,
+        gradxy=plateau_grad,
         domain=((-5.0, 5.0), (-5.0, 5.0)),
         minima=(Minimum((0.0, 0.0), 0.0),),
         start=(-3.5, 2.5),
         formula=r"f(x,y) = 1 - e^{-(x^2 + y^2)/2}",
         lesson="A wide flat plain before a well: gradient descent crawls where the "
         "gradient is tiny, while Adam's normalized steps keep their size.",
+        compilable=False,  # exp: see Landscape.compilable
     ),
     Landscape(
         name="abs_sum",
         title="|x| + |y|",
-        f=abs_sum_f,
-        grad=abs_sum_grad,
+        fxy=abs_sum_f,
+        gradxy=abs_sum_grad,
         domain=((-2.0, 2.0), (-2.0, 2.0)),
         minima=(Minimum((0.0, 0.0), 0.0),),
         start=(-1.5, 1.0),
@@ -151,8 +137,8 @@ LANDSCAPES: list[Landscape] = [
     Landscape(
         name="abs_skew",
         title="|x + y| + |x - y| / 10",
-        f=abs_skew_f,
-        grad=abs_skew_grad,
+        fxy=abs_skew_f,
+        gradxy=abs_skew_grad,
         domain=((-2.0, 2.0), (-2.0, 2.0)),
         minima=(Minimum((0.0, 0.0), 0.0),),
         start=(-1.2, 1.6),

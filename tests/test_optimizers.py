@@ -27,11 +27,12 @@ def test_reference_covers_every_optimizer_with_and_without_decay():
         assert 0.0 in decays and any(d > 0 for d in decays), name
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
 @pytest.mark.parametrize("case", CASES, ids=_id)
-def test_matches_torch_reference(case):
+def test_matches_torch_reference(case, compiled):
     ls = landscapes.get(case["landscape"])
     spec = engine.make_spec(case["optimizer"], lr=case["lr"], decay=case["decay"], **case["hypers"])
-    result = engine.run(ls, [spec], case["start"], case["steps"])
+    result = engine.run(ls, [spec], case["start"], case["steps"], compiled=compiled)
     ref = np.array(case["points"])
     d = int(result.diverged_at[0, 0])
     if d < 0:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import ctypes
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from landscapes import Landscape
+from visualizer import compiled as compiled_path
 from visualizer import optimizers, schedules
 
 Array = np.ndarray
@@ -57,6 +58,8 @@ MAX_STEPS = 100_000
 """The most steps one run may take."""
 MAX_POINTS = 20_000_000
 """The most recorded points (steps x runs x starts) in one call: bounds memory."""
+COMPILED_MIN_RUNS = 256
+"""From this many runs x starts, ``run`` takes the compiled loop by default."""
 MAX_LR = 1e3
 MAX_DECAY = 1e3
 MAX_NOISE = 1e3
@@ -279,11 +282,78 @@ def _losses_and_divergence(landscape: Landscape, pts: Array) -> tuple[Array, Arr
 
 
 def _after_divergence(values: Array, first: Array) -> Array:
-    """``values`` ``(K, steps, 2)`` (a state) with NaN from step index ``first`` on."""
-    values = values.copy()
+    """``values`` ``(K, steps, 2)`` (a state, a view of its record) set to NaN
+    from step index ``first`` on, in place."""
     for k in np.nonzero(first >= 0)[0]:
         values[k, first[k] :] = np.nan
     return values
+
+
+class _Group(NamedTuple):
+    """Runs that share an optimizer: their rows of the loop, the optimizer,
+    their learning rate per step (floats for one run, else ``(steps, R...)``)
+    and the record of their state ``{field: (steps, R, K, 2)}``."""
+
+    rows: slice
+    opt: optimizers.Optimizer
+    lr_steps: Any
+    record: dict[str, Array]
+
+
+def _numpy_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: Array,
+                noisy: Callable[[Array], Array]) -> None:
+    """Fill ``pts[1:]``, ``grads`` and the records, one NumPy step at a time."""
+    grad = landscape.grad
+    states = [group.opt.init(pts[0, group.rows]) for group in loop]
+    x = pts[0]
+    for t in range(len(grads)):
+        g = grads[t] = noisy(grad(x))
+        nxt = pts[t + 1]
+        for i, (rows, opt, lr_steps, record) in enumerate(loop):
+            nxt[rows], states[i] = opt.update(g[rows], states[i], x[rows], lr_steps[t])
+            for f, arr in record.items():
+                arr[t] = getattr(states[i], f)
+        x = nxt
+
+
+def _compiled_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: Array,
+                   noisy: Callable[[Array], Array]) -> None:
+    """As :func:`_numpy_loop`, each step's updates compiled, and its gradient too
+    when the landscape is ``compilable``.
+
+    The state of step t is written straight into its record (or, when not
+    recording, into one of two scratch buffers in turn): outputs never
+    overlap inputs, which keeps the compiled loops vectorized.
+    """
+    current, extras, scratch = [], [], []
+    for rows, opt, _, _ in loop:
+        state = opt.init(pts[0, rows])
+        current.append(list(state[1 : 1 + len(opt.fields)]))
+        extras.append(tuple(state[1 + len(opt.fields) :]))
+        scratch.append([np.empty((2, *pts[0, rows].shape)) for _ in opt.fields])
+    for t in range(len(grads)):
+        if landscape.compilable:
+            compiled_path.gradient(landscape, pts[t], grads[t])
+        else:
+            grads[t] = landscape.grad(pts[t])
+        grads[t] = noisy(grads[t])
+        for i, (rows, opt, lr_steps, record) in enumerate(loop):
+            rule, coefs, extras[i] = opt.coefficients(t + 1, lr_steps[t], *extras[i])
+            if record:
+                out = [record[f][t] for f in opt.fields]
+            else:
+                out = [buffers[t % 2] for buffers in scratch[i]]
+            compiled_path.update(rule, coefs, grads[t, rows], pts[t, rows], current[i],
+                            pts[t + 1, rows], out)
+            current[i] = out
+
+
+def _use_compiled(choice: bool | None, size: int) -> bool:
+    if choice is None:
+        return size >= COMPILED_MIN_RUNS and compiled_path.available()
+    if choice and not compiled_path.available():
+        raise ValueError("compiled=True needs numba: pip install -r requirements.txt")
+    return bool(choice)
 
 
 def run(
@@ -295,6 +365,7 @@ def run(
     noise: float = 0.0,
     seed: int = 0,
     record_state: bool = True,
+    compiled: bool | None = None,
 ) -> Result:
     """Run every spec from every start for ``steps`` steps.
 
@@ -308,12 +379,18 @@ def run(
         seed: seed of the noise; the same seed gives the same noise, and every
             optimizer sees the same noise sequence from a given start.
         record_state: also record every optimizer's state per step.
+        compiled: run the loop compiled by numba (:mod:`visualizer.compiled`):
+            the same numbers, several times faster on big batches, about a
+            second of compiling on first use. ``None`` (the default) chooses
+            it for at least ``COMPILED_MIN_RUNS`` runs x starts when numba is
+            installed.
 
     Returns:
         A :class:`Result`.
 
     Raises:
-        ValueError: bad starts, steps, noise, or too much to record.
+        ValueError: bad starts, steps, noise, or too much to record, or
+            ``compiled=True`` without numba.
     """
     specs = list(specs)
     if not specs:
@@ -330,6 +407,7 @@ def run(
             f"exceeds {MAX_POINTS:,} points; use fewer steps or starts"
         )
 
+    use_compiled = _use_compiled(compiled, n_runs * n_starts)
     groups = _groups(specs)
     order = [i for _, _, idx in groups for i in idx]  # row r of the loop is spec order[r]
     lr_table = np.stack([specs[i].learning_rates(steps) for i in order], axis=1)  # (steps, S)
@@ -343,31 +421,31 @@ def run(
         info = optimizers.get(name)
         rows = slice(row, row + len(idx))
         row += len(idx)
-        opt = info.build(**dict(hypers))
         lrs = lr_table[:, rows]
         # A lone run gets Python floats: the scalar arithmetic is torch's and fast.
-        lr_steps = lrs[:, 0].tolist() if len(idx) == 1 else lrs[:, :, None, None]
-        fields = info.state_fields if record_state else ()
+        if len(idx) == 1:
+            lr_steps = lrs[:, 0].tolist()
+        else:
+            lr_steps = lrs if use_compiled else lrs[:, :, None, None]
+        opt = info.build(**dict(hypers))
+        fields = opt.fields if record_state else ()
         rec = {f: np.empty((steps, len(idx), n_starts, 2)) for f in fields}
-        loop.append((rows, opt.update, opt.init(pts[0, rows]), lr_steps, rec))
+        loop.append(_Group(rows, opt, lr_steps, rec))
 
     rng = np.random.default_rng(seed) if noise else None
-    grad = landscape.grad
-    x = pts[0]
+
+    def noisy(g: Array) -> Array:
+        return g + noise * rng.standard_normal((n_starts, 2)) if rng is not None else g
+
     with np.errstate(all="ignore"):  # divergence is detected below, not warned about
-        for t in range(steps):
-            g = grad(x)
-            if rng is not None:
-                g = g + noise * rng.standard_normal((n_starts, 2))
-            grads[t] = g
-            nxt = pts[t + 1]
-            for i, (rows, update, state, lr_steps, rec) in enumerate(loop):
-                nxt[rows], state = update(g[rows], state, x[rows], lr_steps[t])
-                loop[i] = (rows, update, state, lr_steps, rec)
-                for f, arr in rec.items():
-                    arr[t] = getattr(state, f)
-            x = nxt
-        losses, first = _losses_and_divergence(landscape, pts)
+        if use_compiled:
+            _compiled_loop(landscape, loop, pts, grads, noisy)
+        else:
+            _numpy_loop(landscape, loop, pts, grads, noisy)
+        if use_compiled and landscape.compilable:
+            losses, first = compiled_path.losses_and_divergence(landscape, pts)
+        else:
+            losses, first = _losses_and_divergence(landscape, pts)
 
     for run_row, start_index in zip(*np.nonzero(first >= 0), strict=True):
         # From the first bad point on, nothing is worth showing. The gradient
@@ -378,11 +456,12 @@ def run(
         grads[f:, run_row, start_index] = np.nan
 
     states: list[dict[str, Array]] = [{} for _ in specs]
-    for rows, _, _, _, rec in loop:
+    for group in loop:
+        rows = group.rows
         for j, spec_index in enumerate(order[rows]):
             states[spec_index] = {
                 f: _after_divergence(arr[:, j].transpose(1, 0, 2), first[rows.start + j])
-                for f, arr in rec.items()
+                for f, arr in group.record.items()
             }
     # Back from loop order to spec order (a view when they agree, the usual case).
     back = slice(None) if order == sorted(order) else np.argsort(order)

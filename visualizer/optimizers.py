@@ -31,10 +31,45 @@ LR = float | Array
 
 
 class Optimizer(NamedTuple):
-    """A pure optimizer: ``init(params) -> state``, ``update(g, state, params, lr)``."""
+    """A pure optimizer: ``init(params) -> state``, ``update(g, state, params, lr)``.
+
+    ``coefficients`` and ``fields`` expose the same update in the form the
+    compiled batch path (:mod:`visualizer.compiled`) runs: ``coefficients(t,
+    lr, *extra)`` returns ``(rule, coefs, extra)`` for step t, where ``rule(g,
+    p, *state, coefs) -> (p, *state)`` is an element-wise function of floats or
+    arrays, ``fields`` names the array state and ``extra`` is the scalar state
+    (NAdam's running product of mu).
+    """
 
     init: Callable[[Array], Any]
     update: Callable[[Array, Any, Array, LR], tuple[Array, Any]]
+    coefficients: Callable[..., tuple[Callable, tuple, tuple]]
+    fields: tuple[str, ...]
+
+
+def _elementwise(state_cls: type, coefficients: Callable, extra: tuple = ()) -> Optimizer:
+    """An optimizer from its element-wise rule.
+
+    ``state_cls`` is a NamedTuple ``(count, *arrays, *extra)``; ``extra`` holds
+    the initial values of its scalar fields. ``update`` computes step t's
+    coefficients (Python floats, or arrays when ``lr`` is one) and applies the
+    rule to whole arrays; the compiled path applies the same rule to one
+    element at a time, so both paths do the same arithmetic.
+    """
+    n = len(state_cls._fields) - 1 - len(extra)
+    fields = state_cls._fields[1 : 1 + n]
+
+    def init(params: Array) -> Any:
+        zeros = np.zeros_like(params, dtype=float)
+        return state_cls(0, *([zeros] * n), *extra)
+
+    def update(g: Array, state: Any, params: Array, lr: LR) -> tuple[Array, Any]:
+        t = state.count + 1
+        rule, coefs, new_extra = coefficients(t, lr, *state[1 + n :])
+        params, *arrays = rule(g, params, *state[1 : 1 + n], coefs)
+        return params, state_cls(t, *arrays, *new_extra)
+
+    return Optimizer(init, update, coefficients, fields)
 
 
 def _lerp(start: Array, end: Array, weight: float) -> Array:
@@ -42,6 +77,120 @@ def _lerp(start: Array, end: Array, weight: float) -> Array:
     if abs(weight) < 0.5:
         return start + weight * (end - start)
     return end - (end - start) * (1.0 - weight)
+
+
+# The element-wise rules. Each takes the gradient, the parameters, the array
+# state and the step's coefficients ``c`` (a tuple, or an array of them), and
+# returns the new parameters and state. They use only arithmetic and NumPy
+# ufuncs, so they run on arrays here and compile with numba for big batches.
+# Every expression is torch's, operation for operation: do not "simplify".
+
+
+def _sgd_rule(g, p, c):
+    lr = c[0]
+    return (p - lr * g,)
+
+
+def _heavy_ball_rule(g, p, buf, c):
+    lr, mu = c[0], c[1]
+    buf = buf * mu + g
+    return p - lr * buf, buf
+
+
+def _nesterov_rule(g, p, buf, c):
+    lr, mu = c[0], c[1]
+    buf = buf * mu + g
+    return p - lr * (g + mu * buf), buf
+
+
+def _adagrad_rule(g, p, s, c):
+    lr, eps = c[0], c[1]
+    s = s + g * g
+    return p - lr * (g / (np.sqrt(s) + eps)), s
+
+
+def _rmsprop_rule(g, p, v, c):
+    lr, rho, one_minus_rho, eps = c[0], c[1], c[2], c[3]
+    v = v * rho + one_minus_rho * g * g
+    return p - lr * (g / (np.sqrt(v) + eps)), v
+
+
+def _adadelta_rule(g, p, v, u, c):
+    lr, rho, one_minus_rho, eps = c[0], c[1], c[2], c[3]
+    v = v * rho + one_minus_rho * g * g
+    delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+    u = u * rho + one_minus_rho * delta * delta
+    return p - lr * delta, v, u
+
+
+def _adam_rule(g, p, m, v, c):
+    step_size, bc2_sqrt, shrink, w1, beta2, c2, eps = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    p = p * shrink  # AdamW's decoupled weight decay; 1.0 (exact: p * 1.0 == p) for Adam
+    m = _lerp(m, g, w1)
+    v = v * beta2 + c2 * g * g
+    denom = np.sqrt(v) / bc2_sqrt + eps
+    return p - step_size * (m / denom), m, v
+
+
+def _amsgrad_rule(g, p, m, v, vmax, c):
+    step_size, bc2_sqrt, shrink, w1, beta2, c2, eps = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    p = p * shrink
+    m = _lerp(m, g, w1)
+    v = v * beta2 + c2 * g * g
+    vmax = np.maximum(vmax, v)
+    denom = np.sqrt(vmax) / bc2_sqrt + eps
+    return p - step_size * (m / denom), m, v, vmax
+
+
+def _adamax_rule(g, p, m, u, c):
+    clr, w1, beta2, eps = c[0], c[1], c[2], c[3]
+    m = _lerp(m, g, w1)
+    u = np.maximum(u * beta2, np.abs(g) + eps)
+    return p - clr * (m / u), m, u
+
+
+def _nadam_rule(g, p, m, v, c):
+    g_coef, m_coef, bias_correction2, w1, beta2, c2, eps = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    m = _lerp(m, g, w1)
+    v = v * beta2 + c2 * g * g
+    denom = np.sqrt(v / bias_correction2) + eps
+    p = p + g_coef * (g / denom)
+    return p + m_coef * (m / denom), m, v
+
+
+def _radam_rule(g, p, m, v, c):
+    lr, bias_correction1, bc2_sqrt, rect, w1, beta2, c2, eps = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+    )
+    m = _lerp(m, g, w1)
+    v = v * beta2 + c2 * g * g
+    m_hat = m / bias_correction1
+    adaptive = bc2_sqrt / (np.sqrt(v) + eps)
+    return p - m_hat * lr * adaptive * rect, m, v
+
+
+def _radam_warmup_rule(g, p, m, v, c):
+    lr, bias_correction1, w1, beta2, c2 = c[0], c[1], c[2], c[3], c[4]
+    m = _lerp(m, g, w1)
+    v = v * beta2 + c2 * g * g
+    return p - m / bias_correction1 * lr, m, v
+
+
+def _adabelief_rule(g, p, m, s, c):
+    step_size, bc2_sqrt, beta1, c1, beta2, c2, eps = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    m = m * beta1 + c1 * g
+    r = g - m
+    s = (s * beta2 + c2 * r * r) + eps
+    denom = np.sqrt(s) / bc2_sqrt + eps
+    return p - step_size * (m / denom), m, s
+
+
+def _lion_rule(g, p, m, c):
+    lr, shrink, beta1, c1, beta2, c2 = c[0], c[1], c[2], c[3], c[4], c[5]
+    p = p * shrink
+    direction = np.sign(m * beta1 + c1 * g)
+    m = m * beta2 + c2 * g
+    return p - lr * direction, m
 
 
 # -- SGD family -------------------------------------------------------------------
@@ -56,26 +205,7 @@ class MomentumState(NamedTuple):
 
 def gd() -> Optimizer:
     r"""Plain gradient descent (torch ``SGD``): :math:`\theta \leftarrow \theta - \eta g`."""
-
-    def init(params: Array) -> EmptyState:
-        return EmptyState(0)
-
-    def update(g: Array, state: EmptyState, params: Array, lr: LR) -> tuple[Array, EmptyState]:
-        return params - lr * g, EmptyState(state.count + 1)
-
-    return Optimizer(init, update)
-
-
-def _heavy_ball(mu: float, nesterov: bool) -> Optimizer:
-    def init(params: Array) -> MomentumState:
-        return MomentumState(0, np.zeros_like(params, dtype=float))
-
-    def update(g: Array, state: MomentumState, params: Array, lr: LR):
-        buf = state.momentum_buffer * mu + g
-        step = g + mu * buf if nesterov else buf
-        return params - lr * step, MomentumState(state.count + 1, buf)
-
-    return Optimizer(init, update)
+    return _elementwise(EmptyState, lambda t, lr: (_sgd_rule, (lr,), ()))
 
 
 def momentum(momentum: float = 0.9) -> Optimizer:
@@ -89,13 +219,13 @@ def momentum(momentum: float = 0.9) -> Optimizer:
     Note: the classic figure's ``v = 0.9 v - lr g`` equals this for a constant
     learning rate, but scales old velocity by the old rate when lr decays.
     """
-    return _heavy_ball(momentum, nesterov=False)
+    return _elementwise(MomentumState, lambda t, lr: (_heavy_ball_rule, (lr, momentum), ()))
 
 
 def nesterov(momentum: float = 0.9) -> Optimizer:
     r"""Nesterov momentum, torch ``SGD(momentum, nesterov=True)``: steps along
     :math:`g_t + \mu b_t` instead of :math:`b_t`."""
-    return _heavy_ball(momentum, nesterov=True)
+    return _elementwise(MomentumState, lambda t, lr: (_nesterov_rule, (lr, momentum), ()))
 
 
 # -- Adaptive per-coordinate scaling ------------------------------------------------
@@ -109,15 +239,7 @@ def adagrad(eps: float = 1e-10) -> Optimizer:
 
     .. math:: s_t = s_{t-1} + g_t^2,\quad \theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{s_t} + \epsilon)
     """
-
-    def init(params: Array) -> AdagradState:
-        return AdagradState(0, np.zeros_like(params, dtype=float))
-
-    def update(g: Array, state: AdagradState, params: Array, lr: LR):
-        s = state.sum + g * g
-        return params - lr * (g / (np.sqrt(s) + eps)), AdagradState(state.count + 1, s)
-
-    return Optimizer(init, update)
+    return _elementwise(AdagradState, lambda t, lr: (_adagrad_rule, (lr, eps), ()))
 
 
 class RMSpropState(NamedTuple):
@@ -130,16 +252,7 @@ def rmsprop(rho: float = 0.99, eps: float = 1e-8) -> Optimizer:
 
     .. math:: v_t = \rho v_{t-1} + (1-\rho) g_t^2,\quad \theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{v_t} + \epsilon)
     """
-    c = 1.0 - rho
-
-    def init(params: Array) -> RMSpropState:
-        return RMSpropState(0, np.zeros_like(params, dtype=float))
-
-    def update(g: Array, state: RMSpropState, params: Array, lr: LR):
-        v = state.square_avg * rho + c * g * g
-        return params - lr * (g / (np.sqrt(v) + eps)), RMSpropState(state.count + 1, v)
-
-    return Optimizer(init, update)
+    return _elementwise(RMSpropState, lambda t, lr: (_rmsprop_rule, (lr, rho, 1.0 - rho, eps), ()))
 
 
 class AdadeltaState(NamedTuple):
@@ -157,19 +270,9 @@ def adadelta(rho: float = 0.9, eps: float = 1e-6) -> Optimizer:
         u_t = \rho u_{t-1} + (1-\rho) \Delta_t^2,\quad
         \theta_t = \theta_{t-1} - \eta \Delta_t
     """
-    c = 1.0 - rho
-
-    def init(params: Array) -> AdadeltaState:
-        z = np.zeros_like(params, dtype=float)
-        return AdadeltaState(0, z, z)
-
-    def update(g: Array, state: AdadeltaState, params: Array, lr: LR):
-        v = state.square_avg * rho + c * g * g
-        delta = np.sqrt(state.acc_delta + eps) / np.sqrt(v + eps) * g
-        u = state.acc_delta * rho + c * delta * delta
-        return params - lr * delta, AdadeltaState(state.count + 1, v, u)
-
-    return Optimizer(init, update)
+    return _elementwise(
+        AdadeltaState, lambda t, lr: (_adadelta_rule, (lr, rho, 1.0 - rho, eps), ())
+    )
 
 
 # -- Adam family ------------------------------------------------------------------
@@ -206,29 +309,15 @@ def adam(
     (torch ``AdamW``).
     """
     w1, c2 = 1.0 - beta1, 1.0 - beta2
+    rule = _amsgrad_rule if amsgrad else _adam_rule
 
-    def init(params: Array) -> AdamState | AMSGradState:
-        z = np.zeros_like(params, dtype=float)
-        return AMSGradState(0, z, z, z) if amsgrad else AdamState(0, z, z)
-
-    def update(g: Array, state: Any, params: Array, lr: LR):
-        t = state.count + 1
-        if weight_decay != 0.0:
-            params = params * (1.0 - lr * weight_decay)
-        m = _lerp(state.exp_avg, g, w1)
-        v = state.exp_avg_sq * beta2 + c2 * g * g
+    def coefficients(t: int, lr: LR):
         bc2_sqrt = (1.0 - beta2 ** float(t)) ** 0.5
         step_size = lr / (1.0 - beta1 ** float(t))
-        if amsgrad:
-            vmax = np.maximum(state.max_exp_avg_sq, v)
-            new_state: Any = AMSGradState(t, m, v, vmax)
-        else:
-            vmax = v
-            new_state = AdamState(t, m, v)
-        denom = np.sqrt(vmax) / bc2_sqrt + eps
-        return params - step_size * (m / denom), new_state
+        shrink = 1.0 - lr * weight_decay
+        return rule, (step_size, bc2_sqrt, shrink, w1, beta2, c2, eps), ()
 
-    return Optimizer(init, update)
+    return _elementwise(AMSGradState if amsgrad else AdamState, coefficients)
 
 
 def amsgrad(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
@@ -257,18 +346,11 @@ def adamax(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optim
     """
     w1 = 1.0 - beta1
 
-    def init(params: Array) -> AdamaxState:
-        z = np.zeros_like(params, dtype=float)
-        return AdamaxState(0, z, z)
-
-    def update(g: Array, state: AdamaxState, params: Array, lr: LR):
-        t = state.count + 1
-        m = _lerp(state.exp_avg, g, w1)
-        u = np.maximum(state.exp_inf * beta2, np.abs(g) + eps)
+    def coefficients(t: int, lr: LR):
         clr = lr / (1.0 - beta1 ** float(t))
-        return params - clr * (m / u), AdamaxState(t, m, u)
+        return _adamax_rule, (clr, w1, beta2, eps), ()
 
-    return Optimizer(init, update)
+    return _elementwise(AdamaxState, coefficients)
 
 
 class NAdamState(NamedTuple):
@@ -291,26 +373,19 @@ def nadam(
     """
     w1, c2 = 1.0 - beta1, 1.0 - beta2
 
-    def init(params: Array) -> NAdamState:
-        z = np.zeros_like(params, dtype=float)
-        return NAdamState(0, z, z, 1.0)
-
-    def update(g: Array, state: NAdamState, params: Array, lr: LR):
-        t = state.count + 1
+    def coefficients(t: int, lr: LR, mu_product: float):
         step = float(t)
         bias_correction2 = 1.0 - beta2**step
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1.0) * momentum_decay)))
-        mu_product = state.mu_product * mu
-        m = _lerp(state.exp_avg, g, w1)
-        v = state.exp_avg_sq * beta2 + c2 * g * g
-        denom = np.sqrt(v / bias_correction2) + eps
+        mu_product = mu_product * mu
         mu_product_next = mu_product * mu_next
-        params = params + (-lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
-        params = params + ((-lr * mu_next) / (1.0 - mu_product_next)) * (m / denom)
-        return params, NAdamState(t, m, v, mu_product)
+        g_coef = -lr * (1.0 - mu) / (1.0 - mu_product)
+        m_coef = (-lr * mu_next) / (1.0 - mu_product_next)
+        coefs = (g_coef, m_coef, bias_correction2, w1, beta2, c2, eps)
+        return _nadam_rule, coefs, (mu_product,)
 
-    return Optimizer(init, update)
+    return _elementwise(NAdamState, coefficients, extra=(1.0,))
 
 
 def radam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
@@ -320,30 +395,20 @@ def radam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimi
     w1, c2 = 1.0 - beta1, 1.0 - beta2
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
 
-    def init(params: Array) -> AdamState:
-        z = np.zeros_like(params, dtype=float)
-        return AdamState(0, z, z)
-
-    def update(g: Array, state: AdamState, params: Array, lr: LR):
-        t = state.count + 1
+    def coefficients(t: int, lr: LR):
         step = float(t)
-        m = _lerp(state.exp_avg, g, w1)
-        v = state.exp_avg_sq * beta2 + c2 * g * g
         bias_correction1 = 1.0 - beta1**step
         bias_correction2 = 1.0 - beta2**step
-        m_hat = m / bias_correction1
         rho_t = rho_inf - 2.0 * step * (beta2**step) / bias_correction2
-        if rho_t > 5.0:
-            adaptive = (bias_correction2**0.5) / (np.sqrt(v) + eps)
-            rect = (
-                (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
-            ) ** 0.5
-            params = params - m_hat * lr * adaptive * rect
-        else:
-            params = params - m_hat * lr
-        return params, AdamState(t, m, v)
+        if rho_t <= 5.0:
+            return _radam_warmup_rule, (lr, bias_correction1, w1, beta2, c2), ()
+        rect = (
+            (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
+        ) ** 0.5
+        coefs = (lr, bias_correction1, bias_correction2**0.5, rect, w1, beta2, c2, eps)
+        return _radam_rule, coefs, ()
 
-    return Optimizer(init, update)
+    return _elementwise(AdamState, coefficients)
 
 
 class AdaBeliefState(NamedTuple):
@@ -366,20 +431,12 @@ def adabelief(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-16) -> O
     """
     c1, c2 = 1.0 - beta1, 1.0 - beta2
 
-    def init(params: Array) -> AdaBeliefState:
-        z = np.zeros_like(params, dtype=float)
-        return AdaBeliefState(0, z, z)
-
-    def update(g: Array, state: AdaBeliefState, params: Array, lr: LR):
-        t = state.count + 1
-        m = state.exp_avg * beta1 + c1 * g
-        r = g - m
-        s = (state.exp_avg_var * beta2 + c2 * r * r) + eps
-        denom = np.sqrt(s) / math.sqrt(1.0 - beta2**t) + eps
+    def coefficients(t: int, lr: LR):
+        bc2_sqrt = math.sqrt(1.0 - beta2**t)
         step_size = lr / (1.0 - beta1**t)
-        return params - step_size * (m / denom), AdaBeliefState(t, m, s)
+        return _adabelief_rule, (step_size, bc2_sqrt, beta1, c1, beta2, c2, eps), ()
 
-    return Optimizer(init, update)
+    return _elementwise(AdaBeliefState, coefficients)
 
 
 class LionState(NamedTuple):
@@ -396,17 +453,10 @@ def lion(beta1: float = 0.9, beta2: float = 0.99, weight_decay: float = 0.0) -> 
     """
     c1, c2 = 1.0 - beta1, 1.0 - beta2
 
-    def init(params: Array) -> LionState:
-        return LionState(0, np.zeros_like(params, dtype=float))
+    def coefficients(t: int, lr: LR):
+        return _lion_rule, (lr, 1.0 - lr * weight_decay, beta1, c1, beta2, c2), ()
 
-    def update(g: Array, state: LionState, params: Array, lr: LR):
-        if weight_decay != 0.0:
-            params = params * (1.0 - lr * weight_decay)
-        direction = np.sign(state.exp_avg * beta1 + c1 * g)
-        m = state.exp_avg * beta2 + c2 * g
-        return params - lr * direction, LionState(state.count + 1, m)
-
-    return Optimizer(init, update)
+    return _elementwise(LionState, coefficients)
 
 
 # -- The registry -------------------------------------------------------------------
