@@ -427,6 +427,8 @@
     const t = e.target;
     const tag = t && t.tagName ? t.tagName.toLowerCase() : "";
     if (tag === "input" || tag === "textarea" || tag === "select" || (t && t.isContentEditable)) return;
+    const race = document.getElementById("page-race");
+    if (race && race.style.display === "none") return;  // the worked example's page is shown
     const target = { " ": IDS.play, ArrowRight: IDS.forward, ArrowLeft: IDS.back, Home: IDS.reset }[e.key];
     if (!target) return;
     const button = document.getElementById(target);

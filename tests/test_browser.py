@@ -345,3 +345,38 @@ def test_png_of_the_map_and_hover_readout(page, server):
     width = int.from_bytes(data[16:20], "big")
     box = page.locator("#map-stack").bounding_box()
     assert abs(width - 2 * box["width"]) <= 4  # both layers, at twice the size
+
+
+def test_momentum_by_hand_page(page, server):
+    open_app(page, server.url)
+    settle(page)
+    page.click("text=Momentum by hand")
+    expect(page.locator("#page-race")).to_be_hidden()
+    steps = page.locator(".w-step")
+    expect(steps).to_have_count(4)
+    first = steps.first.inner_text()
+    # Step 1 of the defaults, by hand (tests/test_worked.py): y_hat 1.25 and
+    # 0.75, L = 0.3125, dL/dw1 = -0.6875, new w1 = 1.06875.
+    assert "Step 1: batch of rows 1, 2" in first
+    for text in ("= 1.25", "= 0.75", "= 0.3125", "= -0.6875", "= 1.06875"):
+        assert text in first, text
+    page.keyboard.press("Space")  # the hidden player must not start
+    shot(page, "13-momentum-by-hand")
+
+    box = page.locator("#worked-lr")
+    box.fill("abc")
+    box.press("Enter")
+    expect(page.locator("#worked-error")).to_have_text("learning rate: 'abc' is not a number")
+    expect(steps).to_have_count(4)  # the last good steps stay
+    box.fill("0.05")
+    box.press("Enter")
+    expect(page.locator("#worked-error")).to_have_text("")
+    steps_box = page.locator("#worked-steps")
+    steps_box.fill("2")
+    steps_box.press("Enter")
+    expect(steps).to_have_count(2)
+    assert "0.05·" in steps.first.inner_text()
+
+    page.click("text=Compare optimizers")
+    expect(page.locator("#map-stack")).to_be_visible()
+    assert "epoch 1000 / 1000" == page.locator("#text-epoch").inner_text()

@@ -28,7 +28,7 @@ from dash import ClientsideFunction as Fn
 from dash.exceptions import PreventUpdate
 
 import landscapes
-from visualizer import cli, engine, figures, ids, layout, optimizers, scene
+from visualizer import cli, engine, figures, ids, layout, optimizers, scene, worked, worked_view
 
 NAMES = list(optimizers.OPTIMIZERS)
 
@@ -359,3 +359,64 @@ clientside_callback(
     Input(ids.CONTROL_SPEED, "value"),
     prevent_initial_call=True,
 )
+
+
+# -- The worked example: momentum by hand ----------------------------------------------
+clientside_callback(
+    """function (page) {
+        const hide = {display: "none"};
+        return [page === "worked" ? hide : {}, page === "worked" ? {} : hide];
+    }""",
+    Output(ids.PAGE_RACE, "style"),
+    Output(ids.PAGE_WORKED, "style"),
+    Input(ids.TABS_PAGE, "value"),
+    prevent_initial_call=True,
+)
+
+
+WORKED_BOXES = [ids.WORKED_DATA, ids.WORKED_WEIGHTS, ids.WORKED_LR, ids.WORKED_BETA,
+                ids.WORKED_STEPS]
+
+
+def _worked(data_text, weights_text, lr_text, beta_text, steps_text):
+    """Every step for these boxes, and the parsed data, lr and beta; ValueError
+    with one message naming the bad box."""
+    data = worked.parse_data(data_text)
+    weights = worked.parse_weights(weights_text)
+    lr, beta, steps = worked.parse_settings(lr_text, beta_text, steps_text)
+    with np.errstate(all="ignore"):
+        return worked.run(data, weights, lr, beta, steps), data, lr, beta
+
+
+@callback(
+    Output(ids.WORKED_OUT, "children"),
+    Output(ids.WORKED_ERROR, "children"),
+    *[Input(box, "value") for box in WORKED_BOXES],
+    prevent_initial_call=True,
+)
+def update_worked(*texts):
+    """Every step of the worked example; a bad box keeps the last good steps
+    on screen and says what is wrong."""
+    try:
+        result, data, lr, beta = _worked(*texts)
+    except ValueError as exc:
+        return no_update, str(exc)
+    note = ""
+    if not all(np.isfinite(s.params_after).all() for s in result):
+        note = "The parameters overflowed: this learning rate is far too large for the data."
+    return worked_view.steps_view(result, data, lr, beta), note
+
+
+@callback(
+    Output(ids.WORKED_DOWNLOAD, "data"),
+    Input(ids.WORKED_CSV, "n_clicks"),
+    *[State(box, "value") for box in WORKED_BOXES],
+    prevent_initial_call=True,
+)
+def download_worked(_clicks, *texts):
+    """The CSV of every step, full precision; nothing while a box is bad."""
+    try:
+        result = _worked(*texts)[0]
+    except ValueError:
+        raise PreventUpdate from None
+    return dcc.send_string(worked.csv_text(result), "momentum_by_hand.csv")

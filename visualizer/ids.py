@@ -62,3 +62,17 @@ OPT_DECAY = "opt-decay"
 OPT_MORE = "opt-more"
 HYPER_SLOT = "hyper-slot"  # {"type": HYPER_SLOT, "index": i}: i-th hyperparameter box
 SCHED_PARAM = "sched-param"  # {"type": SCHED_PARAM, "key": "warmup"}
+
+# The worked example (momentum by hand)
+TABS_PAGE = "tabs-page"
+PAGE_RACE = "page-race"
+PAGE_WORKED = "page-worked"
+WORKED_DATA = "worked-data"
+WORKED_WEIGHTS = "worked-weights"
+WORKED_LR = "worked-lr"
+WORKED_BETA = "worked-beta"
+WORKED_STEPS = "worked-steps"
+WORKED_OUT = "worked-out"
+WORKED_ERROR = "worked-error"
+WORKED_CSV = "worked-csv"
+WORKED_DOWNLOAD = "worked-download"

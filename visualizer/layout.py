@@ -8,7 +8,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 import landscapes
-from visualizer import figures, ids, optimizers, scene, schedules
+from visualizer import figures, ids, optimizers, scene, schedules, worked_view
 
 SPEEDS = [("0.5×", "0.5"), ("1×", "1"), ("2×", "2"), ("5×", "5"), ("10×", "10"), ("25×", "25")]
 SCHEDULE_CHOICES = [{"value": n, "label": "none" if n == "constant" else n}
@@ -235,6 +235,14 @@ def build() -> dmc.MantineProvider:
         html.Div(id=ids.TEXT_NOTICE, className="notice", role="alert"),
     ], className="stage")
     return dmc.MantineProvider(
-        html.Div([*stores, header(), html.Main([panel, stage], className="main")], className="app"),
+        html.Div([
+            *stores, header(),
+            dmc.Tabs(dmc.TabsList([
+                dmc.TabsTab("Compare optimizers", value="race"),
+                dmc.TabsTab("Momentum by hand", value="worked"),
+            ]), id=ids.TABS_PAGE, value="race", className="page-tabs"),
+            html.Main([panel, stage], className="main", id=ids.PAGE_RACE),
+            html.Div(worked_view.page(), id=ids.PAGE_WORKED, style={"display": "none"}),
+        ], className="app"),
         theme={"primaryColor": "indigo", "fontFamily": "Inter, system-ui, -apple-system, sans-serif"},
     )
