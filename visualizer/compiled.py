@@ -11,8 +11,8 @@ operation, so the two paths give the same numbers (the tests compare them).
 numba compiles with ``error_model="numpy"`` (a division by zero gives inf or
 NaN, as in NumPy, instead of raising) and without ``fastmath`` (no
 reassociation, no fused multiply-add). A function is compiled on its first
-use, about a second for a new optimizer or landscape, then kept for the life
-of the process; :func:`available` says whether numba is installed at all.
+use, about half a second for each optimizer and landscape, then kept for
+the life of the process; :func:`available` says whether numba is installed at all.
 """
 
 from __future__ import annotations

@@ -4,13 +4,15 @@
 then lets each optimizer update its own rows. Runs that share an optimizer
 and its hyperparameters are batched into one update call (their learning
 rates and schedules may differ), so ten learning rates of Adam cost about as
-much as one.
+much as one. On big batches (``COMPILED_MIN_RUNS`` runs x starts and up) the
+same loop runs compiled by numba (:mod:`visualizer.compiled`), with the same
+numbers to the last bit.
 
 It records, per step, the points, the gradient each optimizer saw, the
 learning rate in force and each optimizer's state (momentum buffer, moments,
-AdaBelief's s). Losses and divergence are computed afterwards, vectorized
-over all the records (in cache-sized blocks of steps): a run whose point or loss stops being finite, or that leaves
-``Landscape.bound``, is marked diverged at that step and its later values are
+AdaBelief's s). Losses and divergence are computed afterwards, over all
+the records at once (NumPy: in cache-sized blocks of steps): a run whose
+point or loss stops being finite, or that leaves ``Landscape.bound``, is marked diverged at that step and its later values are
 NaN. Divergence is data: nothing is raised, nothing is printed.
 """
 
@@ -344,7 +346,7 @@ def _compiled_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: 
             else:
                 out = [buffers[t % 2] for buffers in scratch[i]]
             compiled_path.update(rule, coefs, grads[t, rows], pts[t, rows], current[i],
-                            pts[t + 1, rows], out)
+                                 pts[t + 1, rows], out)
             current[i] = out
 
 
@@ -380,8 +382,9 @@ def run(
             optimizer sees the same noise sequence from a given start.
         record_state: also record every optimizer's state per step.
         compiled: run the loop compiled by numba (:mod:`visualizer.compiled`):
-            the same numbers, several times faster on big batches, about a
-            second of compiling on first use. ``None`` (the default) chooses
+            the same numbers, several times faster on big batches; the first
+            use of each optimizer and landscape compiles (about half a second
+            each, once per process). ``None`` (the default) chooses
             it for at least ``COMPILED_MIN_RUNS`` runs x starts when numba is
             installed.
 
