@@ -328,11 +328,12 @@ def _compiled_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: 
     overlap inputs, which keeps the compiled loops vectorized.
     """
     current, extras, scratch = [], [], []
-    for rows, opt, _, _ in loop:
+    for rows, opt, _, record in loop:
         state = opt.init(pts[0, rows])
         current.append(list(state[1 : 1 + len(opt.fields)]))
         extras.append(tuple(state[1 + len(opt.fields) :]))
-        scratch.append([np.empty((2, *pts[0, rows].shape)) for _ in opt.fields])
+        buffers = () if record else opt.fields  # a recorded state lives in its record
+        scratch.append([np.empty((2, *pts[0, rows].shape)) for _ in buffers])
     for t in range(len(grads)):
         if landscape.compilable:
             compiled_path.gradient(landscape, pts[t], grads[t])

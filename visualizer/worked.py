@@ -141,7 +141,7 @@ def fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
-CSV_HEADER = ("step,rows,param,before,grad,velocity,after")
+CSV_HEADER = "step,rows,param,before,grad,velocity,after"
 
 
 def csv_text(steps: list[Step]) -> str:
