@@ -186,6 +186,34 @@
     }
   }
 
+  // Plotly lays a new map out at the box's old size, before the box takes the
+  // landscape's aspect, and widens an axis's range to keep x and y to scale;
+  // the widened range then sticks. Put both graphs back on the landscape's
+  // domain (the contour's meta) whenever one is drawn: with the box at its
+  // size, plotly narrows the plot area instead ("constrain": "domain").
+  function fitDomain() {
+    const under = plotDiv("graph-contour"), over = plotDiv(IDS.overlay);
+    const dom = under && under.layout && under.layout.meta;
+    if (!Array.isArray(dom) || !window.Plotly) return;
+    [under, over].forEach(function (gd) {
+      const fl = gd && gd._fullLayout;
+      if (!fl || !fl.xaxis || !fl.yaxis) return;
+      const off = Math.abs(fl.xaxis.range[0] - dom[0]) + Math.abs(fl.xaxis.range[1] - dom[1]) +
+        Math.abs(fl.yaxis.range[0] - dom[2]) + Math.abs(fl.yaxis.range[1] - dom[3]);
+      if (off > 1e-9 * (Math.abs(dom[1] - dom[0]) + Math.abs(dom[3] - dom[2]))) {
+        window.Plotly.relayout(gd, { "xaxis.range": [dom[0], dom[1]], "yaxis.range": [dom[2], dom[3]] });
+      }
+    });
+  }
+  setInterval(function () {
+    [plotDiv("graph-contour"), plotDiv(IDS.overlay)].forEach(function (gd) {
+      if (!gd || !gd.on || gd._domainHooked) return;
+      gd._domainHooked = true;
+      gd.on("plotly_afterplot", function () { window.requestAnimationFrame(fitDomain); });
+      window.requestAnimationFrame(fitDomain);
+    });
+  }, 250);
+
   // When Dash re-renders the overlay from the server (a new landscape, the dot
   // moved), plotly replaces its traces: put the paths back.
   setInterval(function () {

@@ -4,7 +4,8 @@ Every landscape is a frozen :class:`Landscape` with a vectorized cost ``f`` and
 its analytic gradient ``grad``, both taking points of shape ``(..., 2)``, built
 on element-wise ``fxy(x, y)`` and ``gradxy(x, y)``.
 ``get(name)`` returns one, ``names()`` lists them in display order (the classic
-figure's four first).
+figure's four first). ``get("formula:-5,5,-5,5:x**2 + 3*sin(y)")`` builds your
+own from a formula, parsed safely (:mod:`landscapes.formula`).
 """
 
 from __future__ import annotations
@@ -127,16 +128,23 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Landscape:
-    """Return the landscape called ``name``.
+    """Return the landscape called ``name``: a registered one, or your own,
+    ``formula:x0,x1,y0,y1:f(x, y)`` (see :mod:`landscapes.formula`).
 
     Raises:
         UnknownLandscapeError: (a ``KeyError``) naming the valid choices.
+        landscapes.formula.FormulaError: (a ``ValueError``) a formula that is refused.
     """
+    if isinstance(name, str) and name.startswith("formula:"):
+        from landscapes import formula
+
+        return formula.landscape(name)
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
         raise UnknownLandscapeError(
-            f"unknown landscape {name!r}; choose from: {', '.join(_REGISTRY)}"
+            f"unknown landscape {name!r}; choose from: {', '.join(_REGISTRY)}, "
+            "or formula:x0,x1,y0,y1:f(x, y)"
         ) from None
 
 

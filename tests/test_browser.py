@@ -214,7 +214,7 @@ def test_switching_landscape_redraws(page, server):
     assert page.evaluate(FIRST_POINTS)["adam"] == [0.0, 0.0]
     x_range = page.evaluate("() => document.querySelector('#graph-contour .js-plotly-plot')"
                             "._fullLayout.xaxis.range")
-    assert x_range[0] <= -2.0 and 2.0 <= x_range[1] < 2.3  # Rosenbrock's window, to scale
+    assert x_range == pytest.approx([-2.0, 2.0])  # Rosenbrock's window, to scale
     assert_map_layers_aligned(page)
     stars = page.evaluate("() => document.querySelector('#graph-overlay .js-plotly-plot').data"
                           ".filter(t => t.mode === 'markers' && t.meta === 'fixed')[0].x")
@@ -380,3 +380,40 @@ def test_momentum_by_hand_page(page, server):
     page.click("text=Compare optimizers")
     expect(page.locator("#map-stack")).to_be_visible()
     assert "epoch 1000 / 1000" == page.locator("#text-epoch").inner_text()
+
+
+def test_your_own_landscape(page, server):
+    open_app(page, server.url)
+    settle(page)
+    box = page.locator("#input-formula")
+    box.fill("__import__('os').system('ls')")
+    box.press("Enter")
+    expect(page.locator(".formula-box")).to_contain_text("attribute access")
+    assert page.locator(".ls-name").inner_text() == "Himmelblau"  # the map stays
+
+    box.fill("x**2 + 3*sin(y)")
+    page.locator("#input-domain").fill("-4, 4, -3, 3")
+    page.click("#button-formula")
+    page.wait_for_function("() => (document.querySelector('#graph-overlay .js-plotly-plot')"
+                           ".layout.meta || '').startsWith('formula:')", timeout=10000)
+    settle(page)
+    expect(page.locator(".formula-box")).not_to_contain_text("not allowed")
+    assert page.locator(".ls-name").inner_text() == "Your own: x**2 + 3*sin(y)"
+    assert "∂f/∂y = 3*cos(y)" in page.locator(".ls-info").inner_text()
+    q = parse_qs(urlparse(page.url).query)
+    assert q["landscape"] == ["formula:-4,4,-3,3:x**2 + 3*sin(y)"]
+    x_range = page.evaluate("() => document.querySelector('#graph-contour .js-plotly-plot')"
+                            "._fullLayout.xaxis.range")
+    y_range = page.evaluate("() => document.querySelector('#graph-contour .js-plotly-plot')"
+                            "._fullLayout.yaxis.range")
+    assert x_range == pytest.approx([-4, 4]) and y_range == pytest.approx([-3, 3])
+    assert_map_layers_aligned(page)
+    lengths = page.evaluate(PATH_LENGTHS)
+    assert set(lengths) == {"gd", "momentum", "rmsprop", "adam"} and min(lengths.values()) > 1
+    shot(page, "14-your-own-landscape")
+
+    # the link alone brings it back, formula in its box
+    page.goto(page.url)
+    expect(page.locator(".ls-name")).to_have_text("Your own: x**2 + 3*sin(y)", timeout=15000)
+    expect(page.locator("#input-formula")).to_have_value("x**2 + 3*sin(y)")
+    expect(page.locator("#input-domain")).to_have_value("-4, 4, -3, 3")

@@ -176,13 +176,14 @@ def test_draw_map_sends_the_contour_only_for_a_new_landscape():
     start = {"landscape": "himmelblau", "x": 1.0, "y": 2.0}
     moved_on_map = callbacks.draw_map({**start, "source": "map"}, "himmelblau")
     assert all(v is callbacks.no_update for v in moved_on_map if not isinstance(v, list))
-    contour, overlay, info, classes, drawn, box = callbacks.draw_map(start, "himmelblau")
+    contour, overlay, info, classes, drawn, box, *_ = callbacks.draw_map(start, "himmelblau")
     assert contour is callbacks.no_update and drawn is callbacks.no_update
     ops = overlay.to_plotly_json()["operations"]
     assert {tuple(o["location"]): o["params"]["value"] for o in ops} == {
         ("layout", "shapes", 0, "xanchor"): 1.0, ("layout", "shapes", 0, "yanchor"): 2.0}
-    contour, overlay, info, classes, drawn, box = callbacks.draw_map(
+    contour, overlay, info, classes, drawn, box, *formula_boxes = callbacks.draw_map(
         {"landscape": "six_hump_camel", "x": -1.0, "y": 1.0}, "himmelblau")
+    assert formula_boxes == [callbacks.no_update] * 2  # a registered landscape: boxes untouched
     assert box == {"--aspect": 0.6}  # the map's box takes the domain's shape
     assert drawn == "six_hump_camel" and overlay.layout.meta == "six_hump_camel"
     assert overlay.layout.shapes[0].xanchor == -1.0

@@ -28,6 +28,7 @@ from dash import ClientsideFunction as Fn
 from dash.exceptions import PreventUpdate
 
 import landscapes
+from landscapes import formula
 from visualizer import cli, engine, figures, ids, layout, optimizers, scene, worked, worked_view
 
 NAMES = list(optimizers.OPTIMIZERS)
@@ -127,6 +128,42 @@ def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
     return store, scene.fmt(point[0]), scene.fmt(point[1]), ""
 
 
+# -- 2b. Your own landscape: a formula, parsed safely --------------------------------
+@callback(
+    Output(ids.STORE_LANDSCAPE, "data", allow_duplicate=True),
+    Output(ids.INPUT_FORMULA, "error"),
+    Input(ids.BUTTON_FORMULA, "n_clicks"),
+    Input(ids.INPUT_FORMULA, "value"),
+    Input(ids.INPUT_DOMAIN, "value"),
+    State(ids.STORE_LANDSCAPE, "data"),
+    prevent_initial_call=True,
+)
+def use_formula(_clicks, text, domain_text, current) -> tuple:
+    """Draw the formula in the box (Enter, leaving the box, or Draw); a formula
+    that is refused gets its reason under the box and the map stays."""
+    if not (text or "").strip():
+        raise PreventUpdate
+    try:
+        name = _formula_name(text, domain_text, check=True)
+    except ValueError as exc:
+        return no_update, str(exc)
+    return (no_update if name == current else name), ""
+
+
+def _formula_name(text: str | None, domain_text: str | None, check: bool = False) -> str | None:
+    """The landscape name of the formula boxes (None if they do not read as one
+    and ``check`` is False; with ``check``, FormulaError says why)."""
+    try:
+        name = formula.name_of(text or "", formula.parse_domain(domain_text or ""))
+        if check:
+            landscapes.get(name)
+        return name
+    except ValueError:
+        if check:
+            raise
+        return None
+
+
 # -- 3. The map: redrawn for a new landscape (contour sent once), else the dot moves --
 @callback(
     Output(ids.GRAPH_CONTOUR, "figure"),
@@ -135,11 +172,15 @@ def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
     Output({"type": ids.LS_CARD, "name": ALL}, "className"),
     Output(ids.STORE_DRAWN, "data"),
     Output("map-col", "style"),
+    Output(ids.INPUT_FORMULA, "value"),
+    Output(ids.INPUT_DOMAIN, "value"),
     Input(ids.STORE_START, "data"),
     State(ids.STORE_DRAWN, "data"),
+    State(ids.INPUT_FORMULA, "value"),
+    State(ids.INPUT_DOMAIN, "value"),
     prevent_initial_call=True,
 )
-def draw_map(start: dict, drawn: str | None) -> tuple:
+def draw_map(start: dict, drawn: str | None, text: str = "", domain_text: str = "") -> tuple:
     ls = landscapes.get(start["landscape"])
     point = (start["x"], start["y"])
     if ls.name == drawn:
@@ -149,10 +190,15 @@ def draw_map(start: dict, drawn: str | None) -> tuple:
             dot["layout"]["shapes"][0]["xanchor"] = point[0]
             dot["layout"]["shapes"][0]["yanchor"] = point[1]
         cards = [no_update] * len(landscapes.names())
-        return no_update, dot, no_update, cards, no_update, no_update
+        return no_update, dot, no_update, cards, no_update, no_update, no_update, no_update
     classes = ["ls-card selected" if n == ls.name else "ls-card" for n in landscapes.names()]
+    boxes = (no_update, no_update)
+    if ls.name.startswith(formula.PREFIX) and ls.name != _formula_name(text, domain_text):
+        # from a link (not from the boxes, which may be in the middle of an edit)
+        text, ((x0, x1), (y0, y1)) = formula.split_name(ls.name)
+        boxes = (text, ", ".join(scene.fmt(v) for v in (x0, x1, y0, y1)))
     return (figures.contour_figure(ls.name), figures.overlay_figure(ls, point),
-            layout.landscape_info(ls), classes, ls.name, {"--aspect": figures.aspect(ls)})
+            layout.landscape_info(ls), classes, ls.name, {"--aspect": figures.aspect(ls)}, *boxes)
 
 
 # -- 4. The runs: every ticked, valid row, computed once per change --------------------

@@ -28,6 +28,13 @@ examples:
   python -m visualizer run rosenbrock --steps 500 --format csv --output runs.csv \\
       --optimizer momentum:lr=0.001,momentum=0.95 \\
       --optimizer adam:lr=0.1,schedule=cosine,warmup=20
+  python -m visualizer run "formula:-3,3,-3,3:x**2 + 3*sin(y)" --start 1 2 \\
+      --optimizer adam:lr=0.1
+
+LANDSCAPE is a name from `list`, or your own: formula:X0,X1,Y0,Y1:F with F a
+formula in x and y (numbers, pi, e, + - * / ** or ^, parentheses, sin cos tan
+exp log sqrt abs tanh sinh cosh atan sign; exponents are constants up to 10)
+drawn on [X0, X1] x [Y0, Y1]; its gradient is derived exactly.
 
 An optimizer is NAME[:key=value,...]. Every optimizer takes lr (default:
 torch's) and decay (step t runs at lr / (1 + decay * (t - 1))), plus its own
@@ -63,7 +70,7 @@ def _build_parser() -> _Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.error = parser.error  # type: ignore[method-assign]
-    run.add_argument("landscape", metavar="LANDSCAPE", help="a landscape name (see `list`)")
+    run.add_argument("landscape", metavar="LANDSCAPE", help="a landscape name (see `list`), or formula:X0,X1,Y0,Y1:F")
     run.add_argument(
         "--start", nargs=2, type=float, metavar=("X", "Y"),
         help="starting point (default: the landscape's own start)",

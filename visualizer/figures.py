@@ -42,12 +42,15 @@ HOVER_GRID = 90  # cost/gradient read-out resolution
 
 
 def grid(landscape: Landscape, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``xs (n,), ys (n,), f (n, n)`` over the landscape's domain (rows are y)."""
+    """``xs (n,), ys (n,), f (n, n)`` over the landscape's domain (rows are y);
+    NaN where f is not finite (a formula of your own may be undefined there)."""
     (x0, x1), (y0, y1) = landscape.domain
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     pts = np.stack(np.meshgrid(xs, ys), axis=-1)
     with np.errstate(all="ignore"):
-        return xs, ys, landscape.f(pts)
+        z = np.array(np.broadcast_to(landscape.f(pts), pts.shape[:-1]), dtype=float)
+    z[~np.isfinite(z)] = np.nan
+    return xs, ys, z
 
 
 def log_cost(landscape: Landscape, z: np.ndarray) -> tuple[np.ndarray, float]:
@@ -96,7 +99,7 @@ def contour_figure(name: str) -> go.Figure:
     landscape = landscapes.get(name)
     xs, ys, z = grid(landscape, GRID)
     lz, _ = log_cost(landscape, z)
-    lo, hi = math.floor(float(lz.min())), math.ceil(float(lz.max()))
+    lo, hi = math.floor(float(np.nanmin(lz))), math.ceil(float(np.nanmax(lz)))
     lo = max(lo, hi - 24)  # at most 24 levels: deeper ones crowd the minimum
     ticks = list(range(lo, hi + 1, max(1, (hi - lo) // 6)))
     fig = go.Figure(go.Contour(
@@ -110,7 +113,8 @@ def contour_figure(name: str) -> go.Figure:
             "thickness": 14, "len": 1.0, "x": 1.02, "xpad": 4, "outlinewidth": 0,
         },
     ))
-    fig.update_layout(plot_frame(landscape))
+    # the domain, for the player to hold both graphs to it (player.js: fitDomain)
+    fig.update_layout(plot_frame(landscape), meta=[x for pair in landscape.domain for x in pair])
     return fig
 
 

@@ -36,6 +36,23 @@ def landscape_info(ls: landscapes.Landscape) -> list:
     ]
 
 
+def formula_box() -> html.Div:
+    """Your own landscape: a formula in x and y and the square it is drawn on."""
+    return html.Div([
+        html.Div("…or type your own", className="formula-head"),
+        html.Div([
+            dmc.TextInput(id=ids.INPUT_FORMULA, label="f(x, y) =", value="", size="xs",
+                          placeholder="x**2 + 3*sin(y)", debounce=True, className="formula-input",
+                          spellCheck=False, autoComplete="off"),
+            dmc.TextInput(id=ids.INPUT_DOMAIN, label="x₀, x₁, y₀, y₁", size="xs",
+                          value="-5, 5, -5, 5", debounce=True, className="domain-input"),
+            dmc.Button("Draw", id=ids.BUTTON_FORMULA, size="xs", variant="light", n_clicks=0),
+        ], className="formula-row"),
+        html.Div("Numbers, x, y, pi, e, + − * / ** (or ^) and sin cos tan exp log sqrt abs "
+                 "tanh sinh cosh atan sign. The gradient is derived exactly.", className="hint"),
+    ], className="formula-box")
+
+
 def landscape_picker(selected: str) -> html.Div:
     cards = []
     for ls in landscapes.all_landscapes():
@@ -186,7 +203,7 @@ def build() -> dmc.MantineProvider:
     graph_config = {"displaylogo": False, "scrollZoom": False,
                     "toImageButtonOptions": {"format": "png", "scale": 2}}
     panel = html.Aside([
-        _section(1, "Choose a cost landscape", landscape_picker(ls.name),
+        _section(1, "Choose a cost landscape", landscape_picker(ls.name), formula_box(),
                  html.Div(landscape_info(ls), id=ids.TEXT_LANDSCAPE_INFO, className="ls-info")),
         _section(2, "Choose the starting point", html.Div([
             dmc.TextInput(id=ids.INPUT_START_X, label="x", value="0", size="xs", debounce=400,

@@ -178,7 +178,7 @@ def from_query(query: str) -> tuple[Scene, list[str]]:
         try:
             landscapes.get(name)
             scene.landscape = name
-        except KeyError as exc:
+        except (KeyError, ValueError) as exc:  # unknown name; a formula refused
             problems.append(str(exc))
     ls = landscapes.get(scene.landscape)
     scene.start = ls.start
