@@ -304,9 +304,23 @@
     },
 
     showView: function (tab, query) {
-      const hidden = { display: "none" };
-      if (tab === "3d") return [hidden, {}, query];
-      return [{}, hidden, window.dash_clientside.no_update];
+      const hidden = { display: "none" }, no = window.dash_clientside.no_update;
+      if (tab === "3d") return [hidden, {}, hidden, query];
+      if (tab === "inspect") return [hidden, hidden, {}, no];
+      return [{}, hidden, hidden, no];
+    },
+
+    // The step to inspect: the slider's epoch, or the epoch hovered on the
+    // cost chart; nothing while playing or while the inspector is hidden.
+    inspectStep: function (tab, slider, hover, query) {
+      const no = window.dash_clientside.no_update;
+      if (tab !== "inspect" || loop.playing || !query) return no;
+      let epoch = slider || 0;
+      const trig = triggered();
+      if (trig.indexOf(IDS.loss) >= 0 && hover && hover.points && hover.points.length) {
+        epoch = Math.round(hover.points[0].x);
+      }
+      return { query: query, epoch: epoch };
     },
 
     readUrl: function () {

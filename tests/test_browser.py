@@ -417,3 +417,41 @@ def test_your_own_landscape(page, server):
     expect(page.locator(".ls-name")).to_have_text("Your own: x**2 + 3*sin(y)", timeout=15000)
     expect(page.locator("#input-formula")).to_have_value("x**2 + 3*sin(y)")
     expect(page.locator("#input-domain")).to_have_value("-4, 4, -3, 3")
+
+
+def test_step_inspector(page, server):
+    open_app(page, server.url + "?landscape=rosenbrock&start=-1.5,1.5&steps=300"
+             "&opt=momentum:lr=0.001,decay=0.0&opt=adam:lr=0.02,decay=0.0")
+    settle(page)
+    before = len(page.dash_requests)
+    page.click("text=Step inspector")
+    expect(page.locator(".i-step")).to_have_text("Step 300: from epoch 299 to epoch 300")
+    expect(page.locator(".i-card")).to_have_count(2)
+    page.click("#button-step-back")
+    expect(page.locator(".i-step")).to_have_text("Step 299: from epoch 298 to epoch 299")
+    adam = page.locator(".i-card[data-opt=adam]")
+    expect(adam.locator("mjx-container").first).to_be_visible()  # the rule is typeset
+    table = adam.locator(".i-table").inner_text()
+    assert "m (exp_avg) after" in table and "v (exp_avg_sq) after" in table
+    # hovering the cost chart picks the step under the pointer
+    box = page.locator("#graph-loss .nsewdrag").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
+    expect(page.locator(".i-step")).not_to_have_text(re.compile("Step 299"), timeout=5000)
+    hovered = int(re.match(r"Step (\d+)", page.locator(".i-step").inner_text()).group(1))
+    assert 15 <= hovered <= 45
+    shot(page, "15-step-inspector")
+    with page.expect_download() as download:
+        page.click("#button-inspect-csv")
+    lines = open(download.value.path()).read().splitlines()
+    assert len(lines) == 1 + 2 * 300 and lines[0].startswith("run,optimizer,step,lr")
+
+    # playing sends no inspector requests; the last frame is inspected once stopped
+    page.mouse.move(5, 5)
+    settle(page)
+    n = len(page.dash_requests)
+    page.click("#button-reset")
+    page.click("#button-play")
+    page.wait_for_timeout(1500)
+    during = len(page.dash_requests) - n
+    assert during <= 1, page.dash_requests[n:]  # the reset's step at most
+    assert before < n

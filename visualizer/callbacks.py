@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,19 @@ from dash.exceptions import PreventUpdate
 
 import landscapes
 from landscapes import formula
-from visualizer import cli, engine, figures, ids, layout, optimizers, scene, worked, worked_view
+from visualizer import (
+    cli,
+    engine,
+    figures,
+    ids,
+    inspector,
+    inspector_view,
+    layout,
+    optimizers,
+    scene,
+    worked,
+    worked_view,
+)
 
 NAMES = list(optimizers.OPTIMIZERS)
 
@@ -265,12 +278,53 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
             *box_errors, steps_err, status)
 
 
-# -- 5. Downloads and the 3-D view --------------------------------------------------------
-def _rerun(query: str) -> engine.Result:
+# -- 5. Downloads, the 3-D view and the step inspector ------------------------------------
+def _rerun(query: str, record_state: bool = False) -> engine.Result:
     sc, _ = scene.from_query(query)
     specs = [scene.parse_row(r)[0] for r in sc.rows if r.checked]
     return engine.run(landscapes.get(sc.landscape), [s for s in specs if s], sc.start, sc.steps,
-                      record_state=False)
+                      record_state=record_state)
+
+
+def _stem(ls: landscapes.Landscape) -> str:
+    """A file name's part for a landscape (your own formula has characters files cannot)."""
+    return "formula" if ls.name.startswith(formula.PREFIX) else ls.name
+
+
+@lru_cache(maxsize=4)
+def _recorded(query: str) -> engine.Result | None:
+    """The scene's runs with every state recorded (kept: scrubbing asks again and again)."""
+    return _rerun(query, record_state=True) if "opt=" in query else None
+
+
+@callback(
+    Output(ids.INSPECT_OUT, "children"),
+    Input(ids.STORE_INSPECT, "data"),
+    prevent_initial_call=True,
+)
+def inspect_step(wanted: dict | None):
+    """Every run's card at the step the player (or the cost chart's hover) is on."""
+    if not wanted or not wanted.get("query"):
+        raise PreventUpdate
+    try:
+        epoch = int(wanted.get("epoch") or 0)
+    except (TypeError, ValueError):
+        epoch = 0
+    return inspector_view.view(_recorded(wanted["query"]), epoch)
+
+
+@callback(
+    Output(ids.DOWNLOAD_INSPECT, "data"),
+    Input(ids.BUTTON_INSPECT_CSV, "n_clicks"),
+    State(ids.STORE_QUERY, "data"),
+    prevent_initial_call=True,
+)
+def download_steps(_clicks, query: str | None):
+    """Every step of every run, with its state, as CSV."""
+    result = _recorded(query) if query else None
+    if result is None:
+        raise PreventUpdate
+    return dcc.send_string(inspector.csv_text(result), f"steps-{_stem(result.landscape)}.csv")
 
 
 @callback(
@@ -284,7 +338,7 @@ def download(_csv: int, _json: int, query: str | None):
     if not query or "opt=" not in query:
         return no_update
     result = _rerun(query)
-    stem = f"optimizers-{result.landscape.name}"
+    stem = f"optimizers-{_stem(result.landscape)}"
     if ctx.triggered_id == ids.BUTTON_CSV:
         return dcc.send_string(cli.result_to_csv(result), f"{stem}.csv")
     doc = cli.result_to_json(result, result.starts[0].tolist())
@@ -360,9 +414,19 @@ clientside_callback(
     Fn("player", "showView"),
     Output("map-stack", "style"),
     Output("surface-wrap", "style"),
+    Output("inspect-wrap", "style"),
     Output(ids.STORE_SURFACE_QUERY, "data"),  # no request for the 3-D view while it is hidden
     Input(ids.TABS_VIEW, "value"),
     Input(ids.STORE_QUERY, "data"),
+)
+clientside_callback(
+    Fn("player", "inspectStep"),
+    Output(ids.STORE_INSPECT, "data"),
+    Input(ids.TABS_VIEW, "value"),
+    Input(ids.SLIDER_EPOCH, "value"),
+    Input(ids.GRAPH_LOSS, "hoverData"),
+    Input(ids.STORE_QUERY, "data"),
+    prevent_initial_call=True,
 )
 clientside_callback(
     Fn("player", "readUrl"),

@@ -30,6 +30,10 @@ CONTROL_SPEED = "control-speed"
 SWITCH_LOG = "switch-log"
 TABLE_RESULTS = "table-results"
 TABS_VIEW = "tabs-view"
+STORE_INSPECT = "store-inspect"  # {query, epoch}: the step to inspect, while its tab is open
+INSPECT_OUT = "inspect-out"
+BUTTON_INSPECT_CSV = "button-inspect-csv"
+DOWNLOAD_INSPECT = "download-inspect"
 
 INPUT_START_X = "input-start-x"
 INPUT_START_Y = "input-start-y"

@@ -194,6 +194,7 @@ def build() -> dmc.MantineProvider:
         dcc.Store(id=ids.STORE_RUNS),
         dcc.Store(id=ids.STORE_QUERY),
         dcc.Store(id=ids.STORE_SURFACE_QUERY),
+        dcc.Store(id=ids.STORE_INSPECT),
         dcc.Store(id=ids.STORE_SETTINGS, data=scene.settings(default.rows)),
         dcc.Store(id=ids.STORE_EDITING),
         dcc.Store(id=ids.STORE_ERRORS),
@@ -219,7 +220,8 @@ def build() -> dmc.MantineProvider:
     ], className="panel")
     stage = html.Div([
         dmc.Tabs([
-            dmc.TabsList([dmc.TabsTab("Contour map", value="map"), dmc.TabsTab("3-D surface", value="3d")]),
+            dmc.TabsList([dmc.TabsTab("Contour map", value="map"), dmc.TabsTab("3-D surface", value="3d"),
+                          dmc.TabsTab("Step inspector", value="inspect")]),
         ], id=ids.TABS_VIEW, value="map", className="view-tabs"),
         html.Div([
             html.Div([
@@ -237,6 +239,16 @@ def build() -> dmc.MantineProvider:
                 html.Div([
                     dcc.Graph(id=ids.GRAPH_SURFACE, config=graph_config, className="graph-surface"),
                 ], className="surface-wrap", id="surface-wrap", style={"display": "none"}),
+                html.Div([
+                    html.Div([
+                        dmc.Button("⤓ CSV of every step", id=ids.BUTTON_INSPECT_CSV, size="xs",
+                                   variant="default", n_clicks=0),
+                        html.Span("gradient, learning rate, state, step and point of every "
+                                  "run at every step, full precision", className="hint"),
+                    ], className="i-actions"),
+                    html.Div(id=ids.INSPECT_OUT, className="i-cards"),
+                    dcc.Download(id=ids.DOWNLOAD_INSPECT),
+                ], className="inspect-wrap", id="inspect-wrap", style={"display": "none"}),
             ], className="map-col", id="map-col", style={"--aspect": figures.aspect(ls)}),
             html.Div([
                 html.Div([html.Span("Cost per epoch", className="chart-title"),
