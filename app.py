@@ -13,6 +13,7 @@ from flask_compress import Compress
 from visualizer import (
     callbacks,  # noqa: F401  (registers the callbacks)
     layout,
+    lesson_callbacks,  # noqa: F401
 )
 
 app = Dash(

@@ -354,7 +354,7 @@ def compile_tree(node: Node) -> Callable:
 
 # -- LaTeX ------------------------------------------------------------------------
 _PRECEDENCE = {"add": 1, "sub": 1, "neg": 2, "mul": 3, "div": 3, "pow": 4}
-_TEX_FUNCTIONS = {"atan": r"\arctan", "sign": r"\operatorname{sign}", "abs": None, "sqrt": None}
+_TEX_FUNCTIONS = {"atan": r"\arctan", "sign": r"\mathrm{sign}", "abs": None, "sqrt": None}
 
 
 def _tex_number(v: float) -> str:

@@ -455,3 +455,45 @@ def test_step_inspector(page, server):
     during = len(page.dash_requests) - n
     assert during <= 1, page.dash_requests[n:]  # the reset's step at most
     assert before < n
+
+
+def test_teaching_scenes_and_their_links(page, server):
+    open_app(page, server.url)
+    settle(page)
+    page.click("text=Adam vs AdaBelief")
+    expect(page.locator("#belief-note")).to_contain_text("AdaBelief: within 0.1", timeout=10000)
+    expect(page.locator(".algo-line.diff")).to_have_count(4)
+    assert "page=belief" in page.url and "scene=abs_skew" in page.url
+    assert page.locator("#belief-charts .js-plotly-plot").evaluate("gd => gd.data.length") == 8
+    shot(page, "16-adam-vs-adabelief")
+    box = page.locator("#belief-lr")
+    box.fill("fast")
+    box.press("Enter")
+    expect(page.locator("#belief-error")).to_have_text("learning rate: 'fast' is not a number")
+
+    page.click("text=Learning rates")
+    expect(page.locator("#lr-note")).to_contain_text("lr 0.041 diverged at epoch", timeout=10000)
+    assert "page=lr" in page.url
+    lrs = page.locator("#lr-charts .js-plotly-plot").evaluate(
+        "gd => gd.data.filter(t => t.yaxis === 'y2').length")
+    assert lrs == 4  # one learning-rate curve per run, under the cost
+    shot(page, "17-learning-rates")
+
+    page.click("text=Forgetting & EWC")
+    expect(page.locator("#ewc-note")).to_contain_text("With EWC", timeout=10000)
+    shot(page, "18-forgetting-and-ewc")
+    lam = page.locator("#ewc-lambda")
+    lam.fill("20")
+    lam.press("Enter")
+    expect(page.locator("#ewc-note")).to_contain_text("λ = 20", timeout=10000)
+    expect(page).to_have_url(re.compile(r"page=ewc.*lambda=20"))
+
+    # a link opens its page with its settings
+    page.goto(server.url + "?page=lr&landscape=booth&opt=adam&lrs=0.5,0.05&schedule=cosine&steps=120")
+    expect(page.locator("#page-lr")).to_be_visible(timeout=15000)
+    expect(page.locator("#lr-lrs")).to_have_value("0.5,0.05")
+    expect(page.locator("#lr-note")).to_contain_text("lr 0.05", timeout=10000)
+    assert page.locator("#page-race").is_hidden()
+    page.goto(server.url + "?page=worked&lr=0.05&steps=2")
+    expect(page.locator(".w-step")).to_have_count(2, timeout=15000)
+    assert "0.05·" in page.locator(".w-step").first.inner_text()

@@ -434,12 +434,6 @@ clientside_callback(
     Input(ids.STORE_BOOT, "data"),
 )
 clientside_callback(
-    Fn("player", "writeUrl"),
-    Output(ids.STORE_URL_WRITTEN, "data"),
-    Input(ids.STORE_QUERY, "data"),
-    prevent_initial_call=True,
-)
-clientside_callback(
     Fn("player", "savePng"),
     Output(ids.BUTTON_PNG, "children"),
     Input(ids.BUTTON_PNG, "n_clicks"),
@@ -472,17 +466,6 @@ clientside_callback(
 
 
 # -- The worked example: momentum by hand ----------------------------------------------
-clientside_callback(
-    """function (page) {
-        const hide = {display: "none"};
-        return [page === "worked" ? hide : {}, page === "worked" ? {} : hide];
-    }""",
-    Output(ids.PAGE_RACE, "style"),
-    Output(ids.PAGE_WORKED, "style"),
-    Input(ids.TABS_PAGE, "value"),
-    prevent_initial_call=True,
-)
-
 
 WORKED_BOXES = [ids.WORKED_DATA, ids.WORKED_WEIGHTS, ids.WORKED_LR, ids.WORKED_BETA,
                 ids.WORKED_STEPS]

@@ -8,7 +8,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 import landscapes
-from visualizer import figures, ids, optimizers, scene, schedules, worked_view
+from visualizer import figures, ids, lessons_view, optimizers, scene, schedules, worked_view
 
 SPEEDS = [("0.5×", "0.5"), ("1×", "1"), ("2×", "2"), ("5×", "5"), ("10×", "10"), ("25×", "25")]
 SCHEDULE_CHOICES = [{"value": n, "label": "none" if n == "constant" else n}
@@ -18,6 +18,11 @@ SCHEDULE_LABELS = {
     "warmup": "warmup (steps)", "step_size": "step: every", "gamma": "γ (step / exp.)",
     "period": "cosine period", "min_factor": "cosine floor",
 }
+
+
+PAGES = [("race", "Compare optimizers"), ("belief", "Adam vs AdaBelief"),
+         ("lr", "Learning rates"), ("ewc", "Forgetting & EWC"), ("worked", "Momentum by hand")]
+"""The page tabs: ``?page=KEY`` in a link opens one."""
 
 
 def _section(number: int, title: str, *children, **kwargs) -> dmc.Paper:
@@ -195,6 +200,7 @@ def build() -> dmc.MantineProvider:
         dcc.Store(id=ids.STORE_QUERY),
         dcc.Store(id=ids.STORE_SURFACE_QUERY),
         dcc.Store(id=ids.STORE_INSPECT),
+        *(dcc.Store(id=q) for q in (ids.BELIEF_QUERY, ids.LR_QUERY, ids.EWC_QUERY, ids.WORKED_QUERY)),
         dcc.Store(id=ids.STORE_SETTINGS, data=scene.settings(default.rows)),
         dcc.Store(id=ids.STORE_EDITING),
         dcc.Store(id=ids.STORE_ERRORS),
@@ -266,11 +272,12 @@ def build() -> dmc.MantineProvider:
     return dmc.MantineProvider(
         html.Div([
             *stores, header(),
-            dmc.Tabs(dmc.TabsList([
-                dmc.TabsTab("Compare optimizers", value="race"),
-                dmc.TabsTab("Momentum by hand", value="worked"),
-            ]), id=ids.TABS_PAGE, value="race", className="page-tabs"),
+            dmc.Tabs(dmc.TabsList([dmc.TabsTab(title, value=key) for key, title in PAGES]),
+                     id=ids.TABS_PAGE, value="race", className="page-tabs"),
             html.Main([panel, stage], className="main", id=ids.PAGE_RACE),
+            html.Div(lessons_view.belief_page(), id=ids.PAGE_BELIEF, style={"display": "none"}),
+            html.Div(lessons_view.lr_page(), id=ids.PAGE_LR, style={"display": "none"}),
+            html.Div(lessons_view.ewc_page(), id=ids.PAGE_EWC, style={"display": "none"}),
             html.Div(worked_view.page(), id=ids.PAGE_WORKED, style={"display": "none"}),
         ], className="app"),
         theme={"primaryColor": "indigo", "fontFamily": "Inter, system-ui, -apple-system, sans-serif"},

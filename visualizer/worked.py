@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode
 
 import numpy as np
 
@@ -153,3 +154,21 @@ def csv_text(steps: list[Step]) -> str:
             lines.append(f"{s.number},{rows},{name},{s.params_before[j]!r},{s.grad[j]!r},"
                          f"{s.velocity[j]!r},{s.params_after[j]!r}")
     return "\n".join(lines) + "\n"
+
+
+def to_query(data_text_: str, weights: str, lr: str, beta: str, steps: str) -> str:
+    """The link of the worked example's boxes (rows of data joined by ``;``)."""
+    rows = ";".join(line.strip() for line in str(data_text_ or "").splitlines() if line.strip())
+    return "?" + urlencode([("page", "worked"), ("data", rows), ("w", weights or ""),
+                            ("lr", lr or ""), ("beta", beta or ""), ("steps", steps or "")],
+                           safe=":,;")
+
+
+def from_query(query: str) -> tuple[str, str, str, str, str]:
+    """The boxes' text from a link (the defaults where a part is absent); the
+    boxes check it as if typed."""
+    p = {k: v[-1] for k, v in parse_qs((query or "").lstrip("?"), keep_blank_values=True).items()}
+    return (p["data"].replace(";", "\n") if "data" in p else data_text(DEFAULT_DATA),
+            p.get("w", ", ".join(f"{v:g}" for v in DEFAULT_WEIGHTS)),
+            p.get("lr", f"{DEFAULT_LR:g}"), p.get("beta", f"{DEFAULT_BETA:g}"),
+            p.get("steps", str(DEFAULT_STEPS)))

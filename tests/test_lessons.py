@@ -1,0 +1,132 @@
+"""The teaching scenes: Adam vs AdaBelief, learning rates and schedules, EWC, page links."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dash.exceptions import PreventUpdate
+
+from visualizer import lesson_callbacks, lessons, worked
+
+
+@pytest.mark.parametrize("key", list(lessons.BELIEF_SCENES))
+def test_belief_denominators_follow_their_recurrences(key):
+    run = lessons.belief(key, steps=60)
+    res = run.result
+    g_adam, g_belief = res.grads[0, 0], res.grads[1, 0]
+    b1, b2, eps = 0.9, 0.999, 1e-16
+    v = m = s = 0.0
+    for t in range(1, 61):  # written out here, independently of the optimizers
+        v = b2 * v + (1 - b2) * g_adam[t - 1] ** 2
+        m = b1 * m + (1 - b1) * g_belief[t - 1]
+        s = b2 * s + (1 - b2) * (g_belief[t - 1] - m) ** 2 + eps
+        np.testing.assert_allclose(run.denominators["adam"][t - 1], np.sqrt(v / (1 - b2**t)), rtol=1e-12)
+        np.testing.assert_allclose(run.denominators["adabelief"][t - 1], np.sqrt(s / (1 - b2**t)),
+                                   rtol=1e-12)
+    np.testing.assert_allclose(run.step_sizes["adam"], np.abs(np.diff(res.points[0, 0], axis=0)))
+
+
+def test_adabelief_divides_by_less_where_the_gradient_is_predictable():
+    run = lessons.belief("abs_sum", steps=30)  # gradient (1, -1) until a kink is crossed
+    assert np.allclose(run.denominators["adam"][:10], 1.0)
+    belief = run.denominators["adabelief"][:10]
+    assert belief[0] == pytest.approx([0.9, 0.9])  # sqrt((g - 0.1 g)^2) at step 1
+    assert (np.diff(belief, axis=0) < 0).all()  # and smaller every step the gradient is the same
+
+
+def test_too_large_a_learning_rate_diverges_on_the_bowl():
+    # gradient descent on curvature 50 is stable only for lr < 2/50
+    res = lessons.lr_run(lessons.LrSettings(lrs=(0.005, 0.039, 0.041), steps=300))
+    assert list(res.diverged_at[:, 0] >= 0) == [False, False, True]
+    assert res.losses[1, 0, -1] < res.losses[0, 0, -1]  # 0.039 is quicker than 0.005
+
+
+@pytest.mark.parametrize("schedule,check", [
+    ("constant", lambda lr, k: np.full_like(k, lr, dtype=float)),
+    ("warmup", lambda lr, k: lr * np.minimum((k + 1) / 20, 1.0)),
+    ("step", lambda lr, k: lr * 0.5 ** (k // 50)),
+    ("exponential", lambda lr, k: lr * 0.98**k),
+    ("inverse_time", lambda lr, k: lr / (1 + 0.05 * k)),
+    ("cosine", lambda lr, k: lr * 0.5 * (1 + np.cos(np.pi * k / 200))),
+])
+def test_each_schedule_gives_the_learning_rates_it_names(schedule, check):
+    settings = lessons.LrSettings(schedule=schedule, lrs=(0.01,), steps=200,
+                                  warmup=20 if schedule == "warmup" else 0)
+    res = lessons.lr_run(settings)
+    k = np.arange(200)
+    np.testing.assert_allclose(res.lrs[0], check(0.01, k), rtol=1e-12, atol=1e-15)
+
+
+def test_lr_boxes_are_checked():
+    good = ("booth", "adam", "0.1, 0.01", "cosine", "10", "", "50", "0.05", "100")
+    assert lessons.lr_settings(*good).lrs == (0.1, 0.01)
+    for i, bad, message in [(2, "abc", "'abc' is not a number"), (2, "-1", "from 0 to 1000"), (2, "0", "larger than 0"),
+                            (2, ",".join(["0.1"] * 9), "at most 8"), (8, "0", "epochs must be"),
+                            (5, "2", "γ must be"), (3, "sometimes", "unknown schedule"),
+                            (2, "1e9", "learning rates must be")]:
+        boxes = list(good)
+        boxes[i] = bad
+        with pytest.raises(ValueError, match=message):
+            lessons.lr_settings(*boxes)
+
+
+def test_ewc_keeps_what_task_a_needs_and_plain_training_forgets_it():
+    run = lessons.ewc("adam", 0.05, 1.0, 600)
+    a, b = lessons.TASK_A, lessons.TASK_B
+    np.testing.assert_allclose(run.anchor, a.minima[0].point, atol=1e-2)  # A was learnt
+    np.testing.assert_allclose(run.fisher, [6.0, 0.6], rtol=1e-6)  # H_A's diagonal
+    np.testing.assert_allclose(run.plain[-1], b.minima[0].point, atol=1e-2)
+    assert a.f(run.plain[-1]) > 10 * a.f(run.ewc[-1])  # forgotten without EWC
+    # With EWC the path ends at the minimum of L_B + lambda/2 sum F (theta - anchor)^2:
+    # solve (H_B + lambda diag F) theta = H_B c_B + lambda diag(F) anchor.
+    hb = np.array([[0.6, -0.4], [-0.4, 5.0]])
+    lhs = hb + np.diag(run.fisher)
+    rhs = hb @ np.array(b.minima[0].point) + run.fisher * run.anchor
+    np.testing.assert_allclose(run.ewc[-1], np.linalg.solve(lhs, rhs), atol=2e-2)
+
+
+def test_ewc_with_lambda_zero_is_plain_training():
+    run = lessons.ewc("gd", 0.1, 0.0, 200)
+    np.testing.assert_array_equal(run.ewc, run.plain)
+
+
+def test_links_round_trip():
+    assert lessons.belief_from_query(lessons.belief_query("rosenbrock", 0.03, 900)) == (
+        "rosenbrock", "0.03", "900")
+    assert lessons.belief_from_query("?page=belief&scene=nowhere")[0] == "abs_skew"
+    s = lessons.lr_settings("booth", "adam", "0.1, 0.01", "step", "5", "0.3", "20", "0.05", "100")
+    boxes = lessons.lr_from_query(lessons.lr_query(s))
+    assert lessons.lr_settings(*(boxes[k] for k in lesson_callbacks.LR_KEYS)) == s
+    assert lessons.ewc_from_query(lessons.ewc_query("lion", 0.001, 5.0, 50)) == (
+        "lion", "0.001", "5.0", "50")
+    texts = (worked.data_text(worked.DEFAULT_DATA), "1, 2, 3, 4", "0.05", "0.8", "3")
+    back = worked.from_query(worked.to_query(*texts))
+    assert worked.parse_data(back[0]) == worked.parse_data(texts[0]) and back[1:] == texts[1:]
+    assert lesson_callbacks.page_of("?page=ewc&x=1") == "ewc"
+    assert lesson_callbacks.page_of("?page=../../etc") == "race"
+    assert lesson_callbacks.page_of(None) == "race"
+
+
+def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
+    with pytest.raises(PreventUpdate):
+        lesson_callbacks.update_belief("race", "0.05", "300", "abs_skew")
+    fig_map, charts, note, error, query = lesson_callbacks.update_belief("belief", "0.05", "300", "abs_skew")
+    assert error == "" and query == "?page=belief&scene=abs_skew&lr=0.05&steps=300"
+    assert "AdaBelief: within 0.1 of the minimum at epoch" in note[-1]
+    assert len(charts.data) == 8 and {t.name for t in fig_map.data} >= {"Adam", "AdaBelief"}
+    *_, error, query = lesson_callbacks.update_belief("belief", "fast", "300", "abs_skew")
+    assert error == "learning rate: 'fast' is not a number" and query is lesson_callbacks.no_update
+    out = lesson_callbacks.update_lr("lr", "ill_conditioned_bowl", "gd", "0.005, 0.041", "constant",
+                                     "0", "", "50", "0.05", "200")
+    assert "lr 0.041 diverged at epoch" in out[2] and out[3] == ""
+    out = lesson_callbacks.update_lr("lr", "nowhere", "gd", "0.1", "constant", "0", "", "50", "0", "20")
+    assert "unknown landscape 'nowhere'" in out[3]
+    out = lesson_callbacks.update_ewc("ewc", "adam", "0.05", "1", "300")
+    assert "With EWC (λ = 1)" in out[2] and out[4] == "?page=ewc&opt=adam&lr=0.05&lambda=1.0&steps=300"
+    out = lesson_callbacks.update_ewc("ewc", "adam", "0.05", "-3", "300")
+    assert out[3].startswith("λ must be")
+    out = lesson_callbacks.update_ewc("ewc", "gd", "5", "1", "100")  # far too large for A
+    assert "diverge" in out[2]
+    with pytest.raises(PreventUpdate):
+        lesson_callbacks.ewc_boxes("?page=lr")
+    assert lesson_callbacks.ewc_boxes("?page=ewc&lambda=20") == ("adam", "0.05", "20", "300")

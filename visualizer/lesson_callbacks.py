@@ -1,0 +1,249 @@
+"""Callbacks of the teaching scenes (Adam vs AdaBelief, learning rates, EWC)
+and of the page tabs and their links.
+
+Each scene computes only while its page is shown, writes its link to its own
+store, and is set from a link on load (``?page=belief&scene=...``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import numpy as np
+from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from visualizer import figures, ids, layout, lessons, lessons_view, optimizers, worked
+
+PAGE_KEYS = [key for key, _ in layout.PAGES]
+PAGE_IDS = {"race": ids.PAGE_RACE, "belief": ids.PAGE_BELIEF, "lr": ids.PAGE_LR,
+            "ewc": ids.PAGE_EWC, "worked": ids.PAGE_WORKED}
+QUERY_STORES = {"race": ids.STORE_QUERY, "belief": ids.BELIEF_QUERY, "lr": ids.LR_QUERY,
+                "ewc": ids.EWC_QUERY, "worked": ids.WORKED_QUERY}
+
+
+def page_of(query: str | None) -> str:
+    """The page a link opens (``?page=KEY``; the race when there is none or it is unknown)."""
+    page = (parse_qs((query or "").lstrip("?")).get("page") or ["race"])[-1]
+    return page if page in PAGE_KEYS else "race"
+
+
+def _mine(query: str | None, page: str) -> bool:
+    return page_of(query) == page
+
+
+# -- The page tabs and the URL ----------------------------------------------------------
+clientside_callback(
+    f"""function (page) {{
+        const pages = {PAGE_KEYS!r};
+        return pages.map(function (p) {{ return p === (page || "race") ? {{}} : {{display: "none"}}; }});
+    }}""",
+    *[Output(PAGE_IDS[k], "style") for k in PAGE_KEYS],
+    Input(ids.TABS_PAGE, "value"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    """function (search) {
+        const m = /[?&]page=([a-z]+)/.exec(search || "");
+        return m ? m[1] : window.dash_clientside.no_update;
+    }""",
+    Output(ids.TABS_PAGE, "value"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    f"""function (page) {{
+        const keys = {PAGE_KEYS!r}, queries = Array.prototype.slice.call(arguments, 1);
+        const query = queries[keys.indexOf(page || "race")];
+        return window.dash_clientside.player.writeUrl(query);
+    }}""",
+    Output(ids.STORE_URL_WRITTEN, "data"),
+    Input(ids.TABS_PAGE, "value"),
+    *[Input(QUERY_STORES[k], "data") for k in PAGE_KEYS],
+    prevent_initial_call=True,
+)
+
+
+# -- Adam vs AdaBelief --------------------------------------------------------------------
+@callback(
+    Output(ids.BELIEF_SCENE, "value"),
+    Output(ids.BELIEF_LR, "value"),
+    Output(ids.BELIEF_STEPS, "value"),
+    Input(ids.BELIEF_SCENE, "value"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+def belief_boxes(scene_key, search):
+    """A link sets every box; a new scene sets its own lr and epochs."""
+    if ctx.triggered_id == ids.STORE_URL:
+        if not _mine(search, "belief"):
+            raise PreventUpdate
+        return lessons.belief_from_query(search)
+    scene = lessons.BELIEF_SCENES.get(scene_key)
+    if scene is None:
+        raise PreventUpdate
+    return no_update, repr(scene.lr), str(scene.steps)
+
+
+@callback(
+    Output(ids.BELIEF_MAP, "figure"),
+    Output(ids.BELIEF_CHARTS, "figure"),
+    Output(ids.BELIEF_NOTE, "children"),
+    Output(ids.BELIEF_ERROR, "children"),
+    Output(ids.BELIEF_QUERY, "data"),
+    Input(ids.TABS_PAGE, "value"),
+    Input(ids.BELIEF_LR, "value"),
+    Input(ids.BELIEF_STEPS, "value"),
+    State(ids.BELIEF_SCENE, "value"),
+)
+def update_belief(page, lr_text, steps_text, scene_key):
+    if page != "belief":
+        raise PreventUpdate
+    try:
+        lr = lessons._number(lr_text, "learning rate", 1e-12, 1e3)
+        steps = lessons._number(steps_text, "epochs", 1, lessons.MAX_LESSON_STEPS, whole=True)
+        run = lessons.belief(scene_key if scene_key in lessons.BELIEF_SCENES else "abs_skew", lr, steps)
+    except ValueError as exc:
+        return no_update, no_update, no_update, str(exc), no_update
+    res = run.result
+    paths = [(optimizers.get(s.optimizer).title, figures.COLORS[s.optimizer], res.path(i)[0])
+             for i, s in enumerate(res.specs)]
+    note = [run.scene.note, " ", _race_note(res, ["Adam", "AdaBelief"])]
+    return (lessons_view.path_map(res.landscape, paths), lessons_view.belief_charts(run), note, "",
+            lessons.belief_query(run.scene.key, lr, steps))
+
+
+def _race_note(res, labels: list[str]) -> str:
+    """Where each run ended, and when it first came within 0.1 of the minimum."""
+    ref = res.landscape.f_min or 0.0
+    parts = []
+    for i, label in enumerate(labels):
+        d = int(res.diverged_at[i, 0])
+        if d >= 0:
+            parts.append(f"{label} diverged at epoch {d}")
+            continue
+        gap = res.losses[i, 0] - ref
+        near = np.nonzero(gap < 0.1)[0]
+        when = f"within 0.1 of the minimum at epoch {near[0]}" if len(near) else "never within 0.1"
+        parts.append(f"{label}: {when}, final cost {lessons.fmt_float(float(res.losses[i, 0, -1]))}")
+    return "; ".join(parts) + "."
+
+
+# -- Learning rates and schedules ----------------------------------------------------------
+LR_BOXES = [ids.LR_LANDSCAPE, ids.LR_OPTIMIZER, ids.LR_LRS, ids.LR_SCHEDULE, ids.LR_WARMUP,
+            ids.LR_GAMMA, ids.LR_STEP_SIZE, ids.LR_DECAY, ids.LR_STEPS]
+LR_KEYS = ["landscape", "opt", "lrs", "schedule", "warmup", "gamma", "step_size", "decay", "steps"]
+
+
+@callback(
+    *[Output(box, "value") for box in LR_BOXES],
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+def lr_boxes(search):
+    if not _mine(search, "lr"):
+        raise PreventUpdate
+    values = lessons.lr_from_query(search)
+    return [values[k] for k in LR_KEYS]
+
+
+@callback(
+    Output(ids.LR_MAP, "figure"),
+    Output(ids.LR_CHARTS, "figure"),
+    Output(ids.LR_NOTE, "children"),
+    Output(ids.LR_ERROR, "children"),
+    Output(ids.LR_QUERY, "data"),
+    Input(ids.TABS_PAGE, "value"),
+    *[Input(box, "value") for box in LR_BOXES],
+)
+def update_lr(page, *boxes):
+    if page != "lr":
+        raise PreventUpdate
+    try:
+        settings = lessons.lr_settings(*boxes)
+        res = lessons.lr_run(settings)
+    except (ValueError, KeyError) as exc:
+        return no_update, no_update, no_update, str(exc).strip("'\""), no_update
+    labels = [f"lr {lr:g}" for lr in settings.lrs]
+    colors = lessons_view.LR_COLORS[: len(labels)]
+    paths = [(label, color, res.path(i)[0]) for i, (label, color) in enumerate(zip(labels, colors, strict=True))]
+    note = _race_note(res, labels)
+    return (lessons_view.path_map(res.landscape, paths), lessons_view.loss_and_lr(res, labels, colors),
+            note, "", lessons.lr_query(settings))
+
+
+# -- Catastrophic forgetting and EWC --------------------------------------------------------
+EWC_BOXES = [ids.EWC_OPTIMIZER, ids.EWC_LR, ids.EWC_LAMBDA, ids.EWC_STEPS]
+
+
+@callback(
+    *[Output(box, "value") for box in EWC_BOXES],
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+def ewc_boxes(search):
+    if not _mine(search, "ewc"):
+        raise PreventUpdate
+    return lessons.ewc_from_query(search)
+
+
+@callback(
+    Output(ids.EWC_MAP, "figure"),
+    Output(ids.EWC_CHARTS, "figure"),
+    Output(ids.EWC_NOTE, "children"),
+    Output(ids.EWC_ERROR, "children"),
+    Output(ids.EWC_QUERY, "data"),
+    Input(ids.TABS_PAGE, "value"),
+    *[Input(box, "value") for box in EWC_BOXES],
+)
+def update_ewc(page, optimizer, lr_text, lam_text, steps_text):
+    if page != "ewc":
+        raise PreventUpdate
+    try:
+        name, lr, lam, steps = lessons.ewc_settings(optimizer, lr_text, lam_text, steps_text)
+        run = lessons.ewc(name, lr, lam, steps)
+    except (ValueError, KeyError) as exc:
+        return no_update, no_update, no_update, str(exc).strip("'\""), no_update
+    a, b = lessons.TASK_A, lessons.TASK_B
+    if run.diverged:
+        note = "This learning rate makes the run diverge: lower it to see the tasks."
+    else:
+        f = lessons.fmt_float
+        note = (f"θ*_A = ({f(run.anchor[0])}, {f(run.anchor[1])}); F = Hessian diagonal of task A "
+                f"there = ({f(run.fisher[0])}, {f(run.fisher[1])}). After task B alone: task A's "
+                f"loss {f(float(a.f(run.plain[-1])))}, task B's {f(float(b.f(run.plain[-1])))}. "
+                f"With EWC (λ = {lam:g}): task A's {f(float(a.f(run.ewc[-1])))}, task B's "
+                f"{f(float(b.f(run.ewc[-1])))}.")
+    return (lessons_view.ewc_map(run), lessons_view.ewc_losses(run), note, "",
+            lessons.ewc_query(name, lr, lam, steps))
+
+
+# -- The worked example's link ------------------------------------------------------------
+@callback(
+    Output(ids.WORKED_QUERY, "data"),
+    Input(ids.WORKED_OUT, "children"),
+    State(ids.WORKED_DATA, "value"),
+    State(ids.WORKED_WEIGHTS, "value"),
+    State(ids.WORKED_LR, "value"),
+    State(ids.WORKED_BETA, "value"),
+    State(ids.WORKED_STEPS, "value"),
+)
+def worked_query(_steps_shown, data, weights, lr, beta, steps):
+    """The link of the worked example as shown (written after each good update)."""
+    return worked.to_query(data, weights, lr, beta, steps)
+
+
+@callback(
+    Output(ids.WORKED_DATA, "value"),
+    Output(ids.WORKED_WEIGHTS, "value"),
+    Output(ids.WORKED_LR, "value"),
+    Output(ids.WORKED_BETA, "value"),
+    Output(ids.WORKED_STEPS, "value"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+def worked_boxes(search):
+    if not _mine(search, "worked"):
+        raise PreventUpdate
+    return worked.from_query(search)
+

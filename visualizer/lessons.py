@@ -1,0 +1,329 @@
+"""Three teaching scenes as plain computations (no Dash): Adam against
+AdaBelief, one optimizer at several learning rates and schedules, and
+catastrophic forgetting with elastic weight consolidation (EWC).
+
+Each scene runs the app's own engine; the view (:mod:`visualizer.lessons_view`)
+only draws what these functions return. Every scene's settings round-trip
+through a URL query (``?page=belief&scene=abs_skew&lr=0.05&steps=300``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode
+
+import numpy as np
+
+import landscapes
+from landscapes import Landscape, Minimum
+from visualizer import engine, optimizers
+
+Array = np.ndarray
+
+
+def _number(text: object, what: str, low: float, high: float, whole: bool = False) -> float:
+    """A box's text as a number in [low, high] (whole if asked), or ValueError naming the box."""
+    raw = str(text if text is not None else "").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{what}: {raw[:20]!r} is not a number") from None
+    if not (low <= value <= high) or (whole and value != int(value)):
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{what} must be {kind} from {low:g} to {high:g}")
+    return int(value) if whole else value
+
+
+def _query(page: str, items: dict[str, object]) -> str:
+    return "?" + urlencode([("page", page), *((k, str(v)) for k, v in items.items())], safe=":,=")
+
+
+def _params(query: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs((query or "").lstrip("?"), keep_blank_values=True).items()}
+
+
+# -- Adam vs AdaBelief ----------------------------------------------------------------
+@dataclass(frozen=True)
+class BeliefScene:
+    key: str
+    landscape: str
+    start: tuple[float, float]
+    lr: float
+    steps: int
+    note: str
+
+
+BELIEF_SCENES: dict[str, BeliefScene] = {s.key: s for s in [
+    BeliefScene("abs_skew", "abs_skew", (-1.2, 1.6), 0.05, 300,
+                "|x + y| + |x − y|/10: a narrow valley along x = −y. Across it the gradient "
+                "flips sign every step; along it, it hardly changes. Watch the two "
+                "denominators and where each optimizer gets to."),
+    BeliefScene("abs_sum", "abs_sum", (-1.5, 1.0), 0.05, 200,
+                "|x| + |y|: the gradient is (±1, ±1) everywhere, so Adam's √v̂ is exactly 1. "
+                "Away from the kinks the gradient never changes, AdaBelief's √ŝ stays below "
+                "1, and its steps are larger; at the kinks both start to bounce."),
+    BeliefScene("ill_conditioned_bowl", "ill_conditioned_bowl", (-2.8, 1.0), 0.1, 200,
+                "A narrow bowl (curvature 1 along x, 50 along y). Along x the gradient "
+                "changes slowly and predictably: AdaBelief's √ŝ there is smaller than "
+                "Adam's √v̂, and its first steps along x are larger."),
+    BeliefScene("rosenbrock", "rosenbrock", (-1.5, 1.5), 0.02, 1500,
+                "Rosenbrock's curved valley: once on its floor the gradient changes slowly, "
+                "AdaBelief's √ŝ falls below Adam's √v̂ and its steps are larger."),
+]}
+MAX_LESSON_STEPS = 5000
+
+
+@dataclass
+class BeliefRun:
+    scene: BeliefScene
+    lr: float
+    steps: int
+    result: engine.Result
+    denominators: dict[str, Array]  # "adam": sqrt(v_hat) (steps, 2); "adabelief": sqrt(s_hat)
+    step_sizes: dict[str, Array]  # |theta_t - theta_{t-1}| per coordinate (steps, 2)
+
+
+def belief(scene_key: str, lr: float | None = None, steps: int | None = None) -> BeliefRun:
+    """Adam and AdaBelief from the scene's start with the same lr and betas."""
+    scene = BELIEF_SCENES[scene_key]
+    lr = scene.lr if lr is None else lr
+    steps = scene.steps if steps is None else steps
+    specs = [engine.make_spec("adam", lr=lr), engine.make_spec("adabelief", lr=lr)]
+    result = engine.run(landscapes.get(scene.landscape), specs, scene.start, steps)
+    t = np.arange(1, steps + 1, dtype=float)[:, None]
+    dens, sizes = {}, {}
+    for i, (name, field) in enumerate((("adam", "exp_avg_sq"), ("adabelief", "exp_avg_var"))):
+        beta2 = result.specs[i].hypers["beta2"]
+        dens[name] = np.sqrt(result.states[i][field][0] / (1.0 - beta2**t))
+        sizes[name] = np.abs(np.diff(result.points[i, 0], axis=0))
+    return BeliefRun(scene, lr, steps, result, dens, sizes)
+
+
+def belief_query(scene_key: str, lr: float, steps: int) -> str:
+    return _query("belief", {"scene": scene_key, "lr": repr(lr), "steps": steps})
+
+
+def belief_from_query(query: str) -> tuple[str, str, str]:
+    """The scene key, lr text and steps text a link asks for (defaults where absent or wrong)."""
+    p = _params(query)
+    key = p.get("scene") if p.get("scene") in BELIEF_SCENES else "abs_skew"
+    scene = BELIEF_SCENES[key]
+    return key, p.get("lr", repr(scene.lr)), p.get("steps", str(scene.steps))
+
+
+# -- Learning rates and schedules -------------------------------------------------------
+LR_SCHEDULES = {
+    "constant": "constant",
+    "warmup": "linear warmup, then constant",
+    "step": "step decay",
+    "exponential": "exponential decay",
+    "cosine": "cosine decay",
+    "inverse_time": "inverse-time decay",
+}
+MAX_LRS = 8
+
+
+@dataclass(frozen=True)
+class LrSettings:
+    landscape: str = "ill_conditioned_bowl"
+    optimizer: str = "gd"
+    lrs: tuple[float, ...] = (0.005, 0.02, 0.039, 0.041)
+    schedule: str = "constant"
+    warmup: int = 0
+    gamma: float | None = None  # None: 0.5 for step decay, 0.98 for exponential
+    step_size: int = 50
+    decay: float = 0.05
+    steps: int = 200
+
+    def spec(self, lr: float) -> engine.RunSpec:
+        """The run at one learning rate with this schedule."""
+        extra: dict[str, float] = {}
+        schedule, decay = self.schedule, 0.0
+        if schedule == "warmup":
+            schedule, extra["warmup"] = "constant", self.warmup or max(1, self.steps // 10)
+        elif schedule == "inverse_time":
+            schedule, decay = "constant", self.decay
+        elif schedule == "step":
+            extra.update(step_size=self.step_size, gamma=0.5 if self.gamma is None else self.gamma)
+        elif schedule == "exponential":
+            extra["gamma"] = 0.98 if self.gamma is None else self.gamma
+        if self.warmup and "warmup" not in extra:
+            extra["warmup"] = self.warmup
+        return engine.make_spec(self.optimizer, lr=lr, decay=decay, schedule=schedule, **extra)
+
+
+def parse_lrs(text: str) -> tuple[float, ...]:
+    """``"0.001, 0.01, 0.1"`` as learning rates (1 to MAX_LRS, each in (0, MAX_LR])."""
+    parts = [p for p in str(text or "").replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("learning rates: enter one or more, separated by commas")
+    if len(parts) > MAX_LRS:
+        raise ValueError(f"learning rates: at most {MAX_LRS}")
+    lrs = []
+    for p in parts:
+        lr = _number(p, "learning rates", 0.0, engine.MAX_LR)
+        if lr <= 0:
+            raise ValueError("learning rates must be larger than 0")
+        lrs.append(lr)
+    return tuple(dict.fromkeys(lrs))
+
+
+def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, warmup: str,
+                gamma: str, step_size: str, decay: str, steps: str) -> LrSettings:
+    """The scene's boxes as settings, or ValueError naming the bad box."""
+    landscapes.get(landscape)
+    optimizers.get(optimizer)
+    if schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; choose from: {', '.join(LR_SCHEDULES)}")
+    n = _number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True)
+    settings = LrSettings(
+        landscape=landscape, optimizer=optimizer, lrs=parse_lrs(lrs_text), schedule=schedule,
+        warmup=_number(warmup or 0, "warmup steps", 0, n, whole=True),
+        gamma=_number(gamma, "γ", 1e-6, 1.0) if str(gamma or "").strip() else None, step_size=_number(step_size, "step every", 1, n, whole=True),
+        decay=_number(decay, "decay", 0.0, engine.MAX_DECAY), steps=n,
+    )
+    for lr in settings.lrs:
+        settings.spec(lr)  # the engine's own checks (an lr too large for it, ...)
+    return settings
+
+
+def lr_run(s: LrSettings) -> engine.Result:
+    """The optimizer at every learning rate, from the landscape's start."""
+    ls = landscapes.get(s.landscape)
+    return engine.run(ls, [s.spec(lr) for lr in s.lrs], ls.start, s.steps, record_state=False)
+
+
+def lr_query(s: LrSettings) -> str:
+    return _query("lr", {"landscape": s.landscape, "opt": s.optimizer,
+                         "lrs": ",".join(repr(v) for v in s.lrs), "schedule": s.schedule,
+                         "warmup": s.warmup, "gamma": "" if s.gamma is None else repr(s.gamma),
+                         "step_size": s.step_size,
+                         "decay": repr(s.decay), "steps": s.steps})
+
+
+def lr_from_query(query: str) -> dict[str, str]:
+    """The boxes' text from a link (defaults where absent)."""
+    d, p = LrSettings(), _params(query)
+    defaults = {"landscape": d.landscape, "opt": d.optimizer, "lrs": ", ".join(map(repr, d.lrs)),
+                "schedule": d.schedule, "warmup": str(d.warmup), "gamma": "",
+                "step_size": str(d.step_size), "decay": repr(d.decay), "steps": str(d.steps)}
+    return {k: p.get(k, v) for k, v in defaults.items()}
+
+
+# -- Catastrophic forgetting and EWC ----------------------------------------------------
+def _quadratic(name: str, title: str, centre: tuple[float, float], h: tuple[float, float, float],
+               domain) -> Landscape:
+    """``1/2 (p - c)^T H (p - c)`` with ``H = [[a, b], [b, d]]``."""
+    cx, cy = centre
+    a, b, d = h
+
+    def fxy(x, y):
+        u, v = x - cx, y - cy
+        return 0.5 * (a * u * u + 2.0 * b * u * v + d * v * v)
+
+    def gradxy(x, y):
+        u, v = x - cx, y - cy
+        return a * u + b * v, b * u + d * v
+
+    return Landscape(name=name, title=title, fxy=fxy, gradxy=gradxy, domain=domain,
+                     minima=(Minimum(centre, 0.0),), start=(0.0, 0.0),
+                     formula=r"\tfrac12\,(\theta - c)^\top H (\theta - c)", lesson="",
+                     compilable=False)
+
+
+EWC_DOMAIN = ((-4.0, 4.0), (-4.0, 4.0))
+TASK_A = _quadratic("task_a", "Task A", (-2.0, 1.5), (6.0, 1.0, 0.6), EWC_DOMAIN)
+TASK_B = _quadratic("task_b", "Task B", (2.0, -1.5), (0.6, -0.4, 5.0), EWC_DOMAIN)
+EWC_START = (0.5, 3.2)
+MAX_LAMBDA = 1e4
+
+
+def hessian_diagonal(task: Landscape, point, h: float = 1e-4) -> Array:
+    """The diagonal of the task's Hessian at ``point``: central differences of its
+    exact gradient (exact for a quadratic, up to rounding)."""
+    p = np.asarray(point, dtype=float)
+    out = np.empty(2)
+    for i in range(2):
+        e = np.zeros(2)
+        e[i] = h
+        out[i] = (task.grad(p + e)[i] - task.grad(p - e)[i]) / (2 * h)
+    return out
+
+
+def ewc_loss(task_b: Landscape, anchor, fisher, lam: float) -> Landscape:
+    """Task B's loss plus the EWC penalty ``lam/2 sum_i F_i (theta_i - anchor_i)^2``."""
+    ax, ay = (float(v) for v in anchor)
+    fx, fy = (float(v) for v in fisher)
+    half = 0.5 * lam
+
+    def fxy(x, y):
+        return task_b.fxy(x, y) + half * (fx * (x - ax) ** 2 + fy * (y - ay) ** 2)
+
+    def gradxy(x, y):
+        gx, gy = task_b.gradxy(x, y)
+        return gx + lam * fx * (x - ax), gy + lam * fy * (y - ay)
+
+    return Landscape(name="task_b_ewc", title="Task B + EWC", fxy=fxy, gradxy=gradxy,
+                     domain=task_b.domain, minima=(), start=(ax, ay), formula="", lesson="",
+                     compilable=False)
+
+
+@dataclass
+class EwcRun:
+    lam: float
+    spec: engine.RunSpec
+    steps: int
+    phase_a: Array  # (steps + 1, 2): training on A from the start
+    anchor: Array  # theta*_A: where training on A ended
+    fisher: Array  # F: the Hessian diagonal of task A at theta*_A
+    plain: Array  # (steps + 1, 2): then training on B alone
+    ewc: Array  # (steps + 1, 2): then training on B with the EWC penalty
+    diverged: bool
+
+    def losses(self, task: Landscape, path: Array) -> Array:
+        with np.errstate(all="ignore"):
+            return task.f(path)
+
+
+def ewc(optimizer: str = "adam", lr: float = 0.05, lam: float = 1.0, steps: int = 300) -> EwcRun:
+    """Train on task A, then on task B without and with EWC (fresh optimizer state
+    for task B, as when a new task starts)."""
+    spec = engine.make_spec(optimizer, lr=lr)
+    a = engine.run(TASK_A, [spec], EWC_START, steps, record_state=False)
+    phase_a = a.points[0, 0]
+    anchor = phase_a[-1]
+    diverged = bool(a.diverged_at[0, 0] >= 0)
+    if diverged:
+        nan = np.full((steps + 1, 2), np.nan)
+        return EwcRun(lam, spec, steps, phase_a, anchor, np.full(2, np.nan), nan, nan, True)
+    fisher = hessian_diagonal(TASK_A, anchor)
+    plain = engine.run(TASK_B, [spec], anchor, steps, record_state=False)
+    with_ewc = engine.run(ewc_loss(TASK_B, anchor, fisher, lam), [spec], anchor, steps,
+                          record_state=False)
+    diverged = bool(plain.diverged_at[0, 0] >= 0 or with_ewc.diverged_at[0, 0] >= 0)
+    return EwcRun(lam, spec, steps, phase_a, anchor, fisher, plain.points[0, 0],
+                  with_ewc.points[0, 0], diverged)
+
+
+def ewc_settings(optimizer: str, lr: str, lam: str, steps: str) -> tuple[str, float, float, int]:
+    optimizers.get(optimizer)
+    lr_value = _number(lr, "learning rate", 0.0, engine.MAX_LR)
+    if lr_value <= 0:
+        raise ValueError("learning rate must be larger than 0")
+    return (optimizer, lr_value, _number(lam, "λ", 0.0, MAX_LAMBDA),
+            _number(steps, "epochs per task", 1, MAX_LESSON_STEPS, whole=True))
+
+
+def ewc_query(optimizer: str, lr: float, lam: float, steps: int) -> str:
+    return _query("ewc", {"opt": optimizer, "lr": repr(lr), "lambda": repr(lam), "steps": steps})
+
+
+def ewc_from_query(query: str) -> tuple[str, str, str, str]:
+    p = _params(query)
+    return (p.get("opt", "adam"), p.get("lr", "0.05"), p.get("lambda", "1.0"),
+            p.get("steps", "300"))
+
+
+def fmt_float(value: float) -> str:
+    return f"{value:.4g}" if math.isfinite(value) else "—"
