@@ -47,7 +47,7 @@ def path_map(landscape: Landscape, paths: list[tuple[str, str, np.ndarray]]) -> 
 def _line_layout(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(height=height, margin={"l": 56, "r": 10, "t": 64, "b": 36}, font=FONT,
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="white", hovermode="x unified",
-                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0,
+                      legend={"orientation": "h", "y": 0.995, "yanchor": "top", "x": 0,
                               "yref": "container"})
     fig.update_xaxes(gridcolor="#e5e7eb", zeroline=False)
     fig.update_yaxes(gridcolor="#e5e7eb", zeroline=False, exponentformat="power")
