@@ -440,6 +440,7 @@ def test_step_inspector(page, server):
     hovered = int(re.match(r"Step (\d+)", page.locator(".i-step").inner_text()).group(1))
     assert 15 <= hovered <= 45
     shot(page, "15-step-inspector")
+    assert "view=inspect" in page.url
     with page.expect_download() as download:
         page.click("#button-inspect-csv")
     lines = open(download.value.path()).read().splitlines()
@@ -455,6 +456,8 @@ def test_step_inspector(page, server):
     during = len(page.dash_requests) - n
     assert during <= 1, page.dash_requests[n:]  # the reset's step at most
     assert before < n
+    page.goto(page.url)  # the link opens the inspector
+    expect(page.locator(".i-step")).to_have_text("Step 300: from epoch 299 to epoch 300", timeout=15000)
 
 
 def test_teaching_scenes_and_their_links(page, server):

@@ -52,14 +52,27 @@ clientside_callback(
     prevent_initial_call=True,
 )
 clientside_callback(
-    f"""function (page) {{
-        const keys = {PAGE_KEYS!r}, queries = Array.prototype.slice.call(arguments, 1);
-        const query = queries[keys.indexOf(page || "race")];
+    f"""function (page, view) {{
+        const keys = {PAGE_KEYS!r}, queries = Array.prototype.slice.call(arguments, 2);
+        let query = queries[keys.indexOf(page || "race")];
+        if (query && (page || "race") === "race" && view && view !== "map") {{
+            query += "&view=" + view;  // the 3-D view or the step inspector
+        }}
         return window.dash_clientside.player.writeUrl(query);
     }}""",
     Output(ids.STORE_URL_WRITTEN, "data"),
     Input(ids.TABS_PAGE, "value"),
+    Input(ids.TABS_VIEW, "value"),
     *[Input(QUERY_STORES[k], "data") for k in PAGE_KEYS],
+    prevent_initial_call=True,
+)
+clientside_callback(
+    """function (search) {
+        const m = /[?&]view=(map|3d|inspect)(&|$)/.exec(search || "");
+        return m ? m[1] : window.dash_clientside.no_update;
+    }""",
+    Output(ids.TABS_VIEW, "value"),
+    Input(ids.STORE_URL, "data"),
     prevent_initial_call=True,
 )
 
