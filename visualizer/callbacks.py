@@ -157,24 +157,16 @@ def use_formula(_clicks, text, domain_text, current) -> tuple:
     if not (text or "").strip():
         raise PreventUpdate
     try:
-        name = _formula_name(text, domain_text, check=True)
+        name = _formula_name(text, domain_text)
+        landscapes.get(name)  # parses and checks the formula
     except ValueError as exc:
         return no_update, str(exc)
     return (no_update if name == current else name), ""
 
 
-def _formula_name(text: str | None, domain_text: str | None, check: bool = False) -> str | None:
-    """The landscape name of the formula boxes (None if they do not read as one
-    and ``check`` is False; with ``check``, FormulaError says why)."""
-    try:
-        name = formula.name_of(text or "", formula.parse_domain(domain_text or ""))
-        if check:
-            landscapes.get(name)
-        return name
-    except ValueError:
-        if check:
-            raise
-        return None
+def _formula_name(text: str | None, domain_text: str | None) -> str:
+    """The landscape name the formula boxes spell (FormulaError for a bad domain)."""
+    return formula.name_of(text or "", formula.parse_domain(domain_text or ""))
 
 
 # -- 3. The map: redrawn for a new landscape (contour sent once), else the dot moves --
@@ -206,7 +198,11 @@ def draw_map(start: dict, drawn: str | None, text: str = "", domain_text: str = 
         return no_update, dot, no_update, cards, no_update, no_update, no_update, no_update
     classes = ["ls-card selected" if n == ls.name else "ls-card" for n in landscapes.names()]
     boxes = (no_update, no_update)
-    if ls.name.startswith(formula.PREFIX) and ls.name != _formula_name(text, domain_text):
+    try:
+        from_boxes = _formula_name(text, domain_text) == ls.name
+    except ValueError:
+        from_boxes = False
+    if ls.name.startswith(formula.PREFIX) and not from_boxes:
         # from a link (not from the boxes, which may be in the middle of an edit)
         text, ((x0, x1), (y0, y1)) = formula.split_name(ls.name)
         boxes = (text, ", ".join(scene.fmt(v) for v in (x0, x1, y0, y1)))

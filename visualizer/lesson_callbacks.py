@@ -7,13 +7,12 @@ store, and is set from a link on load (``?page=belief&scene=...``).
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 import numpy as np
 from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from visualizer import figures, ids, layout, lessons, lessons_view, optimizers, worked
+from visualizer.scene import query_params
 
 PAGE_KEYS = [key for key, _ in layout.PAGES]
 PAGE_IDS = {"race": ids.PAGE_RACE, "belief": ids.PAGE_BELIEF, "lr": ids.PAGE_LR,
@@ -24,7 +23,7 @@ QUERY_STORES = {"race": ids.STORE_QUERY, "belief": ids.BELIEF_QUERY, "lr": ids.L
 
 def page_of(query: str | None) -> str:
     """The page a link opens (``?page=KEY``; the race when there is none or it is unknown)."""
-    page = (parse_qs((query or "").lstrip("?")).get("page") or ["race"])[-1]
+    page = query_params(query).get("page", "race")
     return page if page in PAGE_KEYS else "race"
 
 
@@ -113,8 +112,7 @@ def update_belief(page, lr_text, steps_text, scene_key):
     if page != "belief":
         raise PreventUpdate
     try:
-        lr = lessons._number(lr_text, "learning rate", 1e-12, 1e3)
-        steps = lessons._number(steps_text, "epochs", 1, lessons.MAX_LESSON_STEPS, whole=True)
+        lr, steps = lessons.belief_settings(lr_text, steps_text)
         run = lessons.belief(scene_key if scene_key in lessons.BELIEF_SCENES else "abs_skew", lr, steps)
     except ValueError as exc:
         return no_update, no_update, no_update, str(exc), no_update

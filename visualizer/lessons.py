@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 import numpy as np
 
 import landscapes
 from landscapes import Landscape, Minimum
 from visualizer import engine, optimizers
+from visualizer.scene import query_params
 
 Array = np.ndarray
 
@@ -39,8 +40,12 @@ def _query(page: str, items: dict[str, object]) -> str:
     return "?" + urlencode([("page", page), *((k, str(v)) for k, v in items.items())], safe=":,=")
 
 
-def _params(query: str) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs((query or "").lstrip("?"), keep_blank_values=True).items()}
+def parse_lr(text: object, what: str) -> float:
+    """A learning rate in (0, MAX_LR], or ValueError naming the box."""
+    lr = _number(text, what, 0.0, engine.MAX_LR)
+    if lr <= 0:
+        raise ValueError(f"{what} must be larger than 0")
+    return lr
 
 
 # -- Adam vs AdaBelief ----------------------------------------------------------------
@@ -106,10 +111,16 @@ def belief_query(scene_key: str, lr: float, steps: int) -> str:
 
 def belief_from_query(query: str) -> tuple[str, str, str]:
     """The scene key, lr text and steps text a link asks for (defaults where absent or wrong)."""
-    p = _params(query)
+    p = query_params(query)
     key = p.get("scene") if p.get("scene") in BELIEF_SCENES else "abs_skew"
     scene = BELIEF_SCENES[key]
     return key, p.get("lr", repr(scene.lr)), p.get("steps", str(scene.steps))
+
+
+def belief_settings(lr: str, steps: str) -> tuple[float, int]:
+    """The scene's learning rate and epochs boxes, or ValueError naming the bad box."""
+    return (_number(lr, "learning rate", 1e-12, engine.MAX_LR),
+            _number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True))
 
 
 # -- Learning rates and schedules -------------------------------------------------------
@@ -160,13 +171,7 @@ def parse_lrs(text: str) -> tuple[float, ...]:
         raise ValueError("learning rates: enter one or more, separated by commas")
     if len(parts) > MAX_LRS:
         raise ValueError(f"learning rates: at most {MAX_LRS}")
-    lrs = []
-    for p in parts:
-        lr = _number(p, "learning rates", 0.0, engine.MAX_LR)
-        if lr <= 0:
-            raise ValueError("learning rates must be larger than 0")
-        lrs.append(lr)
-    return tuple(dict.fromkeys(lrs))
+    return tuple(dict.fromkeys(parse_lr(p, "learning rates") for p in parts))
 
 
 def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, warmup: str,
@@ -204,7 +209,7 @@ def lr_query(s: LrSettings) -> str:
 
 def lr_from_query(query: str) -> dict[str, str]:
     """The boxes' text from a link (defaults where absent)."""
-    d, p = LrSettings(), _params(query)
+    d, p = LrSettings(), query_params(query)
     defaults = {"landscape": d.landscape, "opt": d.optimizer, "lrs": ", ".join(map(repr, d.lrs)),
                 "schedule": d.schedule, "warmup": str(d.warmup), "gamma": "",
                 "step_size": str(d.step_size), "decay": repr(d.decay), "steps": str(d.steps)}
@@ -308,10 +313,7 @@ def ewc(optimizer: str = "adam", lr: float = 0.05, lam: float = 1.0, steps: int 
 
 def ewc_settings(optimizer: str, lr: str, lam: str, steps: str) -> tuple[str, float, float, int]:
     optimizers.get(optimizer)
-    lr_value = _number(lr, "learning rate", 0.0, engine.MAX_LR)
-    if lr_value <= 0:
-        raise ValueError("learning rate must be larger than 0")
-    return (optimizer, lr_value, _number(lam, "λ", 0.0, MAX_LAMBDA),
+    return (optimizer, parse_lr(lr, "learning rate"), _number(lam, "λ", 0.0, MAX_LAMBDA),
             _number(steps, "epochs per task", 1, MAX_LESSON_STEPS, whole=True))
 
 
@@ -320,7 +322,7 @@ def ewc_query(optimizer: str, lr: float, lam: float, steps: int) -> str:
 
 
 def ewc_from_query(query: str) -> tuple[str, str, str, str]:
-    p = _params(query)
+    p = query_params(query)
     return (p.get("opt", "adam"), p.get("lr", "0.05"), p.get("lambda", "1.0"),
             p.get("steps", "300"))
 

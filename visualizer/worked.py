@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 import numpy as np
 
 from visualizer.optimizers import _heavy_ball_rule
+from visualizer.scene import query_params
 
 PARAMS = ("w1", "w2", "w3", "b")
 DEFAULT_DATA: tuple[tuple[float, float, float], ...] = (
@@ -167,7 +168,7 @@ def to_query(data_text_: str, weights: str, lr: str, beta: str, steps: str) -> s
 def from_query(query: str) -> tuple[str, str, str, str, str]:
     """The boxes' text from a link (the defaults where a part is absent); the
     boxes check it as if typed."""
-    p = {k: v[-1] for k, v in parse_qs((query or "").lstrip("?"), keep_blank_values=True).items()}
+    p = query_params(query)
     return (p["data"].replace(";", "\n") if "data" in p else data_text(DEFAULT_DATA),
             p.get("w", ", ".join(f"{v:g}" for v in DEFAULT_WEIGHTS)),
             p.get("lr", f"{DEFAULT_LR:g}"), p.get("beta", f"{DEFAULT_BETA:g}"),
