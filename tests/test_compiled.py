@@ -1,6 +1,10 @@
-"""The compiled batch path gives the NumPy path's numbers, to the last bit."""
+"""The compiled loop gives the NumPy loop's numbers, to the last bit, and nobody
+waits for it to compile."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -34,15 +38,38 @@ def _assert_same(a: engine.Result, b: engine.Result) -> None:
             np.testing.assert_array_equal(sa[field], sb[field], err_msg=field)
 
 
-@pytest.mark.parametrize("name", landscapes.names())
-def test_compiled_loop_equals_numpy_loop_bit_for_bit(name):
+def _spy(monkeypatch) -> list[int]:
+    """Counts the calls of the compiled loop."""
+    calls: list[int] = []
+    monkeypatch.setattr(engine, "_compiled_loop",
+                        lambda *a, _real=engine._compiled_loop: calls.append(1) or _real(*a))
+    return calls
+
+
+@pytest.mark.parametrize("starts", [1, 9], ids=["one start", "nine starts"])
+@pytest.mark.parametrize("name", COMPILABLE)
+def test_compiled_loop_equals_numpy_loop_bit_for_bit(name, starts, monkeypatch):
     ls = landscapes.get(name)
-    starts = np.random.default_rng(0).uniform(-2, 2, (9, 2))
+    starts = np.random.default_rng(0).uniform(-2, 2, (starts, 2))
     specs = _specs()
+    calls = _spy(monkeypatch)
     for kwargs in ({}, {"noise": 0.5, "seed": 2}, {"record_state": False}):
         numpy_result = engine.run(ls, specs, starts, 120, compiled=False, **kwargs)
         compiled_result = engine.run(ls, specs, starts, 120, compiled=True, **kwargs)
         _assert_same(numpy_result, compiled_result)
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("name", sorted(set(landscapes.names()) - set(COMPILABLE)))
+def test_a_landscape_that_does_not_compile_takes_the_numpy_loop(name, monkeypatch):
+    calls = _spy(monkeypatch)
+    ls = landscapes.get(name)
+    r = engine.run(ls, _specs()[:3], ls.start, 50, compiled=True)
+    assert calls == [] and np.isfinite(r.points[:, 0, 0]).all()
+    own = landscapes.get("formula:-3,3,-3,3:x**2 + 3*sin(y)")
+    assert not compiled.compilable(own)
+    engine.run(own, _specs()[:3], (1.0, 1.0), 50, compiled=True)
+    assert calls == []
 
 
 def test_the_comparison_covers_divergence():
@@ -69,21 +96,61 @@ def test_compiled_landscape_equals_numpy_where_it_claims_to(name):
         np.testing.assert_array_equal(losses[0], ls.f(pts))
 
 
-def test_a_big_batch_takes_the_compiled_loop_and_equals_single_runs(monkeypatch):
-    calls = []
-    monkeypatch.setattr(engine, "_compiled_loop",
-                        lambda *a, _real=engine._compiled_loop: calls.append(1) or _real(*a))
+def test_one_start_takes_the_compiled_loop_once_ready_and_batches_equal_single_runs(
+        monkeypatch):
     ls = landscapes.get("rosenbrock")
-    starts = np.random.default_rng(3).uniform(-2, 2, (engine.COMPILED_MIN_RUNS, 2))
     spec = engine.make_spec("adabelief", lr=0.02, decay=0.01)
+    compiled.kernel(ls, "adabelief", wait=True)
+    compiled.kernel(ls, "losses_and_divergence", wait=True)
+    calls = _spy(monkeypatch)
+    starts = np.random.default_rng(3).uniform(-2, 2, (300, 2))
     batch = engine.run(ls, [spec], starts, 80)
-    assert calls == [1]
     for k in (0, 77, len(starts) - 1):
         single = engine.run(ls, [spec], starts[k], 80)
         np.testing.assert_array_equal(batch.points[0, k], single.points[0, 0])
         np.testing.assert_array_equal(batch.states[0]["exp_avg_var"][k],
                                       single.states[0]["exp_avg_var"][0])
-    assert len(calls) == 1  # the single runs took the NumPy loop
+    assert len(calls) == 4  # the batch and every single run
+
+
+def test_while_a_kernel_compiles_the_numpy_loop_answers(monkeypatch, tmp_path):
+    """A fresh process with an empty cache: the first run is not made to wait."""
+    monkeypatch.setattr(compiled, "_ready", {})
+    monkeypatch.setattr(compiled, "_queued", set())
+    submitted = []
+    monkeypatch.setattr(compiled, "_submit", submitted.append)
+    calls = _spy(monkeypatch)
+    ls = landscapes.get("booth")
+    specs = [engine.make_spec("adam", lr=0.1), engine.make_spec("momentum", lr=0.01)]
+    r = engine.run(ls, specs, (0.0, 0.0), 30)
+    assert calls == [] and np.isfinite(r.points).all()
+    assert set(submitted) == {("booth", "adam"), ("booth", "momentum"),
+                              ("booth", "losses_and_divergence")}
+
+
+def test_a_fresh_process_loads_the_kernels_from_disk_instead_of_compiling(tmp_path):
+    """numba's cache: the second process finds what the first compiled."""
+    script = (
+        "import landscapes\n"
+        "from visualizer import compiled\n"
+        "k = compiled.kernel(landscapes.get('booth'), 'nesterov', wait=True)\n"
+        "print(sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()))\n"
+    )
+    env = {**__import__("os").environ, "VISUALIZER_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                           text=True, check=True).stdout.split() for _ in range(2)]
+    assert runs == [["0", "1"], ["1", "0"]]
+    assert len(list((tmp_path / "kernels").glob("booth_*.py"))) == 1
+
+
+def test_the_kernel_file_changes_with_any_source_it_is_built_from(monkeypatch):
+    ls = landscapes.get("booth")
+    source = compiled._source(ls)
+    assert "def trajectory_adabelief(" in source and "def losses_and_divergence(" in source
+    key = compiled._key(ls, source)
+    assert compiled._key(ls, source) == key
+    monkeypatch.setattr(compiled, "_VERSION", compiled._VERSION + "x")
+    assert compiled._key(ls, source) != key
 
 
 def test_asking_for_the_compiled_loop_without_numba_is_a_clear_error(monkeypatch):
@@ -91,6 +158,6 @@ def test_asking_for_the_compiled_loop_without_numba_is_a_clear_error(monkeypatch
     ls = landscapes.get("booth")
     with pytest.raises(ValueError, match="needs numba"):
         engine.run(ls, [engine.make_spec("adam")], (0.0, 0.0), 5, compiled=True)
-    # Left to choose, the engine falls back to NumPy.
+    # Left to choose, the engine takes the NumPy loop.
     r = engine.run(ls, [engine.make_spec("adam")], np.zeros((300, 2)), 5)
     assert np.isfinite(r.points).all()

@@ -1,30 +1,52 @@
-"""The batch path: the engine's loop with its element-wise work compiled by numba.
+"""The compiled loop: whole trajectories in machine code, cached on disk.
 
-On a big batch (thousands of starts) NumPy spends its time in memory passes:
-every ``a * b + c`` writes a temporary the size of the batch. Here each
-optimizer's rule and each landscape's ``gradxy``/``fxy`` (the very functions
-the NumPy path calls, see :func:`visualizer.optimizers._elementwise` and
-:class:`landscapes.Landscape`) are compiled and applied one element at a time
-in one loop, which LLVM vectorizes. The arithmetic is the same, operation for
-operation, so the two paths give the same numbers (the tests compare them).
+For each landscape this module writes a small Python source file of numba
+kernels (once; its name carries a hash of every source it is built from) and
+imports it: ``trajectory_<optimizer>`` runs all steps of a group of runs in one
+call, with the landscape's gradient, the optimizer's coefficients and its rule
+inlined (the very functions the NumPy loop calls: see
+:class:`visualizer.optimizers.Optimizer` and :class:`landscapes.Landscape`);
+``losses_and_divergence`` and ``gradient`` serve the rest. The arithmetic is
+the same, operation for operation, so both loops give the same numbers to
+the last bit (the tests compare them).
 
 numba compiles with ``error_model="numpy"`` (a division by zero gives inf or
 NaN, as in NumPy, instead of raising) and without ``fastmath`` (no
-reassociation, no fused multiply-add). A function is compiled on its first
-use, about half a second for each optimizer and landscape, then kept for
-the life of the process; :func:`available` says whether numba is installed at all.
+reassociation, no fused multiply-add), and caches what it compiled next to the
+generated file (``cache=True`` needs functions in a real file: hence the
+files). A kernel costs about a second to compile the first time on a machine
+and some milliseconds to load in every later process.
+
+Nobody waits for a compile unless they ask to: :func:`kernel` returns a
+kernel only once it is ready and otherwise queues it for a background thread,
+and the engine answers with the NumPy loop meanwhile. ``kernel(...,
+wait=True)`` compiles (or loads) at once. Where the files go:
+``$VISUALIZER_CACHE_DIR``, else ``$XDG_CACHE_HOME/optimizer-visualizer`` (or
+``~/.cache/...``), else a folder in the system's temporary directory.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.util
+import inspect
+import os
+import pathlib
+import queue
+import sys
+import tempfile
+import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from visualizer import optimizers
+
 Array = np.ndarray
+_VERSION = "2"  # of the template below: part of every file's hash
 
 
 @functools.cache
@@ -52,103 +74,314 @@ def jit(fn: Callable) -> Callable:
     return numba.njit(error_model="numpy")(clone)
 
 
-@functools.cache
-def _driver(rule: Callable, n_state: int) -> Callable:
-    """The loop that applies ``rule`` (with ``n_state`` state arrays) to every element.
-
-    ``drive(g, p, *state, p_out, *state_out, coefs)``: arrays are ``(R, M)``
-    (R runs of M numbers each), ``coefs`` is ``(R, C)``, one row of
-    coefficients per run. Outputs must not overlap inputs (then LLVM
-    vectorizes the loop). The rule is built in, not an argument: typing a
-    function argument costs microseconds on every call.
-    """
-    import numba
-
-    ins = [f"s{j}" for j in range(n_state)]
-    outs = [f"s{j}_out" for j in range(n_state)]
-    targets = "".join(f"{a}[r, i], " for a in ["p_out", *outs])
-    args = ", ".join(["g", "p", *ins, "p_out", *outs, "coefs"])
-    source = (
-        f"def drive({args}):\n"
-        "    for r in range(g.shape[0]):\n"
-        "        c = coefs[r]\n"
-        "        for i in range(g.shape[1]):\n"
-        f"            {targets}= rule(g[r, i], p[r, i], "
-        + "".join(f"{a}[r, i], " for a in ins) + "c)\n"
-    )
-    namespace: dict[str, Any] = {"rule": jit(rule)}
-    exec(compile(source, f"<{rule.__name__} driver>", "exec"), namespace)  # our own template
-    return numba.njit(error_model="numpy")(namespace["drive"])
+def compilable(landscape: Any) -> bool:
+    """Whether the compiled loop can run this landscape: it says it compiles to
+    NumPy's numbers (``Landscape.compilable``) and its functions can be imported
+    by name from a module (your own formula's cannot)."""
+    if not (landscape.compilable and available()):
+        return False
+    return all(fn.__qualname__ == fn.__name__ and "<" not in fn.__qualname__
+               and fn.__module__ in sys.modules for fn in (landscape.fxy, landscape.gradxy))
 
 
-@functools.cache
-def _gradient_kernel(gradxy: Callable) -> Callable:
-    import numba
+# -- The generated source ---------------------------------------------------------------
 
-    compiled = jit(gradxy)
+_HEADER = '''\
+"""Compiled kernels for the landscape {name!r}: written by visualizer.compiled, do not edit."""
+import numba
+import numpy as np
+from {fmod} import {fname} as _fxy
+from {gmod} import {gname} as _gradxy
+from visualizer import optimizers as _optimizers
+from visualizer.compiled import jit
 
-    @numba.njit(error_model="numpy")
-    def gradient(p, out):  # p, out: (N, 2)
-        for i in range(p.shape[0]):
-            out[i, 0], out[i, 1] = compiled(p[i, 0], p[i, 1])
-
-    return gradient
+_JIT = dict(error_model="numpy", cache=True, nogil=True)
+fxy = jit(_fxy)
+gradxy = jit(_gradxy)
 
 
-@functools.cache
-def _loss_kernel(fxy: Callable) -> Callable:
-    import numba
+@numba.njit(**_JIT)
+def gradient(p, out):  # p, out: (N, 2)
+    for i in range(p.shape[0]):
+        out[i, 0], out[i, 1] = gradxy(p[i, 0], p[i, 1])
 
-    compiled = jit(fxy)
 
-    @numba.njit(error_model="numpy")
-    def losses_and_divergence(pts, losses, first, x0, x1, y0, y1):
-        # pts: (T, N, 2), losses: (T, N), first: (N,) filled with -1. The
-        # first loop has no branch, so it vectorizes; the second runs only on
-        # the rare step where some point left the bound.
-        for t in range(pts.shape[0]):
-            n_bad = 0
+@numba.njit(**_JIT)
+def losses_and_divergence(pts, losses, first, x0, x1, y0, y1):
+    # pts: (T, N, 2), losses: (T, N), first: (N,) filled with -1. The first
+    # loop has no branch, so it vectorizes; the second runs only on the rare
+    # step where some point left the bound (or is not finite).
+    for t in range(pts.shape[0]):
+        n_bad = 0
+        for i in range(pts.shape[1]):
+            x, y = pts[t, i, 0], pts[t, i, 1]
+            loss = fxy(x, y)
+            losses[t, i] = loss
+            n_bad += not ((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1) & np.isfinite(loss))
+        if n_bad:
             for i in range(pts.shape[1]):
-                x, y = pts[t, i, 0], pts[t, i, 1]
-                loss = compiled(x, y)
-                losses[t, i] = loss
-                n_bad += not ((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1) & np.isfinite(loss))
-            if n_bad:
-                for i in range(pts.shape[1]):
-                    x, y, loss = pts[t, i, 0], pts[t, i, 1], losses[t, i]
-                    inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1) & np.isfinite(loss)
-                    if not inside and first[i] < 0:
-                        first[i] = t
+                x, y, loss = pts[t, i, 0], pts[t, i, 1], losses[t, i]
+                inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1) & np.isfinite(loss)
+                if not inside and first[i] < 0:
+                    first[i] = t
+'''
 
-    return losses_and_divergence
+_TRAJECTORY = '''
+
+rule_{opt} = jit(_optimizers.{rule})
+coefs_{opt} = jit(_optimizers.{coefs})
+
+
+@numba.njit(**_JIT)
+def trajectory_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, record):
+    # Runs r0..r1 - 1 of pts: (T + 1, S, K, 2), row 0 the starts; grads: (T, S, K, 2);
+    # lrs: (T, S); h: the hyperparameters; noise: (T, K, 2), added times scale when
+    # scale != 0; state: (F, R, K, 2), zeros; rec: (F, T, R, K, 2), written when record.
+    n = 2 * pts.shape[2]
+    # the rule works on each number alone: flat rows let LLVM vectorize it
+    pf = pts.reshape(pts.shape[0], pts.shape[1], n)
+    gf = grads.reshape(grads.shape[0], grads.shape[1], n)
+    sf = state.reshape(state.shape[0], state.shape[1], n)
+    qf = rec.reshape(rec.shape[0], rec.shape[1], rec.shape[2], n)
+    for r in range(r0, r1):
+        s = r - r0
+        extra = extra0
+        for t in range(grads.shape[0]):
+            c, extra = coefs_{opt}(t + 1, lrs[t, r], h, extra)
+            p, p_next, g = pf[t, r], pf[t + 1, r], gf[t, r]
+            for e in range(0, n, 2):
+                g[e], g[e + 1] = gradxy(p[e], p[e + 1])
+            if scale != 0.0:
+                for e in range(0, n, 2):
+                    g[e] = g[e] + scale * noise[t, e // 2, 0]
+                    g[e + 1] = g[e + 1] + scale * noise[t, e // 2, 1]
+{views}
+            for e in range(n):
+{steps}
+'''
+
+_STEP = '''\
+                p_next[e],{outs} = rule_{opt}(g[e], p[e],{ins} c)
+'''
+
+
+def _source(landscape: Any) -> str:
+    fx, gx = landscape.fxy, landscape.gradxy
+    parts = [_HEADER.format(name=landscape.name, fmod=fx.__module__, fname=fx.__name__,
+                            gmod=gx.__module__, gname=gx.__name__)]
+    for info in optimizers.OPTIMIZERS.values():
+        n = len(info.state_fields)
+        cells = [f" s{i}[e]" for i in range(n)]
+        views = "".join(f"            s{i} = sf[{i}, s]\n" for i in range(n))
+        steps = [_STEP.format(opt=info.name, outs=",".join(cells),
+                              ins="".join(f"{c}," for c in cells))]
+        if n:
+            record = "".join(f"                    qf[{i}, t, s, e] = s{i}[e]\n" for i in range(n))
+            steps.append(f"                if record:\n{record}")
+        parts.append(_TRAJECTORY.format(opt=info.name, rule=info.rule.__name__,
+                                        coefs=info.coefs.__name__, views=views.rstrip("\n"),
+                                        steps="".join(steps).rstrip("\n")))
+    return "".join(parts)
+
+
+def _key(landscape: Any, source: str) -> str:
+    """A hash of everything the kernels are built from: the template's output and
+    the source files of the landscape, the optimizers and this module. numba's
+    cache checks only the generated file, so any edit must change its name."""
+    files = {inspect.getsourcefile(m) for m in (
+        sys.modules[landscape.fxy.__module__], sys.modules[landscape.gradxy.__module__],
+        optimizers, sys.modules[__name__], sys.modules["landscapes"])}
+    digest = hashlib.sha256((_VERSION + source).encode())
+    for path in sorted(f for f in files if f):
+        digest.update(pathlib.Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> pathlib.Path:
+    """The folder of the generated files (created on first use)."""
+    env = os.environ.get("VISUALIZER_CACHE_DIR")
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    candidates = [env] if env else [os.path.join(xdg, "optimizer-visualizer")]
+    candidates.append(os.path.join(tempfile.gettempdir(), f"optimizer-visualizer-{os.getuid()}"))
+    for folder in candidates:
+        path = pathlib.Path(folder) / "kernels"
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            if os.access(path, os.W_OK):
+                return path
+        except OSError:
+            continue
+    raise OSError(f"no writable folder for compiled kernels among {candidates}")
+
+
+_lock = threading.RLock()
+
+
+@functools.cache
+def _module(landscape_name: str) -> types.ModuleType:
+    """The landscape's kernels, written (if missing) and imported."""
+    import landscapes
+
+    landscape = landscapes.get(landscape_name)
+    source = _source(landscape)
+    key = _key(landscape, source)
+    path = cache_dir() / f"{landscape.name}_{key}.py"
+    if not path.exists():
+        # Write aside, then link into place: the first process to get there wins
+        # and the file never changes after (numba's cache keys on its mtime).
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as out:
+            out.write(source)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    spec = importlib.util.spec_from_file_location(f"_visualizer_kernels_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # numba's cache finds the kernels' module by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _signatures() -> dict[str, Any]:
+    """The one signature each kernel is compiled for (C-contiguous arrays)."""
+    from numba import types as nt
+
+    def arr(ndim: int) -> Any:
+        return nt.Array(nt.float64, ndim, "C")
+
+    return {
+        "trajectory": (arr(4), arr(4), arr(2), nt.int64, nt.int64, arr(1), nt.float64, arr(3),
+                       nt.float64, arr(4), arr(5), nt.boolean),
+        "gradient": (arr(2), arr(2)),
+        "losses_and_divergence": (arr(3), arr(2), nt.Array(nt.int64, 1, "C"), *[nt.float64] * 4),
+    }
+
+
+_ready: dict[tuple[str, str], Callable] = {}
+
+
+def _build(landscape_name: str, kind: str) -> Callable:
+    """Load (from numba's cache) or compile one kernel; ``kind`` is an optimizer
+    name, ``"gradient"`` or ``"losses_and_divergence"``."""
+    with _lock:
+        found = _ready.get((landscape_name, kind))
+        if found is None:
+            module = _module(landscape_name)
+            is_rule = kind in optimizers.OPTIMIZERS
+            dispatcher = getattr(module, f"trajectory_{kind}" if is_rule else kind)
+            dispatcher.compile(_signatures()["trajectory" if is_rule else kind])
+            found = _ready[(landscape_name, kind)] = dispatcher
+        return found
+
+
+# -- Compiling in the background -----------------------------------------------------
+
+_queue: queue.Queue[tuple[str, str]] = queue.Queue()
+_queued: set[tuple[str, str]] = set()
+_worker: threading.Thread | None = None
+
+
+def _work() -> None:
+    while True:
+        job = _queue.get()
+        try:
+            _build(*job)
+        except Exception as exc:  # noqa: BLE001  (a failed compile leaves the NumPy loop)
+            print(f"visualizer: could not compile {job}: {exc!r}", file=sys.stderr)
+        finally:
+            _queue.task_done()
+
+
+def _submit(job: tuple[str, str]) -> None:
+    global _worker
+    with _lock:
+        if job in _queued or job in _ready:
+            return
+        _queued.add(job)
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="visualizer-compile", daemon=True)
+            _worker.start()
+    _queue.put(job)
+
+
+def _after_fork() -> None:
+    """A forked child (gunicorn --preload) has no worker thread: start afresh."""
+    global _worker, _queue
+    _worker = None
+    _queue = queue.Queue()
+    _queued.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def kernel(landscape: Any, kind: str, wait: bool = False) -> Callable | None:
+    """The compiled kernel, or None while it is not ready (then it is queued for
+    the background thread). ``wait=True`` builds it now. None for a landscape
+    that is not :func:`compilable`."""
+    if not compilable(landscape):
+        return None
+    found = _ready.get((landscape.name, kind))
+    if found is not None or wait:
+        return found or _build(landscape.name, kind)
+    _submit((landscape.name, kind))
+    return None
+
+
+def warm_up(landscape_names: Iterable[str], kinds: Iterable[str]) -> None:
+    """Queue these kernels for the background thread (a server calls this at start)."""
+    import landscapes
+
+    for name in landscape_names:
+        if compilable(landscapes.get(name)):
+            for kind in kinds:
+                _submit((name, kind))
+
+
+def wait_until_ready(timeout: float | None = None) -> bool:
+    """Block until the background queue is empty (tests and benchmarks)."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (_queue.join(), done.set()), daemon=True).start()
+    return done.wait(timeout)
+
+
+# -- What the engine and the tests call -------------------------------------------------
+
+def trajectory(kern: Callable, optimizer: optimizers.Optimizer, rows: slice, pts: Array,
+               grads: Array, lrs: Array, noise: Array, scale: float, rec: Array | None) -> None:
+    """Run one group of runs, ``rows`` of the engine's arrays, through all its
+    steps with its kernel (from :func:`kernel`): fill ``pts[1:, rows]``,
+    ``grads[:, rows]`` and (if given) ``rec``, ``(F, T, R, K, 2)``.
+
+    ``pts``: ``(T + 1, S, K, 2)``, ``grads``: ``(T, S, K, 2)``, ``lrs``: ``(T, S)``.
+    """
+    n_fields = len(optimizer.fields)
+    shape = (rows.stop - rows.start, *pts.shape[2:])
+    state = np.zeros((n_fields, *shape))
+    record = rec is not None
+    if rec is None:
+        rec = np.empty((n_fields, 0, *shape))
+    h = np.array(optimizer.h, dtype=float)
+    kern(pts, grads, lrs, rows.start, rows.stop, h, float(optimizer.extra0), noise, float(scale),
+         state, rec, record)
 
 
 def gradient(landscape: Any, p: Array, out: Array) -> None:
     """``out[...] = landscape.grad(p)`` for C-contiguous ``(..., 2)`` arrays."""
-    _gradient_kernel(landscape.gradxy)(p.reshape(-1, 2), out.reshape(-1, 2))
+    kernel(landscape, "gradient", wait=True)(p.reshape(-1, 2), out.reshape(-1, 2))
 
 
-def losses_and_divergence(landscape: Any, pts: Array) -> tuple[Array, Array]:
+def losses_and_divergence(landscape: Any, pts: Array,
+                          kern: Callable | None = None) -> tuple[Array, Array]:
     """As ``engine._losses_and_divergence``, in one compiled pass."""
     (x0, x1), (y0, y1) = landscape.bound
     losses = np.empty(pts.shape[:-1])
-    first = np.full(pts.shape[1:-1], -1)
+    first = np.full(pts.shape[1:-1], -1, dtype=np.int64)
     n = len(pts)
-    _loss_kernel(landscape.fxy)(pts.reshape(n, -1, 2), losses.reshape(n, -1), first.reshape(-1),
-                                x0, x1, y0, y1)
+    kern = kern or kernel(landscape, "losses_and_divergence", wait=True)
+    kern(pts.reshape(n, -1, 2), losses.reshape(n, -1), first.reshape(-1),
+         float(x0), float(x1), float(y0), float(y1))
     return losses, first
-
-
-def update(rule: Callable, coefs: tuple, g: Array, p: Array, state: list[Array],
-           p_out: Array, state_out: list[Array]) -> None:
-    """One step of one group of R runs: ``(p_out, *state_out) = rule(g, p, *state, coefs)``.
-
-    Arrays are ``(R, ...)``; ``coefs`` is the tuple ``coefficients`` returned,
-    floats or ``(R,)`` arrays (a learning rate per run).
-    """
-    n_runs = len(p)
-    table = np.empty((n_runs, len(coefs)))
-    for j, value in enumerate(coefs):
-        table[:, j] = value
-    flat = [a.reshape(n_runs, -1) for a in (g, p, *state, p_out, *state_out)]
-    _driver(rule, len(state))(*flat, table)

@@ -4,9 +4,11 @@
 then lets each optimizer update its own rows. Runs that share an optimizer
 and its hyperparameters are batched into one update call (their learning
 rates and schedules may differ), so ten learning rates of Adam cost about as
-much as one. On big batches (``COMPILED_MIN_RUNS`` runs x starts and up) the
-same loop runs compiled by numba (:mod:`visualizer.compiled`), with the same
-numbers to the last bit.
+much as one. Where numba can compile the landscape, each group's whole
+trajectory runs in one compiled call (:mod:`visualizer.compiled`), with the
+same numbers as the NumPy loop to the last bit; while its kernels are still
+compiling in the background (the first use in a fresh process on a new
+machine), the NumPy loop answers.
 
 It records, per step, the points, the gradient each optimizer saw, the
 learning rate in force and each optimizer's state (momentum buffer, moments,
@@ -60,8 +62,6 @@ MAX_STEPS = 100_000
 """The most steps one run may take."""
 MAX_POINTS = 20_000_000
 """The most recorded points (steps x runs x starts) in one call: bounds memory."""
-COMPILED_MIN_RUNS = 256
-"""From this many runs x starts, ``run`` takes the compiled loop by default."""
 MAX_LR = 1e3
 MAX_DECAY = 1e3
 MAX_NOISE = 1e3
@@ -292,14 +292,17 @@ def _after_divergence(values: Array, first: Array) -> Array:
 
 
 class _Group(NamedTuple):
-    """Runs that share an optimizer: their rows of the loop, the optimizer,
-    their learning rate per step (floats for one run, else ``(steps, R...)``)
-    and the record of their state ``{field: (steps, R, K, 2)}``."""
+    """Runs that share an optimizer: their rows of the loop, the optimizer (and
+    its name), their learning rate per step (floats for one run, else
+    ``(steps, R, 1, 1)``), every run's as ``(steps, S)`` and the record of their
+    state, ``(F, steps, R, K, 2)`` (F = 0 when not recording)."""
 
     rows: slice
+    name: str
     opt: optimizers.Optimizer
     lr_steps: Any
-    record: dict[str, Array]
+    lrs: Array
+    record: Array
 
 
 def _numpy_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: Array,
@@ -311,52 +314,39 @@ def _numpy_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: Arr
     for t in range(len(grads)):
         g = grads[t] = noisy(grad(x))
         nxt = pts[t + 1]
-        for i, (rows, opt, lr_steps, record) in enumerate(loop):
+        for i, (rows, _, opt, lr_steps, _, record) in enumerate(loop):
             nxt[rows], states[i] = opt.update(g[rows], states[i], x[rows], lr_steps[t])
-            for f, arr in record.items():
-                arr[t] = getattr(states[i], f)
+            for j in range(len(record)):
+                record[j, t] = states[i][1 + j]
         x = nxt
 
 
-def _compiled_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: Array,
-                   noisy: Callable[[Array], Array]) -> None:
-    """As :func:`_numpy_loop`, each step's updates compiled, and its gradient too
-    when the landscape is ``compilable``.
-
-    The state of step t is written straight into its record (or, when not
-    recording, into one of two scratch buffers in turn): outputs never
-    overlap inputs, which keeps the compiled loops vectorized.
-    """
-    current, extras, scratch = [], [], []
-    for rows, opt, _, record in loop:
-        state = opt.init(pts[0, rows])
-        current.append(list(state[1 : 1 + len(opt.fields)]))
-        extras.append(tuple(state[1 + len(opt.fields) :]))
-        buffers = () if record else opt.fields  # a recorded state lives in its record
-        scratch.append([np.empty((2, *pts[0, rows].shape)) for _ in buffers])
-    for t in range(len(grads)):
-        if landscape.compilable:
-            compiled_path.gradient(landscape, pts[t], grads[t])
-        else:
-            grads[t] = landscape.grad(pts[t])
-        grads[t] = noisy(grads[t])
-        for i, (rows, opt, lr_steps, record) in enumerate(loop):
-            rule, coefs, extras[i] = opt.coefficients(t + 1, lr_steps[t], *extras[i])
-            if record:
-                out = [record[f][t] for f in opt.fields]
-            else:
-                out = [buffers[t % 2] for buffers in scratch[i]]
-            compiled_path.update(rule, coefs, grads[t, rows], pts[t, rows], current[i],
-                                 pts[t + 1, rows], out)
-            current[i] = out
+def _compiled_loop(loop: list[_Group], pts: Array, grads: Array, noise: Array, scale: float,
+                   kernels: dict[str, Callable]) -> None:
+    """As :func:`_numpy_loop`, each group's whole trajectory in one compiled call
+    (:mod:`visualizer.compiled`); ``noise`` holds every step's draws at once."""
+    for rows, name, opt, _, lrs, record in loop:
+        compiled_path.trajectory(kernels[name], opt, rows, pts, grads, lrs, noise, scale,
+                                 record if len(record) else None)
 
 
-def _use_compiled(choice: bool | None, size: int) -> bool:
-    if choice is None:
-        return size >= COMPILED_MIN_RUNS and compiled_path.available()
-    if choice and not compiled_path.available():
-        raise ValueError("compiled=True needs numba: pip install -r requirements.txt")
-    return bool(choice)
+def _kernels(choice: bool | None, landscape: Landscape,
+             names: Sequence[str]) -> dict[str, Callable] | None:
+    """The compiled kernels for these optimizers on this landscape, or None for the
+    NumPy loop: when asked for (``choice=False``), when the landscape cannot be
+    compiled, or (``choice=None``) while a kernel is still compiling in the
+    background. ``choice=True`` waits for the compile."""
+    if choice is False:
+        return None
+    if not compiled_path.available():
+        if choice:
+            raise ValueError("compiled=True needs numba: pip install -r requirements.txt")
+        return None
+    if not compiled_path.compilable(landscape):
+        return None
+    kernels = {kind: compiled_path.kernel(landscape, kind, wait=bool(choice))
+               for kind in [*names, "losses_and_divergence"]}
+    return None if any(k is None for k in kernels.values()) else kernels
 
 
 def run(
@@ -382,12 +372,13 @@ def run(
         seed: seed of the noise; the same seed gives the same noise, and every
             optimizer sees the same noise sequence from a given start.
         record_state: also record every optimizer's state per step.
-        compiled: run the loop compiled by numba (:mod:`visualizer.compiled`):
-            the same numbers, several times faster on big batches; the first
-            use of each optimizer and landscape compiles (about half a second
-            each, once per process). ``None`` (the default) chooses
-            it for at least ``COMPILED_MIN_RUNS`` runs x starts when numba is
-            installed.
+        compiled: ``None`` (the default): the compiled loop when its kernels
+            are ready (else they are queued to compile in the background and
+            the NumPy loop answers now); ``True``: the compiled loop, compiling
+            first if need be; ``False``: the NumPy loop. Either way the numbers
+            are the same. A landscape numba cannot compile to NumPy's numbers
+            (``Landscape.compilable``; your own formula) always takes the NumPy
+            loop.
 
     Returns:
         A :class:`Result`.
@@ -411,8 +402,8 @@ def run(
             f"exceeds {MAX_POINTS:,} points; use fewer steps or starts"
         )
 
-    use_compiled = _use_compiled(compiled, n_runs * n_starts)
     groups = _groups(specs)
+    kernels = _kernels(compiled, landscape, [name for name, _, _ in groups])
     order = [i for _, _, idx in groups for i in idx]  # row r of the loop is spec order[r]
     lr_table = np.stack([specs[i].learning_rates(steps) for i in order], axis=1)  # (steps, S)
 
@@ -422,33 +413,30 @@ def run(
     loop = []
     row = 0
     for name, hypers, idx in groups:
-        info = optimizers.get(name)
         rows = slice(row, row + len(idx))
         row += len(idx)
         lrs = lr_table[:, rows]
         # A lone run gets Python floats: the scalar arithmetic is torch's and fast.
-        if len(idx) == 1:
-            lr_steps = lrs[:, 0].tolist()
-        else:
-            lr_steps = lrs if use_compiled else lrs[:, :, None, None]
-        opt = info.build(**dict(hypers))
-        fields = opt.fields if record_state else ()
-        rec = {f: np.empty((steps, len(idx), n_starts, 2)) for f in fields}
-        loop.append(_Group(rows, opt, lr_steps, rec))
+        lr_steps = lrs[:, 0].tolist() if len(idx) == 1 else lrs[:, :, None, None]
+        opt = optimizers.get(name).build(**dict(hypers))
+        n_fields = len(opt.fields) if record_state else 0
+        record = np.empty((n_fields, steps, len(idx), n_starts, 2))
+        loop.append(_Group(rows, name, opt, lr_steps, lr_table, record))
 
     rng = np.random.default_rng(seed) if noise else None
 
-    def noisy(g: Array) -> Array:
-        return g + noise * rng.standard_normal((n_starts, 2)) if rng is not None else g
-
     with np.errstate(all="ignore"):  # divergence is detected below, not warned about
-        if use_compiled:
-            _compiled_loop(landscape, loop, pts, grads, noisy)
+        if kernels is not None:
+            # every step's draws at once: the same stream as one draw per step
+            draws = rng.standard_normal((steps, n_starts, 2)) if rng else np.empty((0, 0, 2))
+            _compiled_loop(loop, pts, grads, draws, noise, kernels)
+            losses, first = compiled_path.losses_and_divergence(
+                landscape, pts, kernels["losses_and_divergence"])
         else:
+            def noisy(g: Array) -> Array:
+                return g + noise * rng.standard_normal((n_starts, 2)) if rng is not None else g
+
             _numpy_loop(landscape, loop, pts, grads, noisy)
-        if use_compiled and landscape.compilable:
-            losses, first = compiled_path.losses_and_divergence(landscape, pts)
-        else:
             losses, first = _losses_and_divergence(landscape, pts)
 
     for run_row, start_index in zip(*np.nonzero(first >= 0), strict=True):
@@ -465,7 +453,7 @@ def run(
         for j, spec_index in enumerate(order[rows]):
             states[spec_index] = {
                 f: _after_divergence(arr[:, j].transpose(1, 0, 2), first[rows.start + j])
-                for f, arr in group.record.items()
+                for f, arr in zip(group.opt.fields, group.record, strict=False)
             }
     # Back from loop order to spec order (a view when they agree, the usual case).
     back = slice(None) if order == sorted(order) else np.argsort(order)

@@ -6,20 +6,25 @@ same operations in the same order, so that float64 trajectories equal torch's
 to the last digits. All operations are element-wise: parameters of shape
 ``(K, 2)`` are K independent runs.
 
-An optimizer is built from its hyperparameters by a factory
-(``adam(beta1=0.9, beta2=0.999, eps=1e-8)``) and used as::
+An optimizer is one registry entry (:data:`OPTIMIZERS`): its element-wise
+rule, the coefficients each step needs, its hyperparameters with torch's
+defaults and ranges, and its typeset rule. ``get(name).build(beta1=0.9)``
+makes the optimizer, used as::
 
     state = opt.init(params)
     params, state = opt.update(grads, state, params, lr)
 
 Nothing is mutated: ``update`` returns new arrays and a new state. ``lr`` is a
 float, or an array that broadcasts against ``params`` (one learning rate per
-run). The step count lives in the state, as in optax.
+run). The step count lives in the state, as in optax. The compiled loop
+(:mod:`visualizer.kernels`) runs the same rule and coefficients.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -33,43 +38,53 @@ LR = float | Array
 class Optimizer(NamedTuple):
     """A pure optimizer: ``init(params) -> state``, ``update(g, state, params, lr)``.
 
-    ``coefficients`` and ``fields`` expose the same update in the form the
-    compiled batch path (:mod:`visualizer.compiled`) runs: ``coefficients(t,
-    lr, *extra)`` returns ``(rule, coefs, extra)`` for step t, where ``rule(g,
-    p, *state, coefs) -> (p, *state)`` is an element-wise function of floats or
-    arrays, ``fields`` names the array state and ``extra`` is the scalar state
-    (NAdam's running product of mu).
+    ``fields`` names the array state (torch's names). ``rule``, ``coefs`` and
+    ``h`` are the same update in the form the compiled loop runs
+    (:mod:`visualizer.kernels`): step t's coefficients are ``coefs(t, lr, h,
+    extra) -> (c, extra)`` and the element-wise rule is ``rule(g, p, *state, c)
+    -> (p, *state)``; ``h`` holds the hyperparameters in the registry's order
+    and ``extra`` is the one scalar of state some rules keep (NAdam's running
+    product of mu), starting at ``extra0``.
     """
 
     init: Callable[[Array], Any]
     update: Callable[[Array, Any, Array, LR], tuple[Array, Any]]
-    coefficients: Callable[..., tuple[Callable, tuple, tuple]]
     fields: tuple[str, ...]
+    rule: Callable
+    coefs: Callable
+    h: tuple[float, ...]
+    extra0: float
 
 
-def _elementwise(state_cls: type, coefficients: Callable, extra: tuple = ()) -> Optimizer:
-    """An optimizer from its element-wise rule.
+@functools.cache
+def _state_class(name: str, fields: tuple[str, ...]) -> type:
+    """The state NamedTuple of an optimizer: ``(count, *fields, extra)``."""
+    return namedtuple(f"{name.title()}State", ["count", *fields, "extra"])  # noqa: PYI024
 
-    ``state_cls`` is a NamedTuple ``(count, *arrays, *extra)``; ``extra`` holds
-    the initial values of its scalar fields. ``update`` computes step t's
-    coefficients (Python floats, or arrays when ``lr`` is one) and applies the
-    rule to whole arrays; the compiled path applies the same rule to one
-    element at a time, so both paths do the same arithmetic.
+
+def _elementwise(name: str, fields: tuple[str, ...], rule: Callable, coefs: Callable,
+                 h: tuple[float, ...], extra0: float) -> Optimizer:
+    """An optimizer from its element-wise rule and its coefficients.
+
+    ``update`` computes step t's coefficients (Python floats, or arrays when
+    ``lr`` is one) and applies the rule to whole arrays; the compiled loop
+    applies the same two functions to one element at a time, so both paths
+    do the same arithmetic.
     """
-    n = len(state_cls._fields) - 1 - len(extra)
-    fields = state_cls._fields[1 : 1 + n]
+    state_cls = _state_class(name, fields)
+    n = len(fields)
 
     def init(params: Array) -> Any:
         zeros = np.zeros_like(params, dtype=float)
-        return state_cls(0, *([zeros] * n), *extra)
+        return state_cls(0, *([zeros] * n), extra0)
 
     def update(g: Array, state: Any, params: Array, lr: LR) -> tuple[Array, Any]:
         t = state.count + 1
-        rule, coefs, new_extra = coefficients(t, lr, *state[1 + n :])
-        params, *arrays = rule(g, params, *state[1 : 1 + n], coefs)
-        return params, state_cls(t, *arrays, *new_extra)
+        c, extra = coefs(t, lr, h, state.extra)
+        params, *arrays = rule(g, params, *state[1 : 1 + n], c)
+        return params, state_cls(t, *arrays, extra)
 
-    return Optimizer(init, update, coefficients, fields)
+    return Optimizer(init, update, fields, rule, coefs, h, extra0)
 
 
 def _lerp(start: Array, end: Array, weight: float) -> Array:
@@ -79,11 +94,28 @@ def _lerp(start: Array, end: Array, weight: float) -> Array:
     return end - (end - start) * (1.0 - weight)
 
 
+def _root(x: float) -> float:
+    """``x ** 0.5`` computed by ``pow``, as Python (and torch) compute it.
+
+    The exponent is written so that a compiler cannot see the constant 0.5:
+    LLVM turns ``pow(x, 0.5)`` into ``sqrt(x)``, which differs from the C
+    library's ``pow`` in the last bit for about one value in a thousand.
+    (``0.0 * x`` is 0 for the finite x this is used on.)
+    """
+    return x ** (0.5 + 0.0 * x)
+
+
 # The element-wise rules. Each takes the gradient, the parameters, the array
-# state and the step's coefficients ``c`` (a tuple, or an array of them), and
-# returns the new parameters and state. They use only arithmetic and NumPy
-# ufuncs, so they run on arrays here and compile with numba for big batches.
-# Every expression is torch's, operation for operation: do not "simplify".
+# state and the step's coefficients ``c`` (a tuple), and returns the new
+# parameters and state. They use only arithmetic and NumPy ufuncs, so they run
+# on arrays here and compile with numba. Every expression is torch's,
+# operation for operation: do not "simplify".
+#
+# The coefficient functions ``(t, lr, h, extra) -> (c, extra)`` compute what a
+# step needs from the step count t, the learning rate in force and the
+# hyperparameters ``h`` (in the registry's order). Powers take ``float(t)``:
+# compiled code raises a float to an integer power by repeated multiplication,
+# which rounds differently from ``pow``.
 
 
 def _sgd_rule(g, p, c):
@@ -91,16 +123,33 @@ def _sgd_rule(g, p, c):
     return (p - lr * g,)
 
 
+def _lr_coefs(t, lr, h, x):
+    return (lr,), x
+
+
 def _heavy_ball_rule(g, p, buf, c):
+    r"""torch ``SGD(momentum, dampening=0)``:
+    :math:`b_t = \mu b_{t-1} + g_t,\ \theta_t = \theta_{t-1} - \eta b_t`.
+
+    torch starts the buffer as a copy of the first gradient; starting it at
+    zero gives the same numbers, since :math:`\mu \cdot 0 + g = g` exactly.
+    The classic figure's ``v = 0.9 v - lr g`` equals this for a constant
+    learning rate, but scales old velocity by the old rate when lr decays.
+    """
     lr, mu = c[0], c[1]
     buf = buf * mu + g
     return p - lr * buf, buf
 
 
 def _nesterov_rule(g, p, buf, c):
+    """torch ``SGD(momentum, nesterov=True)``: steps along g + mu b instead of b."""
     lr, mu = c[0], c[1]
     buf = buf * mu + g
     return p - lr * (g + mu * buf), buf
+
+
+def _momentum_coefs(t, lr, h, x):
+    return (lr, h[0]), x
 
 
 def _adagrad_rule(g, p, s, c):
@@ -109,10 +158,18 @@ def _adagrad_rule(g, p, s, c):
     return p - lr * (g / (np.sqrt(s) + eps)), s
 
 
+def _adagrad_coefs(t, lr, h, x):
+    return (lr, h[0]), x
+
+
 def _rmsprop_rule(g, p, v, c):
     lr, rho, one_minus_rho, eps = c[0], c[1], c[2], c[3]
     v = v * rho + one_minus_rho * g * g
     return p - lr * (g / (np.sqrt(v) + eps)), v
+
+
+def _rho_coefs(t, lr, h, x):  # RMSprop and Adadelta: h = (rho, eps)
+    return (lr, h[0], 1.0 - h[0], h[1]), x
 
 
 def _adadelta_rule(g, p, v, u, c):
@@ -142,11 +199,34 @@ def _amsgrad_rule(g, p, m, v, vmax, c):
     return p - step_size * (m / denom), m, v, vmax
 
 
+def _adam_coefs(t, lr, h, x):  # h = (beta1, beta2, eps)
+    beta1, beta2, eps = h[0], h[1], h[2]
+    step = float(t)
+    bc2_sqrt = _root(1.0 - beta2**step)
+    step_size = lr / (1.0 - beta1**step)
+    return (step_size, bc2_sqrt, 1.0, 1.0 - beta1, beta2, 1.0 - beta2, eps), x
+
+
+def _adamw_coefs(t, lr, h, x):  # h = (beta1, beta2, eps, weight_decay)
+    beta1, beta2, eps, weight_decay = h[0], h[1], h[2], h[3]
+    step = float(t)
+    bc2_sqrt = _root(1.0 - beta2**step)
+    step_size = lr / (1.0 - beta1**step)
+    shrink = 1.0 - lr * weight_decay
+    return (step_size, bc2_sqrt, shrink, 1.0 - beta1, beta2, 1.0 - beta2, eps), x
+
+
 def _adamax_rule(g, p, m, u, c):
     clr, w1, beta2, eps = c[0], c[1], c[2], c[3]
     m = _lerp(m, g, w1)
     u = np.maximum(u * beta2, np.abs(g) + eps)
     return p - clr * (m / u), m, u
+
+
+def _adamax_coefs(t, lr, h, x):
+    beta1, beta2, eps = h[0], h[1], h[2]
+    clr = lr / (1.0 - beta1 ** float(t))
+    return (clr, 1.0 - beta1, beta2, eps), x
 
 
 def _nadam_rule(g, p, m, v, c):
@@ -158,22 +238,46 @@ def _nadam_rule(g, p, m, v, c):
     return p + m_coef * (m / denom), m, v
 
 
+def _nadam_coefs(t, lr, h, mu_product):  # h = (beta1, beta2, eps); torch's momentum_decay
+    beta1, beta2, eps, momentum_decay = h[0], h[1], h[2], 4e-3
+    step = float(t)
+    bias_correction2 = 1.0 - beta2**step
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1.0) * momentum_decay)))
+    mu_product = mu_product * mu
+    mu_product_next = mu_product * mu_next
+    g_coef = -lr * (1.0 - mu) / (1.0 - mu_product)
+    m_coef = (-lr * mu_next) / (1.0 - mu_product_next)
+    return (g_coef, m_coef, bias_correction2, 1.0 - beta1, beta2, 1.0 - beta2, eps), mu_product
+
+
 def _radam_rule(g, p, m, v, c):
-    lr, bias_correction1, bc2_sqrt, rect, w1, beta2, c2, eps = (
-        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+    lr, bias_correction1, bc2_sqrt, rect, w1, beta2, c2, eps, adaptive_on = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
     )
     m = _lerp(m, g, w1)
     v = v * beta2 + c2 * g * g
+    if adaptive_on == 0.0:  # warm-up: SGD with bias-corrected momentum
+        return p - m / bias_correction1 * lr, m, v
     m_hat = m / bias_correction1
     adaptive = bc2_sqrt / (np.sqrt(v) + eps)
     return p - m_hat * lr * adaptive * rect, m, v
 
 
-def _radam_warmup_rule(g, p, m, v, c):
-    lr, bias_correction1, w1, beta2, c2 = c[0], c[1], c[2], c[3], c[4]
-    m = _lerp(m, g, w1)
-    v = v * beta2 + c2 * g * g
-    return p - m / bias_correction1 * lr, m, v
+def _radam_coefs(t, lr, h, x):
+    beta1, beta2, eps = h[0], h[1], h[2]
+    step = float(t)
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    bias_correction1 = 1.0 - beta1**step
+    bias_correction2 = 1.0 - beta2**step
+    rho_t = rho_inf - 2.0 * step * (beta2**step) / bias_correction2
+    if rho_t <= 5.0:
+        return (lr, bias_correction1, 1.0, 1.0, 1.0 - beta1, beta2, 1.0 - beta2, eps, 0.0), x
+    rect = _root(
+        (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
+    )
+    return (lr, bias_correction1, _root(bias_correction2), rect, 1.0 - beta1, beta2,
+            1.0 - beta2, eps, 1.0), x
 
 
 def _adabelief_rule(g, p, m, s, c):
@@ -185,6 +289,14 @@ def _adabelief_rule(g, p, m, s, c):
     return p - step_size * (m / denom), m, s
 
 
+def _adabelief_coefs(t, lr, h, x):
+    beta1, beta2, eps = h[0], h[1], h[2]
+    step = float(t)
+    bc2_sqrt = math.sqrt(1.0 - beta2**step)
+    step_size = lr / (1.0 - beta1**step)
+    return (step_size, bc2_sqrt, beta1, 1.0 - beta1, beta2, 1.0 - beta2, eps), x
+
+
 def _lion_rule(g, p, m, c):
     lr, shrink, beta1, c1, beta2, c2 = c[0], c[1], c[2], c[3], c[4], c[5]
     p = p * shrink
@@ -193,270 +305,9 @@ def _lion_rule(g, p, m, c):
     return p - lr * direction, m
 
 
-# -- SGD family -------------------------------------------------------------------
-class EmptyState(NamedTuple):
-    count: int
-
-
-class MomentumState(NamedTuple):
-    count: int
-    momentum_buffer: Array
-
-
-def gd() -> Optimizer:
-    r"""Plain gradient descent (torch ``SGD``): :math:`\theta \leftarrow \theta - \eta g`."""
-    return _elementwise(EmptyState, lambda t, lr: (_sgd_rule, (lr,), ()))
-
-
-def momentum(momentum: float = 0.9) -> Optimizer:
-    r"""Heavy-ball momentum as torch ``SGD(momentum, dampening=0)``.
-
-    .. math:: b_t = \mu b_{t-1} + g_t,\quad \theta_t = \theta_{t-1} - \eta b_t
-
-    torch starts the buffer as a copy of the first gradient; starting it at
-    zero gives the same numbers, since :math:`\mu \cdot 0 + g = g` exactly.
-
-    Note: the classic figure's ``v = 0.9 v - lr g`` equals this for a constant
-    learning rate, but scales old velocity by the old rate when lr decays.
-    """
-    return _elementwise(MomentumState, lambda t, lr: (_heavy_ball_rule, (lr, momentum), ()))
-
-
-def nesterov(momentum: float = 0.9) -> Optimizer:
-    r"""Nesterov momentum, torch ``SGD(momentum, nesterov=True)``: steps along
-    :math:`g_t + \mu b_t` instead of :math:`b_t`."""
-    return _elementwise(MomentumState, lambda t, lr: (_nesterov_rule, (lr, momentum), ()))
-
-
-# -- Adaptive per-coordinate scaling ------------------------------------------------
-class AdagradState(NamedTuple):
-    count: int
-    sum: Array
-
-
-def adagrad(eps: float = 1e-10) -> Optimizer:
-    r"""torch ``Adagrad`` (accumulator starts at 0).
-
-    .. math:: s_t = s_{t-1} + g_t^2,\quad \theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{s_t} + \epsilon)
-    """
-    return _elementwise(AdagradState, lambda t, lr: (_adagrad_rule, (lr, eps), ()))
-
-
-class RMSpropState(NamedTuple):
-    count: int
-    square_avg: Array
-
-
-def rmsprop(rho: float = 0.99, eps: float = 1e-8) -> Optimizer:
-    r"""torch ``RMSprop`` (``rho`` is torch's ``alpha``; eps outside the square root).
-
-    .. math:: v_t = \rho v_{t-1} + (1-\rho) g_t^2,\quad \theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{v_t} + \epsilon)
-    """
-    return _elementwise(RMSpropState, lambda t, lr: (_rmsprop_rule, (lr, rho, 1.0 - rho, eps), ()))
-
-
-class AdadeltaState(NamedTuple):
-    count: int
-    square_avg: Array
-    acc_delta: Array
-
-
-def adadelta(rho: float = 0.9, eps: float = 1e-6) -> Optimizer:
-    r"""torch ``Adadelta``.
-
-    .. math::
-        v_t = \rho v_{t-1} + (1-\rho) g_t^2,\quad
-        \Delta_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t,\quad
-        u_t = \rho u_{t-1} + (1-\rho) \Delta_t^2,\quad
-        \theta_t = \theta_{t-1} - \eta \Delta_t
-    """
-    return _elementwise(
-        AdadeltaState, lambda t, lr: (_adadelta_rule, (lr, rho, 1.0 - rho, eps), ())
-    )
-
-
-# -- Adam family ------------------------------------------------------------------
-class AdamState(NamedTuple):
-    count: int
-    exp_avg: Array
-    exp_avg_sq: Array
-
-
-class AMSGradState(NamedTuple):
-    count: int
-    exp_avg: Array
-    exp_avg_sq: Array
-    max_exp_avg_sq: Array
-
-
-def adam(
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    eps: float = 1e-8,
-    amsgrad: bool = False,
-    weight_decay: float = 0.0,
-) -> Optimizer:
-    r"""torch ``Adam`` (``amsgrad=True``: AMSGrad; ``weight_decay``: AdamW's decoupled decay).
-
-    .. math::
-        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad
-        v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\\
-        \theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
-            \frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}
-
-    AMSGrad divides by the running maximum of :math:`v_t` instead. With
-    ``weight_decay`` the parameters are first scaled by :math:`1 - \eta\lambda`
-    (torch ``AdamW``).
-    """
-    w1, c2 = 1.0 - beta1, 1.0 - beta2
-    rule = _amsgrad_rule if amsgrad else _adam_rule
-
-    def coefficients(t: int, lr: LR):
-        bc2_sqrt = (1.0 - beta2 ** float(t)) ** 0.5
-        step_size = lr / (1.0 - beta1 ** float(t))
-        shrink = 1.0 - lr * weight_decay
-        return rule, (step_size, bc2_sqrt, shrink, w1, beta2, c2, eps), ()
-
-    return _elementwise(AMSGradState if amsgrad else AdamState, coefficients)
-
-
-def amsgrad(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
-    """AMSGrad, torch ``Adam(amsgrad=True)``."""
-    return adam(beta1, beta2, eps, amsgrad=True)
-
-
-def adamw(
-    beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 1e-2
-) -> Optimizer:
-    r"""torch ``AdamW``: Adam after scaling the parameters by :math:`1 - \eta\lambda`."""
-    return adam(beta1, beta2, eps, weight_decay=weight_decay)
-
-
-class AdamaxState(NamedTuple):
-    count: int
-    exp_avg: Array
-    exp_inf: Array
-
-
-def adamax(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
-    r"""torch ``Adamax``: Adam with an infinity norm in place of :math:`\sqrt{v_t}`.
-
-    .. math:: u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon),\quad
-        \theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t} \frac{m_t}{u_t}
-    """
-    w1 = 1.0 - beta1
-
-    def coefficients(t: int, lr: LR):
-        clr = lr / (1.0 - beta1 ** float(t))
-        return _adamax_rule, (clr, w1, beta2, eps), ()
-
-    return _elementwise(AdamaxState, coefficients)
-
-
-class NAdamState(NamedTuple):
-    count: int
-    exp_avg: Array
-    exp_avg_sq: Array
-    mu_product: float
-
-
-def nadam(
-    beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, momentum_decay: float = 4e-3
-) -> Optimizer:
-    r"""torch ``NAdam``, with its momentum-decay schedule
-    :math:`\mu_t = \beta_1 (1 - \tfrac12 \cdot 0.96^{t \psi})`.
-
-    .. math::
-        \theta_t = \theta_{t-1}
-            - \eta \frac{1-\mu_t}{1-\prod_{i\le t}\mu_i} \frac{g_t}{\sqrt{\hat v_t}+\epsilon}
-            - \eta \frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i} \frac{m_t}{\sqrt{\hat v_t}+\epsilon}
-    """
-    w1, c2 = 1.0 - beta1, 1.0 - beta2
-
-    def coefficients(t: int, lr: LR, mu_product: float):
-        step = float(t)
-        bias_correction2 = 1.0 - beta2**step
-        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
-        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1.0) * momentum_decay)))
-        mu_product = mu_product * mu
-        mu_product_next = mu_product * mu_next
-        g_coef = -lr * (1.0 - mu) / (1.0 - mu_product)
-        m_coef = (-lr * mu_next) / (1.0 - mu_product_next)
-        coefs = (g_coef, m_coef, bias_correction2, w1, beta2, c2, eps)
-        return _nadam_rule, coefs, (mu_product,)
-
-    return _elementwise(NAdamState, coefficients, extra=(1.0,))
-
-
-def radam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
-    r"""torch ``RAdam``: Adam whose adaptive step is switched on, and rectified,
-    once the variance estimate is trustworthy (:math:`\rho_t > 5`); before that
-    it is SGD with bias-corrected momentum."""
-    w1, c2 = 1.0 - beta1, 1.0 - beta2
-    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-
-    def coefficients(t: int, lr: LR):
-        step = float(t)
-        bias_correction1 = 1.0 - beta1**step
-        bias_correction2 = 1.0 - beta2**step
-        rho_t = rho_inf - 2.0 * step * (beta2**step) / bias_correction2
-        if rho_t <= 5.0:
-            return _radam_warmup_rule, (lr, bias_correction1, w1, beta2, c2), ()
-        rect = (
-            (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
-        ) ** 0.5
-        coefs = (lr, bias_correction1, bias_correction2**0.5, rect, w1, beta2, c2, eps)
-        return _radam_rule, coefs, ()
-
-    return _elementwise(AdamState, coefficients)
-
-
-class AdaBeliefState(NamedTuple):
-    count: int
-    exp_avg: Array
-    exp_avg_var: Array
-
-
-def adabelief(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-16) -> Optimizer:
-    r"""AdaBelief, Algorithm 2 of the paper (``adabelief-pytorch``, ``rectify=False``).
-
-    .. math::
-        m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad
-        s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \epsilon,\\
-        \theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
-            \frac{m_t}{\sqrt{s_t}/\sqrt{1-\beta_2^t} + \epsilon}
-
-    Unlike Adam's :math:`v_t`, :math:`s_t` keeps the :math:`\epsilon` it adds
-    every step, as the reference package does.
-    """
-    c1, c2 = 1.0 - beta1, 1.0 - beta2
-
-    def coefficients(t: int, lr: LR):
-        bc2_sqrt = math.sqrt(1.0 - beta2**t)
-        step_size = lr / (1.0 - beta1**t)
-        return _adabelief_rule, (step_size, bc2_sqrt, beta1, c1, beta2, c2, eps), ()
-
-    return _elementwise(AdaBeliefState, coefficients)
-
-
-class LionState(NamedTuple):
-    count: int
-    exp_avg: Array
-
-
-def lion(beta1: float = 0.9, beta2: float = 0.99, weight_decay: float = 0.0) -> Optimizer:
-    r"""Lion (``lion-pytorch``): the sign of an interpolated momentum.
-
-    .. math::
-        \theta_t = \theta_{t-1}(1 - \eta\lambda) - \eta\,\mathrm{sign}(\beta_1 m_{t-1} + (1-\beta_1) g_t),\quad
-        m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t
-    """
-    c1, c2 = 1.0 - beta1, 1.0 - beta2
-
-    def coefficients(t: int, lr: LR):
-        return _lion_rule, (lr, 1.0 - lr * weight_decay, beta1, c1, beta2, c2), ()
-
-    return _elementwise(LionState, coefficients)
+def _lion_coefs(t, lr, h, x):  # h = (beta1, beta2, weight_decay)
+    beta1, beta2, weight_decay = h[0], h[1], h[2]
+    return (lr, 1.0 - lr * weight_decay, beta1, 1.0 - beta1, beta2, 1.0 - beta2), x
 
 
 # -- The registry -------------------------------------------------------------------
@@ -494,23 +345,31 @@ def _eps(default: float) -> Hyper:
 
 @dataclass(frozen=True)
 class OptimizerInfo:
-    """One row of the optimizer table: how to build it and how to show it."""
+    """One row of the optimizer table: its rule, how to show it, torch's name for it.
+
+    ``rule`` and ``coefs`` are the update (see :class:`Optimizer`); ``hypers``
+    are its hyperparameters, in the order ``coefs`` reads them from ``h``.
+    """
 
     name: str
     title: str
-    factory: Callable[..., Optimizer]
+    rule: Callable
+    coefs: Callable
     lr: float  # torch's default learning rate
     hypers: dict[str, Hyper]
     torch: str
     formula: str  # LaTeX of the update rule
     state_fields: tuple[str, ...]  # recorded per step, in torch's state names
+    extra0: float = 0.0  # the starting value of the rule's scalar state, if it keeps one
 
     def defaults(self) -> dict[str, float]:
         return {k: h.default for k, h in self.hypers.items()}
 
     def build(self, **hypers: float) -> Optimizer:
         """The optimizer with these hyperparameters (defaults for the rest)."""
-        return self.factory(**{**self.defaults(), **hypers})
+        values = {**self.defaults(), **hypers}
+        h = tuple(float(values[k]) for k in self.hypers)
+        return _elementwise(self.name, self.state_fields, self.rule, self.coefs, h, self.extra0)
 
 
 _ADAM_HYPERS = {"beta1": _beta(0.9, "β₁"), "beta2": _beta(0.999, "β₂"), "eps": _eps(1e-8)}
@@ -523,87 +382,87 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
     info.name: info
     for info in [
         OptimizerInfo(
-            "gd", "Gradient Descent", gd, 1e-3, {}, "torch.optim.SGD",
+            "gd", "Gradient Descent", _sgd_rule, _lr_coefs, 1e-3, {}, "torch.optim.SGD",
             r"\theta_t = \theta_{t-1} - \eta_t g_t", (),
         ),
         OptimizerInfo(
-            "momentum", "Momentum", momentum, 1e-3,
+            "momentum", "Momentum", _heavy_ball_rule, _momentum_coefs, 1e-3,
             {"momentum": Hyper(0.9, 0.0, 1.0, label="momentum μ")},
             "torch.optim.SGD(momentum=0.9)",
             r"b_t = \mu b_{t-1} + g_t,\; \theta_t = \theta_{t-1} - \eta_t b_t",
             ("momentum_buffer",),
         ),
         OptimizerInfo(
-            "nesterov", "Nesterov", nesterov, 1e-3,
+            "nesterov", "Nesterov", _nesterov_rule, _momentum_coefs, 1e-3,
             {"momentum": Hyper(0.9, 0.0, 1.0, label="momentum μ")},
             "torch.optim.SGD(momentum=0.9, nesterov=True)",
             r"b_t = \mu b_{t-1} + g_t,\; \theta_t = \theta_{t-1} - \eta_t (g_t + \mu b_t)",
             ("momentum_buffer",),
         ),
         OptimizerInfo(
-            "adagrad", "Adagrad", adagrad, 1e-2, {"eps": _eps(1e-10)}, "torch.optim.Adagrad",
+            "adagrad", "Adagrad", _adagrad_rule, _adagrad_coefs, 1e-2, {"eps": _eps(1e-10)}, "torch.optim.Adagrad",
             r"s_t = s_{t-1} + g_t^2,\; \theta_t = \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{s_t} + \epsilon}",
             ("sum",),
         ),
         OptimizerInfo(
-            "rmsprop", "RMSprop", rmsprop, 1e-2,
+            "rmsprop", "RMSprop", _rmsprop_rule, _rho_coefs, 1e-2,
             {"rho": _beta(0.99, "ρ (torch's alpha)"), "eps": _eps(1e-8)},
             "torch.optim.RMSprop",
             r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\; \theta_t = \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{v_t} + \epsilon}",
             ("square_avg",),
         ),
         OptimizerInfo(
-            "adadelta", "Adadelta", adadelta, 1.0, {"rho": _beta(0.9, "ρ"), "eps": _eps(1e-6)},
+            "adadelta", "Adadelta", _adadelta_rule, _rho_coefs, 1.0, {"rho": _beta(0.9, "ρ"), "eps": _eps(1e-6)},
             "torch.optim.Adadelta",
             r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\; \Delta_t = \frac{\sqrt{u_{t-1}+\epsilon}}{\sqrt{v_t+\epsilon}} g_t,\;"
             r"u_t = \rho u_{t-1} + (1-\rho)\Delta_t^2,\; \theta_t = \theta_{t-1} - \eta_t \Delta_t",
             ("square_avg", "acc_delta"),
         ),
         OptimizerInfo(
-            "adam", "Adam", adam, 1e-3, dict(_ADAM_HYPERS), "torch.optim.Adam", _ADAM_RULE,
+            "adam", "Adam", _adam_rule, _adam_coefs, 1e-3, dict(_ADAM_HYPERS), "torch.optim.Adam", _ADAM_RULE,
             ("exp_avg", "exp_avg_sq"),
         ),
         OptimizerInfo(
-            "amsgrad", "AMSGrad", amsgrad, 1e-3, dict(_ADAM_HYPERS),
+            "amsgrad", "AMSGrad", _amsgrad_rule, _adam_coefs, 1e-3, dict(_ADAM_HYPERS),
             "torch.optim.Adam(amsgrad=True)",
             r"\hat v_t = \max(\hat v_{t-1}, v_t),\; \theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}"
             r"\frac{m_t}{\sqrt{\hat v_t/(1-\beta_2^t)} + \epsilon}",
             ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
         ),
         OptimizerInfo(
-            "adamw", "AdamW", adamw, 1e-3,
+            "adamw", "AdamW", _adam_rule, _adamw_coefs, 1e-3,
             {**_ADAM_HYPERS, "weight_decay": Hyper(1e-2, 0.0, 1.0, label="weight decay λ")},
             "torch.optim.AdamW",
             r"\theta \leftarrow \theta (1 - \eta_t\lambda),\; \text{then Adam: }" + _ADAM_RULE,
             ("exp_avg", "exp_avg_sq"),
         ),
         OptimizerInfo(
-            "adamax", "Adamax", adamax, 2e-3, dict(_ADAM_HYPERS), "torch.optim.Adamax",
+            "adamax", "Adamax", _adamax_rule, _adamax_coefs, 2e-3, dict(_ADAM_HYPERS), "torch.optim.Adamax",
             r"u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon),\; \theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}\frac{m_t}{u_t}",
             ("exp_avg", "exp_inf"),
         ),
         OptimizerInfo(
-            "nadam", "NAdam", nadam, 2e-3, dict(_ADAM_HYPERS), "torch.optim.NAdam",
+            "nadam", "NAdam", _nadam_rule, _nadam_coefs, 2e-3, dict(_ADAM_HYPERS), "torch.optim.NAdam",
             r"\theta_t = \theta_{t-1} - \eta_t\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\frac{g_t}{\sqrt{\hat v_t}+\epsilon}"
             r" - \eta_t\frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\frac{m_t}{\sqrt{\hat v_t}+\epsilon}",
-            ("exp_avg", "exp_avg_sq"),
+            ("exp_avg", "exp_avg_sq"), extra0=1.0,
         ),
         OptimizerInfo(
-            "radam", "RAdam", radam, 1e-3, dict(_ADAM_HYPERS), "torch.optim.RAdam",
+            "radam", "RAdam", _radam_rule, _radam_coefs, 1e-3, dict(_ADAM_HYPERS), "torch.optim.RAdam",
             r"\rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t};\; \rho_t > 5:\; \theta_t = \theta_{t-1}"
             r" - \eta_t\, r_t \hat m_t \frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\epsilon},\;"
             r"\text{else } \theta_t = \theta_{t-1} - \eta_t \hat m_t",
             ("exp_avg", "exp_avg_sq"),
         ),
         OptimizerInfo(
-            "adabelief", "AdaBelief", adabelief, 1e-3, {**_ADAM_HYPERS, "eps": _eps(1e-16)},
+            "adabelief", "AdaBelief", _adabelief_rule, _adabelief_coefs, 1e-3, {**_ADAM_HYPERS, "eps": _eps(1e-16)},
             "adabelief_pytorch.AdaBelief(rectify=False)",
             r"s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \epsilon,\;"
             r"\theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}\frac{m_t}{\sqrt{s_t/(1-\beta_2^t)} + \epsilon}",
             ("exp_avg", "exp_avg_var"),
         ),
         OptimizerInfo(
-            "lion", "Lion", lion, 1e-4,
+            "lion", "Lion", _lion_rule, _lion_coefs, 1e-4,
             {"beta1": _beta(0.9, "β₁"), "beta2": _beta(0.99, "β₂"),
              "weight_decay": Hyper(0.0, 0.0, 1.0, label="weight decay λ")},
             "lion_pytorch.Lion",
