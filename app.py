@@ -12,8 +12,11 @@ from flask_compress import Compress
 
 from visualizer import (
     callbacks,  # noqa: F401  (registers the callbacks)
+    compiled,
     layout,
     lesson_callbacks,  # noqa: F401
+    optimizers,
+    scene,
 )
 
 app = Dash(
@@ -29,6 +32,14 @@ server.config["COMPRESS_MIMETYPES"] = ["application/json", "text/html", "text/cs
                                        "application/javascript", "text/javascript"]
 server.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]
 Compress(server)
+
+# Load (or, on a new machine, compile) the default landscape's kernels in the
+# background, the default page's optimizers first; the NumPy loop answers until
+# they are ready, and every other landscape's are queued on its first use.
+_first = [r.name for r in scene.Scene().rows if r.checked]
+compiled.warm_up([scene.Scene().landscape],
+                 [*_first, "losses_and_divergence", *(n for n in optimizers.OPTIMIZERS
+                                                      if n not in _first)])
 
 if __name__ == "__main__":
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),
