@@ -500,3 +500,10 @@ def test_teaching_scenes_and_their_links(page, server):
     page.goto(server.url + "?page=worked&lr=0.05&steps=2")
     expect(page.locator(".w-step")).to_have_count(2, timeout=15000)
     assert "0.05·" in page.locator(".w-step").first.inner_text()
+
+
+def test_an_unknown_page_in_a_link_opens_the_first_page_with_a_notice(page, server):
+    open_app(page, server.url + "?page=nope&landscape=booth")
+    expect(page.locator("#page-race")).to_be_visible()
+    expect(page.locator("#text-notice")).to_contain_text("unknown page 'nope'")
+    assert page.locator("#page-belief").is_hidden()

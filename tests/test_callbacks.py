@@ -140,6 +140,16 @@ def test_apply_scene_reports_what_it_ignored():
     assert "unknown landscape 'nowhere'" in out[-1] and "Invalid learning rate: -3.0" in out[-1]
 
 
+def test_an_unknown_page_in_a_link_is_named_in_the_notice():
+    out = in_context(callbacks.apply_scene, ["store-url.data"], "?page=nope&landscape=booth",
+                     [0] * len(scene.PRESETS))
+    assert out[0] == "booth"
+    assert "unknown page 'nope'; choose from: race, belief" in out[-1]
+    known = in_context(callbacks.apply_scene, ["store-url.data"], "?page=lr&landscape=booth",
+                       [0] * len(scene.PRESETS))
+    assert known[-1] == ""
+
+
 def test_every_preset_loads_and_runs():
     for preset in scene.PRESETS:
         pid = json.dumps({"key": preset.key, "type": "preset"}, separators=(",", ":")) + ".n_clicks"

@@ -42,10 +42,12 @@ clientside_callback(
     prevent_initial_call=True,
 )
 clientside_callback(
-    """function (search) {
-        const m = /[?&]page=([a-z]+)/.exec(search || "");
-        return m ? m[1] : window.dash_clientside.no_update;
-    }""",
+    f"""function (search) {{
+        // an unknown page opens the first one (the race names it in its notice)
+        const m = /[?&]page=([^&]*)/.exec(search || "");
+        if (!m) return window.dash_clientside.no_update;
+        return {PAGE_KEYS!r}.indexOf(m[1]) >= 0 ? m[1] : {PAGE_KEYS[0]!r};
+    }}""",
     Output(ids.TABS_PAGE, "value"),
     Input(ids.STORE_URL, "data"),
     prevent_initial_call=True,
