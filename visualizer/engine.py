@@ -294,14 +294,13 @@ def _after_divergence(values: Array, first: Array) -> Array:
 class _Group(NamedTuple):
     """Runs that share an optimizer: their rows of the loop, the optimizer (and
     its name), their learning rate per step (floats for one run, else
-    ``(steps, R, 1, 1)``), every run's as ``(steps, S)`` and the record of their
-    state, ``(F, steps, R, K, 2)`` (F = 0 when not recording)."""
+    ``(steps, R, 1, 1)``) and the record of their state, ``(F, steps, R, K, 2)``
+    (F = 0 when not recording)."""
 
     rows: slice
     name: str
     opt: optimizers.Optimizer
     lr_steps: Any
-    lrs: Array
     record: Array
 
 
@@ -314,18 +313,19 @@ def _numpy_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: Arr
     for t in range(len(grads)):
         g = grads[t] = noisy(grad(x))
         nxt = pts[t + 1]
-        for i, (rows, _, opt, lr_steps, _, record) in enumerate(loop):
+        for i, (rows, _, opt, lr_steps, record) in enumerate(loop):
             nxt[rows], states[i] = opt.update(g[rows], states[i], x[rows], lr_steps[t])
             for j in range(len(record)):
                 record[j, t] = states[i][1 + j]
         x = nxt
 
 
-def _compiled_loop(loop: list[_Group], pts: Array, grads: Array, noise: Array, scale: float,
-                   kernels: dict[str, Callable]) -> None:
+def _compiled_loop(loop: list[_Group], pts: Array, grads: Array, lrs: Array, noise: Array,
+                   scale: float, kernels: dict[str, Callable]) -> None:
     """As :func:`_numpy_loop`, each group's whole trajectory in one compiled call
-    (:mod:`visualizer.compiled`); ``noise`` holds every step's draws at once."""
-    for rows, name, opt, _, lrs, record in loop:
+    (:mod:`visualizer.compiled`); ``lrs`` is every run's learning rate per step,
+    ``(steps, S)``, and ``noise`` every step's draws at once."""
+    for rows, name, opt, _, record in loop:
         compiled_path.trajectory(kernels[name], opt, rows, pts, grads, lrs, noise, scale,
                                  record if len(record) else None)
 
@@ -421,7 +421,7 @@ def run(
         opt = optimizers.get(name).build(**dict(hypers))
         n_fields = len(opt.fields) if record_state else 0
         record = np.empty((n_fields, steps, len(idx), n_starts, 2))
-        loop.append(_Group(rows, name, opt, lr_steps, lr_table, record))
+        loop.append(_Group(rows, name, opt, lr_steps, record))
 
     rng = np.random.default_rng(seed) if noise else None
 
@@ -429,7 +429,7 @@ def run(
         if kernels is not None:
             # every step's draws at once: the same stream as one draw per step
             draws = rng.standard_normal((steps, n_starts, 2)) if rng else np.empty((0, 0, 2))
-            _compiled_loop(loop, pts, grads, draws, noise, kernels)
+            _compiled_loop(loop, pts, grads, lr_table, draws, noise, kernels)
             losses, first = compiled_path.losses_and_divergence(
                 landscape, pts, kernels["losses_and_divergence"])
         else:
@@ -453,7 +453,7 @@ def run(
         for j, spec_index in enumerate(order[rows]):
             states[spec_index] = {
                 f: _after_divergence(arr[:, j].transpose(1, 0, 2), first[rows.start + j])
-                for f, arr in zip(group.opt.fields, group.record, strict=False)
+                for f, arr in zip(group.opt.fields[: len(group.record)], group.record, strict=True)
             }
     # Back from loop order to spec order (a view when they agree, the usual case).
     back = slice(None) if order == sorted(order) else np.argsort(order)
