@@ -128,6 +128,22 @@ def test_while_a_kernel_compiles_the_numpy_loop_answers(monkeypatch, tmp_path):
                               ("booth", "losses_and_divergence")}
 
 
+def test_a_run_does_not_wait_for_a_compile_in_progress(monkeypatch):
+    """While the background thread holds the compiler, the NumPy loop still answers."""
+    import threading
+
+    monkeypatch.setattr(compiled, "_ready", {})
+    monkeypatch.setattr(compiled, "_queued", set())
+    done = threading.Event()
+    ls = landscapes.get("matyas")
+    with compiled._build_lock:  # a compile in progress
+        worker = threading.Thread(target=lambda: (
+            engine.run(ls, [engine.make_spec("adamax", lr=0.1)], (1.0, 1.0), 30), done.set()))
+        worker.start()
+        assert done.wait(60), "the run waited for the compiler"
+    compiled.wait_until_ready(120)
+
+
 def test_a_fresh_process_loads_the_kernels_from_disk_instead_of_compiling(tmp_path):
     """numba's cache: the second process finds what the first compiled."""
     script = (

@@ -214,7 +214,8 @@ def cache_dir() -> pathlib.Path:
     raise OSError(f"no writable folder for compiled kernels among {candidates}")
 
 
-_lock = threading.RLock()
+_build_lock = threading.Lock()  # one compile at a time (numba has its own lock too)
+_queue_lock = threading.Lock()  # never held during a compile: submitting must not wait
 
 
 @functools.cache
@@ -266,7 +267,7 @@ _ready: dict[tuple[str, str], Callable] = {}
 def _build(landscape_name: str, kind: str) -> Callable:
     """Load (from numba's cache) or compile one kernel; ``kind`` is an optimizer
     name, ``"gradient"`` or ``"losses_and_divergence"``."""
-    with _lock:
+    with _build_lock:
         found = _ready.get((landscape_name, kind))
         if found is None:
             module = _module(landscape_name)
@@ -297,7 +298,7 @@ def _work() -> None:
 
 def _submit(job: tuple[str, str]) -> None:
     global _worker
-    with _lock:
+    with _queue_lock:
         if job in _queued or job in _ready:
             return
         _queued.add(job)
