@@ -18,6 +18,7 @@ from visualizer import (
     optimizers,
     scene,
 )
+from visualizer import server as http
 
 app = Dash(
     __name__,
@@ -28,6 +29,7 @@ app = Dash(
 )
 app.layout = layout.build
 server = app.server
+http.harden(app)  # request size and shape checks; a bad request gets a 400 and one log line
 server.config["COMPRESS_MIMETYPES"] = ["application/json", "text/html", "text/css",
                                        "application/javascript", "text/javascript"]
 server.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]

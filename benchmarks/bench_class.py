@@ -1,0 +1,321 @@
+"""A class on one server: simulated students against gunicorn on loopback. Prints
+figures; asserts nothing.
+
+    python benchmarks/bench_class.py [--students 10,30,100] [--seconds 20] [--workers 2]
+                                     [--mixes ordinary,heavy,malformed]
+
+It starts ``gunicorn -w N -b 127.0.0.1:PORT app:server`` (the README's command,
+on loopback only), records what the page really sends for each action by doing
+it once in headless Chromium, then lets simulated students replay those
+requests, each acting about once a second, with a new start point or learning
+rate each time (so no two drags ask the same thing). Actions and their shares:
+drag the dot 50 %, edit a learning rate 20 %, switch landscape 10 %, switch page
+10 %, open the 3-D view 5 %, open the step inspector 5 %. An action's time is
+from its first request to its last answer (its requests one after the other).
+
+Mixes:
+- ``ordinary``: the students above, at each count in --students.
+- ``heavy``: 30 ordinary students plus 5 who keep asking for the heaviest legal
+  scene (14 optimizers x 10,000 epochs, with its 3-D view and inspector).
+- ``malformed``: 30 ordinary students plus a stream of malformed requests
+  (wrong types, NaN, missing fields, 10 MB bodies, huge numbers).
+
+Printed per mix: p50/p95/p99 per action, errors (any answer but 200, or none;
+for malformed requests anything but a 4xx), worker CPU per action (from
+/proc) and each worker's peak RSS. Bounded: every phase stops after --seconds,
+every request times out after 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import pathlib
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, TO_SCREEN  # noqa: E402
+
+HOST = "127.0.0.1"
+DASH = "/_dash-update-component"
+HEAVY_QUERY = ("?landscape=himmelblau&start=0,0&steps=10000&"
+               + "&".join(f"opt={n}:lr={'1.0' if n == 'adadelta' else '0.001'}"
+                          for n in ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
+                                    "adam", "amsgrad", "adamw", "adamax", "nadam", "radam",
+                                    "adabelief", "lion"]))
+SHARES = {"drag": 50, "lr": 20, "landscape": 10, "page": 10, "3d": 5, "inspect": 5}
+
+
+# -- The server ---------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(workers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{HOST}:{port}",
+         "--timeout", "60", "app:server"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(ROOT / "artifacts" / "gunicorn.log", "w"))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if get(port, "/")[0] == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def worker_pids(master: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def post(port: int, body: bytes) -> int:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request("POST", DASH, body=body, headers={
+            "Content-Type": "application/json", "Accept-Encoding": "gzip, br"})
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    finally:
+        conn.close()
+
+
+# -- What the page sends, recorded once --------------------------------------------------
+
+def record(port: int) -> dict[str, list[Any]]:
+    """Each action done once in Chromium: the JSON bodies it posted, in order."""
+    from playwright.sync_api import sync_playwright
+
+    url = f"http://{HOST}:{port}/"
+    actions: dict[str, list[Any]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        sent: list[Any] = []
+        page.on("request", lambda r: sent.append(json.loads(r.post_data))
+                if DASH in r.url and r.post_data else None)
+
+        def ready() -> None:
+            page.wait_for_function(
+                "() => { const gd = document.querySelector('#graph-overlay .js-plotly-plot');"
+                " return gd && gd.data && gd.data.some(t => t.mode === 'lines'); }", timeout=30000)
+            page.wait_for_timeout(1500)
+
+        def act(name: str, fn) -> None:
+            ready()
+            sent.clear()
+            fn()
+            page.wait_for_timeout(2500)
+            actions[name] = list(sent)
+
+        page.goto(url)
+
+        def drag() -> None:
+            x0, y0 = page.evaluate(TO_SCREEN, [0.0, 0.0])
+            x1, y1 = page.evaluate(TO_SCREEN, [-1.5, 1.0])
+            page.mouse.move(x0, y0)
+            page.mouse.down()
+            for k in range(1, 6):
+                page.mouse.move(x0 + (x1 - x0) * k / 5, y0 + (y1 - y0) * k / 5)
+            page.mouse.up()
+
+        def lr() -> None:
+            box = page.locator('[id*="opt-lr"][id*="adam"]').first
+            box.fill("0.002")
+            box.press("Enter")
+
+        act("drag", drag)
+        act("lr", lr)
+        act("landscape", lambda: page.locator(".ls-card", has_text="Booth").click())
+        act("page", lambda: (page.click("text=Adam vs AdaBelief"), page.wait_for_timeout(1500),
+                             page.click("text=Compare optimizers")))
+        act("3d", lambda: (page.click("text=3-D surface"), page.wait_for_timeout(1500),
+                           page.click("text=Contour map")))
+        act("inspect", lambda: (page.click("text=Step inspector"), page.wait_for_timeout(1500),
+                                page.click("text=Contour map")))
+        act("heavy", lambda: (page.goto(url + HEAVY_QUERY), ready(),
+                              page.click("text=3-D surface"), page.wait_for_timeout(3000),
+                              page.click("text=Step inspector"), page.wait_for_timeout(3000),
+                              page.click("text=Contour map")))
+        browser.close()
+    return actions
+
+
+def vary(obj: Any, point: tuple[float, float] | None, lr: str | None) -> Any:
+    """The recorded body with a new start point (every {x, y} dict) and Adam's lr."""
+    if isinstance(obj, dict):
+        out = {k: vary(v, point, lr) for k, v in obj.items()}
+        if point and isinstance(obj.get("x"), (int, float)) and isinstance(obj.get("y"), (int, float)):
+            out["x"], out["y"] = point
+        if lr and obj.get("id") == {"opt": "adam", "type": "opt-lr"} and "value" in obj:
+            out["value"] = lr
+        return out
+    if isinstance(obj, list):
+        return [vary(v, point, lr) for v in obj]
+    return obj
+
+
+MALFORMED: list[bytes] = [
+    b"{", b"[]", b"null", b'{"output": 1}', b'{"output": "x", "outputs": {}, "inputs": 3}',
+    b'{"output": "store-runs.data", "inputs": [{"id": "store-start", "property": "data", '
+    b'"value": {"landscape": "himmelblau", "x": NaN, "y": Infinity}}]}',
+    b'{"output": "store-start.data", "outputs": {"id": "store-start", "property": "data"}, '
+    b'"inputs": [{"id": "store-landscape", "property": "data", "value": 1e308}]}',
+    b'{"output": "store-start.data", "outputs": {"id": "store-start", "property": "data"}}',
+    b'{"output": "nope.children", "outputs": {"id": "nope", "property": "children"}, "inputs": []}',
+    b'{"inputs": "' + b"a" * (10 * 1024 * 1024) + b'"}',
+]
+
+
+# -- The class ------------------------------------------------------------------------------
+
+def student(port: int, actions: dict[str, list[Any]], kinds: list[str], stop: float,
+            times: dict[str, list[float]], errors: list[str], rng: random.Random) -> None:
+    while time.time() < stop:
+        kind = rng.choice(kinds)
+        point = (round(rng.uniform(-4.5, 4.5), 6), round(rng.uniform(-4.5, 4.5), 6))
+        lr = f"{rng.uniform(1e-4, 1e-2):.5f}"
+        t0 = time.perf_counter()
+        for body in actions[kind]:
+            if time.time() > stop + 30:
+                break
+            data = json.dumps(vary(body, point if kind == "drag" else None,
+                                   lr if kind == "lr" else None)).encode()
+            try:
+                status = post(port, data)
+                if status != 200 and status != 204:
+                    errors.append(f"{kind}: HTTP {status}")
+            except OSError as exc:
+                errors.append(f"{kind}: {exc!r}")
+        spent = time.perf_counter() - t0
+        times[kind].append(spent)
+        time.sleep(max(0.0, rng.uniform(0.7, 1.3) - spent))
+
+
+def troublemaker(port: int, stop: float, answers: dict[int, int], errors: list[str]) -> None:
+    i = 0
+    while time.time() < stop:
+        try:
+            status = post(port, MALFORMED[i % len(MALFORMED)])
+            answers[status] = answers.get(status, 0) + 1
+            if not 400 <= status < 500:
+                errors.append(f"malformed body {i % len(MALFORMED)}: HTTP {status}")
+        except OSError as exc:
+            errors.append(f"malformed: {exc!r}")
+        i += 1
+        time.sleep(0.1)
+
+
+def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, heavy: int,
+          malformed: bool, seconds: float, title: str) -> None:
+    kinds = [k for k, n in SHARES.items() for _ in range(n)]
+    times: dict[str, list[float]] = defaultdict(list)
+    heavy_times: dict[str, list[float]] = defaultdict(list)
+    errors: list[str] = []
+    answers: dict[int, int] = {}
+    pids = worker_pids(master)
+    cpu0 = sum(cpu_seconds(p) for p in pids)
+    stop = time.time() + seconds
+    threads = [threading.Thread(target=student, args=(port, actions, kinds, stop, times, errors,
+                                                      random.Random(i))) for i in range(ordinary)]
+    threads += [threading.Thread(target=student, args=(port, actions, ["heavy"], stop, heavy_times,
+                                                       errors, random.Random(1000 + i)))
+                for i in range(heavy)]
+    if malformed:
+        threads.append(threading.Thread(target=troublemaker, args=(port, stop, answers, errors)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 120)
+    cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+    n_actions = sum(len(v) for v in times.values()) + sum(len(v) for v in heavy_times.values())
+
+    def pct(values: list[float], q: float) -> float:
+        s = sorted(values)
+        return s[min(len(s) - 1, int(q * len(s)))] * 1e3
+
+    print(f"\n{title}: {n_actions} actions in {seconds:g} s, {len(errors)} errors")
+    for kind, values in [*sorted(times.items()), *[(f"heavy {k}", v) for k, v in heavy_times.items()]]:
+        print(f"  {kind:<12} n={len(values):>5}  p50 {pct(values, 0.5):7.0f} ms  "
+              f"p95 {pct(values, 0.95):7.0f} ms  p99 {pct(values, 0.99):7.0f} ms")
+    if answers:
+        print(f"  malformed requests: {sum(answers.values())}, answers {dict(sorted(answers.items()))}")
+    print(f"  worker CPU per action: {cpu / max(1, n_actions) * 1e3:.1f} ms; peak RSS per worker: "
+          + ", ".join(f"{peak_rss_mb(p):.0f} MB" for p in pids))
+    for e in sorted(set(errors))[:5]:
+        print(f"  error: {e}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--students", default="10,30,100")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--mixes", default="ordinary,heavy,malformed")
+    args = ap.parse_args()
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    proc, port = start_server(args.workers)
+    try:
+        actions = record(port)
+        print(f"gunicorn -w {args.workers} on {HOST}:{port}; recorded requests per action: "
+              + ", ".join(f"{k} {len(v)}" for k, v in actions.items()))
+        for kind in actions:  # warm every worker's caches a little, as a class would
+            for body in actions[kind]:
+                post(port, json.dumps(body).encode())
+        mixes = args.mixes.split(",")
+        if "ordinary" in mixes:
+            for n in (int(s) for s in args.students.split(",")):
+                phase(port, proc.pid, actions, n, 0, False, args.seconds, f"{n} students")
+        if "heavy" in mixes:
+            phase(port, proc.pid, actions, 30, 5, False, args.seconds,
+                  "30 students + 5 asking for 14 optimizers x 10,000 epochs")
+        if "malformed" in mixes:
+            phase(port, proc.pid, actions, 30, 0, True, args.seconds,
+                  "30 students + a stream of malformed requests")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+if __name__ == "__main__":
+    main()

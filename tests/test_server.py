@@ -1,0 +1,120 @@
+"""Malformed callback requests: a 400-class answer and one log line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+import app
+from visualizer import server as http
+
+GOOD = {
+    "output": "inspect-out.children",
+    "outputs": {"id": "inspect-out", "property": "children"},
+    "inputs": [{"id": "store-inspect", "property": "data",
+                "value": {"query": "?landscape=booth&start=0,0&steps=10&opt=adam:lr=0.1",
+                          "epoch": 3}}],
+    "changedPropIds": ["store-inspect.data"],
+}
+RUNS = "..store-runs.data...store-query.data...store-errors.data...input-steps.error...text-status.children.."
+
+
+def _runs_body(start, lr="0.01") -> dict:
+    """The runs callback's body as the page sends it, with this start and Adam's lr."""
+    names = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad",
+             "adamw", "adamax", "nadam", "radam", "adabelief", "lion"]
+
+    def rows(kind, value):
+        return [{"id": {"opt": n, "type": kind}, "property": "checked" if kind == "opt-check"
+                 else "value", "value": value(n)} for n in names]
+
+    return {
+        "output": RUNS,
+        "outputs": [{"id": i, "property": p} for i, p in [
+            ("store-runs", "data"), ("store-query", "data"), ("store-errors", "data"),
+            ("input-steps", "error"), ("text-status", "children")]],
+        "inputs": [
+            {"id": "store-start", "property": "data", "value": start},
+            {"id": "input-steps", "property": "value", "value": "100"},
+            rows("opt-check", lambda n: n == "adam"),
+            rows("opt-lr", lambda n: lr if n == "adam" else "0.001"),
+            rows("opt-decay", lambda n: "0"),
+            {"id": "store-settings", "property": "data", "value": {}},
+        ],
+        "state": [{"id": "store-errors", "property": "data", "value": {}}],
+        "changedPropIds": ["store-start.data"],
+    }
+
+
+def _dumps(body: dict) -> bytes:
+    return json.dumps(body).encode()
+
+
+MALFORMED = {
+    "not JSON": b"{",
+    "an array": b"[]",
+    "null": b"null",
+    "no such callback": _dumps({**GOOD, "output": "nope.children"}),
+    "missing inputs": _dumps({k: v for k, v in GOOD.items() if k != "inputs"}),
+    "inputs of the wrong type": _dumps({**GOOD, "inputs": 3}),
+    "an input without an id": _dumps({**GOOD, "inputs": [{"property": "data"}]}),
+    "NaN in the JSON": _dumps(GOOD).replace(b'"epoch": 3', b'"epoch": NaN'),
+    "Infinity in the JSON": _dumps(_runs_body({"landscape": "himmelblau", "x": 0, "y": 0}))
+    .replace(b'"x": 0', b'"x": Infinity'),
+    "a learning rate as a number": _dumps(_runs_body({"landscape": "himmelblau", "x": 0, "y": 0},
+                                                     lr=0.01)),
+    "a start point out of reach": _dumps(_runs_body({"landscape": "himmelblau", "x": 1e308,
+                                                     "y": 0})),
+    "a start point of the wrong type": _dumps(_runs_body("here")),
+    "a huge number for a landscape": _dumps(_runs_body({"landscape": 1e308, "x": 0, "y": 0})),
+    "a 10 MB body": b'{"inputs": "' + b"a" * (10 * 1024 * 1024) + b'"}',
+}
+
+
+@pytest.fixture
+def client():
+    c = app.server.test_client()
+    c.get("/")  # Dash registers its callbacks on the first request
+    assert RUNS in app.app.callback_map
+    return c
+
+
+def _post(client, data: bytes):
+    return client.post("/_dash-update-component", data=data,
+                       headers={"Content-Type": "application/json"})
+
+
+def test_a_good_request_is_answered(client, caplog):
+    with caplog.at_level(logging.DEBUG, logger="visualizer.requests"):
+        r = _post(client, _dumps(GOOD))
+        runs = _post(client, _dumps(_runs_body({"landscape": "himmelblau", "x": 0, "y": 0})))
+    assert r.status_code == 200 and "Adam" in r.get_data(as_text=True)
+    assert runs.status_code == 200 and '"store-runs"' in runs.get_data(as_text=True)
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_a_malformed_request_gets_a_4xx_and_one_log_line(client, caplog, capsys, name):
+    with caplog.at_level(logging.WARNING):
+        r = _post(client, MALFORMED[name])
+    assert 400 <= r.status_code < 500, r.get_data(as_text=True)
+    assert r.get_json()["error"]
+    lines = [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
+    assert len(lines) == 1 and lines[0].name == "visualizer.requests"
+    assert "\n" not in lines[0].getMessage() and lines[0].exc_info is None
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_server_keeps_answering_after_bad_requests(client):
+    for data in MALFORMED.values():
+        _post(client, data)
+    assert _post(client, _dumps(GOOD)).status_code == 200
+    assert client.get("/").status_code == 200
+
+
+def test_the_body_limit_is_generous_for_the_page_and_tight_for_the_rest():
+    assert http.MAX_BODY >= 100 * len(_dumps(_runs_body({"landscape": "himmelblau", "x": 0,
+                                                         "y": 0})))
+    assert http.MAX_BODY < 10 * 1024 * 1024
