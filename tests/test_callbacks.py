@@ -195,11 +195,16 @@ def test_draw_map_sends_the_contour_only_for_a_new_landscape():
         {"landscape": "six_hump_camel", "x": -1.0, "y": 1.0}, "himmelblau")
     assert formula_boxes == [callbacks.no_update] * 2  # a registered landscape: boxes untouched
     assert box == {"--aspect": 0.6}  # the map's box takes the domain's shape
-    assert drawn == "six_hump_camel" and overlay.layout.meta == "six_hump_camel"
-    assert overlay.layout.shapes[0].xanchor == -1.0
+    assert drawn == "six_hump_camel" and overlay["layout"]["meta"] == "six_hump_camel"
+    assert overlay["layout"]["shapes"][0]["xanchor"] == -1.0
     assert classes[landscapes.names().index("six_hump_camel")] == "ls-card selected"
-    z = contour.to_plotly_json()["data"][0]["z"]
+    z = contour["data"][0]["z"]
     assert z["dtype"] == "f4"  # sent as binary float32
+    # built once per landscape: another start shares the traces, not the dot
+    again = callbacks.draw_map({"landscape": "six_hump_camel", "x": 0.5, "y": 0.5}, "himmelblau")[1]
+    assert again["data"] is overlay["data"]
+    assert again["layout"]["shapes"][0]["xanchor"] == 0.5
+    assert overlay["layout"]["shapes"][0]["xanchor"] == -1.0
 
 
 def test_downloads():
@@ -217,7 +222,7 @@ def test_surface_of_the_scene():
     query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0.0"
     assert callbacks.draw_surface(None) is callbacks.no_update
     fig = callbacks.draw_surface(query)
-    assert [t.type for t in fig.data] == ["surface", "scatter3d"]
+    assert [t["type"] for t in fig["data"]] == ["surface", "scatter3d"]
 
 
 def test_query_round_trip_and_layout_order():

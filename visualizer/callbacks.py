@@ -31,6 +31,7 @@ from dash.exceptions import PreventUpdate
 import landscapes
 from landscapes import formula
 from visualizer import (
+    cache,
     cli,
     engine,
     figures,
@@ -210,7 +211,7 @@ def draw_map(start: dict, drawn: str | None, text: str = "", domain_text: str = 
         # from a link (not from the boxes, which may be in the middle of an edit)
         text, ((x0, x1), (y0, y1)) = formula.split_name(ls.name)
         boxes = (text, ", ".join(scene.fmt(v) for v in (x0, x1, y0, y1)))
-    return (figures.contour_figure(ls.name), figures.overlay_figure(ls, point),
+    return (figures.contour_json(ls.name), figures.overlay_json(ls.name, point),
             layout.landscape_info(ls), classes, ls.name, {"--aspect": figures.aspect(ls)}, *boxes)
 
 
@@ -269,18 +270,30 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
         return (no_update, no_update, *box_errors, steps_err, "")
     ls = landscapes.get(start["landscape"])
     point = (start["x"], start["y"])
+    engine.check_starts(ls, point)  # the page sends only checked starts (update_start)
     bad = [optimizers.get(r.name).title for r in rows if r.checked and r.name in errors]
     status = f"Not run until fixed: {', '.join(bad)}." if bad else ""
     if not specs:
         status = status or "Tick an optimizer to see its path."
-    result = engine.run(ls, specs, point, steps, record_state=False) if specs else None
-    return (runs_payload(ls, steps, result), scene.to_query(ls.name, point, steps, specs),
-            *box_errors, steps_err, status)
+    query = scene.to_query(ls.name, point, steps, specs)
+    payload = scene_runs(query) if specs else runs_payload(ls, steps, None)
+    return (payload, query, *box_errors, steps_err, status)
+
+
+@cache.shared("runs")
+def scene_runs(query: str) -> dict:
+    """The player's runs for a scene's canonical link, computed once for the class."""
+    result = _rerun(query)
+    return runs_payload(result.landscape, result.steps, result)
 
 
 # -- 5. Downloads, the 3-D view and the step inspector ------------------------------------
 def _rerun(query: str, record_state: bool = False) -> engine.Result:
-    sc, _ = scene.from_query(query)
+    """The runs of a scene's canonical link (ValueError if any part of it is bad:
+    a canonical link has none, so nothing may be quietly replaced by a default)."""
+    sc, problems = scene.from_query(query)
+    if problems:
+        raise ValueError("; ".join(problems))
     specs = [scene.parse_row(r)[0] for r in sc.rows if r.checked]
     return engine.run(landscapes.get(sc.landscape), [s for s in specs if s], sc.start, sc.steps,
                       record_state=record_state)
@@ -353,9 +366,15 @@ def download(_csv: int, _json: int, query: str | None):
 def draw_surface(query: str | None):
     if not query:
         return no_update
+    return scene_surface(query)
+
+
+@cache.shared("surface")
+def scene_surface(query: str) -> dict:
+    """The 3-D view of a scene's canonical link, computed once for the class."""
     result = _rerun(query)
     paths = [(spec.optimizer, result.path(i)[0]) for i, spec in enumerate(result.specs)]
-    return figures.surface_figure(result.landscape, paths)
+    return figures.surface_figure(result.landscape, paths).to_plotly_json()
 
 
 # -- Browser-side: the player, the URL, the landscape cards, copy link ---------------------

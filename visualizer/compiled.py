@@ -20,9 +20,9 @@ and some milliseconds to load in every later process.
 Nobody waits for a compile unless they ask to: :func:`kernel` returns a
 kernel only once it is ready and otherwise queues it for a background thread,
 and the engine answers with the NumPy loop meanwhile. ``kernel(...,
-wait=True)`` compiles (or loads) at once. Where the files go:
-``$VISUALIZER_CACHE_DIR``, else ``$XDG_CACHE_HOME/optimizer-visualizer`` (or
-``~/.cache/...``), else a folder in the system's temporary directory.
+wait=True)`` compiles (or loads) at once. The files go to ``kernels/`` in the
+project's cache folder (:func:`visualizer.cache.root`: ``$VISUALIZER_CACHE_DIR``,
+else ``~/.cache/optimizer-visualizer``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from visualizer import optimizers
+from visualizer import cache, optimizers
 
 Array = np.ndarray
 _VERSION = "2"  # of the template below: part of every file's hash
@@ -198,20 +198,11 @@ def _key(landscape: Any, source: str) -> str:
 
 
 def cache_dir() -> pathlib.Path:
-    """The folder of the generated files (created on first use)."""
-    env = os.environ.get("VISUALIZER_CACHE_DIR")
-    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    candidates = [env] if env else [os.path.join(xdg, "optimizer-visualizer")]
-    candidates.append(os.path.join(tempfile.gettempdir(), f"optimizer-visualizer-{os.getuid()}"))
-    for folder in candidates:
-        path = pathlib.Path(folder) / "kernels"
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            if os.access(path, os.W_OK):
-                return path
-        except OSError:
-            continue
-    raise OSError(f"no writable folder for compiled kernels among {candidates}")
+    """The folder of the generated files (created on first use): ``kernels`` in
+    the project's cache folder (:func:`visualizer.cache.root`)."""
+    path = cache.root() / "kernels"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 _build_lock = threading.Lock()  # one compile at a time (numba has its own lock too)

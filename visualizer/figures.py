@@ -118,6 +118,26 @@ def contour_figure(name: str) -> go.Figure:
     return fig
 
 
+@lru_cache(maxsize=64)
+def contour_json(name: str) -> dict:
+    """:func:`contour_figure` as the dict Dash sends (built once per landscape)."""
+    return contour_figure(name).to_plotly_json()
+
+
+@lru_cache(maxsize=64)
+def _overlay_json(name: str) -> dict:
+    landscape = landscapes.get(name)
+    return overlay_figure(landscape, landscape.start).to_plotly_json()
+
+
+def overlay_json(name: str, start: tuple[float, float]) -> dict:
+    """:func:`overlay_figure` as the dict Dash sends: built once per landscape,
+    then the start dot moved (a new layout and shape list; the traces are shared)."""
+    base = _overlay_json(name)
+    layout = {**base["layout"], "shapes": [start_shape(start)]}
+    return {**base, "layout": layout}
+
+
 def overlay_figure(landscape: Landscape, start: tuple[float, float]) -> go.Figure:
     """The transparent top graph: read-out heatmap, minima, and the start dot.
 

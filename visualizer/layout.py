@@ -232,10 +232,10 @@ def build() -> dmc.MantineProvider:
         html.Div([
             html.Div([
                 html.Div([
-                    dcc.Graph(id=ids.GRAPH_CONTOUR, figure=figures.contour_figure(ls.name),
+                    dcc.Graph(id=ids.GRAPH_CONTOUR, figure=figures.contour_json(ls.name),
                               config={**graph_config, "staticPlot": False, "displayModeBar": False},
                               className="graph-contour"),
-                    dcc.Graph(id=ids.GRAPH_OVERLAY, figure=figures.overlay_figure(ls, ls.start),
+                    dcc.Graph(id=ids.GRAPH_OVERLAY, figure=figures.overlay_json(ls.name, ls.start),
                               # no modebar: its camera would miss the contour underneath
                               # (the header's PNG button saves both); the dot is dragged
                               # by assets/player.js

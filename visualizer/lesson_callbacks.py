@@ -11,7 +11,7 @@ import numpy as np
 from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from visualizer import figures, ids, layout, lessons, lessons_view, optimizers, worked
+from visualizer import cache, figures, ids, layout, lessons, lessons_view, optimizers, worked
 from visualizer.scene import query_params
 
 PAGE_KEYS = [key for key, _ in layout.PAGES]
@@ -115,15 +115,23 @@ def update_belief(page, lr_text, steps_text, scene_key):
         raise PreventUpdate
     try:
         lr, steps = lessons.belief_settings(lr_text, steps_text)
-        run = lessons.belief(scene_key if scene_key in lessons.BELIEF_SCENES else "abs_skew", lr, steps)
+        key = scene_key if scene_key in lessons.BELIEF_SCENES else "abs_skew"
+        view = belief_view(key, lr, steps)
     except ValueError as exc:
         return no_update, no_update, no_update, str(exc), no_update
+    return (*view, "", lessons.belief_query(key, lr, steps))
+
+
+@cache.shared("belief")
+def belief_view(key: str, lr: float, steps: int) -> tuple[dict, dict, list]:
+    """The page's map, charts and note for these settings, computed once for the class."""
+    run = lessons.belief(key, lr, steps)
     res = run.result
     paths = [(optimizers.get(s.optimizer).title, figures.COLORS[s.optimizer], res.path(i)[0])
              for i, s in enumerate(res.specs)]
     note = [run.scene.note, " ", _race_note(res, ["Adam", "AdaBelief"])]
-    return (lessons_view.path_map(res.landscape, paths), lessons_view.belief_charts(run), note, "",
-            lessons.belief_query(run.scene.key, lr, steps))
+    return (lessons_view.path_map(res.landscape, paths).to_plotly_json(),
+            lessons_view.belief_charts(run).to_plotly_json(), note)
 
 
 def _race_note(res, labels: list[str]) -> str:
@@ -174,15 +182,21 @@ def update_lr(page, *boxes):
         raise PreventUpdate
     try:
         settings = lessons.lr_settings(*boxes)
-        res = lessons.lr_run(settings)
+        view = lr_view(settings)
     except (ValueError, KeyError) as exc:
         return no_update, no_update, no_update, str(exc).strip("'\""), no_update
+    return (*view, "", lessons.lr_query(settings))
+
+
+@cache.shared("lr")
+def lr_view(settings: lessons.LrSettings) -> tuple[dict, dict, str]:
+    """The page's map, charts and note for these settings, computed once for the class."""
+    res = lessons.lr_run(settings)
     labels = [f"lr {lr:g}" for lr in settings.lrs]
     colors = lessons_view.LR_COLORS[: len(labels)]
     paths = [(label, color, res.path(i)[0]) for i, (label, color) in enumerate(zip(labels, colors, strict=True))]
-    note = _race_note(res, labels)
-    return (lessons_view.path_map(res.landscape, paths), lessons_view.loss_and_lr(res, labels, colors),
-            note, "", lessons.lr_query(settings))
+    return (lessons_view.path_map(res.landscape, paths).to_plotly_json(),
+            lessons_view.loss_and_lr(res, labels, colors).to_plotly_json(), _race_note(res, labels))
 
 
 # -- Catastrophic forgetting and EWC --------------------------------------------------------
@@ -214,9 +228,16 @@ def update_ewc(page, optimizer, lr_text, lam_text, steps_text):
         raise PreventUpdate
     try:
         name, lr, lam, steps = lessons.ewc_settings(optimizer, lr_text, lam_text, steps_text)
-        run = lessons.ewc(name, lr, lam, steps)
+        view = ewc_view(name, lr, lam, steps)
     except (ValueError, KeyError) as exc:
         return no_update, no_update, no_update, str(exc).strip("'\""), no_update
+    return (*view, "", lessons.ewc_query(name, lr, lam, steps))
+
+
+@cache.shared("ewc")
+def ewc_view(name: str, lr: float, lam: float, steps: int) -> tuple[dict, dict, str]:
+    """The page's map, charts and note for these settings, computed once for the class."""
+    run = lessons.ewc(name, lr, lam, steps)
     a, b = lessons.TASK_A, lessons.TASK_B
     if run.diverged:
         note = "This learning rate makes the run diverge: lower it to see the tasks."
@@ -227,8 +248,8 @@ def update_ewc(page, optimizer, lr_text, lam_text, steps_text):
                 f"loss {f(float(a.f(run.plain[-1])))}, task B's {f(float(b.f(run.plain[-1])))}. "
                 f"With EWC (λ = {lam:g}): task A's {f(float(a.f(run.ewc[-1])))}, task B's "
                 f"{f(float(b.f(run.ewc[-1])))}.")
-    return (lessons_view.ewc_map(run), lessons_view.ewc_losses(run), note, "",
-            lessons.ewc_query(name, lr, lam, steps))
+    return (lessons_view.ewc_map(run).to_plotly_json(), lessons_view.ewc_losses(run).to_plotly_json(),
+            note)
 
 
 # -- The worked example's link ------------------------------------------------------------

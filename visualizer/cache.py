@@ -1,0 +1,163 @@
+"""Results computed once for the whole class: a cache every worker shares.
+
+A scene's runs, a lesson page's figures and a 3-D view are pure functions of
+the scene's canonical link, so the first student who asks computes them and
+everyone after (in any worker process) gets the stored result. The store is
+``diskcache`` in a local folder (embedded: nothing to start), bounded to
+``VISUALIZER_CACHE_MB`` megabytes (default 256; the least recently stored go
+first), with a small in-process layer in front for the hottest entries.
+
+Where the files go (the compiled kernels too, see :mod:`visualizer.compiled`):
+``$VISUALIZER_CACHE_DIR``, else ``$XDG_CACHE_HOME/optimizer-visualizer`` (or
+``~/.cache/...``), else a folder in the system's temporary directory.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pathlib
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+MEMORY_ENTRIES = 64
+"""How many results each process also keeps in memory."""
+
+
+def root() -> pathlib.Path:
+    """The project's cache folder (created on first use); each user of it takes a subfolder."""
+    env = os.environ.get("VISUALIZER_CACHE_DIR")
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    candidates = [env] if env else [os.path.join(xdg, "optimizer-visualizer")]
+    candidates.append(os.path.join(tempfile.gettempdir(), f"optimizer-visualizer-{os.getuid()}"))
+    for folder in candidates:
+        path = pathlib.Path(folder)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            if os.access(path, os.W_OK):
+                return path
+        except OSError:
+            continue
+    raise OSError(f"no writable cache folder among {candidates}")
+
+
+def size_limit() -> int:
+    """The shared store's bound in bytes (``VISUALIZER_CACHE_MB``, default 256)."""
+    try:
+        megabytes = float(os.environ.get("VISUALIZER_CACHE_MB", "256"))
+    except ValueError:
+        megabytes = 256.0
+    return int(max(1.0, megabytes) * 1024 * 1024)
+
+
+_folder: pathlib.Path | None = None
+
+
+@functools.cache
+def store() -> Any:
+    """The shared store (one ``diskcache.Cache`` per process, on the same folder)."""
+    import diskcache
+
+    return diskcache.Cache(str(_folder or root() / "results"), size_limit=size_limit(),
+                           eviction_policy="least-recently-stored")
+
+
+def use_folder(folder: pathlib.Path | None) -> pathlib.Path | None:
+    """Keep the shared store in ``folder`` from now on (None: the default), and
+    return the folder used until now (tests: a store of their own)."""
+    global _folder
+    previous, _folder = _folder, folder
+    store.cache_clear()
+    _memory.clear()
+    return previous
+
+
+class _Memory:
+    """A small thread-safe LRU map: the in-process layer."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self.items: OrderedDict[str, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        with self.lock:
+            if key not in self.items:
+                return False, None
+            self.items.move_to_end(key)
+            return True, self.items[key]
+
+    def put(self, key: str, value: Any) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.entries:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+_memory = _Memory(MEMORY_ENTRIES)
+
+
+def _code_version() -> str:
+    """A hash of the app's own source: a new version of the code never reads
+    what an older one stored."""
+    here = pathlib.Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*here.rglob("*.py"), *(here.parent / "landscapes").rglob("*.py")]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+_VERSION = _code_version()
+
+
+def key(namespace: str, *args: Any) -> str:
+    """The store's key for a call: the namespace and a hash of the arguments' reprs
+    (strings and numbers: the canonical link and its parts)."""
+    digest = hashlib.sha256(repr(args).encode()).hexdigest()[:32]
+    return f"{_VERSION}:{namespace}:{digest}"
+
+
+def shared(namespace: str) -> Callable[[F], F]:
+    """Cache a pure function of strings and numbers for every worker.
+
+    The value must be picklable and is shared: callers must not change it.
+    Errors are not cached (they are cheap to find again).
+    """
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def cached(*args: Any) -> Any:
+            k = key(namespace, *args)
+            found, value = _memory.get(k)
+            if found:
+                return value
+            value = store().get(k, default=_MISSING)
+            if value is _MISSING:
+                value = fn(*args)
+                store().set(k, value)
+            _memory.put(k, value)
+            return value
+
+        cached.uncached = fn  # type: ignore[attr-defined]
+        return cached  # type: ignore[return-value]
+
+    return wrap
+
+
+_MISSING = object()
+
+
+def clear() -> None:
+    """Forget everything (tests)."""
+    _memory.clear()
+    store().clear()
