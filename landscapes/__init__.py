@@ -63,7 +63,11 @@ class Landscape:
             results to the last bit. False where the formula calls ``exp``:
             NumPy's vectorized exp and the compiled one can differ in the
             last bit, and a chaotic path (Ackley's) magnifies that; then the
-            batch path computes the gradient with NumPy.
+            engine runs it on the NumPy loop.
+        cost: about how many NumPy operations one gradient and cost evaluation
+            takes (the engine's estimate of a run's time, for its budget); 20
+            covers the registered ones (Ackley's, the dearest, is about 15);
+            your own formula counts its terms.
     """
 
     name: str
@@ -77,6 +81,7 @@ class Landscape:
     lesson: str
     bounded_below: bool = field(default=True)
     compilable: bool = field(default=True)
+    cost: int = field(default=20)
 
     def f(self, p: Array) -> Array:
         """The cost at points ``(..., 2)``: ``(...)``."""

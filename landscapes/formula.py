@@ -490,7 +490,7 @@ def landscape(name: str) -> Landscape:
         fxy=f_fn, gradxy=gradxy, domain=domain, minima=(), start=start,
         formula=f"f(x, y) = {to_latex(tree)}",
         lesson=(f"Its exact gradient: ∂f/∂x = {to_text(dx)}, ∂f/∂y = {to_text(dy)}."),
-        bounded_below=False, compilable=False,
+        bounded_below=False, compilable=False, cost=size(tree) + size(dx) + size(dy),
     )
 
 

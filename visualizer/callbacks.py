@@ -23,6 +23,7 @@ from dash import (
     clientside_callback,
     ctx,
     dcc,
+    html,
     no_update,
 )
 from dash import ClientsideFunction as Fn
@@ -276,7 +277,10 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
     if not specs:
         status = status or "Tick an optimizer to see its path."
     query = scene.to_query(ls.name, point, steps, specs)
-    payload = scene_runs(query) if specs else runs_payload(ls, steps, None)
+    try:
+        payload = scene_runs(query) if specs else runs_payload(ls, steps, None)
+    except engine.BudgetError as exc:
+        return (no_update, no_update, *box_errors, steps_err, str(exc))
     return (payload, query, *box_errors, steps_err, status)
 
 
@@ -296,7 +300,7 @@ def _rerun(query: str, record_state: bool = False) -> engine.Result:
         raise ValueError("; ".join(problems))
     specs = [scene.parse_row(r)[0] for r in sc.rows if r.checked]
     return engine.run(landscapes.get(sc.landscape), [s for s in specs if s], sc.start, sc.steps,
-                      record_state=record_state)
+                      record_state=record_state, budget=engine.REQUEST_BUDGET)
 
 
 def _stem(ls: landscapes.Landscape) -> str:
@@ -323,7 +327,11 @@ def inspect_step(wanted: dict | None):
         epoch = int(wanted.get("epoch") or 0)
     except (TypeError, ValueError):
         epoch = 0
-    return inspector_view.view(_recorded(wanted["query"]), epoch)
+    try:
+        recorded = _recorded(wanted["query"])
+    except ValueError as exc:  # over the request budget (a scene that ran has not been)
+        return html.P(str(exc), className="notice")
+    return inspector_view.view(recorded, epoch)
 
 
 @callback(

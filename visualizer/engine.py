@@ -62,6 +62,15 @@ MAX_STEPS = 100_000
 """The most steps one run may take."""
 MAX_POINTS = 20_000_000
 """The most recorded points (steps x runs x starts) in one call: bounds memory."""
+NUMPY_STEP_SECONDS = 6.5e-6
+"""What one optimizer group's update costs per step on the NumPy loop (measured)."""
+NUMPY_NODE_SECONDS = (0.15e-6, 0.015e-6)
+"""What one landscape operation costs per step on the NumPy loop: a fixed part and
+a part per point (runs x starts); measured on nested formulas, rounded up."""
+COMPILED_STEP_SECONDS = 0.1e-6
+"""What one trajectory step costs in the compiled loop (measured: 10 to 70 ns)."""
+REQUEST_BUDGET = 1.0
+"""The most seconds the app lets one request compute (``run(..., budget=)``)."""
 MAX_LR = 1e3
 MAX_DECAY = 1e3
 MAX_NOISE = 1e3
@@ -189,6 +198,37 @@ def spec_text(spec: RunSpec) -> str:
     defaults = schedules.check_schedule(spec.schedule, {})
     parts += [f"{k}={v!r}" for k, v in spec.schedule_params.items() if defaults.get(k) != v]
     return f"{spec.optimizer}:" + ",".join(parts)
+
+
+class BudgetError(ValueError):
+    """A call that would take longer than its budget; the message says what to lower."""
+
+
+def estimate_seconds(landscape: Landscape, n_groups: int, n_points: int, steps: int,
+                     compiled: bool) -> float:
+    """About how long :func:`run` takes: ``n_groups`` optimizers (with their own
+    hyperparameters), ``n_points`` runs x starts, on the compiled or the NumPy loop."""
+    if compiled:
+        return steps * n_points * COMPILED_STEP_SECONDS
+    fixed, per_point = NUMPY_NODE_SECONDS
+    per_step = n_groups * NUMPY_STEP_SECONDS + landscape.cost * (fixed + per_point * n_points)
+    return steps * per_step
+
+
+def _over_budget(landscape: Landscape, n_groups: int, n_runs: int, n_starts: int, steps: int,
+                 seconds: float, budget: float) -> BudgetError:
+    per_epoch = seconds / steps
+    fit = int(budget / per_epoch)
+    what = (f"{n_runs} runs x {n_starts:,} starts" if n_starts > 1 else
+            f"{n_runs} optimizer{'s' if n_runs > 1 else ''}")
+    lower = (f"lower the epochs to at most {fit:,}" if fit >= 1 else "lower the epochs")
+    lower += f" or use fewer than {n_runs} optimizers" if n_runs > 1 else ""
+    if landscape.cost > Landscape.cost:
+        lower += ", or shorten the formula"
+    return BudgetError(
+        f"Too much work for one request: {steps:,} epochs x {what} on this landscape would take "
+        f"about {seconds:.1f} s, over the {budget:g} s allowed; {lower}."
+    )
 
 
 @dataclass
@@ -359,6 +399,7 @@ def run(
     seed: int = 0,
     record_state: bool = True,
     compiled: bool | None = None,
+    budget: float | None = None,
 ) -> Result:
     """Run every spec from every start for ``steps`` steps.
 
@@ -379,6 +420,10 @@ def run(
             are the same. A landscape numba cannot compile to NumPy's numbers
             (``Landscape.compilable``; your own formula) always takes the NumPy
             loop.
+        budget: the most seconds the call may take (a server's bound per
+            request), estimated before running (:func:`estimate_seconds`); over
+            it, the compiled loop is waited for where it would fit, else
+            :class:`BudgetError` says what to lower. ``None``: no bound.
 
     Returns:
         A :class:`Result`.
@@ -386,6 +431,7 @@ def run(
     Raises:
         ValueError: bad starts, steps, noise, or too much to record, or
             ``compiled=True`` without numba.
+        BudgetError: (a ``ValueError``) more work than ``budget`` allows.
     """
     specs = list(specs)
     if not specs:
@@ -403,7 +449,16 @@ def run(
         )
 
     groups = _groups(specs)
-    kernels = _kernels(compiled, landscape, [name for name, _, _ in groups])
+    names = [name for name, _, _ in groups]
+    kernels = _kernels(compiled, landscape, names)
+    if budget is not None:
+        size = (len(groups), n_runs * n_starts, steps)
+        seconds = estimate_seconds(landscape, *size, compiled=kernels is not None)
+        if seconds > budget and kernels is None and compiled is None and compiled_path.available():
+            kernels = _kernels(True, landscape, names)  # worth the wait for a compile
+            seconds = estimate_seconds(landscape, *size, compiled=kernels is not None)
+        if seconds > budget:
+            raise _over_budget(landscape, len(groups), n_runs, n_starts, steps, seconds, budget)
     order = [i for _, _, idx in groups for i in idx]  # row r of the loop is spec order[r]
     lr_table = np.stack([specs[i].learning_rates(steps) for i in order], axis=1)  # (steps, S)
 

@@ -95,7 +95,8 @@ def belief(scene_key: str, lr: float | None = None, steps: int | None = None) ->
     lr = scene.lr if lr is None else lr
     steps = scene.steps if steps is None else steps
     specs = [engine.make_spec("adam", lr=lr), engine.make_spec("adabelief", lr=lr)]
-    result = engine.run(landscapes.get(scene.landscape), specs, scene.start, steps)
+    result = engine.run(landscapes.get(scene.landscape), specs, scene.start, steps,
+                        budget=engine.REQUEST_BUDGET)
     t = np.arange(1, steps + 1, dtype=float)[:, None]
     dens, sizes = {}, {}
     for i, (name, field) in enumerate((("adam", "exp_avg_sq"), ("adabelief", "exp_avg_var"))):
@@ -196,7 +197,8 @@ def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, wa
 def lr_run(s: LrSettings) -> engine.Result:
     """The optimizer at every learning rate, from the landscape's start."""
     ls = landscapes.get(s.landscape)
-    return engine.run(ls, [s.spec(lr) for lr in s.lrs], ls.start, s.steps, record_state=False)
+    return engine.run(ls, [s.spec(lr) for lr in s.lrs], ls.start, s.steps, record_state=False,
+                      budget=engine.REQUEST_BUDGET)
 
 
 def lr_query(s: LrSettings) -> str:
