@@ -13,6 +13,7 @@ from flask_compress import Compress
 from visualizer import (
     callbacks,  # noqa: F401  (registers the callbacks)
     compiled,
+    jobs,
     layout,
     lesson_callbacks,  # noqa: F401
     optimizers,
@@ -26,6 +27,7 @@ app = Dash(
     update_title=None,
     serve_locally=True,  # no CDN: works offline in a classroom
     suppress_callback_exceptions=False,
+    background_callback_manager=jobs.manager(),  # heavy scenes run as background jobs
 )
 app.layout = layout.build
 server = app.server

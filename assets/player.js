@@ -159,7 +159,7 @@
 
   function draw() {
     const d = view.d;
-    if (!d || !window.Plotly) return;
+    if (!d || !d.src || !window.Plotly) return;  // no runs yet (a background job computes them)
     const gd = plotDiv(IDS.overlay), lg = plotDiv(IDS.loss);
     if (gd && gd.data && gd.layout && gd.layout.meta === d.src.landscape) {
       const fixed = gd.data.filter(function (t) { return t.meta === "fixed"; });

@@ -507,3 +507,40 @@ def test_an_unknown_page_in_a_link_opens_the_first_page_with_a_notice(page, serv
     expect(page.locator("#page-race")).to_be_visible()
     expect(page.locator("#text-notice")).to_contain_text("unknown page 'nope'")
     assert page.locator("#page-belief").is_hidden()
+
+
+def test_a_heavy_scene_runs_in_the_background_with_its_progress_on_the_page(page, server):
+    """Your own formula, nested deep, near the most epochs the budget allows: a
+    background job, its progress bar moving, then the paths."""
+    from urllib.parse import quote
+
+    text = "x"
+    for i in range(18):
+        text = f"sin({'x' if i % 2 else 'y'}*{text})"
+    opts = "&".join(f"opt={n}:lr=0.001" for n in ["gd", "momentum", "nesterov", "rmsprop", "adam",
+                                                   "amsgrad", "adamax", "nadam", "adabelief"])
+    # what the page showed on the way, however briefly
+    page.add_init_script("""
+        window.__seen = {status: false, shown: false, progress: 0};
+        new MutationObserver(() => {
+            const s = document.getElementById('text-status');
+            const w = document.getElementById('wrap-job');
+            const bar = document.querySelector('#progress-job [role=progressbar]');
+            if (s && s.textContent.includes('Computing this scene in the background')) window.__seen.status = true;
+            if (w && w.style.display !== 'none') window.__seen.shown = true;
+            if (bar) window.__seen.progress = Math.max(window.__seen.progress,
+                                                       Number(bar.getAttribute('aria-valuenow')) || 0);
+        }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+    """)
+    page.goto(server.url + "?landscape=" + quote(f"formula:-5,5,-5,5:{text}", safe=":,")
+              + f"&start=-1,1&steps=1500&{opts}")
+    page.wait_for_function("() => window.__seen && window.__seen.progress > 0", timeout=30000)
+    shot(page, "19-background-job")
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#graph-overlay .js-plotly-plot');"
+        " return gd && gd.data && gd.data.filter(t => t.mode === 'lines').length === 9; }",
+        timeout=30000)
+    seen = page.evaluate("() => window.__seen")
+    assert seen["status"] and seen["shown"] and 0 < seen["progress"] <= 100
+    expect(page.locator("#wrap-job")).to_be_hidden()
+    expect(page.locator("#text-status")).to_have_text("")

@@ -60,9 +60,10 @@ def test_the_race_shows_the_budget_message_and_keeps_its_runs():
     start = {"landscape": DEEP, "x": 0.1, "y": 0.2}
     out = callbacks.compute_runs(start, "10000", [True] * len(rows),
                                  [r.lr for r in rows], [r.decay for r in rows], {})
-    runs, query, _errors, steps_error, status = out
+    runs, query, _errors, steps_error, status, job = out
     assert runs is callbacks.no_update and query is callbacks.no_update and steps_error == ""
     assert status.startswith("Too much work for one request") and "shorten the formula" in status
-    ok = callbacks.compute_runs(start, "100", [True] * len(rows), [r.lr for r in rows],
+    assert job is callbacks.no_update  # refused at once, not sent to the background
+    ok = callbacks.compute_runs(start, "10", [True] * len(rows), [r.lr for r in rows],
                                 [r.decay for r in rows], {})
     assert len(ok[0]["runs"]) == 14 and ok[1].startswith("?landscape=formula")

@@ -12,7 +12,7 @@ from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
 import landscapes
-from visualizer import callbacks, engine, figures, layout, optimizers, scene, schedules
+from visualizer import callbacks, compiled, engine, figures, layout, optimizers, scene, schedules
 
 NAMES = list(optimizers.OPTIMIZERS)
 DEFAULT = scene.Scene()
@@ -44,14 +44,43 @@ def default_inputs(**over):
     return list(values.values())
 
 
+def runs_of(computed: tuple) -> dict:
+    """The runs of a compute_runs answer, from the background job if it sent one there."""
+    runs, query, *_, job = computed
+    if runs is callbacks.no_update and job is not callbacks.no_update:
+        done = callbacks.run_job(lambda percent: None, job)
+        assert done["query"] == query == job["query"] and done["status"] == ""
+        runs = done["runs"]
+    return runs
+
+
+def test_a_heavy_scene_goes_to_the_background_job_with_progress(monkeypatch):
+    monkeypatch.setattr(compiled, "available", lambda: False)  # the NumPy loop: slow
+    checks = [True] * 14
+    lrs = ["1.0" if n == "adadelta" else "0.001" for n in NAMES]
+    computed = callbacks.compute_runs(*default_inputs(checks=checks, lrs=lrs, steps="3000"))
+    runs, query, _, _, status, job = computed
+    assert runs is callbacks.no_update and job == {"query": query}
+    assert status == "Computing this scene in the background…"
+    seen: list[int] = []
+    done = callbacks.run_job(seen.append, job)
+    assert done["query"] == query and done["status"] == "" and len(done["runs"]["runs"]) == 14
+    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] >= 90 and len(seen) > 10
+    # computed once: the same scene now answers at once, from the shared cache
+    again = callbacks.compute_runs(*default_inputs(checks=checks, lrs=lrs, steps="3000"))
+    assert again[0] == done["runs"] and again[-1] is callbacks.no_update
+    with pytest.raises(callbacks.PreventUpdate):
+        callbacks.run_job(seen.append, {"query": 3})
+
+
 def test_compute_runs_defaults_are_the_classic_four_at_0_001():
-    runs, query, errors, steps_err, status = callbacks.compute_runs(*default_inputs())
+    runs, query, errors, steps_err, status, job = callbacks.compute_runs(*default_inputs())
     assert [r["name"] for r in runs["runs"]] == ["gd", "momentum", "rmsprop", "adam"]
     assert query == ("?landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0.0"
                      "&opt=momentum:lr=0.001,decay=0.0&opt=rmsprop:lr=0.001,decay=0.0"
                      "&opt=adam:lr=0.001,decay=0.0")
     assert errors is callbacks.no_update  # no messages, none shown: nothing to send
-    assert steps_err == "" and status == ""
+    assert steps_err == "" and status == "" and job is callbacks.no_update
     # the payload is the engine's result, in float32
     specs = [engine.make_spec(n, lr=1e-3) for n in ("gd", "momentum", "rmsprop", "adam")]
     result = engine.run(landscapes.get("himmelblau"), specs, (0, 0), 1000)
@@ -69,7 +98,7 @@ def test_compute_runs_defaults_are_the_classic_four_at_0_001():
 def test_a_bad_learning_rate_gets_a_message_and_the_rest_still_run(text, needle):
     lrs = [r.lr for r in DEFAULT.rows]
     lrs[NAMES.index("adam")] = text
-    runs, _, errors, _, status = callbacks.compute_runs(*default_inputs(lrs=lrs))
+    runs, _, errors, _, status, _ = callbacks.compute_runs(*default_inputs(lrs=lrs))
     assert list(errors) == ["adam"] and needle in errors["adam"]["lr"]
     assert [r["name"] for r in runs["runs"]] == ["gd", "momentum", "rmsprop"]
     assert status == "Not run until fixed: Adam."
@@ -80,7 +109,7 @@ def test_bad_hidden_settings_are_reported_per_optimizer():
     settings["momentum"]["hypers"]["momentum"] = "1.5"
     settings["adam"]["schedule"] = "step"
     settings["adam"]["sched"]["gamma"] = "2"
-    _, _, errors, _, status = callbacks.compute_runs(*default_inputs(settings=settings))
+    _, _, errors, _, status, _ = callbacks.compute_runs(*default_inputs(settings=settings))
     assert "Invalid momentum value: 1.5" in errors["momentum"]["momentum"]
     assert "Invalid gamma value: 2.0" in errors["adam"]["gamma"]
     # the same messages again are not sent again
@@ -108,7 +137,7 @@ def test_bad_epoch_count(steps):
 
 
 def test_nothing_ticked_is_an_empty_scene_not_an_error():
-    runs, query, *_, status = callbacks.compute_runs(*default_inputs(checks=[False] * 14))
+    runs, query, _, _, status, _ = callbacks.compute_runs(*default_inputs(checks=[False] * 14))
     assert runs["runs"] == [] and "opt=" not in query and "Tick an optimizer" in status
 
 
@@ -156,8 +185,9 @@ def test_every_preset_loads_and_runs():
         out = in_context(callbacks.apply_scene, [pid], None, [1] * len(scene.PRESETS))
         assert out[-1] == "", preset.key
         start = {"landscape": out[0], "x": out[1]["x"], "y": out[1]["y"]}
-        runs, query, errors, *_ = callbacks.compute_runs(
+        computed = callbacks.compute_runs(
             start, out[2], out[3], out[4], out[5], out[6], {"adam": {"lr": "stale"}})
+        runs, query, errors = runs_of(computed), computed[1], computed[2]
         assert errors == {}  # a valid preset clears whatever was shown
         assert len(runs["runs"]) == sum(out[3]) >= 2
         assert scene.from_query(query)[1] == []

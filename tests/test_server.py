@@ -18,7 +18,9 @@ GOOD = {
                           "epoch": 3}}],
     "changedPropIds": ["store-inspect.data"],
 }
-RUNS = "..store-runs.data...store-query.data...store-errors.data...input-steps.error...text-status.children.."
+RUNS_OUTPUTS = [("store-runs", "data"), ("store-query", "data"), ("store-errors", "data"),
+                ("input-steps", "error"), ("text-status", "children"), ("store-job", "data")]
+RUNS = ".." + "...".join(f"{i}.{p}" for i, p in RUNS_OUTPUTS) + ".."  # Dash's key of the callback
 
 
 def _runs_body(start, lr="0.01") -> dict:
@@ -32,9 +34,7 @@ def _runs_body(start, lr="0.01") -> dict:
 
     return {
         "output": RUNS,
-        "outputs": [{"id": i, "property": p} for i, p in [
-            ("store-runs", "data"), ("store-query", "data"), ("store-errors", "data"),
-            ("input-steps", "error"), ("text-status", "children")]],
+        "outputs": [{"id": i, "property": p} for i, p in RUNS_OUTPUTS],
         "inputs": [
             {"id": "store-start", "property": "data", "value": start},
             {"id": "input-steps", "property": "value", "value": "100"},

@@ -137,24 +137,35 @@ def shared(namespace: str) -> Callable[[F], F]:
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
         def cached(*args: Any) -> Any:
-            k = key(namespace, *args)
-            found, value = _memory.get(k)
-            if found:
-                return value
-            value = store().get(k, default=_MISSING)
-            if value is _MISSING:
-                value = fn(*args)
-                store().set(k, value)
-            _memory.put(k, value)
-            return value
+            return get_or_compute(namespace, args, lambda: fn(*args))
 
-        cached.uncached = fn  # type: ignore[attr-defined]
+        cached.namespace = namespace  # type: ignore[attr-defined]
         return cached  # type: ignore[return-value]
 
     return wrap
 
 
 _MISSING = object()
+
+
+def get_or_compute(namespace: str, args: tuple, compute: Callable[[], Any]) -> Any:
+    """The stored value for ``(namespace, *args)``, else ``compute()``, stored."""
+    k = key(namespace, *args)
+    found, value = _memory.get(k)
+    if found:
+        return value
+    value = store().get(k, default=_MISSING)
+    if value is _MISSING:
+        value = compute()
+        store().set(k, value)
+    _memory.put(k, value)
+    return value
+
+
+def contains(namespace: str, *args: Any) -> bool:
+    """Whether a value is stored for ``(namespace, *args)`` (nothing is computed)."""
+    k = key(namespace, *args)
+    return _memory.get(k)[0] or k in store()
 
 
 def clear() -> None:

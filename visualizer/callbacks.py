@@ -217,8 +217,14 @@ def draw_map(start: dict, drawn: str | None, text: str = "", domain_text: str = 
 
 
 # -- 4. The runs: every ticked, valid row, computed once per change --------------------
-def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | None) -> dict:
-    """What the browser's player needs (paths as base64 float32); no runs for None."""
+LIGHT_SECONDS = 0.05
+"""A scene expected to take longer (and not yet computed) runs as a background job."""
+
+
+def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | None,
+                 query: str | None = None) -> dict:
+    """What the browser's player needs (paths as base64 float32), and the scene's
+    link; no runs for None."""
     runs = []
     for i, spec in enumerate(result.specs if result else []):
         pts, losses = result.path(i)
@@ -229,7 +235,7 @@ def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | N
             "x": encode(pts[:, 0]), "y": encode(pts[:, 1]), "loss": encode(losses),
             "diverged_at": None if d < 0 else d,
         })
-    return {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": runs}
+    return {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": runs, "query": query}
 
 
 @callback(
@@ -238,6 +244,7 @@ def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | N
     Output(ids.STORE_ERRORS, "data"),
     Output(ids.INPUT_STEPS, "error"),
     Output(ids.TEXT_STATUS, "children"),
+    Output(ids.STORE_JOB, "data"),
     Input(ids.STORE_START, "data"),
     Input(ids.INPUT_STEPS, "value"),
     Input(every_row(ids.OPT_CHECK), "checked"),
@@ -250,7 +257,9 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
     """Validate every box (a message next to each bad one), run the good rows.
 
     Box messages go out as one dict, ``{optimizer: {box: message}}``, and only
-    when they change: the browser shows them (``settings.errors``).
+    when they change: the browser shows them (``settings.errors``). A scene
+    expected to take over ``LIGHT_SECONDS`` that nobody has computed yet goes to
+    the background job (``store-job``): this request answers at once.
     """
     rows = scene.rows_from(checks, lrs, decays, settings)
     specs: list[engine.RunSpec] = []
@@ -266,9 +275,10 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
         steps = scene.parse_steps(steps_text)
         steps_err = ""
     except ValueError as exc:
-        return (no_update, no_update, *box_errors, str(exc), "Fix the number of epochs to run.")
+        return (no_update, no_update, *box_errors, str(exc), "Fix the number of epochs to run.",
+                no_update)
     if not start:
-        return (no_update, no_update, *box_errors, steps_err, "")
+        return (no_update, no_update, *box_errors, steps_err, "", no_update)
     ls = landscapes.get(start["landscape"])
     point = (start["x"], start["y"])
     engine.check_starts(ls, point)  # the page sends only checked starts (update_start)
@@ -278,21 +288,66 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
         status = status or "Tick an optimizer to see its path."
     query = scene.to_query(ls.name, point, steps, specs)
     try:
+        if specs:
+            engine.check_budget(ls, specs, 1, steps, engine.REQUEST_BUDGET)
+        if (specs and not cache.contains(scene_runs.namespace, query)
+                and engine.expected_seconds(ls, specs, 1, steps) > LIGHT_SECONDS):
+            return (no_update, query, *box_errors, steps_err,
+                    status or "Computing this scene in the background…", {"query": query})
         payload = scene_runs(query) if specs else runs_payload(ls, steps, None)
     except engine.BudgetError as exc:
-        return (no_update, no_update, *box_errors, steps_err, str(exc))
-    return (payload, query, *box_errors, steps_err, status)
+        return (no_update, no_update, *box_errors, steps_err, str(exc), no_update)
+    return (payload, query, *box_errors, steps_err, status, no_update)
+
+
+def _scene_runs(query: str, progress=lambda done: None) -> dict:
+    result = _rerun(query, progress=progress)
+    return runs_payload(result.landscape, result.steps, result, query)
 
 
 @cache.shared("runs")
 def scene_runs(query: str) -> dict:
     """The player's runs for a scene's canonical link, computed once for the class."""
-    result = _rerun(query)
-    return runs_payload(result.landscape, result.steps, result)
+    return _scene_runs(query)
+
+
+@callback(
+    Output(ids.STORE_JOB_DONE, "data"),
+    Input(ids.STORE_JOB, "data"),
+    background=True,
+    progress=[Output(ids.PROGRESS_JOB, "value")],
+    running=[(Output(ids.WRAP_JOB, "style"), {"display": "flex"}, {"display": "none"})],
+    cancel=[Input(ids.BUTTON_CANCEL_JOB, "n_clicks")],
+    interval=250,
+    prevent_initial_call=True,
+)
+def run_job(set_progress, job: dict | None) -> dict:
+    """A heavy scene's runs, off the request path (a Dash background job: a new
+    one cancels the one before, and so does Cancel). The page takes them only
+    if it still shows that scene (``jobs.accept``)."""
+    if not isinstance(job, dict) or not isinstance(job.get("query"), str):
+        raise PreventUpdate
+    query = job["query"]
+    try:
+        runs = cache.get_or_compute(scene_runs.namespace, (query,), lambda: _scene_runs(
+            query, progress=lambda done: set_progress(round(100 * done))))
+    except ValueError as exc:  # over the budget; a part of the link that is bad
+        return {"query": query, "runs": None, "status": str(exc)}
+    return {"query": query, "runs": runs, "status": ""}
+
+
+clientside_callback(
+    Fn("jobs", "accept"),
+    Output(ids.STORE_RUNS, "data", allow_duplicate=True),
+    Output(ids.TEXT_STATUS, "children", allow_duplicate=True),
+    Input(ids.STORE_JOB_DONE, "data"),
+    State(ids.STORE_QUERY, "data"),
+    prevent_initial_call=True,
+)
 
 
 # -- 5. Downloads, the 3-D view and the step inspector ------------------------------------
-def _rerun(query: str, record_state: bool = False) -> engine.Result:
+def _rerun(query: str, record_state: bool = False, progress=lambda done: None) -> engine.Result:
     """The runs of a scene's canonical link (ValueError if any part of it is bad:
     a canonical link has none, so nothing may be quietly replaced by a default)."""
     sc, problems = scene.from_query(query)
@@ -300,7 +355,8 @@ def _rerun(query: str, record_state: bool = False) -> engine.Result:
         raise ValueError("; ".join(problems))
     specs = [scene.parse_row(r)[0] for r in sc.rows if r.checked]
     return engine.run(landscapes.get(sc.landscape), [s for s in specs if s], sc.start, sc.steps,
-                      record_state=record_state, budget=engine.REQUEST_BUDGET)
+                      record_state=record_state, budget=engine.REQUEST_BUDGET,
+                      progress=progress)
 
 
 def _stem(ls: landscapes.Landscape) -> str:

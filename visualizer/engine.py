@@ -215,7 +215,27 @@ def estimate_seconds(landscape: Landscape, n_groups: int, n_points: int, steps: 
     return steps * per_step
 
 
-def _over_budget(landscape: Landscape, n_groups: int, n_runs: int, n_starts: int, steps: int,
+def expected_seconds(landscape: Landscape, specs: Sequence[RunSpec], n_starts: int,
+                     steps: int) -> float:
+    """:func:`estimate_seconds` for these runs on the loop :func:`run` would take now
+    (the compiled one only if its kernels are ready; asking queues them)."""
+    names = [name for name, _, _ in _groups(specs)]
+    ready = _kernels(None, landscape, names) is not None
+    return estimate_seconds(landscape, len(names), len(specs) * n_starts, steps, ready)
+
+
+def check_budget(landscape: Landscape, specs: Sequence[RunSpec], n_starts: int, steps: int,
+                 budget: float) -> None:
+    """``BudgetError`` (saying what to lower) if these runs would take over ``budget``
+    seconds even on the fastest loop this landscape can take."""
+    n_groups, n_runs = len(_groups(specs)), len(specs)
+    fastest = compiled_path.available() and compiled_path.compilable(landscape)
+    seconds = estimate_seconds(landscape, n_groups, n_runs * n_starts, steps, fastest)
+    if seconds > budget:
+        raise _over_budget(landscape, n_runs, n_starts, steps, seconds, budget)
+
+
+def _over_budget(landscape: Landscape, n_runs: int, n_starts: int, steps: int,
                  seconds: float, budget: float) -> BudgetError:
     per_epoch = seconds / steps
     fit = int(budget / per_epoch)
@@ -345,12 +365,15 @@ class _Group(NamedTuple):
 
 
 def _numpy_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: Array,
-                noisy: Callable[[Array], Array]) -> None:
+                noisy: Callable[[Array], Array], progress: Callable[[float], None]) -> None:
     """Fill ``pts[1:]``, ``grads`` and the records, one NumPy step at a time."""
     grad = landscape.grad
     states = [group.opt.init(pts[0, group.rows]) for group in loop]
     x = pts[0]
+    every = max(1, len(grads) // 50)
     for t in range(len(grads)):
+        if t % every == 0:
+            progress(t / len(grads))
         g = grads[t] = noisy(grad(x))
         nxt = pts[t + 1]
         for i, (rows, _, opt, lr_steps, record) in enumerate(loop):
@@ -361,11 +384,13 @@ def _numpy_loop(landscape: Landscape, loop: list[_Group], pts: Array, grads: Arr
 
 
 def _compiled_loop(loop: list[_Group], pts: Array, grads: Array, lrs: Array, noise: Array,
-                   scale: float, kernels: dict[str, Callable]) -> None:
+                   scale: float, kernels: dict[str, Callable],
+                   progress: Callable[[float], None]) -> None:
     """As :func:`_numpy_loop`, each group's whole trajectory in one compiled call
     (:mod:`visualizer.compiled`); ``lrs`` is every run's learning rate per step,
     ``(steps, S)``, and ``noise`` every step's draws at once."""
-    for rows, name, opt, _, record in loop:
+    for i, (rows, name, opt, _, record) in enumerate(loop):
+        progress(i / len(loop))
         compiled_path.trajectory(kernels[name], opt, rows, pts, grads, lrs, noise, scale,
                                  record if len(record) else None)
 
@@ -400,6 +425,7 @@ def run(
     record_state: bool = True,
     compiled: bool | None = None,
     budget: float | None = None,
+    progress: Callable[[float], None] = lambda done: None,
 ) -> Result:
     """Run every spec from every start for ``steps`` steps.
 
@@ -424,6 +450,8 @@ def run(
             request), estimated before running (:func:`estimate_seconds`); over
             it, the compiled loop is waited for where it would fit, else
             :class:`BudgetError` says what to lower. ``None``: no bound.
+        progress: called now and then with the share of the work done, from 0
+            (a background job's progress bar).
 
     Returns:
         A :class:`Result`.
@@ -452,13 +480,11 @@ def run(
     names = [name for name, _, _ in groups]
     kernels = _kernels(compiled, landscape, names)
     if budget is not None:
-        size = (len(groups), n_runs * n_starts, steps)
-        seconds = estimate_seconds(landscape, *size, compiled=kernels is not None)
-        if seconds > budget and kernels is None and compiled is None and compiled_path.available():
-            kernels = _kernels(True, landscape, names)  # worth the wait for a compile
-            seconds = estimate_seconds(landscape, *size, compiled=kernels is not None)
-        if seconds > budget:
-            raise _over_budget(landscape, len(groups), n_runs, n_starts, steps, seconds, budget)
+        check_budget(landscape, specs, n_starts, steps, budget)
+        seconds = estimate_seconds(landscape, len(groups), n_runs * n_starts, steps,
+                                   compiled=kernels is not None)
+        if seconds > budget and kernels is None:
+            kernels = _kernels(True, landscape, names)  # fits compiled: worth the wait
     order = [i for _, _, idx in groups for i in idx]  # row r of the loop is spec order[r]
     lr_table = np.stack([specs[i].learning_rates(steps) for i in order], axis=1)  # (steps, S)
 
@@ -484,14 +510,14 @@ def run(
         if kernels is not None:
             # every step's draws at once: the same stream as one draw per step
             draws = rng.standard_normal((steps, n_starts, 2)) if rng else np.empty((0, 0, 2))
-            _compiled_loop(loop, pts, grads, lr_table, draws, noise, kernels)
+            _compiled_loop(loop, pts, grads, lr_table, draws, noise, kernels, progress)
             losses, first = compiled_path.losses_and_divergence(
                 landscape, pts, kernels["losses_and_divergence"])
         else:
             def noisy(g: Array) -> Array:
                 return g + noise * rng.standard_normal((n_starts, 2)) if rng is not None else g
 
-            _numpy_loop(landscape, loop, pts, grads, noisy)
+            _numpy_loop(landscape, loop, pts, grads, noisy, progress)
             losses, first = _losses_and_divergence(landscape, pts)
 
     for run_row, start_index in zip(*np.nonzero(first >= 0), strict=True):

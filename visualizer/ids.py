@@ -14,6 +14,11 @@ STORE_RUNS = "store-runs"
 STORE_QUERY = "store-query"
 STORE_SURFACE_QUERY = "store-surface-query"  # the scene, only while the 3-D tab is open
 STORE_DRAWN = "store-drawn"  # the landscape the map shows now
+STORE_JOB = "store-job"  # a scene too heavy for a request: {"query"} for the background job
+STORE_JOB_DONE = "store-job-done"  # what the job found: {"query", "runs", "status"}
+PROGRESS_JOB = "progress-job"
+BUTTON_CANCEL_JOB = "button-cancel-job"
+WRAP_JOB = "wrap-job"
 
 GRAPH_CONTOUR = "graph-contour"
 GRAPH_OVERLAY = "graph-overlay"

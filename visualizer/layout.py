@@ -197,6 +197,8 @@ def build() -> dmc.MantineProvider:
         dcc.Store(id=ids.STORE_REQUESTED_START),
         dcc.Store(id=ids.STORE_PICK),
         dcc.Store(id=ids.STORE_RUNS),
+        dcc.Store(id=ids.STORE_JOB),
+        dcc.Store(id=ids.STORE_JOB_DONE),
         dcc.Store(id=ids.STORE_QUERY),
         dcc.Store(id=ids.STORE_SURFACE_QUERY),
         dcc.Store(id=ids.STORE_INSPECT),
@@ -267,6 +269,11 @@ def build() -> dmc.MantineProvider:
         ], className="stage-row"),
         player_bar(),
         html.Div(id=ids.TEXT_STATUS, className="status", role="status"),
+        html.Div([
+            dmc.Progress(id=ids.PROGRESS_JOB, value=0, size="sm", className="job-bar",
+                         **{"aria-label": "Progress of the background computation"}),
+            dmc.Button("Cancel", id=ids.BUTTON_CANCEL_JOB, size="compact-xs", variant="light"),
+        ], id=ids.WRAP_JOB, className="job", style={"display": "none"}),
         html.Div(id=ids.TEXT_NOTICE, className="notice", role="alert"),
     ], className="stage")
     return dmc.MantineProvider(
