@@ -111,8 +111,11 @@ def get(port: int, path: str) -> tuple[int, bytes]:
 def post(port: int, body: bytes) -> int:
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
-        conn.request("POST", DASH, body=body, headers={
-            "Content-Type": "application/json", "Accept-Encoding": "gzip, br"})
+        try:
+            conn.request("POST", DASH, body=body, headers={
+                "Content-Type": "application/json", "Accept-Encoding": "gzip, br"})
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered (413) without reading all of a huge body: read it
         r = conn.getresponse()
         r.read()
         return r.status

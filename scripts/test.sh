@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Install what the tests need (Python packages and Debian's Chromium), then run
-# every test, browser tests included. Used by the README and by .ci/run.
+# Install what the tests need (Python packages, Debian's Chromium and redis-server),
+# then run every test, browser and Redis + Celery tests included. Used by the README
+# and by .ci/run. The tests start and stop their own servers (redis-server, the app,
+# a Celery worker), on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
-if [ ! -x /usr/bin/chromium ]; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    fi
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python -m ruff check .
 python -m pytest "$@"

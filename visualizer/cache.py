@@ -5,7 +5,9 @@ the scene's canonical link, so the first student who asks computes them and
 everyone after (in any worker process) gets the stored result. The store is
 ``diskcache`` in a local folder (embedded: nothing to start), bounded to
 ``VISUALIZER_CACHE_MB`` megabytes (default 256; the least recently stored go
-first), with a small in-process layer in front for the hottest entries.
+first), with a small in-process layer in front for the hottest entries. With
+``REDIS_URL`` set, the store is Redis instead (:class:`RedisStore`), shared by
+every app server that uses it.
 
 Where the files go (the compiled kernels too, see :mod:`visualizer.compiled`):
 ``$VISUALIZER_CACHE_DIR``, else ``$XDG_CACHE_HOME/optimizer-visualizer`` (or
@@ -18,6 +20,7 @@ import functools
 import hashlib
 import os
 import pathlib
+import pickle
 import tempfile
 import threading
 from collections import OrderedDict
@@ -58,9 +61,44 @@ def size_limit() -> int:
 _folder: pathlib.Path | None = None
 
 
+class RedisStore:
+    """The shared store on Redis (``REDIS_URL``): the same calls as ``diskcache.Cache``
+    that this module makes. Values are pickled; each key lives a day at most, and
+    the server's ``maxmemory`` (with ``allkeys-lru``) bounds the whole."""
+
+    PREFIX = "optimizer-visualizer:"
+    TTL_SECONDS = 24 * 3600
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+
+    def get(self, k: str, default: Any = None) -> Any:
+        data = self.client.get(self.PREFIX + k)
+        return default if data is None else pickle.loads(data)  # our own values only
+
+    def set(self, k: str, value: Any) -> None:
+        self.client.set(self.PREFIX + k, pickle.dumps(value), ex=self.TTL_SECONDS)
+
+    def __contains__(self, k: str) -> bool:
+        return bool(self.client.exists(self.PREFIX + k))
+
+    def clear(self) -> None:
+        for k in self.client.scan_iter(match=self.PREFIX + "*"):
+            self.client.delete(k)
+
+    def close(self) -> None:
+        self.client.close()
+
+
 @functools.cache
 def store() -> Any:
-    """The shared store (one ``diskcache.Cache`` per process, on the same folder)."""
+    """The shared store: Redis when ``REDIS_URL`` is set, else one ``diskcache.Cache``
+    per process on the same folder."""
+    url = os.environ.get("REDIS_URL")
+    if url and _folder is None:
+        return RedisStore(url)
     import diskcache
 
     return diskcache.Cache(str(_folder or root() / "results"), size_limit=size_limit(),
