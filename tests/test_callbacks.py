@@ -282,3 +282,17 @@ def test_schedule_boxes_come_from_the_registry():
     assert scene.SCHEDULE_KEYS == ("warmup", "step_size", "gamma", "period", "min_factor")
     assert set(layout.SCHEDULE_LABELS) == set(scene.SCHEDULE_KEYS)
     assert [c["value"] for c in layout.SCHEDULE_CHOICES] == list(schedules.SCHEDULES)
+
+
+def test_the_3d_view_of_a_long_scene_is_thinned_but_keeps_both_ends():
+    query = "?landscape=himmelblau&start=0,0&steps=10000&opt=adam:lr=0.001,decay=0.0"
+    fig = callbacks.draw_surface(query)
+    path = fig["data"][1]
+    xs = decode(path["x"]["bdata"]) if isinstance(path["x"], dict) else np.asarray(path["x"])
+    assert len(xs) <= figures.SURFACE_PATH_POINTS + 1
+    result = engine.run(landscapes.get("himmelblau"), [engine.make_spec("adam", lr=1e-3)],
+                        (0, 0), 10_000)
+    np.testing.assert_allclose([xs[0], xs[-1]], result.points[0, 0, [0, -1], 0], rtol=1e-6)
+    pts = np.arange(10).reshape(5, 2)
+    assert figures.thin(pts, 2).tolist() == [[0, 1], [6, 7], [8, 9]]
+    assert figures.thin(pts, 5) is pts

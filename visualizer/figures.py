@@ -196,11 +196,30 @@ def loss_figure() -> go.Figure:
     return fig
 
 
+SURFACE_PATH_POINTS = 2000
+"""The most points of a path the 3-D view draws (every k-th, and the last)."""
+
+
+def thin(pts: np.ndarray, most: int = SURFACE_PATH_POINTS) -> np.ndarray:
+    """Every k-th point of a path and its last, at most about ``most`` of them."""
+    if len(pts) <= most:
+        return pts
+    keep = np.unique(np.r_[np.arange(0, len(pts), -(-len(pts) // most)), len(pts) - 1])
+    return pts[keep]
+
+
+@lru_cache(maxsize=32)
+def _surface_grid(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The 3-D view's grid of a landscape and its clip height (once per landscape)."""
+    xs, ys, z = grid(landscapes.get(name), 80)
+    return xs, ys, z, float(np.nanpercentile(z, 97))
+
+
 def surface_figure(landscape: Landscape, paths: list[tuple[str, np.ndarray]]) -> go.Figure:
     """A 3-D view: the surface (clipped at its 97th percentile, so that one steep
-    wall does not flatten the rest) and each path lifted onto it."""
-    xs, ys, z = grid(landscape, 80)
-    cap = float(np.nanpercentile(z, 97))
+    wall does not flatten the rest) and each path lifted onto it (float32, at most
+    ``SURFACE_PATH_POINTS`` points each: a longer line looks the same)."""
+    xs, ys, z, cap = _surface_grid(landscape.name)
     fig = go.Figure(go.Surface(
         x=xs.astype(np.float32), y=ys.astype(np.float32),
         z=np.minimum(z, cap).astype(np.float32), colorscale=COLORSCALE, opacity=0.92,
@@ -210,9 +229,11 @@ def surface_figure(landscape: Landscape, paths: list[tuple[str, np.ndarray]]) ->
     for name, pts in paths:
         if len(pts) == 0:
             continue
+        pts = thin(pts)
         zs = np.minimum(landscape.f(pts), cap) + 0.005 * (cap - float(np.nanmin(z)))
         fig.add_trace(go.Scatter3d(
-            x=pts[:, 0], y=pts[:, 1], z=zs, mode="lines", name=optimizers.get(name).title,
+            x=pts[:, 0].astype(np.float32), y=pts[:, 1].astype(np.float32),
+            z=zs.astype(np.float32), mode="lines", name=optimizers.get(name).title,
             line={"color": COLORS[name], "width": 6},
         ))
     (x0, x1), (y0, y1) = landscape.domain
