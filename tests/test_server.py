@@ -118,3 +118,40 @@ def test_the_body_limit_is_generous_for_the_page_and_tight_for_the_rest():
     assert http.MAX_BODY >= 100 * len(_dumps(_runs_body({"landscape": "himmelblau", "x": 0,
                                                          "y": 0})))
     assert http.MAX_BODY < 10 * 1024 * 1024
+
+
+def test_the_runs_of_a_scene_are_an_http_resource(client):
+    from visualizer import callbacks
+
+    q = "landscape=booth&start=1,-1&steps=50&opt=adam:lr=0.1&opt=gd:lr=0.01"
+    r = client.get("/api/runs?" + q)
+    assert r.status_code == 200 and "max-age" in r.headers["Cache-Control"]
+    body = r.get_json()
+    # the canonical link: rows in the registry's order, every value spelled out
+    canonical = "?landscape=booth&start=1,-1&steps=50&opt=gd:lr=0.01,decay=0.0&opt=adam:lr=0.1,decay=0.0"
+    assert body == json.loads(json.dumps(callbacks.scene_runs(canonical)))
+    assert [run["name"] for run in body["runs"]] == ["gd", "adam"] and body["query"] == canonical
+    assert client.get("/api/runs?" + q + "&preview=1").get_json() == body
+
+
+@pytest.mark.parametrize(("query", "status", "needle"), [
+    ("landscape=nowhere&opt=adam", 400, "unknown landscape 'nowhere'"),
+    ("landscape=booth&start=1e9,0&opt=adam", 400, "start: Invalid start"),
+    ("landscape=booth&opt=adam:lr=-1", 400, "Invalid learning rate"),
+    ("landscape=formula:-5,5,-5,5:" + "sin(x*" * 12 + "y" + ")" * 12 + "&steps=10000"
+     + "".join(f"&opt={n}" for n in ["gd", "adam", "rmsprop", "momentum", "nesterov", "lion",
+                                     "adamax", "nadam", "radam", "adabelief", "amsgrad"]),
+     422, "Too much work for one request"),
+])
+def test_a_bad_runs_query_gets_its_message(client, query, status, needle):
+    r = client.get("/api/runs?" + query)
+    assert r.status_code == status and needle in r.get_json()["error"]
+
+
+def test_a_drag_preview_of_a_heavy_scene_is_declined_not_computed(client):
+    query = ("landscape=formula:-5,5,-5,5:" + "sin(x*" * 8 + "y" + ")" * 8
+             + "&start=-1,1&steps=3000&opt=adam:lr=0.01&opt=gd:lr=0.01")
+    r = client.get("/api/runs?" + query + "&preview=1")
+    assert r.status_code == 409 and "the runs come on the drop" in r.get_json()["error"]
+    assert client.get("/api/runs?" + query).status_code == 200  # not a preview: computed
+    assert client.get("/api/runs?" + query + "&preview=1").status_code == 200  # now cached

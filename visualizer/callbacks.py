@@ -290,7 +290,7 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
     try:
         if specs:
             engine.check_budget(ls, specs, 1, steps, engine.REQUEST_BUDGET)
-        if (specs and not cache.contains(scene_runs.namespace, query)
+        if (specs and not cached_runs(query)
                 and engine.expected_seconds(ls, specs, 1, steps) > LIGHT_SECONDS):
             return (no_update, query, *box_errors, steps_err,
                     status or "Computing this scene in the background…", {"query": query})
@@ -309,6 +309,11 @@ def _scene_runs(query: str, progress=lambda done: None) -> dict:
 def scene_runs(query: str) -> dict:
     """The player's runs for a scene's canonical link, computed once for the class."""
     return _scene_runs(query)
+
+
+def cached_runs(query: str) -> bool:
+    """Whether a scene's runs are in the shared cache already (nothing is computed)."""
+    return cache.contains(scene_runs.namespace, query)
 
 
 @callback(
@@ -348,15 +353,11 @@ clientside_callback(
 
 # -- 5. Downloads, the 3-D view and the step inspector ------------------------------------
 def _rerun(query: str, record_state: bool = False, progress=lambda done: None) -> engine.Result:
-    """The runs of a scene's canonical link (ValueError if any part of it is bad:
-    a canonical link has none, so nothing may be quietly replaced by a default)."""
-    sc, problems = scene.from_query(query)
-    if problems:
-        raise ValueError("; ".join(problems))
-    specs = [scene.parse_row(r)[0] for r in sc.rows if r.checked]
-    return engine.run(landscapes.get(sc.landscape), [s for s in specs if s], sc.start, sc.steps,
-                      record_state=record_state, budget=engine.REQUEST_BUDGET,
-                      progress=progress)
+    """The runs of a scene's link (ValueError if any part of it is bad), within
+    the request budget."""
+    ls, specs, start, steps, _ = scene.runs_of(query)
+    return engine.run(ls, specs, start, steps, record_state=record_state,
+                      budget=engine.REQUEST_BUDGET, progress=progress)
 
 
 def _stem(ls: landscapes.Landscape) -> str:

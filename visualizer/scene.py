@@ -161,6 +161,19 @@ def parse_steps(text: object) -> int:
     return int(value)
 
 
+def runs_of(query: str) -> tuple[landscapes.Landscape, list[engine.RunSpec], tuple[float, float],
+                                 int, str]:
+    """The runs a scene's link asks for: its landscape, its ticked rows' runs, the
+    start, the epochs and the canonical link (:func:`to_query`). ``ValueError``
+    naming every bad part: here nothing is quietly replaced by a default."""
+    sc, problems = from_query(query)
+    if problems:
+        raise ValueError("; ".join(problems))
+    specs = [s for s in (parse_row(r)[0] for r in sc.rows if r.checked) if s]
+    return (landscapes.get(sc.landscape), specs, sc.start, sc.steps,
+            to_query(sc.landscape, sc.start, sc.steps, specs))
+
+
 def to_query(landscape: str, start: tuple[float, float], steps: int,
              specs: list[engine.RunSpec]) -> str:
     """The URL query of a scene (ticked, valid rows only)."""

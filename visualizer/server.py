@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from dash import Dash
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MAX_BODY = 1024 * 1024
@@ -96,3 +96,35 @@ def harden(app: Dash) -> None:
             return InternalServerError()
         log.debug("callback failed", exc_info=exc)
         return _refuse(f"{type(exc).__name__}: {exc}")
+
+
+def runs_api(app: Dash) -> None:
+    """``GET /api/runs?<a scene's link query>``: the scene's runs, as the player
+    takes them (JSON, paths as base64 float32), for scripts and for the paths
+    that follow the dot while it is dragged. The answer is a pure function of
+    the canonical link: cached for the class, and for an hour by browsers.
+    ``&preview=1`` (a drag in progress) answers 409 instead of computing a
+    scene that would take over ``callbacks.LIGHT_SECONDS``. A bad part of the
+    link gets 400, a scene over the budget 422, each with its message."""
+    from visualizer import callbacks, engine, scene
+
+    @app.server.get("/api/runs")
+    def _runs():
+        query = "?" + request.query_string.decode("utf-8", "replace")
+        try:
+            ls, specs, _, steps, canonical = scene.runs_of(query)
+        except ValueError as exc:
+            return _refuse(str(exc))
+        if not specs:
+            return _refuse("no runs: add opt=NAME[:key=value,...] to the query")
+        try:
+            engine.check_budget(ls, specs, 1, steps, engine.REQUEST_BUDGET)
+            heavy = engine.expected_seconds(ls, specs, 1, steps) > callbacks.LIGHT_SECONDS
+            if request.args.get("preview") and heavy and not callbacks.cached_runs(canonical):
+                return jsonify(error="too heavy to follow a drag: the runs come on the drop"), 409
+            payload = callbacks.scene_runs(canonical)
+        except engine.BudgetError as exc:
+            return _refuse(str(exc), 422)
+        body = json.dumps(payload, separators=(",", ":"))
+        return Response(body, mimetype="application/json",
+                        headers={"Cache-Control": "public, max-age=3600"})
