@@ -5,8 +5,9 @@
  * play, pause, step, back and scrub are handled here, with no request to the
  * server per frame. Each frame is painted with Plotly.react straight into the
  * overlay graph (paths and current points) and the loss chart. Also here: the
- * start dot's drag and click, the settings panel, keyboard keys, highlight on
- * hover, the URL, copy link and the PNG of the map.
+ * start dot's drag and click (with the paths following the dot while it moves,
+ * from GET /api/runs), the settings panel, keyboard keys, highlight on hover,
+ * the URL, copy link and the PNG of the map.
  */
 (function () {
   "use strict";
@@ -510,12 +511,52 @@
     window.dash_clientside.set_props(IDS.pick, { data: { x: x, y: y, t: Date.now() } });
   }
 
+  // Paths follow the dot while it is dragged: the scene's runs from where the
+  // dot is now, from GET /api/runs (the scene's link with the new start). One
+  // request in flight at a time, the newest position wins, and nothing that
+  // answers after the drop is drawn: the drop's own runs come through Dash.
+  const live = { active: false, off: false, busy: false, want: null, seq: 0, drawn: [] };
+  window.__live = live;  // read by the browser tests
+  function liveStart() {
+    live.active = true; live.off = false; live.want = null; live.drawn = [];
+  }
+  function liveStop() { live.active = false; live.want = null; }
+  function liveMove(x, y) {
+    if (!live.active || live.off) return;
+    live.want = [x, y];
+    liveNext();
+  }
+  function liveNext() {
+    if (live.busy || !live.want || !live.active) return;
+    const p = live.want, seq = ++live.seq;
+    live.want = null;
+    const q = new URLSearchParams(window.location.search);
+    ["page", "view"].forEach(function (k) { q.delete(k); });
+    q.set("start", p[0] + "," + p[1]);
+    q.set("preview", "1");
+    live.busy = true;
+    fetch("api/runs?" + q.toString()).then(function (r) {
+      if (r.status === 409) live.off = true;  // too heavy to follow: wait for the drop
+      return r.ok ? r.json() : null;
+    }).then(function (runs) {
+      live.busy = false;
+      if (runs && live.active && runs.landscape === (view.d && view.d.src && view.d.src.landscape)) {
+        view.d = decoded(runs);
+        view.epoch = view.d.steps;
+        live.drawn.push(seq);
+        draw();
+      }
+      liveNext();
+    }).catch(function () { live.busy = false; });
+  }
+
   function hookMap(host, gd) {
     let drag = null;
     const stop = function (e) { if (drag) { e.stopPropagation(); e.preventDefault(); } };
     host.addEventListener("pointerdown", function (e) {
       if (e.button !== 0 || !gd._fullLayout || dotDistance(gd, e.clientX, e.clientY) > 16) return;
       drag = { id: e.pointerId, moved: false, x: null, y: null };
+      liveStart();
       host.setPointerCapture(e.pointerId);
       host.classList.add("dragging");
       stop(e);
@@ -528,12 +569,14 @@
       const p = mapPoint(gd, e.clientX, e.clientY);
       drag.moved = true; drag.x = p[0]; drag.y = p[1];
       window.Plotly.relayout(gd, { "shapes[0].xanchor": p[0], "shapes[0].yanchor": p[1] });
+      liveMove(p[0], p[1]);
       stop(e);
     }, true);
     const end = function (e) {
       if (!drag) return;
       const d = drag;
       drag = null;
+      liveStop();
       host.classList.remove("dragging");
       stop(e);
       gd._ovSuppressClick = Date.now();

@@ -190,6 +190,48 @@ def test_dragging_the_red_dot_moves_the_start_and_the_paths(page, server):
     shot(page, "04-dragged")
 
 
+def test_paths_follow_the_dot_while_it_is_dragged(page, server):
+    """A slow drag redraws the paths several times on the way; the drop's paths are
+    a fresh run from the drop point; nothing from the drag is drawn after the drop."""
+    import numpy as np
+
+    import landscapes
+    from visualizer import engine
+
+    open_app(page, server.url)
+    settle(page)
+    x0, y0 = page.evaluate(TO_SCREEN, [0.0, 0.0])
+    x1, y1 = page.evaluate(TO_SCREEN, [2.0, -2.5])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    starts_seen = set()
+    for i in range(1, 26):
+        page.mouse.move(x0 + (x1 - x0) * i / 25, y0 + (y1 - y0) * i / 25)
+        page.wait_for_timeout(80)
+        starts_seen.add(tuple(page.evaluate(FIRST_POINTS)["adam"]))
+    drawn = page.evaluate("() => window.__live.drawn.slice()")
+    page.mouse.up()
+    assert len(drawn) >= 4 and drawn == sorted(drawn)  # several updates, in order
+    assert len(starts_seen) >= 4  # the paths really moved with the dot
+    page.wait_for_function("() => { const gd = document.querySelector('#graph-overlay .js-plotly-plot');"
+                           " const t = gd.data.find(t => t.meta === 'adam' && t.mode === 'lines');"
+                           " return t && t.x[0] > 1.5; }", timeout=10000)
+    settle(page)
+    assert page.evaluate("() => window.__live.drawn.length") == len(drawn)  # none after the drop
+    sx, sy = page.evaluate(SHAPE)
+    shot(page, "04b-dragged-live")
+    paths = page.evaluate("""() => document.querySelector('#graph-overlay .js-plotly-plot').data
+        .filter(t => t.mode === 'lines' && t.meta).map(t => [t.meta, Array.from(t.x), Array.from(t.y)])""")
+    start = (round(sx, 6), round(sy, 6))
+    specs = [engine.make_spec(n, lr=1e-3) for n in ("gd", "momentum", "rmsprop", "adam")]
+    fresh = engine.run(landscapes.get("himmelblau"), specs, start, 1000)
+    for i, (name, xs, ys) in enumerate(sorted(paths, key=lambda p: ["gd", "momentum", "rmsprop",
+                                                                   "adam"].index(p[0]))):
+        assert name == specs[i].optimizer
+        np.testing.assert_allclose(xs, fresh.points[i, 0, : len(xs), 0], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(ys, fresh.points[i, 0, : len(ys), 1], rtol=1e-6, atol=1e-6)
+
+
 def test_click_places_the_start(page, server):
     open_app(page, server.url)
     settle(page)
