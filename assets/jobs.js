@@ -1,11 +1,22 @@
-// Background jobs: a heavy scene's runs arrive after the fact. Take them only if
-// the page still shows that scene (a drag since then has its own runs).
+// Background jobs: a heavy scene's runs, or its recording for the step inspector,
+// arrive after the fact. Take them only if the page still shows that scene (a
+// drag since then has its own runs).
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   jobs: {
     accept: function (done, query) {
       const no = window.dash_clientside.no_update;
       if (!done || done.query !== query) return [no, no];
       return [done.runs || no, done.status];
+    },
+    // The recording is stored: ask the inspector again for the step on screen
+    // (set_props: the inspector's own store is its input, no loop of callbacks).
+    recorded: function (done, wanted) {
+      if (done && wanted && done.query === wanted.query) {
+        window.dash_clientside.set_props("store-inspect", {
+          data: Object.assign({}, wanted, { error: done.error || null, at: Date.now() }),
+        });
+      }
+      return window.dash_clientside.no_update;
     },
   },
 });

@@ -587,3 +587,6 @@ def test_a_heavy_scene_runs_in_the_background_with_its_progress_on_the_page(page
     assert seen["status"] and seen["shown"] and 0 < seen["progress"] <= 100
     expect(page.locator("#wrap-job")).to_be_hidden()
     expect(page.locator("#text-status")).to_have_text("")
+    # its step inspector: the first recording is a background job too, then the cards
+    page.click("text=Step inspector")
+    expect(page.locator("#inspect-out .i-card")).to_have_count(9, timeout=30000)

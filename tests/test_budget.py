@@ -18,7 +18,7 @@ def _nest(depth: int) -> str:
     return text
 
 
-DEEP = f"formula:-5,5,-5,5:{_nest(18)}"
+DEEP = f"formula:-5,5,-5,5:{_nest(12)}"  # checked on its grid in about 0.13 s
 
 
 def test_an_over_budget_scene_is_refused_before_running(monkeypatch):
@@ -50,9 +50,9 @@ def test_the_estimate_grows_with_the_work():
     base = engine.estimate_seconds(ls, 4, 4, 1000, compiled=False)
     assert engine.estimate_seconds(ls, 4, 4, 2000, compiled=False) == pytest.approx(2 * base)
     assert engine.estimate_seconds(ls, 14, 14, 1000, compiled=False) > base
-    assert engine.estimate_seconds(deep, 4, 4, 1000, compiled=False) > 10 * base
+    assert engine.estimate_seconds(deep, 4, 4, 1000, compiled=False) > 5 * base
     assert engine.estimate_seconds(ls, 4, 4, 1000, compiled=True) < base / 10
-    assert deep.cost > 1000 and ls.cost == landscapes.Landscape.cost
+    assert deep.cost > 500 and ls.cost == landscapes.Landscape.cost
 
 
 def test_the_race_shows_the_budget_message_and_keeps_its_runs():

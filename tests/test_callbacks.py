@@ -296,3 +296,32 @@ def test_the_3d_view_of_a_long_scene_is_thinned_but_keeps_both_ends():
     pts = np.arange(10).reshape(5, 2)
     assert figures.thin(pts, 2).tolist() == [[0, 1], [6, 7], [8, 9]]
     assert figures.thin(pts, 5) is pts
+
+
+def test_a_heavy_scenes_first_recording_goes_to_the_background_then_the_cards_come(monkeypatch):
+    monkeypatch.setattr(compiled, "available", lambda: False)  # the NumPy loop: slow
+    query = "?landscape=rosenbrock&start=-1,1&steps=6000&" + "&".join(
+        f"opt={n}:lr=0.0001,decay=0.0" for n in ["gd", "momentum", "nesterov", "adam", "nadam"])
+    wanted = {"query": query, "epoch": 4000}
+    placeholder, job = callbacks.inspect_step(wanted, None)
+    assert "Recording every step of this scene in the background" in str(placeholder)
+    assert job == {"query": query}
+    again, no_job = callbacks.inspect_step({**wanted, "epoch": 10}, job)  # scrubbing meanwhile
+    assert "Recording" in str(again) and no_job is callbacks.no_update  # not asked again
+    done = callbacks.record_job(job)
+    assert done == {"query": query, "error": None}
+    cards, no_job = callbacks.inspect_step(wanted, job)  # the page asks again (jobs.recorded)
+    assert "Adam" in str(cards) and "4000" in str(cards) and no_job is callbacks.no_update
+    # the recording is the engine's, shared by every worker (here: the memory layer dropped)
+    callbacks.cache._memory.clear()
+    recorded = callbacks._recorded(query)
+    spec = engine.make_spec("adam", lr=1e-4)
+    alone = engine.run(landscapes.get("rosenbrock"), [spec], (-1, 1), 6000)
+    np.testing.assert_array_equal(recorded.points[3, 0], alone.points[0, 0])
+    np.testing.assert_array_equal(recorded.states[3]["exp_avg_sq"], alone.states[0]["exp_avg_sq"])
+
+
+def test_a_failed_recording_is_shown_where_the_cards_would_be():
+    query = "?landscape=booth&start=0,0&steps=10&opt=adam:lr=0.1"
+    message, job = callbacks.inspect_step({"query": query, "epoch": 1, "error": "Too much work"})
+    assert "Too much work" in str(message) and job is callbacks.no_update

@@ -119,16 +119,17 @@ def test_a_diverged_run_is_inspected_up_to_its_divergence():
 
 def test_the_callback_shows_the_step_the_player_is_on():
     query = "?landscape=booth&start=0,0&steps=30&opt=momentum:lr=0.01,decay=0.0&opt=adam:lr=0.1,decay=0.0"
-    cards = callbacks.inspect_step({"query": query, "epoch": 12})
+    cards, job = callbacks.inspect_step({"query": query, "epoch": 12})
+    assert job is callbacks.no_update  # a light scene: recorded in the request
     text = str(cards)
     assert "Step 12: from epoch 11 to epoch 12" in text
     assert text.count("i-card") == 2
     result = callbacks._recorded(query)
     b = result.states[0]["momentum_buffer"][0, 11]
     assert f"{b[0]:.8g}" in text and f"{b[1]:.8g}" in text  # the table shows the record
-    assert "Step 1: from epoch 0" in str(callbacks.inspect_step({"query": query, "epoch": 0}))
-    assert "Step 1: from" in str(callbacks.inspect_step({"query": query, "epoch": "junk"}))
-    empty = callbacks.inspect_step({"query": "?landscape=booth&steps=30", "epoch": 3})
+    assert "Step 1: from epoch 0" in str(callbacks.inspect_step({"query": query, "epoch": 0})[0])
+    assert "Step 1: from" in str(callbacks.inspect_step({"query": query, "epoch": "junk"})[0])
+    empty, _ = callbacks.inspect_step({"query": "?landscape=booth&steps=30", "epoch": 3})
     assert "Tick an optimizer" in str(empty)
     download = callbacks.download_steps(1, query)
     assert download["filename"] == "steps-booth.csv"

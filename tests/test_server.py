@@ -10,12 +10,14 @@ import pytest
 import app
 from visualizer import server as http
 
-GOOD = {
-    "output": "inspect-out.children",
-    "outputs": {"id": "inspect-out", "property": "children"},
+GOOD = {  # the step inspector's callback, as the page calls it
+    "output": "..inspect-out.children...store-record-job.data..",
+    "outputs": [{"id": "inspect-out", "property": "children"},
+                {"id": "store-record-job", "property": "data"}],
     "inputs": [{"id": "store-inspect", "property": "data",
                 "value": {"query": "?landscape=booth&start=0,0&steps=10&opt=adam:lr=0.1",
                           "epoch": 3}}],
+    "state": [{"id": "store-record-job", "property": "data", "value": None}],
     "changedPropIds": ["store-inspect.data"],
 }
 RUNS_OUTPUTS = [("store-runs", "data"), ("store-query", "data"), ("store-errors", "data"),

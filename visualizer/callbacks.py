@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -57,6 +56,11 @@ def every_row(kind: str) -> dict[str, Any]:
 def encode(values: np.ndarray) -> str:
     """float32 little-endian, base64: a third of the size of JSON numbers."""
     return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode()
+
+
+def decode(text: str) -> np.ndarray:
+    """The inverse of :func:`encode` (as float64)."""
+    return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(float)
 
 
 # -- 1. A scene from the URL (on load) or from a preset ----------------------------------
@@ -365,30 +369,100 @@ def _stem(ls: landscapes.Landscape) -> str:
     return "formula" if ls.name.startswith(formula.PREFIX) else ls.name
 
 
-@lru_cache(maxsize=4)
+def _pack(result: engine.Result) -> dict:
+    """A recorded result as plain data for the shared cache (your own formula's
+    functions cannot be pickled: the landscape goes by name)."""
+    fields = dict(vars(result))
+    fields["landscape"] = result.landscape.name
+    return fields
+
+
+def _unpack(packed: dict) -> engine.Result:
+    return engine.Result(**{**packed, "landscape": landscapes.get(packed["landscape"])})
+
+
+def _record(query: str, progress=lambda done: None) -> dict:
+    return _pack(_rerun(query, record_state=True, progress=progress))
+
+
 def _recorded(query: str) -> engine.Result | None:
-    """The scene's runs with every state recorded (kept: scrubbing asks again and again)."""
-    return _rerun(query, record_state=True) if "opt=" in query else None
+    """The scene's runs with every state recorded: computed once for the class (in
+    the request, or by the background job for a heavy scene) and kept, since
+    scrubbing asks again and again."""
+    if "opt=" not in query:
+        return None
+    return _unpack(cache.get_or_compute("recorded", (query,), lambda: _record(query)))
+
+
+def _record_is_heavy(query: str) -> bool:
+    """Whether recording this scene (not recorded yet) is work for the background."""
+    if "opt=" not in query or cache.contains("recorded", query):
+        return False
+    ls, specs, _, steps, _ = scene.runs_of(query)
+    return engine.expected_seconds(ls, specs, 1, steps) > LIGHT_SECONDS
 
 
 @callback(
     Output(ids.INSPECT_OUT, "children"),
+    Output(ids.STORE_RECORD_JOB, "data"),
     Input(ids.STORE_INSPECT, "data"),
+    State(ids.STORE_RECORD_JOB, "data"),
     prevent_initial_call=True,
 )
-def inspect_step(wanted: dict | None):
-    """Every run's card at the step the player (or the cost chart's hover) is on."""
+def inspect_step(wanted: dict | None, asked: dict | None = None):
+    """Every run's card at the step the player (or the cost chart's hover) is on.
+
+    A heavy scene's first recording is the background job's (``record_job``),
+    asked for once (scrubbing meanwhile must not start it again: a new job
+    cancels the one before); until it is stored a line says so, and the page
+    asks again when it is (``jobs.recorded``)."""
     if not wanted or not wanted.get("query"):
         raise PreventUpdate
     try:
         epoch = int(wanted.get("epoch") or 0)
     except (TypeError, ValueError):
         epoch = 0
+    query = wanted["query"]
     try:
-        recorded = _recorded(wanted["query"])
-    except ValueError as exc:  # over the request budget (a scene that ran has not been)
-        return html.P(str(exc), className="notice")
-    return inspector_view.view(recorded, epoch)
+        if wanted.get("error"):  # the background recording failed
+            raise ValueError(str(wanted["error"]))
+        if _record_is_heavy(query):
+            job = no_update if asked == {"query": query} else {"query": query}
+            return (html.P("Recording every step of this scene in the background…",
+                           className="status"), job)
+        recorded = _recorded(query)
+    except ValueError as exc:  # over the request budget; a bad part of the link
+        return html.P(str(exc), className="notice"), no_update
+    return inspector_view.view(recorded, epoch), no_update
+
+
+@callback(
+    Output(ids.STORE_RECORD_DONE, "data"),
+    Input(ids.STORE_RECORD_JOB, "data"),
+    background=True,
+    interval=250,
+    prevent_initial_call=True,
+)
+def record_job(job: dict | None) -> dict:
+    """A heavy scene's every step, recorded off the request path into the shared
+    cache; the inspector then shows it (a new job cancels the one before)."""
+    if not isinstance(job, dict) or not isinstance(job.get("query"), str):
+        raise PreventUpdate
+    query = job["query"]
+    try:
+        cache.get_or_compute("recorded", (query,), lambda: _record(query))
+    except ValueError as exc:
+        return {"query": query, "error": str(exc)}
+    return {"query": query, "error": None}
+
+
+clientside_callback(
+    Fn("jobs", "recorded"),
+    Output(ids.STORE_RECORD_SEEN, "data"),
+    Input(ids.STORE_RECORD_DONE, "data"),
+    State(ids.STORE_INSPECT, "data"),
+    prevent_initial_call=True,
+)
 
 
 @callback(
@@ -436,10 +510,11 @@ def draw_surface(query: str | None):
 
 @cache.shared("surface")
 def scene_surface(query: str) -> dict:
-    """The 3-D view of a scene's canonical link, computed once for the class."""
-    result = _rerun(query)
-    paths = [(spec.optimizer, result.path(i)[0]) for i, spec in enumerate(result.specs)]
-    return figures.surface_figure(result.landscape, paths).to_plotly_json()
+    """The 3-D view of a scene's canonical link, computed once for the class, from
+    the scene's runs (computed once too: the view never runs them again)."""
+    runs = scene_runs(query)
+    paths = [(r["name"], np.column_stack([decode(r["x"]), decode(r["y"])])) for r in runs["runs"]]
+    return figures.surface_figure(landscapes.get(runs["landscape"]), paths).to_plotly_json()
 
 
 # -- Browser-side: the player, the URL, the landscape cards, copy link ---------------------

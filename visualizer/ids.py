@@ -37,6 +37,9 @@ TABLE_RESULTS = "table-results"
 TABS_VIEW = "tabs-view"
 STORE_INSPECT = "store-inspect"  # {query, epoch}: the step to inspect, while its tab is open
 INSPECT_OUT = "inspect-out"
+STORE_RECORD_JOB = "store-record-job"  # a heavy scene's first recording: {"query"} for the job
+STORE_RECORD_DONE = "store-record-done"  # {"query", "error"} when the recording is stored
+STORE_RECORD_SEEN = "store-record-seen"  # written by jobs.recorded (an output is needed)
 BUTTON_INSPECT_CSV = "button-inspect-csv"
 DOWNLOAD_INSPECT = "download-inspect"
 
