@@ -44,7 +44,7 @@ from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, TO_SCREEN  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, drag_dot  # noqa: E402
 
 HOST = "127.0.0.1"
 DASH = "/_dash-update-component"
@@ -153,21 +153,12 @@ def record(port: int) -> dict[str, list[Any]]:
 
         page.goto(url)
 
-        def drag() -> None:
-            x0, y0 = page.evaluate(TO_SCREEN, [0.0, 0.0])
-            x1, y1 = page.evaluate(TO_SCREEN, [-1.5, 1.0])
-            page.mouse.move(x0, y0)
-            page.mouse.down()
-            for k in range(1, 6):
-                page.mouse.move(x0 + (x1 - x0) * k / 5, y0 + (y1 - y0) * k / 5)
-            page.mouse.up()
-
         def lr() -> None:
             box = page.locator('[id*="opt-lr"][id*="adam"]').first
             box.fill("0.002")
             box.press("Enter")
 
-        act("drag", drag)
+        act("drag", lambda: drag_dot(page, [0.0, 0.0], [-1.5, 1.0], moves=5))
         act("lr", lr)
         act("landscape", lambda: page.locator(".ls-card", has_text="Booth").click())
         act("page", lambda: (page.click("text=Adam vs AdaBelief"), page.wait_for_timeout(1500),

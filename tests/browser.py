@@ -56,3 +56,14 @@ TO_SCREEN = f"""([x, y]) => {{
     return [box.left + fl._size.l + fl.xaxis.d2p(x), box.top + fl._size.t + fl.yaxis.d2p(y)];
 }}"""
 SHAPE = f"() => {{ const s = {OVERLAY}.layout.shapes[0]; return [s.xanchor, s.yanchor]; }}"
+
+
+def drag_dot(page, start: list[float], end: list[float], moves: int = 10) -> None:
+    """Drag the red dot from ``start`` to ``end`` (map coordinates) in ``moves`` moves."""
+    x0, y0 = page.evaluate(TO_SCREEN, start)
+    x1, y1 = page.evaluate(TO_SCREEN, end)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(1, moves + 1):
+        page.mouse.move(x0 + (x1 - x0) * k / moves, y0 + (y1 - y0) * k / moves)
+    page.mouse.up()

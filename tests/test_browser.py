@@ -21,6 +21,7 @@ from tests.browser import (
     SHAPE,
     TO_SCREEN,
     AppServer,
+    drag_dot,
 )
 
 pytestmark = pytest.mark.browser
@@ -167,13 +168,7 @@ def test_dragging_the_red_dot_moves_the_start_and_the_paths(page, server):
     open_app(page, server.url)
     settle(page)
     before = page.evaluate(FIRST_POINTS)
-    x0, y0 = page.evaluate(TO_SCREEN, [0.0, 0.0])
-    x1, y1 = page.evaluate(TO_SCREEN, [-2.0, 1.0])
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    for i in range(1, 11):
-        page.mouse.move(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10)
-    page.mouse.up()
+    drag_dot(page, [0.0, 0.0], [-2.0, 1.0])
     page.wait_for_function("() => { const gd = document.querySelector('#graph-overlay .js-plotly-plot');"
                            " const t = gd.data.find(t => t.meta === 'adam' && t.mode === 'lines');"
                            " return t && Math.abs(t.x[0]) > 0.5; }", timeout=10000)
