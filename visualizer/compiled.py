@@ -18,7 +18,7 @@ numba compiles with ``error_model="numpy"`` (a division by zero gives inf or
 NaN, as in NumPy, instead of raising) and without ``fastmath`` (no
 reassociation, no fused multiply-add), and caches what it compiled next to the
 generated file (``cache=True`` needs functions in a real file: hence the
-files). A kernel costs about a second to compile the first time on a machine
+files). A kernel costs one to four seconds to compile the first time on a machine
 and some milliseconds to load in every later process.
 
 Nobody waits for a compile unless they ask to: :func:`kernel` returns a
