@@ -1,4 +1,5 @@
-"""The HTTP side of the app: what a request may be, and how a bad one is answered.
+"""The HTTP side of the app: what a request may be, how a bad one is answered,
+and the one plain route, ``GET /api/runs`` (:func:`runs_api`).
 
 A class's server sees whatever its students' browsers (or scripts) send. Here a
 callback request is checked before Dash reads it: its body is at most
