@@ -16,11 +16,33 @@ CHROMIUM_ARGS = [
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "artifacts"
 
 
+def warm_kernels() -> None:
+    """Compile (or load) every landscape's kernels now, before the app serves.
+
+    Otherwise they compile in a background thread while the tests run, and a
+    background job's process forked in the middle of a compile may inherit the
+    compile's locks and hang (once seen in a cold run: a step-inspector job that
+    never answered). On a new machine this takes minutes, which the compiled-loop
+    tests would spend anyway.
+    """
+    import landscapes
+    from visualizer import compiled, optimizers
+
+    for ls in landscapes.all_landscapes():
+        if compiled.compilable(ls):
+            for kind in [*optimizers.OPTIMIZERS, "losses_and_divergence", "gradient"]:
+                compiled.kernel(ls, kind, wait=True)
+    compiled.wait_until_ready()
+
+
 class AppServer:
-    """``app.server`` on 127.0.0.1 and a free port, in a daemon thread."""
+    """``app.server`` on 127.0.0.1 and a free port, in a daemon thread; every
+    kernel compiled first (:func:`warm_kernels`)."""
 
     def __init__(self) -> None:
         import app
+
+        warm_kernels()
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request is noise
         self.server = make_server("127.0.0.1", 0, app.server, threaded=True)

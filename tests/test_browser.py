@@ -584,4 +584,4 @@ def test_a_heavy_scene_runs_in_the_background_with_its_progress_on_the_page(page
     expect(page.locator("#text-status")).to_have_text("")
     # its step inspector: the first recording is a background job too, then the cards
     page.click("text=Step inspector")
-    expect(page.locator("#inspect-out .i-card")).to_have_count(9, timeout=30000)
+    expect(page.locator("#inspect-out .i-card")).to_have_count(9, timeout=60000)
