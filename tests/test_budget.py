@@ -67,3 +67,11 @@ def test_the_race_shows_the_budget_message_and_keeps_its_runs():
     ok = callbacks.compute_runs(start, "10", [True] * len(rows), [r.lr for r in rows],
                                 [r.decay for r in rows], {})
     assert len(ok[0]["runs"]) == 14 and ok[1].startswith("?landscape=formula")
+
+
+def test_the_numpy_loop_asked_for_is_held_to_the_budget_too():
+    ls = landscapes.get("himmelblau")
+    with pytest.raises(engine.BudgetError, match="lower the epochs to at most"):
+        engine.run(ls, ALL14, ls.start, 10_000, compiled=False, budget=0.5)
+    r = engine.run(ls, ALL14, ls.start, 10_000, budget=0.5)  # compiled, it fits
+    assert r.points.shape[2] == 10_001

@@ -484,6 +484,8 @@ def run(
         seconds = estimate_seconds(landscape, len(groups), n_runs * n_starts, steps,
                                    compiled=kernels is not None)
         if seconds > budget and kernels is None:
+            if compiled is False:  # the NumPy loop was asked for, and it does not fit
+                raise _over_budget(landscape, n_runs, n_starts, steps, seconds, budget)
             kernels = _kernels(True, landscape, names)  # fits compiled: worth the wait
     order = [i for _, _, idx in groups for i in idx]  # row r of the loop is spec order[r]
     lr_table = np.stack([specs[i].learning_rates(steps) for i in order], axis=1)  # (steps, S)
