@@ -503,7 +503,7 @@ def test_teaching_scenes_and_their_links(page, server):
     page.click("text=Adam vs AdaBelief")
     expect(page.locator("#belief-note")).to_contain_text("AdaBelief: within 0.1", timeout=10000)
     expect(page.locator(".algo-line.diff")).to_have_count(4)
-    assert "page=belief" in page.url and "scene=abs_skew" in page.url
+    expect(page).to_have_url(re.compile(r"page=belief.*scene=abs_skew"))  # written just after
     assert page.locator("#belief-charts .js-plotly-plot").evaluate("gd => gd.data.length") == 8
     shot(page, "16-adam-vs-adabelief")
     box = page.locator("#belief-lr")
@@ -513,7 +513,7 @@ def test_teaching_scenes_and_their_links(page, server):
 
     page.click("text=Learning rates")
     expect(page.locator("#lr-note")).to_contain_text("lr 0.041 diverged at epoch", timeout=10000)
-    assert "page=lr" in page.url
+    expect(page).to_have_url(re.compile(r"page=lr"))
     lrs = page.locator("#lr-charts .js-plotly-plot").evaluate(
         "gd => gd.data.filter(t => t.yaxis === 'y2').length")
     assert lrs == 4  # one learning-rate curve per run, under the cost
