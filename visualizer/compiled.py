@@ -111,6 +111,16 @@ def gradient(p, out):  # p, out: (N, 2)
 
 
 @numba.njit(**_JIT)
+def flat(pts, grads, state, rec):
+    # The trajectory's arrays with each run's (K, 2) numbers as one row of n = 2K.
+    n = 2 * pts.shape[2]
+    return (n, pts.reshape(pts.shape[0], pts.shape[1], n),
+            grads.reshape(grads.shape[0], grads.shape[1], n),
+            state.reshape(state.shape[0], state.shape[1], n),
+            rec.reshape(rec.shape[0], rec.shape[1], rec.shape[2], n))
+
+
+@numba.njit(**_JIT)
 def add_noise(g, noise, scale):  # g, noise: (N, 2); g + scale * noise, as the NumPy loop
     for i in range(g.shape[0]):
         g[i, 0] = g[i, 0] + scale * noise[i, 0]
@@ -153,11 +163,7 @@ def step_{opt}(g, p, p_next,{states} c):
 @numba.njit(**_JIT)
 def few_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, record):
     # A few starts: each step inline (no call per step).
-    n = 2 * pts.shape[2]
-    pf = pts.reshape(pts.shape[0], pts.shape[1], n)
-    gf = grads.reshape(grads.shape[0], grads.shape[1], n)
-    sf = state.reshape(state.shape[0], state.shape[1], n)
-    qf = rec.reshape(rec.shape[0], rec.shape[1], rec.shape[2], n)
+    n, pf, gf, sf, qf = flat(pts, grads, state, rec)
     for r in range(r0, r1):
         s = r - r0
         extra = extra0
@@ -178,11 +184,7 @@ def few_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, reco
 @numba.njit(**_JIT)
 def many_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, record):
     # Many starts: each step in vectorized passes.
-    n = 2 * pts.shape[2]
-    pf = pts.reshape(pts.shape[0], pts.shape[1], n)
-    gf = grads.reshape(grads.shape[0], grads.shape[1], n)
-    sf = state.reshape(state.shape[0], state.shape[1], n)
-    qf = rec.reshape(rec.shape[0], rec.shape[1], rec.shape[2], n)
+    n, pf, gf, sf, qf = flat(pts, grads, state, rec)
     for r in range(r0, r1):
         s = r - r0
         extra = extra0
