@@ -125,13 +125,14 @@
       return el("Tr", { "data-opt": r.name, className: diverged ? "diverged" : "" }, [
         el("Td", {}, [el("Span", { className: "swatch", style: { background: r.color } }), r.title]),
         el("Td", { className: "num now" }, now === null ? "diverged" : fmt(now)),
-        el("Td", { className: "num" }, final),
+        el("Td", { className: "num final" }, final),
+        el("Td", { className: "ends" }, r.ends || "—"),
       ]);
     });
     tableKey += 1;  // a fresh table: draw() writes the "now" cells directly
     return el("Table", { className: "results-table", key: "t" + tableKey }, [
       el("Thead", {}, el("Tr", {}, [el("Th", {}, "optimizer"), el("Th", {}, "cost now"),
-                                     el("Th", {}, "final cost")])),
+                                     el("Th", {}, "final cost"), el("Th", {}, "ends in")])),
       el("Tbody", {}, rows),
     ]);
   }

@@ -10,6 +10,7 @@ own from a formula, parsed safely (:mod:`landscapes.formula`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -97,6 +98,39 @@ class Landscape:
     def f_min(self) -> float | None:
         """The lowest known cost, or ``None`` when there is none (unbounded below)."""
         return min(m.value for m in self.minima) if self.minima else None
+
+    def minimum_near(self, point, tol: float | None = None) -> int | None:
+        """The index (in :attr:`minima`'s order) of the listed minimum within
+        ``tol`` of ``point``, or None. ``tol`` defaults to 2 % of the domain's
+        wider side: a run that ends there has settled in that minimum."""
+        if tol is None:
+            (x0, x1), (y0, y1) = self.domain
+            tol = 0.02 * max(x1 - x0, y1 - y0)
+        px, py = (float(v) for v in point)
+        best, best_d = None, tol
+        for i, m in enumerate(self.minima):
+            d = math.hypot(px - m.point[0], py - m.point[1])
+            if d <= best_d:
+                best, best_d = i, d
+        return best
+
+    def outcome(self, point) -> str:
+        """Where a run that ended at ``point`` settled: ``min0``, ``min1``, ...
+        (the listed minimum within :meth:`minimum_near`'s tolerance, in
+        :attr:`minima`'s order) or ``elsewhere`` (also for a non-finite point)."""
+        if not all(math.isfinite(float(v)) for v in point):
+            return "elsewhere"
+        i = self.minimum_near(point)
+        return "elsewhere" if i is None else f"min{i}"
+
+    def outcome_label(self, point) -> str:
+        """:meth:`outcome` in words: ``global minimum (3, 2)``, ``local minimum
+        (0.96, 0)`` or ``no listed minimum``."""
+        i = self.minimum_near(point) if all(math.isfinite(float(v)) for v in point) else None
+        if i is None:
+            return "no listed minimum"
+        m = self.minima[i]
+        return f"{m.kind} minimum ({m.point[0]:.3g}, {m.point[1]:.3g})"
 
     @property
     def bound(self) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -92,10 +92,13 @@ LANDSCAPES: list[Landscape] = [
             Minimum((-1.0355787140888537, 0.0), -0.30542848374391597),
             Minimum((0.96014955551910552, 0.0), 0.29414648102826285, "local"),
         ),
-        start=(0.5, 1.5),
+        start=(1.8, 0.5),
         formula=r"f(x,y) = (x^2 - 1)^2 + y^2 + 0.3\,x",
-        lesson="Two minima and a saddle between them: a plain descent stays in the "
-        "nearer, shallower well, enough momentum rolls over into the deeper one.",
+        lesson="Two minima and a barrier between them. From the start on the right, "
+        "gradient descent settles in the nearer, shallower well at learning rates up to "
+        "0.1; heavy-ball momentum from lr 0.005 to 0.03 (Nesterov from 0.01 to 0.05) "
+        "gathers enough speed on the way down to roll over into the deeper one. The "
+        "table says where each run ends.",
     ),
     Landscape(
         name="ill_conditioned_bowl",

@@ -238,6 +238,7 @@ def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | N
             "color": figures.COLORS[spec.optimizer], "n": len(pts),
             "x": encode(pts[:, 0]), "y": encode(pts[:, 1]), "loss": encode(losses),
             "diverged_at": None if d < 0 else d,
+            "ends": "—" if d >= 0 or not ls.minima else ls.outcome_label(pts[-1]),
         })
     return {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": runs, "query": query}
 
