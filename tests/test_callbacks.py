@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from contextvars import copy_context
 
 import numpy as np
 import pytest
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 
 import landscapes
+from tests.dash_context import in_context
 from visualizer import callbacks, compiled, engine, figures, layout, optimizers, scene, schedules
 
 NAMES = list(optimizers.OPTIMIZERS)
 DEFAULT = scene.Scene()
-
-
-def in_context(fn, triggered: list[str], *args):
-    """Run a callback as Dash would after ``triggered`` (prop ids) changed."""
-    def run():
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": p, "value": None} for p in triggered]))
-        return fn(*args)
-    return copy_context().run(run)
 
 
 def decode(text: str) -> np.ndarray:

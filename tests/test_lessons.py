@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from dash.exceptions import PreventUpdate
 
+from tests.dash_context import in_context
 from visualizer import lesson_callbacks, lessons, worked
 
 
@@ -118,9 +119,11 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     *_, error, query = lesson_callbacks.update_belief("belief", "fast", "300", "abs_skew")
     assert error == "learning rate: 'fast' is not a number" and query is lesson_callbacks.no_update
     out = lesson_callbacks.update_lr("lr", "ill_conditioned_bowl", "gd", "0.005, 0.041", "constant",
-                                     "0", "", "50", "0.05", "200")
-    assert "lr 0.041 diverged at epoch" in out[2] and out[3] == ""
-    out = lesson_callbacks.update_lr("lr", "nowhere", "gd", "0.1", "constant", "0", "", "50", "0", "20")
+                                     "0", "", "50", "0.05", "200", "", False, "bowl")
+    assert "lr 0.041: diverged at epoch" in out[2] and out[3] == ""
+    assert not out[2].startswith("Curvature 50")  # not the scene's settings: no scene sentence
+    out = lesson_callbacks.update_lr("lr", "nowhere", "gd", "0.1", "constant", "0", "", "50", "0", "20",
+                                     "", False, "bowl")
     assert "unknown landscape 'nowhere'" in out[3]
     out = lesson_callbacks.update_ewc("ewc", "adam", "0.05", "1", "300")
     assert "With EWC (λ = 1)" in out[2] and out[4] == "?page=ewc&opt=adam&lr=0.05&lambda=1.0&steps=300"
@@ -131,3 +134,78 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     with pytest.raises(PreventUpdate):
         lesson_callbacks.ewc_boxes("?page=lr")
     assert lesson_callbacks.ewc_boxes("?page=ewc&lambda=20") == ("adam", "0.05", "20", "300")
+
+
+# -- The learning-rate page's scenes: each caption checked on its own settings -----------
+def _lr_scene(key: str):
+    settings = lessons.LR_SCENES[key].settings
+    res = lessons.lr_run(settings)
+    ls = res.landscape
+    out = {}
+    for i, (label, _, _) in enumerate(settings.runs()):
+        pts, losses = res.path(i)
+        out[label] = (ls.minimum_near(pts[-1]), int(res.diverged_at[i, 0]), losses)
+    return ls, out
+
+
+def test_lr_scene_bowl():
+    _, runs = _lr_scene("bowl")
+    assert [runs[f"lr {lr:g}"][1] >= 0 for lr in (0.005, 0.02, 0.039, 0.041)] == [False] * 3 + [True]
+    assert 0.039 < 2 / 50 < 0.041
+    assert runs["lr 0.005"][2][-1] > runs["lr 0.039"][2][-1]  # crawls
+
+
+def test_lr_scene_stuck():
+    ls, runs = _lr_scene("stuck")
+    shallow = max(range(2), key=lambda i: ls.minima[i].value)
+    deep = 1 - shallow
+    assert runs["lr 0.01"][0] == runs["lr 0.05"][0] == shallow
+    assert runs["lr 0.12"][0] == deep
+    assert runs["lr 0.3"][1] >= 0
+
+
+def test_lr_scene_warmup_basin():
+    ls, runs = _lr_scene("warmup_basin")
+    start = lessons.LR_SCENES["warmup_basin"].settings.start_point
+    nearest = min(range(len(ls.minima)),
+                  key=lambda i: np.hypot(*np.subtract(ls.minima[i].point, start)))
+    assert runs["lr 0.02, warmup 50"][0] == nearest
+    assert runs["lr 0.02, no warmup"][0] not in (None, nearest)  # a far minimum
+
+
+def test_lr_scene_warmup_peak():
+    _, runs = _lr_scene("warmup_peak")
+    warm, cold = runs["lr 0.5, warmup 100"][2], runs["lr 0.5, no warmup"][2]
+    assert warm[1:].max() < 0.5 * cold[1:].max()  # "the peak is far lower"
+
+
+def test_every_lr_scene_is_checked_and_its_sentence_shows_only_on_its_settings():
+    checked = {n[len("test_lr_scene_"):] for n in globals() if n.startswith("test_lr_scene_")}
+    assert checked == set(lessons.LR_SCENES)
+    for key, sc in lessons.LR_SCENES.items():
+        boxes = lessons.lr_boxes_of(sc.settings)
+        out = lesson_callbacks.update_lr("lr", *(boxes[k] for k in lesson_callbacks.LR_KEYS),
+                                         boxes["compare"] == "1", key)
+        assert out[3] == "" and out[2].startswith(sc.note), key
+        assert f"scene={key}" in out[4]
+        back = lessons.lr_from_query(out[4])
+        assert lessons.lr_settings(*(back[k] for k in lesson_callbacks.LR_KEYS),
+                                   compare=back["compare"] == "1") == sc.settings
+        from_link = in_context(lesson_callbacks.lr_boxes, ["store-url.data"], None, out[4])
+        assert from_link[0] == key  # the link picks the scene
+        picked = in_context(lesson_callbacks.lr_boxes, ["lr-scene.value"], key, None)
+        assert list(picked[1:-1]) == [boxes[k] for k in lesson_callbacks.LR_KEYS]
+
+
+def test_with_and_without_warmup_side_by_side():
+    s = lessons.LR_SCENES["warmup_peak"].settings
+    res = lessons.lr_run(s)
+    assert res.lrs.shape[0] == 2
+    np.testing.assert_allclose(res.lrs[0][:100], 0.5 * np.arange(1, 101) / 100)  # warming up
+    np.testing.assert_array_equal(res.lrs[1], np.full(500, 0.5))  # the same run without
+    note = lesson_callbacks.lr_view(s)[2]
+    assert "lr 0.5, warmup 100: ends" in note and "lr 0.5, no warmup: ends" in note
+    with pytest.raises(ValueError, match="set the warmup steps above 0"):
+        lessons.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "", True)
+    with pytest.raises(ValueError, match="start: give two numbers"):
+        lessons.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "1")

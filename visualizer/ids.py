@@ -91,6 +91,15 @@ WORKED_OUT = "worked-out"
 WORKED_ERROR = "worked-error"
 WORKED_CSV = "worked-csv"
 WORKED_DOWNLOAD = "worked-download"
+WORKED_CONVENTION = "worked-convention"  # torch's v = beta v + g, or the moving average
+WORKED_CHECK = "worked-check"  # the "check my work" switch
+WORKED_DOCUMENT = "worked-document"  # fill in the document's printed answer
+WORKED_CLEAR = "worked-clear"
+WORKED_SCORE = "worked-score"
+WORKED_ANSWER = "worked-answer"  # {"type": WORKED_ANSWER, "key": "1.grad.0"}: a student's value
+WORKED_MARK = "worked-mark"  # {"type": WORKED_MARK, "key": ...}: its mark
+WORKED_ANSWERS = "worked-answers"  # every entered value, {key: text}
+WORKED_FILL = "worked-fill"  # values put into the boxes from outside (a link, the document, clear)
 
 # The teaching scenes (visualizer/lessons.py); each page writes its link to a store
 PAGE_BELIEF = "page-belief"
@@ -112,6 +121,9 @@ LR_GAMMA = "lr-gamma"
 LR_STEP_SIZE = "lr-step-size"
 LR_DECAY = "lr-decay"
 LR_STEPS = "lr-steps"
+LR_SCENE = "lr-scene"
+LR_START = "lr-start"
+LR_COMPARE = "lr-compare"  # each lr with and without its warmup
 LR_MAP = "lr-map"
 LR_CHARTS = "lr-charts"
 LR_NOTE = "lr-note"

@@ -152,20 +152,33 @@ def _race_note(res, labels: list[str]) -> str:
 
 # -- Learning rates and schedules ----------------------------------------------------------
 LR_BOXES = [ids.LR_LANDSCAPE, ids.LR_OPTIMIZER, ids.LR_LRS, ids.LR_SCHEDULE, ids.LR_WARMUP,
-            ids.LR_GAMMA, ids.LR_STEP_SIZE, ids.LR_DECAY, ids.LR_STEPS]
-LR_KEYS = ["landscape", "opt", "lrs", "schedule", "warmup", "gamma", "step_size", "decay", "steps"]
+            ids.LR_GAMMA, ids.LR_STEP_SIZE, ids.LR_DECAY, ids.LR_STEPS, ids.LR_START]
+LR_KEYS = ["landscape", "opt", "lrs", "schedule", "warmup", "gamma", "step_size", "decay", "steps",
+           "start"]
 
 
 @callback(
+    Output(ids.LR_SCENE, "value"),
     *[Output(box, "value") for box in LR_BOXES],
+    Output(ids.LR_COMPARE, "checked"),
+    Input(ids.LR_SCENE, "value"),
     Input(ids.STORE_URL, "data"),
     prevent_initial_call=True,
 )
-def lr_boxes(search):
-    if not _mine(search, "lr"):
-        raise PreventUpdate
-    values = lessons.lr_from_query(search)
-    return [values[k] for k in LR_KEYS]
+def lr_boxes(scene_key, search):
+    """A link sets every box; a scene sets the boxes to its own settings."""
+    if ctx.triggered_id == ids.STORE_URL:
+        if not _mine(search, "lr"):
+            raise PreventUpdate
+        values = lessons.lr_from_query(search)
+        key = query_params(search).get("scene")
+        key = key if key in lessons.LR_SCENES else None
+    else:
+        scene = lessons.LR_SCENES.get(scene_key)
+        if scene is None:
+            raise PreventUpdate
+        key, values = no_update, lessons.lr_boxes_of(scene.settings)
+    return key or no_update, *[values[k] for k in LR_KEYS], values["compare"] in ("1", "true", True)
 
 
 @callback(
@@ -176,27 +189,39 @@ def lr_boxes(search):
     Output(ids.LR_QUERY, "data"),
     Input(ids.TABS_PAGE, "value"),
     *[Input(box, "value") for box in LR_BOXES],
+    Input(ids.LR_COMPARE, "checked"),
+    State(ids.LR_SCENE, "value"),
 )
 def update_lr(page, *boxes):
     if page != "lr":
         raise PreventUpdate
+    *boxes, compare, scene_key = boxes
     try:
-        settings = lessons.lr_settings(*boxes)
+        settings = lessons.lr_settings(*boxes, compare=bool(compare))
         view = lr_view(settings)
     except (ValueError, KeyError) as exc:
         return no_update, no_update, no_update, str(exc).strip("'\""), no_update
-    return (*view, "", lessons.lr_query(settings))
+    return (*view, "", lessons.lr_query(settings, scene_key))
 
 
 @cache.shared("lr")
 def lr_view(settings: lessons.LrSettings) -> tuple[dict, dict, str]:
-    """The page's map, charts and note for these settings, computed once for the class."""
+    """The page's map, charts and note for these settings, computed once for the class.
+    The note is what the runs on screen did, measured; a scene's own sentence is
+    added only while the boxes hold that scene's settings."""
     res = lessons.lr_run(settings)
-    labels = [f"lr {lr:g}" for lr in settings.lrs]
-    colors = lessons_view.LR_COLORS[: len(labels)]
-    paths = [(label, color, res.path(i)[0]) for i, (label, color) in enumerate(zip(labels, colors, strict=True))]
+    runs = settings.runs()
+    labels = [label for label, _, _ in runs]
+    dashed = [dash for _, _, dash in runs]
+    colors = [lessons_view.LR_COLORS[settings.lrs.index(spec.lr)] for _, spec, _ in runs]
+    paths = [(label, color, res.path(i)[0], dash)
+             for i, (label, color, dash) in enumerate(zip(labels, colors, dashed, strict=True))]
+    note = "Measured: " + "; ".join(lessons.lr_outcomes(settings, res)) + "."
+    scene = next((sc for sc in lessons.LR_SCENES.values() if sc.settings == settings), None)
+    if scene is not None:
+        note = f"{scene.note} {note}"
     return (lessons_view.path_map(res.landscape, paths).to_plotly_json(),
-            lessons_view.loss_and_lr(res, labels, colors).to_plotly_json(), _race_note(res, labels))
+            lessons_view.loss_and_lr(res, labels, colors, dashed).to_plotly_json(), note)
 
 
 # -- Catastrophic forgetting and EWC --------------------------------------------------------
@@ -256,15 +281,19 @@ def ewc_view(name: str, lr: float, lam: float, steps: int) -> tuple[dict, dict, 
 @callback(
     Output(ids.WORKED_QUERY, "data"),
     Input(ids.WORKED_OUT, "children"),
+    Input(ids.WORKED_ANSWERS, "data"),
     State(ids.WORKED_DATA, "value"),
     State(ids.WORKED_WEIGHTS, "value"),
     State(ids.WORKED_LR, "value"),
     State(ids.WORKED_BETA, "value"),
     State(ids.WORKED_STEPS, "value"),
+    State(ids.WORKED_CONVENTION, "value"),
+    State(ids.WORKED_CHECK, "checked"),
 )
-def worked_query(_steps_shown, data, weights, lr, beta, steps):
-    """The link of the worked example as shown (written after each good update)."""
-    return worked.to_query(data, weights, lr, beta, steps)
+def worked_query(_steps_shown, answers, data, weights, lr, beta, steps, convention, checking):
+    """The link of the worked example as shown (written after each good update
+    and each entry the student makes)."""
+    return worked.to_query(data, weights, lr, beta, steps, convention, bool(checking), answers)
 
 
 @callback(
@@ -273,11 +302,14 @@ def worked_query(_steps_shown, data, weights, lr, beta, steps):
     Output(ids.WORKED_LR, "value"),
     Output(ids.WORKED_BETA, "value"),
     Output(ids.WORKED_STEPS, "value"),
+    Output(ids.WORKED_CONVENTION, "value"),
+    Output(ids.WORKED_CHECK, "checked", allow_duplicate=True),
+    Output(ids.WORKED_FILL, "data", allow_duplicate=True),
     Input(ids.STORE_URL, "data"),
     prevent_initial_call=True,
 )
 def worked_boxes(search):
     if not _mine(search, "worked"):
         raise PreventUpdate
-    return worked.from_query(search)
-
+    convention, checking, answers = worked.checking_from_query(search)
+    return (*worked.from_query(search), convention, checking, {"answers": answers})

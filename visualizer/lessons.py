@@ -18,7 +18,7 @@ import numpy as np
 import landscapes
 from landscapes import Landscape, Minimum
 from visualizer import engine, optimizers
-from visualizer.scene import query_params
+from visualizer.scene import parse_start, query_params
 
 Array = np.ndarray
 
@@ -147,22 +147,79 @@ class LrSettings:
     step_size: int = 50
     decay: float = 0.05
     steps: int = 200
+    start: tuple[float, float] | None = None  # None: the landscape's own start
+    compare: bool = False  # each lr also without its warmup, side by side
 
-    def spec(self, lr: float) -> engine.RunSpec:
-        """The run at one learning rate with this schedule."""
+    @property
+    def start_point(self) -> tuple[float, float]:
+        return self.start if self.start is not None else landscapes.get(self.landscape).start
+
+    @property
+    def warmup_steps(self) -> int:
+        """The warmup the runs use: the box's, or a tenth of the epochs for the
+        "linear warmup" schedule when the box says 0."""
+        if self.schedule == "warmup":
+            return self.warmup or max(1, self.steps // 10)
+        return self.warmup
+
+    def spec(self, lr: float, warmup: bool = True) -> engine.RunSpec:
+        """The run at one learning rate with this schedule (and its warmup, unless
+        ``warmup`` is False: the same run without it)."""
         extra: dict[str, float] = {}
         schedule, decay = self.schedule, 0.0
-        if schedule == "warmup":
-            schedule, extra["warmup"] = "constant", self.warmup or max(1, self.steps // 10)
-        elif schedule == "inverse_time":
-            schedule, decay = "constant", self.decay
+        if schedule in ("warmup", "inverse_time"):
+            schedule, decay = "constant", self.decay if schedule == "inverse_time" else 0.0
         elif schedule == "step":
             extra.update(step_size=self.step_size, gamma=0.5 if self.gamma is None else self.gamma)
         elif schedule == "exponential":
             extra["gamma"] = 0.98 if self.gamma is None else self.gamma
-        if self.warmup and "warmup" not in extra:
-            extra["warmup"] = self.warmup
+        if warmup and self.warmup_steps:
+            extra["warmup"] = self.warmup_steps
         return engine.make_spec(self.optimizer, lr=lr, decay=decay, schedule=schedule, **extra)
+
+    def runs(self) -> list[tuple[str, engine.RunSpec, bool]]:
+        """Every run drawn: ``(label, spec, dashed)``; with ``compare``, each lr
+        with its warmup (solid) and without (dashed)."""
+        if not self.compare:
+            return [(f"lr {lr:g}", self.spec(lr), False) for lr in self.lrs]
+        out = []
+        for lr in self.lrs:
+            out.append((f"lr {lr:g}, warmup {self.warmup_steps}", self.spec(lr), False))
+            out.append((f"lr {lr:g}, no warmup", self.spec(lr, warmup=False), True))
+        return out
+
+
+@dataclass(frozen=True)
+class LrScene:
+    key: str
+    title: str
+    settings: LrSettings
+    note: str
+
+
+LR_SCENES: dict[str, LrScene] = {s.key: s for s in [
+    LrScene("bowl", "Too small, too large (narrow bowl)", LrSettings(),
+            "Curvature 50 across the bowl: gradient descent is stable only for lr below "
+            "2/50 = 0.04. At 0.005 it crawls, at 0.039 it bounces across the valley but "
+            "gets there, at 0.041 it diverges."),
+    LrScene("stuck", "A small lr stays in the local minimum (double well)",
+            LrSettings(landscape="double_well", lrs=(0.01, 0.05, 0.12, 0.3), steps=300,
+                       start=(1.8, 0.5)),
+            "Gradient descent from (1.8, 0.5): at lr 0.01 and 0.05 it settles in the nearer, "
+            "shallower well and stays there; at 0.12 its first steps overshoot the barrier "
+            "and it ends in the deeper well; at 0.3 it diverges."),
+    LrScene("warmup_basin", "Warmup keeps the nearest minimum (Himmelblau)",
+            LrSettings(landscape="himmelblau", lrs=(0.02,), warmup=50, steps=300,
+                       start=(-4.5, 4.5), compare=True),
+            "Gradient descent at lr 0.02 from (−4.5, 4.5), where the slope is steep: without "
+            "warmup the first step flies across the map and the run ends in a far minimum; "
+            "with 50 warmup epochs the first steps are small and it settles in the nearest."),
+    LrScene("warmup_peak", "Warmup tames Adam's first steps (Rosenbrock)",
+            LrSettings(landscape="rosenbrock", optimizer="adam", lrs=(0.5,), warmup=100,
+                       steps=500, compare=True),
+            "Adam at lr 0.5 on Rosenbrock: without warmup its first steps climb the valley's "
+            "wall and the cost peaks high; with 100 warmup epochs the peak is far lower."),
+]}
 
 
 def parse_lrs(text: str) -> tuple[float, ...]:
@@ -175,10 +232,25 @@ def parse_lrs(text: str) -> tuple[float, ...]:
     return tuple(dict.fromkeys(parse_lr(p, "learning rates") for p in parts))
 
 
+def parse_start_text(text: str, landscape: Landscape) -> tuple[float, float] | None:
+    """``"x, y"`` as a start inside the landscape's domain; blank: None (its own start)."""
+    raw = str(text or "").strip()
+    if not raw:
+        return None
+    parts = raw.replace(";", ",").split(",")
+    if len(parts) != 2:
+        raise ValueError("start: give two numbers, x, y")
+    try:
+        return parse_start(parts[0], parts[1], landscape)
+    except ValueError as exc:
+        raise ValueError(f"start: {exc}") from None
+
+
 def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, warmup: str,
-                gamma: str, step_size: str, decay: str, steps: str) -> LrSettings:
+                gamma: str, step_size: str, decay: str, steps: str, start: str = "",
+                compare: bool = False) -> LrSettings:
     """The scene's boxes as settings, or ValueError naming the bad box."""
-    landscapes.get(landscape)
+    ls = landscapes.get(landscape)
     optimizers.get(optimizer)
     if schedule not in LR_SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; choose from: {', '.join(LR_SCHEDULES)}")
@@ -188,34 +260,70 @@ def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, wa
         warmup=_number(warmup or 0, "warmup steps", 0, n, whole=True),
         gamma=_number(gamma, "γ", 1e-6, 1.0) if str(gamma or "").strip() else None, step_size=_number(step_size, "step every", 1, n, whole=True),
         decay=_number(decay, "decay", 0.0, engine.MAX_DECAY), steps=n,
+        start=parse_start_text(start, ls), compare=bool(compare),
     )
-    for lr in settings.lrs:
-        settings.spec(lr)  # the engine's own checks (an lr too large for it, ...)
+    if settings.compare and not settings.warmup_steps:
+        raise ValueError("with and without warmup: set the warmup steps above 0 "
+                         "(or pick the linear warmup schedule)")
+    settings.runs()  # builds every run: the engine's own checks (an lr too large for it, ...)
     return settings
 
 
 def lr_run(s: LrSettings) -> engine.Result:
-    """The optimizer at every learning rate, from the landscape's start."""
+    """Every run of :meth:`LrSettings.runs`, from the scene's start."""
     ls = landscapes.get(s.landscape)
-    return engine.run(ls, [s.spec(lr) for lr in s.lrs], ls.start, s.steps, record_state=False,
-                      budget=engine.REQUEST_BUDGET)
+    return engine.run(ls, [spec for _, spec, _ in s.runs()], s.start_point, s.steps,
+                      record_state=False, budget=engine.REQUEST_BUDGET)
 
 
-def lr_query(s: LrSettings) -> str:
-    return _query("lr", {"landscape": s.landscape, "opt": s.optimizer,
-                         "lrs": ",".join(repr(v) for v in s.lrs), "schedule": s.schedule,
-                         "warmup": s.warmup, "gamma": "" if s.gamma is None else repr(s.gamma),
-                         "step_size": s.step_size,
-                         "decay": repr(s.decay), "steps": s.steps})
+def lr_outcomes(s: LrSettings, res: engine.Result) -> list[str]:
+    """What each run did, measured: where it ended (or when it diverged), its
+    highest cost after the start, its final cost."""
+    out = []
+    for i, (label, _, _) in enumerate(s.runs()):
+        d = int(res.diverged_at[i, 0])
+        if d >= 0:
+            out.append(f"{label}: diverged at epoch {d}")
+            continue
+        pts, losses = res.path(i)
+        x, y = (fmt_float(float(v)) for v in pts[-1])
+        where = f"ends at ({x}, {y})"
+        if res.landscape.minima:
+            at = res.landscape.outcome_label(pts[-1])
+            where = f"{where}, no listed minimum" if at == "no listed minimum" else f"ends in the {at}"
+        out.append(f"{label}: {where}; highest cost {fmt_float(float(losses[1:].max()))}, "
+                   f"final {fmt_float(float(losses[-1]))}")
+    return out
+
+
+def lr_query(s: LrSettings, scene: str | None = None) -> str:
+    """The page's link: the scene picked (when there is one) and every box."""
+    items: dict[str, object] = {"scene": scene} if scene in LR_SCENES else {}
+    items |= {"landscape": s.landscape, "opt": s.optimizer,
+             "lrs": ",".join(repr(v) for v in s.lrs), "schedule": s.schedule,
+             "warmup": s.warmup, "gamma": "" if s.gamma is None else repr(s.gamma),
+             "step_size": s.step_size, "decay": repr(s.decay), "steps": s.steps}
+    if s.start is not None:
+        items["start"] = f"{s.start[0]!r},{s.start[1]!r}"
+    if s.compare:
+        items["compare"] = "1"
+    return _query("lr", items)
+
+
+def lr_boxes_of(s: LrSettings) -> dict[str, str]:
+    """The boxes' text for these settings (the page's keys, as in its link)."""
+    return {"landscape": s.landscape, "opt": s.optimizer, "lrs": ", ".join(map(repr, s.lrs)),
+            "schedule": s.schedule, "warmup": str(s.warmup),
+            "gamma": "" if s.gamma is None else repr(s.gamma), "step_size": str(s.step_size),
+            "decay": repr(s.decay), "steps": str(s.steps),
+            "start": "" if s.start is None else f"{s.start[0]:g}, {s.start[1]:g}",
+            "compare": "1" if s.compare else ""}
 
 
 def lr_from_query(query: str) -> dict[str, str]:
     """The boxes' text from a link (defaults where absent)."""
-    d, p = LrSettings(), query_params(query)
-    defaults = {"landscape": d.landscape, "opt": d.optimizer, "lrs": ", ".join(map(repr, d.lrs)),
-                "schedule": d.schedule, "warmup": str(d.warmup), "gamma": "",
-                "step_size": str(d.step_size), "decay": repr(d.decay), "steps": str(d.steps)}
-    return {k: p.get(k, v) for k, v in defaults.items()}
+    p = query_params(query)
+    return {k: p.get(k, v) for k, v in lr_boxes_of(LrSettings()).items()}
 
 
 # -- Catastrophic forgetting and EWC ----------------------------------------------------

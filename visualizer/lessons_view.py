@@ -21,17 +21,19 @@ BOX = {"size": "xs", "debounce": 400, "className": "num-input"}
 
 
 # -- Figures --------------------------------------------------------------------------
-def path_map(landscape: Landscape, paths: list[tuple[str, str, np.ndarray]]) -> go.Figure:
-    """The landscape's contour with whole paths on it: ``(label, colour, points)``."""
+def path_map(landscape: Landscape, paths: list[tuple]) -> go.Figure:
+    """The landscape's contour with whole paths on it: ``(label, colour, points)``,
+    or ``(label, colour, points, dashed)``."""
     fig = go.Figure(figures.contour_figure(landscape.name))
     fig.update_traces(showscale=False)
-    for label, color, pts in paths:
+    for label, color, pts, *dashed in paths:
         ok = np.isfinite(pts).all(axis=1)
         pts = pts[ok]
         if not len(pts):
             continue
+        dash = "dash" if dashed and dashed[0] else "solid"
         fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="lines", name=label,
-                                 line={"color": color, "width": 2.2}, hoverinfo="name"))
+                                 line={"color": color, "width": 2.2, "dash": dash}, hoverinfo="name"))
         fig.add_trace(go.Scatter(x=pts[-1:, 0], y=pts[-1:, 1], mode="markers", showlegend=False,
                                  marker={"color": color, "size": 9, "line": {"color": "white", "width": 1.5}},
                                  hoverinfo="skip"))
@@ -77,20 +79,23 @@ def belief_charts(run: lessons.BeliefRun) -> go.Figure:
     return _line_layout(fig, 470)
 
 
-def loss_and_lr(result, labels: list[str], colors: list[str]) -> go.Figure:
+def loss_and_lr(result, labels: list[str], colors: list[str],
+                dashed: list[bool] | None = None) -> go.Figure:
     """The cost of each run over the epochs, and the learning rate it used underneath."""
+    dashed = dashed or [False] * len(labels)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38],
                         vertical_spacing=0.08, subplot_titles=["cost f − f_min (log)",
                                                                "learning rate η_t"])
     ref = result.landscape.f_min or 0.0
-    for i, (label, color) in enumerate(zip(labels, colors, strict=True)):
+    for i, (label, color, dash) in enumerate(zip(labels, colors, dashed, strict=True)):
         pts, losses = result.path(i)
         gap = np.maximum(losses - ref, 1e-16)
+        style = "dash" if dash else "solid"
         fig.add_trace(go.Scatter(x=np.arange(len(gap)), y=gap, name=label, legendgroup=label,
-                                 line={"color": color, "width": 1.8}), row=1, col=1)
+                                 line={"color": color, "width": 1.8, "dash": style}), row=1, col=1)
         fig.add_trace(go.Scatter(x=np.arange(1, result.steps + 1), y=result.lrs[i], name=label,
                                  legendgroup=label, showlegend=False,
-                                 line={"color": color, "width": 1.5}), row=2, col=1)
+                                 line={"color": color, "width": 1.5, "dash": style}), row=2, col=1)
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_xaxes(title_text="epoch", row=2, col=1)
     return _line_layout(fig, 470)
@@ -151,9 +156,11 @@ def ewc_losses(run: lessons.EwcRun) -> go.Figure:
 
 
 # -- Pages ------------------------------------------------------------------------------
-def _select(id_: str, label: str, options: list[tuple[str, str]], value: str) -> dmc.Select:
+def _select(id_: str, label: str, options: list[tuple[str, str]], value: str,
+            wide: bool = False) -> dmc.Select:
     return dmc.Select(id=id_, label=label, data=[{"value": v, "label": t} for v, t in options],
-                      value=value, size="xs", allowDeselect=False, className="lesson-select")
+                      value=value, size="xs", allowDeselect=False,
+                      className="lesson-select wide" if wide else "lesson-select")
 
 
 def _page(title: str, intro, controls: list, body: list, error_id: str) -> html.Div:
@@ -220,6 +227,8 @@ def belief_page() -> html.Div:
 def lr_page() -> html.Div:
     d = lessons.LrSettings()
     controls = [
+        _select(ids.LR_SCENE, "scene", [(k, sc.title) for k, sc in lessons.LR_SCENES.items()], "bowl",
+                wide=True),
         _select(ids.LR_LANDSCAPE, "landscape", [(ls.name, ls.title) for ls in landscapes.all_landscapes()],
                 d.landscape),
         _select(ids.LR_OPTIMIZER, "optimizer", [(n, i.title) for n, i in optimizers.OPTIMIZERS.items()],
@@ -232,12 +241,18 @@ def lr_page() -> html.Div:
         dmc.TextInput(id=ids.LR_STEP_SIZE, label="step: every", value=str(d.step_size), **BOX),
         dmc.TextInput(id=ids.LR_DECAY, label="inverse-time decay", value=repr(d.decay), **BOX),
         dmc.TextInput(id=ids.LR_STEPS, label="epochs", value=str(d.steps), **BOX),
+        dmc.TextInput(id=ids.LR_START, label="start x, y", value="", placeholder="its own",
+                      size="xs", debounce=400, className="start-input"),
+        dmc.Switch(id=ids.LR_COMPARE, label="with and without warmup", checked=d.compare,
+                   size="sm", className="lesson-switch"),
     ]
-    intro = ("One optimizer at several learning rates at once, from the landscape's start. "
+    intro = ("One optimizer at several learning rates at once, from one start (the landscape's "
+             "own unless you set one). "
              "Too small crawls; too large overshoots, bounces or diverges. The chart under the "
              "cost shows the learning rate each run used at every epoch: pick a schedule "
              "(warmup, step, exponential, cosine, inverse-time) to see what it does to the same "
-             "runs. Warmup steps apply on top of any schedule.")
+             "runs. Warmup steps apply on top of any schedule; \"with and without warmup\" "
+             "draws each run again without it (dashed), on the same map and chart.")
     body = [html.Div(id=ids.LR_NOTE, className="lesson-note"), html.Div([
         dcc.Graph(id=ids.LR_MAP, config=CONFIG, className="lesson-map"),
         dcc.Graph(id=ids.LR_CHARTS, config=CONFIG, className="lesson-chart"),
