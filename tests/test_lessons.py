@@ -75,7 +75,7 @@ def test_ewc_keeps_what_task_a_needs_and_plain_training_forgets_it():
     run = lessons.ewc("adam", 0.05, 1.0, 600)
     a, b = lessons.TASK_A, lessons.TASK_B
     np.testing.assert_allclose(run.anchor, a.minima[0].point, atol=1e-2)  # A was learnt
-    np.testing.assert_allclose(run.fisher, [6.0, 0.6], rtol=1e-6)  # H_A's diagonal
+    np.testing.assert_allclose(run.fisher, [6.0, 0.05], rtol=1e-6)  # H_A's diagonal
     np.testing.assert_allclose(run.plain[-1], b.minima[0].point, atol=1e-2)
     assert a.f(run.plain[-1]) > 10 * a.f(run.ewc[-1])  # forgotten without EWC
     # With EWC the path ends at the minimum of L_B + lambda/2 sum F (theta - anchor)^2:
@@ -89,6 +89,26 @@ def test_ewc_keeps_what_task_a_needs_and_plain_training_forgets_it():
 def test_ewc_with_lambda_zero_is_plain_training():
     run = lessons.ewc("gd", 0.1, 0.0, 200)
     np.testing.assert_array_equal(run.ewc, run.plain)
+    np.testing.assert_array_equal(run.l2, run.plain)
+
+
+def test_ewc_scene_defaults_show_kirkpatricks_three_paths():
+    """The page's defaults: plain training forgets A; EWC keeps A and learns B; a plain
+    L2 penalty of the same lambda keeps A as well but is too stiff to learn B."""
+    run = lessons.ewc()
+    a, b = lessons.TASK_A, lessons.TASK_B
+    assert run.lam == lessons.DEFAULT_LAMBDA and not run.diverged
+    at_anchor = b.f(run.anchor)
+    loss = {name: (a.f(path[-1]), b.f(path[-1]))
+            for name, path in (("plain", run.plain), ("ewc", run.ewc), ("l2", run.l2))}
+    assert loss["plain"][0] > 100 * loss["ewc"][0]  # forgotten
+    assert loss["ewc"][0] < 0.5 and loss["ewc"][1] < 0.2 * at_anchor  # A kept, B learnt
+    assert loss["l2"][0] < 0.5  # L2 keeps A too ...
+    assert loss["l2"][1] > 3 * loss["ewc"][1] and loss["l2"][1] > 0.4 * at_anchor  # ... but B is not learnt
+    # the L2 path ends at the minimum of L_B + lambda/2 |theta - anchor|^2
+    hb = np.array([[0.6, -0.4], [-0.4, 5.0]])
+    want = np.linalg.solve(hb + run.lam * np.eye(2), hb @ np.array(b.minima[0].point) + run.lam * run.anchor)
+    np.testing.assert_allclose(run.l2[-1], want, atol=2e-2)
 
 
 def test_links_round_trip():
@@ -114,7 +134,10 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     fig_map, charts, note, error, query = lesson_callbacks.update_belief("belief", "0.05", "300", "abs_skew")
     assert error == "" and query == "?page=belief&scene=abs_skew&lr=0.05&steps=300"
     assert "AdaBelief: within 0.1 of the minimum at epoch" in note[-1]
-    assert len(charts["data"]) == 8
+    assert len(charts["data"]) == 16
+    assert note[0] == lessons.BELIEF_SCENES["abs_skew"].note and "across the valley" in note[-1]
+    _, _, other, *_ = lesson_callbacks.update_belief("belief", "0.04", "300", "abs_skew")
+    assert len(other) == 1 and other[0].startswith("Measured:")  # not the scene's settings
     assert {t.get("name") for t in fig_map["data"]} >= {"Adam", "AdaBelief"}
     *_, error, query = lesson_callbacks.update_belief("belief", "fast", "300", "abs_skew")
     assert error == "learning rate: 'fast' is not a number" and query is lesson_callbacks.no_update
@@ -127,6 +150,7 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     assert "unknown landscape 'nowhere'" in out[3]
     out = lesson_callbacks.update_ewc("ewc", "adam", "0.05", "1", "300")
     assert "With EWC (λ = 1)" in out[2] and out[4] == "?page=ewc&opt=adam&lr=0.05&lambda=1.0&steps=300"
+    assert "With L2 (λ = 1, every weight alike)" in out[2]
     out = lesson_callbacks.update_ewc("ewc", "adam", "0.05", "-3", "300")
     assert out[3].startswith("λ must be")
     out = lesson_callbacks.update_ewc("ewc", "gd", "5", "1", "100")  # far too large for A
@@ -134,6 +158,7 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     with pytest.raises(PreventUpdate):
         lesson_callbacks.ewc_boxes("?page=lr")
     assert lesson_callbacks.ewc_boxes("?page=ewc&lambda=20") == ("adam", "0.05", "20", "300")
+    assert lesson_callbacks.ewc_boxes("?page=ewc") == ("adam", "0.05", "10", "300")
 
 
 # -- The learning-rate page's scenes: each caption checked on its own settings -----------
@@ -209,3 +234,64 @@ def test_with_and_without_warmup_side_by_side():
         lessons.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "", True)
     with pytest.raises(ValueError, match="start: give two numbers"):
         lessons.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "1")
+
+
+# -- Adam vs AdaBelief: each scene's sentence, on its own settings ---------------------------
+def _steps_and_dens(key: str):
+    run = lessons.belief(key)
+    return run, run.projected_steps, run.denominators
+
+
+def test_belief_scene_abs_skew():
+    run, steps, dens = _steps_and_dens("abs_skew")
+    assert [label for label, _ in run.directions] == ["across the valley", "along the valley"]
+    across, along = steps["adabelief"].mean(axis=0) / steps["adam"].mean(axis=0)
+    assert across < 0.8  # "AdaBelief steps less across the valley"
+    assert 0.95 < along < 1.1  # "and as much as Adam along it"
+    ratio = (dens["adabelief"] / dens["adam"]).mean(axis=0)
+    assert np.all((ratio > 0.9) & (ratio < 1.0))  # "per coordinate the denominators look alike"
+
+
+def test_belief_scene_abs_sum():
+    run, _, dens = _steps_and_dens("abs_sum")
+    np.testing.assert_allclose(dens["adam"], 1.0, rtol=1e-13)  # "Adam's sqrt(v_hat) is exactly 1" (to rounding)
+    assert np.all(dens["adabelief"][:10] < 1.0)  # away from the kinks ...
+    assert np.all(run.step_sizes["adabelief"][:10] > run.step_sizes["adam"][:10])  # ... larger steps
+    for i in range(2):  # "at the kinks both start to bounce"
+        x = run.result.points[i, 0, :, 0]
+        assert (np.diff(np.sign(x)) != 0).sum() >= 2
+
+
+def test_belief_scene_ill_conditioned_bowl():
+    run, steps, dens = _steps_and_dens("ill_conditioned_bowl")
+    along = 1  # the second chart direction: along the valley, x
+    np.testing.assert_array_equal(run.directions[along][1], [1.0, 0.0])
+    assert np.all(dens["adabelief"][:20, 0] < dens["adam"][:20, 0])
+    assert steps["adabelief"][:20, along].mean() > steps["adam"][:20, along].mean()
+
+
+def test_belief_scene_rosenbrock():
+    run, _, dens = _steps_and_dens("rosenbrock")
+    assert np.all(dens["adabelief"] < dens["adam"])  # "stays below on both coordinates"
+    sizes = run.step_sizes
+    assert np.all(sizes["adabelief"][:20].mean(axis=0) > sizes["adam"][:20].mean(axis=0))
+    pts = run.result.points[:, 0]
+    floor = [int(np.argmax(np.abs(p[:, 1] - p[:, 0] ** 2) < 0.1)) for p in pts]
+    assert floor[1] < floor[0]  # AdaBelief reaches the valley's floor sooner
+    half = run.steps // 2
+    late = sizes["adabelief"][half:].mean(axis=0) / sizes["adam"][half:].mean(axis=0)
+    assert np.all((late > 0.9) & (late < 1.1))  # "on the floor the two step alike"
+
+
+def test_every_belief_scene_is_checked():
+    checked = {n[len("test_belief_scene_"):] for n in globals() if n.startswith("test_belief_scene_")}
+    assert checked == set(lessons.BELIEF_SCENES)
+
+
+def test_the_belief_band_is_adabeliefs_own_denominator_along_the_axes():
+    run = lessons.belief("abs_sum")  # no valley: the chart directions are x and y
+    np.testing.assert_allclose(run.belief["band"], run.denominators["adabelief"], rtol=1e-6)
+    np.testing.assert_array_equal(run.belief["g"], run.result.grads[1, 0])
+    skew = lessons.belief("abs_skew", steps=50)
+    across = np.array([1.0, 1.0]) / np.sqrt(2)
+    np.testing.assert_allclose(skew.belief["g"][:, 0], skew.result.grads[1, 0] @ across)

@@ -129,7 +129,10 @@ def belief_view(key: str, lr: float, steps: int) -> tuple[dict, dict, list]:
     res = run.result
     paths = [(optimizers.get(s.optimizer).title, figures.COLORS[s.optimizer], res.path(i)[0])
              for i, s in enumerate(res.specs)]
-    note = [run.scene.note, " ", _race_note(res, ["Adam", "AdaBelief"])]
+    measured = f"Measured: {_race_note(res, ['Adam', 'AdaBelief'])} {lessons.belief_summary(run)}"
+    scene = run.scene
+    own = (lr, steps) == (scene.lr, scene.steps)  # the scene's sentence holds on its own settings
+    note = [scene.note, " ", measured] if own else [measured]
     return (lessons_view.path_map(res.landscape, paths).to_plotly_json(),
             lessons_view.belief_charts(run).to_plotly_json(), note)
 
@@ -268,11 +271,15 @@ def ewc_view(name: str, lr: float, lam: float, steps: int) -> tuple[dict, dict, 
         note = "This learning rate makes the run diverge: lower it to see the tasks."
     else:
         f = lessons.fmt_float
+
+        def losses(path) -> str:
+            return f"task A's loss {f(float(a.f(path[-1])))}, task B's {f(float(b.f(path[-1])))}"
+
         note = (f"θ*_A = ({f(run.anchor[0])}, {f(run.anchor[1])}); F = Hessian diagonal of task A "
-                f"there = ({f(run.fisher[0])}, {f(run.fisher[1])}). After task B alone: task A's "
-                f"loss {f(float(a.f(run.plain[-1])))}, task B's {f(float(b.f(run.plain[-1])))}. "
-                f"With EWC (λ = {lam:g}): task A's {f(float(a.f(run.ewc[-1])))}, task B's "
-                f"{f(float(b.f(run.ewc[-1])))}.")
+                f"there = ({f(run.fisher[0])}, {f(run.fisher[1])}). Task B's loss at θ*_A: "
+                f"{f(float(b.f(run.anchor)))}. After task B alone: {losses(run.plain)}. "
+                f"With EWC (λ = {lam:g}): {losses(run.ewc)}. With L2 (λ = {lam:g}, every "
+                f"weight alike): {losses(run.l2)}.")
     return (lessons_view.ewc_map(run).to_plotly_json(), lessons_view.ewc_losses(run).to_plotly_json(),
             note)
 

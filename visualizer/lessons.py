@@ -56,25 +56,32 @@ class BeliefScene:
     start: tuple[float, float]
     lr: float
     steps: int
-    note: str
+    note: str  # true of the scene's own settings (a test checks it)
+    valley: tuple[float, float] | None = None  # unit vector along a straight valley
 
 
 BELIEF_SCENES: dict[str, BeliefScene] = {s.key: s for s in [
     BeliefScene("abs_skew", "abs_skew", (-1.2, 1.6), 0.05, 300,
                 "|x + y| + |x − y|/10: a narrow valley along x = −y. Across it the gradient "
-                "flips sign every step; along it, it hardly changes. Watch the two "
-                "denominators and where each optimizer gets to."),
+                "flips sign every step; along it, it hardly changes. Both optimizers divide "
+                "per coordinate, and the valley is diagonal, so per coordinate the two "
+                "denominators look alike. Measured along and across the valley, the difference "
+                "shows: AdaBelief steps less across the valley, where g keeps missing its "
+                "prediction m, and as much as Adam along it.",
+                valley=(math.sqrt(0.5), -math.sqrt(0.5))),
     BeliefScene("abs_sum", "abs_sum", (-1.5, 1.0), 0.05, 200,
                 "|x| + |y|: the gradient is (±1, ±1) everywhere, so Adam's √v̂ is exactly 1. "
                 "Away from the kinks the gradient never changes, AdaBelief's √ŝ stays below "
                 "1, and its steps are larger; at the kinks both start to bounce."),
     BeliefScene("ill_conditioned_bowl", "ill_conditioned_bowl", (-2.8, 1.0), 0.1, 200,
-                "A narrow bowl (curvature 1 along x, 50 along y). Along x the gradient "
-                "changes slowly and predictably: AdaBelief's √ŝ there is smaller than "
-                "Adam's √v̂, and its first steps along x are larger."),
+                "A narrow bowl (curvature 1 along x, 50 across it along y). Along x the "
+                "gradient changes slowly and predictably: AdaBelief's √ŝ there is smaller than "
+                "Adam's √v̂, and its first steps along x are larger.",
+                valley=(1.0, 0.0)),
     BeliefScene("rosenbrock", "rosenbrock", (-1.5, 1.5), 0.02, 1500,
-                "Rosenbrock's curved valley: once on its floor the gradient changes slowly, "
-                "AdaBelief's √ŝ falls below Adam's √v̂ and its steps are larger."),
+                "Rosenbrock's curved valley: AdaBelief's √ŝ stays below Adam's √v̂ on both "
+                "coordinates, so its first steps are larger and it reaches the valley's floor "
+                "sooner; on the floor the two step alike."),
 ]}
 MAX_LESSON_STEPS = 5000
 
@@ -87,6 +94,18 @@ class BeliefRun:
     result: engine.Result
     denominators: dict[str, Array]  # "adam": sqrt(v_hat) (steps, 2); "adabelief": sqrt(s_hat)
     step_sizes: dict[str, Array]  # |theta_t - theta_{t-1}| per coordinate (steps, 2)
+    directions: list[tuple[str, Array]]  # the two directions the charts use: (label, unit vector)
+    projected_steps: dict[str, Array]  # |(theta_t - theta_{t-1}) . e| per direction (steps, 2)
+    belief: dict[str, Array]  # AdaBelief's "g", "m" along each direction, and "band" (steps, 2)
+
+
+def belief_directions(scene: BeliefScene) -> list[tuple[str, Array]]:
+    """Across and along the scene's valley, or the x and y axes when it has none."""
+    if scene.valley is None:
+        return [("along x", np.array([1.0, 0.0])), ("along y", np.array([0.0, 1.0]))]
+    along = np.array(scene.valley, dtype=float)
+    across = np.array([-along[1], along[0]])
+    return [("across the valley", across), ("along the valley", along)]
 
 
 def belief(scene_key: str, lr: float | None = None, steps: int | None = None) -> BeliefRun:
@@ -98,12 +117,45 @@ def belief(scene_key: str, lr: float | None = None, steps: int | None = None) ->
     result = engine.run(landscapes.get(scene.landscape), specs, scene.start, steps,
                         budget=engine.REQUEST_BUDGET)
     t = np.arange(1, steps + 1, dtype=float)[:, None]
-    dens, sizes = {}, {}
+    dens, sizes, projected = {}, {}, {}
+    dirs = belief_directions(scene)
+    basis = np.stack([e for _, e in dirs], axis=1)  # (2, 2): columns are the directions
     for i, (name, field) in enumerate((("adam", "exp_avg_sq"), ("adabelief", "exp_avg_var"))):
         beta2 = result.specs[i].hypers["beta2"]
         dens[name] = np.sqrt(result.states[i][field][0] / (1.0 - beta2**t))
-        sizes[name] = np.abs(np.diff(result.points[i, 0], axis=0))
-    return BeliefRun(scene, lr, steps, result, dens, sizes)
+        moves = np.diff(result.points[i, 0], axis=0)
+        sizes[name] = np.abs(moves)
+        projected[name] = np.abs(moves @ basis)
+    # The belief itself: AdaBelief's gradient g_t against its prediction m_t, and the
+    # band m_t +- sqrt(s_hat_t) along each direction, s being the same moving average
+    # AdaBelief keeps, of (g - m)^2 along that direction.
+    g = result.grads[1, 0] @ basis
+    m = result.states[1]["exp_avg"][0] @ basis
+    beta2 = result.specs[1].hypers["beta2"]
+    s = np.zeros(2)
+    spread = np.empty_like(g)
+    for k in range(steps):
+        s = beta2 * s + (1.0 - beta2) * (g[k] - m[k]) ** 2
+        spread[k] = np.sqrt(s / (1.0 - beta2 ** (k + 1)))
+    return BeliefRun(scene, lr, steps, result, dens, sizes, dirs, projected,
+                     {"g": g, "m": m, "band": spread})
+
+
+def belief_summary(run: BeliefRun) -> str:
+    """The measured contrast of the run on screen: mean step of AdaBelief against
+    Adam along each chart's direction, and of their denominators per coordinate."""
+    if (run.result.diverged_at[:, 0] >= 0).any():
+        return "A run diverged: lower the learning rate to compare the steps."
+    parts = []
+    for j, (label, _) in enumerate(run.directions):
+        a = float(run.projected_steps["adam"][:, j].mean())
+        b = float(run.projected_steps["adabelief"][:, j].mean())
+        ratio = f" ({b / a:.2f}×)" if a > 0 else ""
+        parts.append(f"{label}, AdaBelief {fmt_float(b)} against Adam's {fmt_float(a)}{ratio}")
+    with np.errstate(all="ignore"):
+        dens = np.nanmean(run.denominators["adabelief"] / run.denominators["adam"], axis=0)
+    return ("Mean step " + "; ".join(parts) + ". Mean √ŝ/√v̂ per coordinate: "
+            f"{fmt_float(float(dens[0]))} (x), {fmt_float(float(dens[1]))} (y).")
 
 
 def belief_query(scene_key: str, lr: float, steps: int) -> str:
@@ -348,9 +400,13 @@ def _quadratic(name: str, title: str, centre: tuple[float, float], h: tuple[floa
 
 
 EWC_DOMAIN = ((-4.0, 4.0), (-4.0, 4.0))
-TASK_A = _quadratic("task_a", "Task A", (-2.0, 1.5), (6.0, 1.0, 0.6), EWC_DOMAIN)
+# Task A depends on theta_1 (curvature 6) and hardly on theta_2 (0.05); task B mostly on
+# theta_2 (curvature 5): EWC can hold theta_1 and free theta_2, where an L2 penalty,
+# holding both alike, cannot.
+TASK_A = _quadratic("task_a", "Task A", (-2.0, 1.5), (6.0, 0.2, 0.05), EWC_DOMAIN)
 TASK_B = _quadratic("task_b", "Task B", (2.0, -1.5), (0.6, -0.4, 5.0), EWC_DOMAIN)
 EWC_START = (0.5, 3.2)
+DEFAULT_LAMBDA = 10.0
 MAX_LAMBDA = 1e4
 
 
@@ -367,7 +423,8 @@ def hessian_diagonal(task: Landscape, point, h: float = 1e-4) -> Array:
 
 
 def ewc_loss(task_b: Landscape, anchor, fisher, lam: float) -> Landscape:
-    """Task B's loss plus the EWC penalty ``lam/2 sum_i F_i (theta_i - anchor_i)^2``."""
+    """Task B's loss plus the EWC penalty ``lam/2 sum_i F_i (theta_i - anchor_i)^2``
+    (with every ``F_i = 1``, the plain L2 penalty)."""
     ax, ay = (float(v) for v in anchor)
     fx, fy = (float(v) for v in fisher)
     half = 0.5 * lam
@@ -394,6 +451,7 @@ class EwcRun:
     fisher: Array  # F: the Hessian diagonal of task A at theta*_A
     plain: Array  # (steps + 1, 2): then training on B alone
     ewc: Array  # (steps + 1, 2): then training on B with the EWC penalty
+    l2: Array  # (steps + 1, 2): then training on B with an L2 penalty (every F_i = 1)
     diverged: bool
 
     def losses(self, task: Landscape, path: Array) -> Array:
@@ -401,9 +459,12 @@ class EwcRun:
             return task.f(path)
 
 
-def ewc(optimizer: str = "adam", lr: float = 0.05, lam: float = 1.0, steps: int = 300) -> EwcRun:
-    """Train on task A, then on task B without and with EWC (fresh optimizer state
-    for task B, as when a new task starts)."""
+def ewc(optimizer: str = "adam", lr: float = 0.05, lam: float = DEFAULT_LAMBDA,
+        steps: int = 300) -> EwcRun:
+    """Train on task A, then on task B three ways: alone, with EWC, and with a
+    plain L2 penalty of the same λ that holds every weight alike (Kirkpatrick et
+    al.'s third path). Each task starts a fresh optimizer state, as when a new
+    task starts."""
     spec = engine.make_spec(optimizer, lr=lr)
     a = engine.run(TASK_A, [spec], EWC_START, steps, record_state=False)
     phase_a = a.points[0, 0]
@@ -411,14 +472,14 @@ def ewc(optimizer: str = "adam", lr: float = 0.05, lam: float = 1.0, steps: int 
     diverged = bool(a.diverged_at[0, 0] >= 0)
     if diverged:
         nan = np.full((steps + 1, 2), np.nan)
-        return EwcRun(lam, spec, steps, phase_a, anchor, np.full(2, np.nan), nan, nan, True)
+        return EwcRun(lam, spec, steps, phase_a, anchor, np.full(2, np.nan), nan, nan, nan, True)
     fisher = hessian_diagonal(TASK_A, anchor)
-    plain = engine.run(TASK_B, [spec], anchor, steps, record_state=False)
-    with_ewc = engine.run(ewc_loss(TASK_B, anchor, fisher, lam), [spec], anchor, steps,
-                          record_state=False)
-    diverged = bool(plain.diverged_at[0, 0] >= 0 or with_ewc.diverged_at[0, 0] >= 0)
-    return EwcRun(lam, spec, steps, phase_a, anchor, fisher, plain.points[0, 0],
-                  with_ewc.points[0, 0], diverged)
+    paths = []
+    for task in (TASK_B, ewc_loss(TASK_B, anchor, fisher, lam), ewc_loss(TASK_B, anchor, (1.0, 1.0), lam)):
+        res = engine.run(task, [spec], anchor, steps, record_state=False)
+        diverged = diverged or bool(res.diverged_at[0, 0] >= 0)
+        paths.append(res.points[0, 0])
+    return EwcRun(lam, spec, steps, phase_a, anchor, fisher, *paths, diverged)
 
 
 def ewc_settings(optimizer: str, lr: str, lam: str, steps: str) -> tuple[str, float, float, int]:
@@ -433,7 +494,7 @@ def ewc_query(optimizer: str, lr: float, lam: float, steps: int) -> str:
 
 def ewc_from_query(query: str) -> tuple[str, str, str, str]:
     p = query_params(query)
-    return (p.get("opt", "adam"), p.get("lr", "0.05"), p.get("lambda", "1.0"),
+    return (p.get("opt", "adam"), p.get("lr", "0.05"), p.get("lambda", f"{DEFAULT_LAMBDA:g}"),
             p.get("steps", "300"))
 
 

@@ -57,26 +57,49 @@ def _line_layout(fig: go.Figure, height: int) -> go.Figure:
 
 
 def belief_charts(run: lessons.BeliefRun) -> go.Figure:
-    """sqrt(v_hat) against sqrt(s_hat), and the step each takes, per coordinate."""
-    fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.1,
+    """Three rows: AdaBelief's gradient g_t against its prediction m_t with the band
+    m_t ± √ŝ_t (the belief), along each of the scene's two directions; the two
+    denominators per coordinate; and the step each optimizer takes along each direction."""
+    (d0, _), (d1, _) = run.directions
+    fig = make_subplots(rows=3, cols=2, shared_xaxes=True, vertical_spacing=0.09,
                         horizontal_spacing=0.1,
-                        subplot_titles=["denominator along x", "denominator along y",
-                                        "|step| along x", "|step| along y"])
+                        subplot_titles=[f"AdaBelief: g, its prediction m, m ± √ŝ ({d0})",
+                                        f"AdaBelief: g, its prediction m, m ± √ŝ ({d1})",
+                                        "denominator, coordinate x", "denominator, coordinate y",
+                                        f"|step| {d0}", f"|step| {d1}"])
     epochs = np.arange(1, run.steps + 1)
+    belief_color = figures.COLORS["adabelief"]
+    g, m, band = run.belief["g"], run.belief["m"], run.belief["band"]
+    for col in (0, 1):
+        first = col == 0
+        fig.add_trace(go.Scatter(x=epochs, y=m[:, col] + band[:, col], mode="lines",
+                                 line={"width": 0}, showlegend=False, hoverinfo="skip",
+                                 legendgroup="band"), row=1, col=col + 1)
+        fig.add_trace(go.Scatter(x=epochs, y=m[:, col] - band[:, col], mode="lines",
+                                 line={"width": 0}, fill="tonexty", fillcolor="rgba(124,58,237,0.16)",
+                                 name="m ± √ŝ: how far g strays", legendgroup="band",
+                                 showlegend=first, hoverinfo="skip"), row=1, col=col + 1)
+        fig.add_trace(go.Scatter(x=epochs, y=g[:, col], mode="markers", name="g (gradient)",
+                                 legendgroup="g", showlegend=first,
+                                 marker={"color": "#334155", "size": 3}), row=1, col=col + 1)
+        fig.add_trace(go.Scatter(x=epochs, y=m[:, col], mode="lines", name="m (its prediction)",
+                                 legendgroup="m", showlegend=first,
+                                 line={"color": belief_color, "width": 1.6}), row=1, col=col + 1)
     names = {"adam": ("Adam: √v̂", figures.COLORS["adam"]),
-             "adabelief": ("AdaBelief: √ŝ", figures.COLORS["adabelief"])}
+             "adabelief": ("AdaBelief: √ŝ", belief_color)}
     for name, (label, color) in names.items():
         for col in (0, 1):
             fig.add_trace(go.Scatter(x=epochs, y=run.denominators[name][:, col], name=label,
                                      legendgroup=name, showlegend=col == 0,
-                                     line={"color": color, "width": 1.6}), row=1, col=col + 1)
-            fig.add_trace(go.Scatter(x=epochs, y=run.step_sizes[name][:, col],
+                                     line={"color": color, "width": 1.6}), row=2, col=col + 1)
+            fig.add_trace(go.Scatter(x=epochs, y=run.projected_steps[name][:, col],
                                      name=label.split(":")[0] + " step", legendgroup=name,
                                      showlegend=False, line={"color": color, "width": 1.2}),
-                          row=2, col=col + 1)
-    fig.update_yaxes(type="log")
-    fig.update_xaxes(title_text="epoch", row=2)
-    return _line_layout(fig, 470)
+                          row=3, col=col + 1)
+    fig.update_yaxes(type="log", row=2)
+    fig.update_yaxes(type="log", row=3)
+    fig.update_xaxes(title_text="epoch", row=3)
+    return _line_layout(fig, 680)
 
 
 def loss_and_lr(result, labels: list[str], colors: list[str],
@@ -101,6 +124,12 @@ def loss_and_lr(result, labels: list[str], colors: list[str],
     return _line_layout(fig, 470)
 
 
+def ewc_paths(run: lessons.EwcRun) -> list[tuple[str, str, np.ndarray]]:
+    """The three ways of training on task B: ``(label, colour, path)``."""
+    return [("then B alone", "#dc2626", run.plain), ("then B with EWC", "#16a34a", run.ewc),
+            ("then B with L2", "#9333ea", run.l2)]
+
+
 def ewc_map(run: lessons.EwcRun) -> go.Figure:
     """Both tasks' contours together, and the three paths."""
     (x0, x1), (y0, y1) = lessons.EWC_DOMAIN
@@ -118,8 +147,7 @@ def ewc_map(run: lessons.EwcRun) -> go.Figure:
                                  textposition="top center", showlegend=False,
                                  marker={"symbol": "star", "size": 14, "color": color,
                                          "line": {"color": "#1f2937", "width": 1}}))
-    paths = [("training on A", "#6b7280", run.phase_a), ("then B alone", "#dc2626", run.plain),
-             ("then B with EWC", "#16a34a", run.ewc)]
+    paths = [("training on A", "#6b7280", run.phase_a), *ewc_paths(run)]
     for label, color, pts in paths:
         ok = np.isfinite(pts).all(axis=1)
         fig.add_trace(go.Scatter(x=pts[ok, 0], y=pts[ok, 1], mode="lines", name=label,
@@ -144,8 +172,7 @@ def ewc_losses(run: lessons.EwcRun) -> go.Figure:
         fig.add_trace(go.Scatter(x=np.arange(n + 1), y=run.losses(task, run.phase_a),
                                  name="training on A", legendgroup="a", showlegend=col == 1,
                                  line={"color": "#6b7280"}), row=1, col=col)
-        for label, color, path in (("B alone", "#dc2626", run.plain),
-                                   ("B with EWC", "#16a34a", run.ewc)):
+        for label, color, path in ewc_paths(run):
             fig.add_trace(go.Scatter(x=np.arange(n, 2 * n + 1), y=run.losses(task, path),
                                      name=label, legendgroup=label, showlegend=col == 1,
                                      line={"color": color}), row=1, col=col)
@@ -266,7 +293,8 @@ def ewc_page() -> html.Div:
         _select(ids.EWC_OPTIMIZER, "optimizer", [(n, i.title) for n, i in optimizers.OPTIMIZERS.items()],
                 "adam"),
         dmc.TextInput(id=ids.EWC_LR, label="learning rate", value="0.05", **BOX),
-        dmc.TextInput(id=ids.EWC_LAMBDA, label=f"λ (0–{lessons.MAX_LAMBDA:g})", value="1.0", **BOX),
+        dmc.TextInput(id=ids.EWC_LAMBDA, label=f"λ (0–{lessons.MAX_LAMBDA:g})",
+                      value=f"{lessons.DEFAULT_LAMBDA:g}", **BOX),
         dmc.TextInput(id=ids.EWC_STEPS, label="epochs per task", value="300", **BOX),
     ]
     intro = [
@@ -280,7 +308,9 @@ def ewc_page() -> html.Div:
         "others move. F is the diagonal of task A's curvature at θ*_A (its Hessian diagonal, "
         "which the diagonal Fisher information approximates when there is plenty of data). "
         "The average squared gradient cannot serve here: at A's minimum the gradient is zero, "
-        "so its square is zero and would protect nothing.",
+        "so its square is zero and would protect nothing. The third path is a plain L2 "
+        "penalty of the same λ, every F_i = 1: it holds every weight alike, the one task B "
+        "needs as firmly as the one task A needs.",
     ]
     body = [html.Div(id=ids.EWC_NOTE, className="lesson-note"), html.Div([
         dcc.Graph(id=ids.EWC_MAP, config=CONFIG, className="lesson-map"),
