@@ -132,7 +132,7 @@
     tableKey += 1;  // a fresh table: draw() writes the "now" cells directly
     return el("Table", { className: "results-table", key: "t" + tableKey }, [
       el("Thead", {}, el("Tr", {}, [el("Th", {}, "optimizer"), el("Th", {}, "cost now"),
-                                     el("Th", {}, "final cost"), el("Th", {}, "ends in")])),
+                                     el("Th", {}, "final cost"), el("Th", { title: "the listed minimum the run ended in" }, "ends in")])),
       el("Tbody", {}, rows),
     ]);
   }

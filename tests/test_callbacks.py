@@ -79,6 +79,8 @@ def test_compute_runs_defaults_are_the_classic_four_at_0_001():
         np.testing.assert_allclose(decode(run["x"]), result.points[i, 0, :, 0], rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(decode(run["loss"]), result.losses[i, 0], rtol=1e-6, atol=1e-6)
     assert runs["runs"][3]["color"] == figures.COLORS["adam"]
+    # where each run ended: GD and momentum at (3, 2); RMSprop and Adam not yet at any minimum
+    assert [r["ends"] for r in runs["runs"]] == ["global (3, 2)"] * 2 + ["elsewhere"] * 2
 
 
 @pytest.mark.parametrize(("text", "needle"), [
@@ -137,6 +139,7 @@ def test_a_diverging_run_is_data():
     runs, *_ = callbacks.compute_runs(*default_inputs(lrs=lrs))
     gd = runs["runs"][0]
     assert gd["diverged_at"] is not None and gd["n"] == gd["diverged_at"]
+    assert gd["ends"] == "—"
     assert np.isfinite(decode(gd["x"])).all()
 
 

@@ -104,3 +104,15 @@ def test_metadata(ls):
     assert ls.lesson.endswith(".") and len(ls.lesson.split()) > 6
     (bx0, bx1), (by0, by1) = ls.bound
     assert bx0 < x0 and bx1 > x1 and by0 < y0 and by1 > y1
+
+
+def test_where_a_run_ends_is_named_by_the_listed_minimum_it_settled_in():
+    ls = landscapes.get("himmelblau")  # domain 10 wide: within 0.2 counts as there
+    assert [ls.outcome(m.point) for m in ls.minima] == ["min0", "min1", "min2", "min3"]
+    assert ls.minimum_near((3.19, 2.0)) == 0 and ls.minimum_near((3.21, 2.0)) is None
+    assert ls.outcome((0.0, 0.0)) == "elsewhere" and ls.outcome((float("nan"), 0.0)) == "elsewhere"
+    assert ls.outcome_label((3.0, 2.0)) == "global minimum (3, 2)"
+    well = landscapes.get("double_well")
+    assert well.outcome_label((0.96, 0.0)) == "local minimum (0.96, 0)"
+    assert well.outcome_label((0.0, 0.0)) == "no listed minimum"
+    assert landscapes.get("saddle").outcome((0.0, 0.0)) == "elsewhere"  # no minima at all

@@ -225,6 +225,16 @@ LIGHT_SECONDS = 0.05
 """A scene expected to take longer (and not yet computed) runs as a background job."""
 
 
+def _ends(ls: landscapes.Landscape, point) -> str:
+    """Where a run ended, for the results table: ``global (3, 2)``, ``local (0.96, 0)``
+    or ``elsewhere``."""
+    i = ls.minimum_near(point) if np.isfinite(point).all() else None
+    if i is None:
+        return "elsewhere"
+    m = ls.minima[i]
+    return f"{m.kind} ({m.point[0]:.3g}, {m.point[1]:.3g})"
+
+
 def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | None,
                  query: str | None = None) -> dict:
     """What the browser's player needs (paths as base64 float32), and the scene's
@@ -238,7 +248,7 @@ def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | N
             "color": figures.COLORS[spec.optimizer], "n": len(pts),
             "x": encode(pts[:, 0]), "y": encode(pts[:, 1]), "loss": encode(losses),
             "diverged_at": None if d < 0 else d,
-            "ends": "—" if d >= 0 or not ls.minima else ls.outcome_label(pts[-1]),
+            "ends": _ends(ls, pts[-1]) if d < 0 and ls.minima else "—",
         })
     return {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": runs, "query": query}
 

@@ -63,8 +63,8 @@ def belief_charts(run: lessons.BeliefRun) -> go.Figure:
     (d0, _), (d1, _) = run.directions
     fig = make_subplots(rows=3, cols=2, shared_xaxes=True, vertical_spacing=0.09,
                         horizontal_spacing=0.1,
-                        subplot_titles=[f"AdaBelief: g, its prediction m, m ± √ŝ ({d0})",
-                                        f"AdaBelief: g, its prediction m, m ± √ŝ ({d1})",
+                        subplot_titles=[f"g and its prediction m, {d0}",
+                                        f"g and its prediction m, {d1}",
                                         "denominator, coordinate x", "denominator, coordinate y",
                                         f"|step| {d0}", f"|step| {d1}"])
     epochs = np.arange(1, run.steps + 1)
@@ -81,7 +81,7 @@ def belief_charts(run: lessons.BeliefRun) -> go.Figure:
                                  showlegend=first, hoverinfo="skip"), row=1, col=col + 1)
         fig.add_trace(go.Scatter(x=epochs, y=g[:, col], mode="markers", name="g (gradient)",
                                  legendgroup="g", showlegend=first,
-                                 marker={"color": "#334155", "size": 3}), row=1, col=col + 1)
+                                 marker={"color": "#94a3b8", "size": 3}), row=1, col=col + 1)
         fig.add_trace(go.Scatter(x=epochs, y=m[:, col], mode="lines", name="m (its prediction)",
                                  legendgroup="m", showlegend=first,
                                  line={"color": belief_color, "width": 1.6}), row=1, col=col + 1)
@@ -97,8 +97,14 @@ def belief_charts(run: lessons.BeliefRun) -> go.Figure:
                                      showlegend=False, line={"color": color, "width": 1.2}),
                           row=3, col=col + 1)
     fig.update_yaxes(type="log", row=2)
-    fig.update_yaxes(type="log", row=3)
+    for col in (0, 1):  # a first step of 1e-16 along one direction would squash the rest
+        sizes = np.concatenate([run.projected_steps[n][:, col] for n in names])
+        sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
+        if len(sizes):
+            lo, hi = np.log10(np.percentile(sizes, 2)), np.log10(sizes.max())
+            fig.update_yaxes(type="log", range=[lo - 0.3, hi + 0.3], row=3, col=col + 1)
     fig.update_xaxes(title_text="epoch", row=3)
+    fig.update_annotations(font_size=12)
     return _line_layout(fig, 680)
 
 
