@@ -390,13 +390,15 @@ def test_momentum_by_hand_page(page, server):
     page.click("text=Momentum by hand")
     expect(page.locator("#page-race")).to_be_hidden()
     steps = page.locator(".w-step")
-    expect(steps).to_have_count(4)
+    expect(steps).to_have_count(2)
     first = steps.first.inner_text()
-    # Step 1 of the defaults, by hand (tests/test_worked.py): y_hat 1.25 and
-    # 0.75, L = 0.3125, dL/dw1 = -0.6875, new w1 = 1.06875.
+    # Step 1 of the document's example, by hand (tests/test_worked.py): y_hat 2 and 5,
+    # L = 64, dL/dw1 = -40, new w1 = 1 - 0.1 * (-40) = 5.
     assert "Step 1: batch of rows 1, 2" in first
-    for text in ("= 1.25", "= 0.75", "= 0.3125", "= -0.6875", "= 1.06875"):
+    for text in ("= 64", "= -40", "1 − 0.1·(-40) = 5"):
         assert text in first, text
+    cells = [row.split("\t") for row in steps.first.locator("tbody tr").all_inner_texts()]
+    assert [c[4].rsplit("= ", 1)[1] for c in cells] == ["2", "5"]
     page.keyboard.press("Space")  # the hidden player must not start
     shot(page, "13-momentum-by-hand")
 
@@ -404,19 +406,105 @@ def test_momentum_by_hand_page(page, server):
     box.fill("abc")
     box.press("Enter")
     expect(page.locator("#worked-error")).to_have_text("learning rate: 'abc' is not a number")
-    expect(steps).to_have_count(4)  # the last good steps stay
+    expect(steps).to_have_count(2)  # the last good steps stay
     box.fill("0.05")
     box.press("Enter")
     expect(page.locator("#worked-error")).to_have_text("")
     steps_box = page.locator("#worked-steps")
-    steps_box.fill("2")
+    steps_box.fill("3")
     steps_box.press("Enter")
-    expect(steps).to_have_count(2)
+    expect(steps).to_have_count(3)
     assert "0.05·" in steps.first.inner_text()
+
+    # the other convention: v = beta v + (1 - beta) g
+    page.locator("#worked-convention").get_by_text("v = β v + (1 − β) g").click()
+    expect(steps.first).to_contain_text("0.9·0 + 0.1·(-40) = -4")
+    expect(page).to_have_url(re.compile(r"conv=ema"))
 
     page.click("text=Compare optimizers")
     expect(page.locator("#map-stack")).to_be_visible()
     assert "epoch 1000 / 1000" == page.locator("#text-epoch").inner_text()
+
+
+def test_check_my_work_marks_the_document_answer_as_a_teacher_would(page, server):
+    page.goto(server.url + "?page=worked")
+    expect(page.locator(".w-step")).to_have_count(2, timeout=15000)
+    page.click("text=Fill in the document's answer")
+    mark = lambda key: page.locator(f'[id=\'{{"key":"{key}","type":"worked-mark"}}\']')  # noqa: E731
+    answer = lambda key: page.locator(f'input[name="{key}"]')  # noqa: E731
+    expect(mark("1.grad.0")).to_have_text("✗ wrong: this uses x₁ where x₁² belongs", timeout=10000)
+    expect(mark("1.grad.1")).to_have_text("✗ wrong: this uses x₂ where x₂² belongs")
+    expect(mark("1.grad.2")).to_have_text("✓ right")
+    expect(mark("1.w.0")).to_have_text("↳ follows from an earlier slip")
+    expect(mark("2.yhat.0")).to_have_text("✗ wrong")
+    expect(mark("2.vel.3")).to_have_text("↳ follows from an earlier slip")
+    expect(page.locator("#worked-score")).to_have_text(re.compile(
+        r"4 right · 8 wrong · 11 follow from an earlier slip · \d+ blank"))
+    assert answer("1.grad.0").input_value() == "-24"
+    shot(page, "19-check-my-work")
+
+    # the student corrects dL/dw1: it is right, and their w1 = 3.4 no longer follows from it
+    answer("1.grad.0").fill("-40")
+    answer("1.grad.0").press("Tab")
+    expect(mark("1.grad.0")).to_have_text("✓ right", timeout=10000)
+    expect(mark("1.w.0")).to_have_text("✗ wrong")
+    answer("1.w.0").fill("5")
+    answer("1.w.0").press("Tab")
+    expect(mark("1.w.0")).to_have_text("✓ right", timeout=10000)
+    # "show" reveals the correct value with its arithmetic
+    details = page.locator(".w-step").first.locator(".w-line", has_text="∂L/∂w1").locator("summary")
+    details.click()
+    expect(page.locator(".w-step").first.locator(".w-line", has_text="∂L/∂w1")).to_contain_text(
+        "(-8)·1 + (-8)·4 = -40")
+
+    # the link keeps the entries and the marks come back
+    expect(page).to_have_url(re.compile(r"check=1.*ans=.*1\.grad\.0:-40"))
+    page.goto(page.url)
+    expect(mark("1.grad.0")).to_have_text("✓ right", timeout=15000)
+    expect(mark("1.grad.1")).to_have_text(re.compile("x₂ where x₂² belongs"))
+    assert answer("2.w.0").input_value() == "5.36"
+    page.click("text=Clear my answers")
+    expect(answer("1.grad.1")).to_have_value("", timeout=10000)
+    expect(page.locator("#worked-score")).to_contain_text("0 right · 0 wrong")
+
+
+def test_lesson_scenes_show_their_claims(page, server):
+    page.goto(server.url + "?page=lr")
+    expect(page.locator("#lr-note")).to_contain_text("lr 0.041: diverged", timeout=15000)
+    page.locator("#lr-scene").click()
+    page.get_by_role("option", name="Warmup tames Adam's first steps (Rosenbrock)").click()
+    note = page.locator("#lr-note")
+    expect(note).to_contain_text("with 100 warmup epochs the peak is far lower", timeout=10000)
+    expect(note).to_contain_text("lr 0.5, no warmup: ends")
+    dashes = page.locator("#lr-charts .js-plotly-plot").evaluate(
+        "gd => gd.data.filter(t => t.yaxis === 'y').map(t => t.line.dash)")
+    assert dashes == ["solid", "dash"]  # with and without warmup, on one chart
+    expect(page).to_have_url(re.compile(r"page=lr&scene=warmup_peak.*compare=1"))
+    shot(page, "20-warmup-side-by-side")
+    page.locator("#lr-scene").click()
+    page.get_by_role("option", name="A small lr stays in the local minimum (double well)").click()
+    expect(note).to_contain_text("lr 0.12: ends in the global minimum", timeout=10000)
+    expect(note).to_contain_text("lr 0.01: ends in the local minimum")
+    shot(page, "21-small-lr-stuck")
+    steps_box = page.locator("#lr-steps")  # an edit: the scene's sentence goes, the measures stay
+    steps_box.fill("20")
+    steps_box.press("Enter")
+    expect(note).not_to_contain_text("settles in the nearer", timeout=10000)
+    expect(note).to_contain_text("Measured:")
+
+    open_app(page, server.url)
+    settle(page)
+    page.click("text=Presets ▾")
+    page.click("text=Momentum rolls into the deeper well")
+    table = page.locator(".results-table")
+    expect(table.locator("tr[data-opt=gd] td.ends")).to_have_text("local (0.96, 0)", timeout=15000)
+    expect(table.locator("tr[data-opt=momentum] td.ends")).to_have_text("global (-1.04, 0)")
+    expect(table.locator("tr[data-opt=nesterov] td.ends")).to_have_text("global (-1.04, 0)")
+    shot(page, "22-double-well")
+    page.click("text=Presets ▾")
+    page.click("text=Classic: Goldstein-Price")
+    expect(table.locator("tr[data-opt=rmsprop] td.ends")).to_have_text("global (0, -1)", timeout=15000)
+    expect(table.locator("tr[data-opt=adam] td.ends")).to_have_text("local (-0.6, -0.4)")
 
 
 def test_your_own_landscape(page, server):
@@ -504,7 +592,11 @@ def test_teaching_scenes_and_their_links(page, server):
     expect(page.locator("#belief-note")).to_contain_text("AdaBelief: within 0.1", timeout=10000)
     expect(page.locator(".algo-line.diff")).to_have_count(4)
     expect(page).to_have_url(re.compile(r"page=belief.*scene=abs_skew"))  # written just after
-    assert page.locator("#belief-charts .js-plotly-plot").evaluate("gd => gd.data.length") == 8
+    assert page.locator("#belief-charts .js-plotly-plot").evaluate("gd => gd.data.length") == 16
+    expect(page.locator("#belief-note")).to_contain_text("Mean step across the valley, AdaBelief")
+    titles = page.locator("#belief-charts .js-plotly-plot").evaluate(
+        "gd => gd.layout.annotations.map(a => a.text)")
+    assert "|step| across the valley" in titles and "g and its prediction m, across the valley" in titles
     shot(page, "16-adam-vs-adabelief")
     box = page.locator("#belief-lr")
     box.fill("fast")
@@ -512,7 +604,7 @@ def test_teaching_scenes_and_their_links(page, server):
     expect(page.locator("#belief-error")).to_have_text("learning rate: 'fast' is not a number")
 
     page.click("text=Learning rates")
-    expect(page.locator("#lr-note")).to_contain_text("lr 0.041 diverged at epoch", timeout=10000)
+    expect(page.locator("#lr-note")).to_contain_text("lr 0.041: diverged at epoch", timeout=10000)
     expect(page).to_have_url(re.compile(r"page=lr"))
     lrs = page.locator("#lr-charts .js-plotly-plot").evaluate(
         "gd => gd.data.filter(t => t.yaxis === 'y2').length")
@@ -521,6 +613,9 @@ def test_teaching_scenes_and_their_links(page, server):
 
     page.click("text=Forgetting & EWC")
     expect(page.locator("#ewc-note")).to_contain_text("With EWC", timeout=10000)
+    expect(page.locator("#ewc-note")).to_contain_text("With L2 (λ = 10, every weight alike)")
+    names = page.locator("#ewc-map .js-plotly-plot").evaluate("gd => gd.data.map(t => t.name)")
+    assert {"then B alone", "then B with EWC", "then B with L2"} <= set(names)
     shot(page, "18-forgetting-and-ewc")
     lam = page.locator("#ewc-lambda")
     lam.fill("20")
@@ -534,9 +629,9 @@ def test_teaching_scenes_and_their_links(page, server):
     expect(page.locator("#lr-lrs")).to_have_value("0.5,0.05")
     expect(page.locator("#lr-note")).to_contain_text("lr 0.05", timeout=10000)
     assert page.locator("#page-race").is_hidden()
-    page.goto(server.url + "?page=worked&lr=0.05&steps=2")
-    expect(page.locator(".w-step")).to_have_count(2, timeout=15000)
-    assert "0.05·" in page.locator(".w-step").first.inner_text()
+    page.goto(server.url + "?page=worked&lr=0.05&steps=3")
+    expect(page.locator(".w-step")).to_have_count(3, timeout=15000)
+    expect(page.locator(".w-step").first).to_contain_text("0.05·")
 
 
 def test_an_unknown_page_in_a_link_opens_the_first_page_with_a_notice(page, server):

@@ -310,7 +310,7 @@ def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, wa
     settings = LrSettings(
         landscape=landscape, optimizer=optimizer, lrs=parse_lrs(lrs_text), schedule=schedule,
         warmup=_number(warmup or 0, "warmup steps", 0, n, whole=True),
-        gamma=_number(gamma, "γ", 1e-6, 1.0) if str(gamma or "").strip() else None, step_size=_number(step_size, "step every", 1, n, whole=True),
+        gamma=_number(gamma, "γ", 1e-6, 1.0) if str(gamma or "").strip() else None, step_size=_number(step_size, "step every", 1, MAX_LESSON_STEPS, whole=True),
         decay=_number(decay, "decay", 0.0, engine.MAX_DECAY), steps=n,
         start=parse_start_text(start, ls), compare=bool(compare),
     )
