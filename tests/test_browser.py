@@ -84,9 +84,9 @@ def settle(page: Page, quiet_ms: int = 600) -> None:
     raise AssertionError("the page kept sending requests")
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, full_page: bool = False) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def assert_map_layers_aligned(page: Page) -> None:
@@ -441,7 +441,7 @@ def test_check_my_work_marks_the_document_answer_as_a_teacher_would(page, server
     expect(page.locator("#worked-score")).to_have_text(re.compile(
         r"4 right · 8 wrong · 11 follow from an earlier slip · \d+ blank"))
     assert answer("1.grad.0").input_value() == "-24"
-    shot(page, "19-check-my-work")
+    shot(page, "23-check-my-work", full_page=True)
 
     # the student corrects dL/dw1: it is right, and their w1 = 3.4 no longer follows from it
     answer("1.grad.0").fill("-40")
@@ -480,12 +480,12 @@ def test_lesson_scenes_show_their_claims(page, server):
         "gd => gd.data.filter(t => t.yaxis === 'y').map(t => t.line.dash)")
     assert dashes == ["solid", "dash"]  # with and without warmup, on one chart
     expect(page).to_have_url(re.compile(r"page=lr&scene=warmup_peak.*compare=1"))
-    shot(page, "20-warmup-side-by-side")
+    shot(page, "24-warmup-side-by-side")
     page.locator("#lr-scene").click()
     page.get_by_role("option", name="A small lr stays in the local minimum (double well)").click()
     expect(note).to_contain_text("lr 0.12: ends in the global minimum", timeout=10000)
     expect(note).to_contain_text("lr 0.01: ends in the local minimum")
-    shot(page, "21-small-lr-stuck")
+    shot(page, "25-small-lr-stuck")
     steps_box = page.locator("#lr-steps")  # an edit: the scene's sentence goes, the measures stay
     steps_box.fill("20")
     steps_box.press("Enter")
@@ -500,7 +500,7 @@ def test_lesson_scenes_show_their_claims(page, server):
     expect(table.locator("tr[data-opt=gd] td.ends")).to_have_text("local (0.96, 0)", timeout=15000)
     expect(table.locator("tr[data-opt=momentum] td.ends")).to_have_text("global (-1.04, 0)")
     expect(table.locator("tr[data-opt=nesterov] td.ends")).to_have_text("global (-1.04, 0)")
-    shot(page, "22-double-well")
+    shot(page, "26-double-well")
     page.click("text=Presets ▾")
     page.click("text=Classic: Goldstein-Price")
     expect(table.locator("tr[data-opt=rmsprop] td.ends")).to_have_text("global (0, -1)", timeout=15000)

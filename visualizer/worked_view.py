@@ -162,9 +162,12 @@ def page() -> html.Div:
                               value=f"{worked.DEFAULT_BETA:g}", **box),
                 dmc.TextInput(id=ids.WORKED_STEPS, label=f"steps (1–{worked.MAX_STEPS})",
                               value=str(worked.DEFAULT_STEPS), **box),
-                dmc.SegmentedControl(id=ids.WORKED_CONVENTION, value=worked.DEFAULT_CONVENTION,
-                                     size="xs", data=[{"value": k, "label": v} for k, v in
-                                                      worked.CONVENTIONS.items()]),
+                html.Div([
+                    html.Div("velocity", className="w-label"),
+                    dmc.SegmentedControl(id=ids.WORKED_CONVENTION, value=worked.DEFAULT_CONVENTION,
+                                         size="xs", data=[{"value": k, "label": v} for k, v in
+                                                          worked.CONVENTIONS.items()]),
+                ]),
                 dmc.Button("⤓ CSV of every step", id=ids.WORKED_CSV, variant="default",
                            size="xs", n_clicks=0),
             ], className="w-controls"),
