@@ -40,6 +40,7 @@ from visualizer import (
     inspector_view,
     layout,
     optimizers,
+    pages,
     scene,
     worked,
     worked_view,
@@ -89,9 +90,8 @@ def apply_scene(search: str | None, _presets: list[int]) -> tuple:
         raise PreventUpdate  # no query: the layout's defaults stand
     sc, problems = scene.from_query(query)
     page = scene.query_params(query).get("page")
-    if page is not None and page not in dict(layout.PAGES):  # the browser shows the first page
-        problems.append(f"unknown page {page!r}; choose from: "
-                        + ", ".join(key for key, _ in layout.PAGES))
+    if page is not None and page not in pages.keys():  # the browser shows the first page
+        problems.append(f"unknown page {page!r}; choose from: " + ", ".join(pages.keys()))
     rows = {r.name: r for r in sc.rows}
     notice = (f"Part of the link was ignored: {'; '.join(problems)}" if problems else "")
     return (

@@ -8,7 +8,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 import landscapes
-from visualizer import figures, ids, lessons_view, optimizers, scene, schedules, worked_view
+from visualizer import figures, ids, optimizers, pages, scene, schedules
 
 SPEEDS = [("0.5×", "0.5"), ("1×", "1"), ("2×", "2"), ("5×", "5"), ("10×", "10"), ("25×", "25")]
 SCHEDULE_CHOICES = [{"value": n, "label": "none" if n == "constant" else n}
@@ -18,11 +18,6 @@ SCHEDULE_LABELS = {
     "warmup": "warmup (steps)", "step_size": "step: every", "gamma": "γ (step / exp.)",
     "period": "cosine period", "min_factor": "cosine floor",
 }
-
-
-PAGES = [("race", "Compare optimizers"), ("belief", "Adam vs AdaBelief"),
-         ("lr", "Learning rates"), ("ewc", "Forgetting & EWC"), ("worked", "Momentum by hand")]
-"""The page tabs: ``?page=KEY`` in a link opens one."""
 
 
 def _section(number: int, title: str, *children, **kwargs) -> dmc.Paper:
@@ -181,37 +176,10 @@ def header() -> html.Header:
     ], className="header")
 
 
-def build() -> dmc.MantineProvider:
-    """The whole page, in its default scene (the URL is applied on load)."""
+def race_page() -> html.Main:
+    """The race: the control panel, the stacked map and the loss chart, the player."""
     default = scene.Scene()
     ls = landscapes.get(default.landscape)
-    stores = [
-        # The URL is read and written in the browser (history.replaceState), not
-        # with dcc.Location, which pushes history entries and resets the query.
-        dcc.Store(id=ids.STORE_BOOT, data=1),
-        dcc.Store(id=ids.STORE_URL),
-        dcc.Store(id=ids.STORE_URL_WRITTEN),
-        dcc.Store(id=ids.STORE_LANDSCAPE, data=default.landscape),
-        dcc.Store(id=ids.STORE_START),
-        dcc.Store(id=ids.STORE_DRAWN, data=default.landscape),
-        dcc.Store(id=ids.STORE_REQUESTED_START),
-        dcc.Store(id=ids.STORE_PICK),
-        dcc.Store(id=ids.STORE_RUNS),
-        dcc.Store(id=ids.STORE_JOB),
-        dcc.Store(id=ids.STORE_JOB_DONE),
-        dcc.Store(id=ids.STORE_QUERY),
-        dcc.Store(id=ids.STORE_SURFACE_QUERY),
-        dcc.Store(id=ids.STORE_INSPECT),
-        dcc.Store(id=ids.STORE_RECORD_JOB),
-        dcc.Store(id=ids.STORE_RECORD_DONE),
-        dcc.Store(id=ids.STORE_RECORD_SEEN),
-        *(dcc.Store(id=q) for q in (ids.BELIEF_QUERY, ids.LR_QUERY, ids.EWC_QUERY, ids.WORKED_QUERY)),
-        dcc.Store(id=ids.STORE_SETTINGS, data=scene.settings(default.rows)),
-        dcc.Store(id=ids.STORE_EDITING),
-        dcc.Store(id=ids.STORE_ERRORS),
-        dcc.Store(id=ids.STORE_META, data=meta()),
-        dcc.Download(id=ids.DOWNLOAD),
-    ]
     graph_config = {"displaylogo": False, "scrollZoom": False,
                     "toImageButtonOptions": {"format": "png", "scale": 2}}
     panel = html.Aside([
@@ -279,16 +247,44 @@ def build() -> dmc.MantineProvider:
         ], id=ids.WRAP_JOB, className="job", style={"display": "none"}),
         html.Div(id=ids.TEXT_NOTICE, className="notice", role="alert"),
     ], className="stage")
+    return html.Main([panel, stage], className="main", id=ids.PAGE_RACE)
+
+
+def build() -> dmc.MantineProvider:
+    """The whole page, in its default scene (the URL is applied on load)."""
+    default = scene.Scene()
+    stores = [
+        # The URL is read and written in the browser (history.replaceState), not
+        # with dcc.Location, which pushes history entries and resets the query.
+        dcc.Store(id=ids.STORE_BOOT, data=1),
+        dcc.Store(id=ids.STORE_URL),
+        dcc.Store(id=ids.STORE_URL_WRITTEN),
+        dcc.Store(id=ids.STORE_LANDSCAPE, data=default.landscape),
+        dcc.Store(id=ids.STORE_START),
+        dcc.Store(id=ids.STORE_DRAWN, data=default.landscape),
+        dcc.Store(id=ids.STORE_REQUESTED_START),
+        dcc.Store(id=ids.STORE_PICK),
+        dcc.Store(id=ids.STORE_RUNS),
+        dcc.Store(id=ids.STORE_JOB),
+        dcc.Store(id=ids.STORE_JOB_DONE),
+        dcc.Store(id=ids.STORE_SURFACE_QUERY),
+        dcc.Store(id=ids.STORE_INSPECT),
+        dcc.Store(id=ids.STORE_RECORD_JOB),
+        dcc.Store(id=ids.STORE_RECORD_DONE),
+        dcc.Store(id=ids.STORE_RECORD_SEEN),
+        *pages.stores(),  # each page's link, the race's among them
+        dcc.Store(id=ids.STORE_SETTINGS, data=scene.settings(default.rows)),
+        dcc.Store(id=ids.STORE_EDITING),
+        dcc.Store(id=ids.STORE_ERRORS),
+        dcc.Store(id=ids.STORE_META, data=meta()),
+        dcc.Download(id=ids.DOWNLOAD),
+    ]
     return dmc.MantineProvider(
         html.Div([
             *stores, header(),
-            dmc.Tabs(dmc.TabsList([dmc.TabsTab(title, value=key) for key, title in PAGES]),
+            dmc.Tabs(dmc.TabsList([dmc.TabsTab(title, value=key) for key, title in pages.tabs()]),
                      id=ids.TABS_PAGE, value="race", className="page-tabs"),
-            html.Main([panel, stage], className="main", id=ids.PAGE_RACE),
-            html.Div(lessons_view.belief_page(), id=ids.PAGE_BELIEF, style={"display": "none"}),
-            html.Div(lessons_view.lr_page(), id=ids.PAGE_LR, style={"display": "none"}),
-            html.Div(lessons_view.ewc_page(), id=ids.PAGE_EWC, style={"display": "none"}),
-            html.Div(worked_view.page(), id=ids.PAGE_WORKED, style={"display": "none"}),
+            *pages.containers(),
         ], className="app"),
         theme={"primaryColor": "indigo", "fontFamily": "Inter, system-ui, -apple-system, sans-serif"},
     )

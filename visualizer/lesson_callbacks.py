@@ -11,14 +11,12 @@ import numpy as np
 from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from visualizer import cache, figures, ids, layout, lessons, lessons_view, optimizers, worked
+from visualizer import cache, figures, ids, lessons, lessons_view, optimizers, pages, worked
 from visualizer.scene import query_params
 
-PAGE_KEYS = [key for key, _ in layout.PAGES]
-PAGE_IDS = {"race": ids.PAGE_RACE, "belief": ids.PAGE_BELIEF, "lr": ids.PAGE_LR,
-            "ewc": ids.PAGE_EWC, "worked": ids.PAGE_WORKED}
-QUERY_STORES = {"race": ids.STORE_QUERY, "belief": ids.BELIEF_QUERY, "lr": ids.LR_QUERY,
-                "ewc": ids.EWC_QUERY, "worked": ids.WORKED_QUERY}
+PAGE_KEYS = pages.keys()
+PAGE_IDS = {p.key: p.container for p in pages.all_pages()}
+QUERY_STORES = {p.key: p.store for p in pages.all_pages()}
 
 
 def page_of(query: str | None) -> str:

@@ -1,0 +1,393 @@
+"""Many runs at once: where each start ends up (basins), which learning rates
+work (a sweep), and where heavy-ball momentum converges, oscillates or diverges
+in (lr, momentum) (a map).
+
+No Dash here. Every view runs the engine's batched loop (compiled where the
+landscape allows) in chunks of runs, keeping only what the views need: each
+run's final point and cost, the listed minimum it ended in, the epochs it took
+to get there, and the epoch it diverged at. A cell is exactly the single run
+from its start (the engine gives one start the same numbers as many).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from landscapes import Landscape
+from visualizer import engine
+
+Array = np.ndarray
+
+DEFAULT_GRID = 120
+MAX_GRID = 400
+MAX_WORK = 1_000_000_000
+"""The most optimizer steps (cells × runs per cell × epochs) one view may ask for:
+about 10 s of a core on the compiled loop. Over it, :class:`TooMuchWork` says
+what to lower."""
+CHUNK_RUNS = 2000
+"""Runs per engine call: the recorded paths of a chunk stay within tens of MB."""
+ELSEWHERE, DIVERGED = -1, -2
+"""Outcome codes besides a listed minimum's index."""
+DEFAULT_LRS = (1e-5, 10.0, 60)
+MAX_LR_POINTS = 200
+DEFAULT_BETAS = 50
+MAX_BETA = 0.999
+
+
+class TooMuchWork(ValueError):
+    """A view asks for more than :data:`MAX_WORK` optimizer steps; the message says what to lower."""
+
+
+def check_work(cells: int, runs_per_cell: int, steps: int, cells_name: str) -> None:
+    """Refuse more than :data:`MAX_WORK` optimizer steps, saying what to lower."""
+    work = cells * runs_per_cell * steps
+    if work > MAX_WORK:
+        raise TooMuchWork(
+            f"too much work: {cells:,} {cells_name} × {runs_per_cell} optimizer"
+            f"{'s' if runs_per_cell != 1 else ''} × {steps:,} epochs is {work:,} steps, over "
+            f"the limit of {MAX_WORK:,}: lower the {cells_name}, the optimizers or the epochs")
+
+
+@dataclass
+class Outcomes:
+    """Per run and start (``(S, K)``): where it ended and how."""
+
+    final: Array  # (S, K, 2): the final point (NaN for a diverged run)
+    loss: Array  # (S, K): the final cost (NaN for a diverged run)
+    outcome: Array  # (S, K): the listed minimum's index, ELSEWHERE or DIVERGED
+    epochs: Array  # (S, K): the first epoch within the tolerance of that minimum, or -1
+    diverged_at: Array  # (S, K): as engine.Result.diverged_at
+
+
+def tolerance(landscape: Landscape) -> float:
+    """The distance within which a run counts as at a minimum (the landscape's
+    own, see :meth:`landscapes.Landscape.minimum_near`)."""
+    (x0, x1), (y0, y1) = landscape.domain
+    return 0.02 * max(x1 - x0, y1 - y0)
+
+
+def outcomes(landscape: Landscape, specs: Sequence[engine.RunSpec], starts: Array, steps: int,
+             progress: Callable[[float], None] = lambda done: None,
+             compiled: bool | None = None) -> Outcomes:
+    """Run every spec from every start and keep how each run ended."""
+    specs = list(specs)
+    starts = engine.check_starts(landscape, starts)
+    n_runs, n_starts = len(specs), len(starts)
+    minima = np.array([m.point for m in landscape.minima], dtype=float).reshape(-1, 2)
+    tol = tolerance(landscape)
+    out = Outcomes(np.full((n_runs, n_starts, 2), np.nan), np.full((n_runs, n_starts), np.nan),
+                   np.full((n_runs, n_starts), ELSEWHERE), np.full((n_runs, n_starts), -1),
+                   np.full((n_runs, n_starts), -1))
+    chunk = max(1, CHUNK_RUNS // n_runs)
+    for lo in range(0, n_starts, chunk):
+        hi = min(n_starts, lo + chunk)
+        res = engine.run(landscape, specs, starts[lo:hi], steps, record_state=False,
+                         compiled=compiled)
+        out.final[:, lo:hi] = res.points[:, :, -1]
+        out.loss[:, lo:hi] = res.losses[:, :, -1]
+        out.diverged_at[:, lo:hi] = res.diverged_at
+        if len(minima):
+            end = res.points[:, :, -1]  # (S, k, 2)
+            dist = np.hypot(end[..., None, 0] - minima[:, 0], end[..., None, 1] - minima[:, 1])
+            nearest = np.argmin(dist, axis=-1)
+            inside = np.take_along_axis(dist, nearest[..., None], axis=-1)[..., 0] <= tol
+            code = np.where(inside, nearest, ELSEWHERE)
+            # the epochs: the first point within the tolerance of the minimum it ended in
+            target = np.where(inside[..., None], minima[nearest], np.nan)
+            epochs = np.full(inside.shape, -1)
+            _first_within()(res.points, target, tol * tol, epochs)
+            out.epochs[:, lo:hi] = epochs
+            out.outcome[:, lo:hi] = code
+        out.outcome[:, lo:hi][res.diverged_at >= 0] = DIVERGED
+        progress(hi / n_starts)
+    return out
+
+
+def _first_within_py(points, targets, tol2, out):
+    # points: (S, K, T + 1, 2); targets: (S, K, 2), NaN where there is none; out: (S, K),
+    # set to the first t with |points[s, k, t] - target| <= sqrt(tol2).
+    for s in range(points.shape[0]):
+        for k in range(points.shape[1]):
+            tx, ty = targets[s, k, 0], targets[s, k, 1]
+            if tx != tx:
+                continue
+            for t in range(points.shape[2]):
+                dx, dy = points[s, k, t, 0] - tx, points[s, k, t, 1] - ty
+                if dx * dx + dy * dy <= tol2:
+                    out[s, k] = t
+                    break
+
+
+@functools.cache
+def _first_within() -> Callable:
+    """:func:`_first_within_py` compiled (cached on disk), or NumPy's version without numba."""
+    try:
+        import numba
+    except ImportError:
+        def vectorized(points, targets, tol2, out):
+            d2 = ((points - targets[:, :, None, :]) ** 2).sum(axis=-1)
+            hit = d2 <= tol2
+            out[...] = np.where(hit.any(axis=-1), np.argmax(hit, axis=-1), -1)
+        return vectorized
+    return numba.njit(cache=True, nogil=True)(_first_within_py)
+
+
+def outcome_name(code: int) -> str:
+    """``min0``, ``min1``, ... (the listed minima, in ``list``'s order), ``elsewhere``, ``diverged``."""
+    return {ELSEWHERE: "elsewhere", DIVERGED: "diverged"}.get(int(code), f"min{int(code)}")
+
+
+# -- Basins: where each start ends up -------------------------------------------------------
+@dataclass
+class BasinMap:
+    landscape: Landscape
+    specs: list[engine.RunSpec]
+    steps: int
+    xs: Array  # (n,): the grid's x values
+    ys: Array  # (n,)
+    result: Outcomes  # arrays (S, n * n), row-major over (y, x)
+
+    def grid(self, values: Array) -> Array:
+        """A per-start array as ``(S, ny, nx)``."""
+        return values.reshape(len(self.specs), len(self.ys), len(self.xs), *values.shape[2:])
+
+    def starts(self) -> Array:
+        return np.stack(np.meshgrid(self.xs, self.ys), axis=-1).reshape(-1, 2)
+
+    def share_global(self) -> list[float]:
+        """Per optimizer, the share of starts that end in a global minimum."""
+        glob = [i for i, m in enumerate(self.landscape.minima) if m.kind == "global"]
+        return [float(np.isin(row, glob).mean()) for row in self.result.outcome]
+
+
+def grid_axes(landscape: Landscape, n: int) -> tuple[Array, Array]:
+    """``n`` points across the domain on each axis, cell centres (never on its edge)."""
+    (x0, x1), (y0, y1) = landscape.domain
+    return (x0 + (np.arange(n) + 0.5) * (x1 - x0) / n, y0 + (np.arange(n) + 0.5) * (y1 - y0) / n)
+
+
+def check_grid(n: object) -> int:
+    try:
+        value = float(str(n).strip())
+    except ValueError:
+        raise ValueError(f"grid: {str(n).strip()[:20]!r} is not a number") from None
+    if not math.isfinite(value) or value != int(value):
+        raise ValueError("grid: must be a whole number")
+    if not 2 <= value <= MAX_GRID:
+        raise ValueError(f"grid: must be from 2 to {MAX_GRID} (got {value:g})")
+    return int(value)
+
+
+def basins(landscape: Landscape, specs: Sequence[engine.RunSpec], steps: int,
+           grid: int = DEFAULT_GRID, progress: Callable[[float], None] = lambda done: None,
+           compiled: bool | None = None) -> BasinMap:
+    """Every spec from every start of a ``grid`` × ``grid`` grid over the domain."""
+    specs = list(specs)
+    if not specs:
+        raise ValueError("no runs: choose at least one optimizer")
+    grid = check_grid(grid)
+    steps = engine.check_steps(steps)
+    check_work(grid * grid, len(specs), steps, "grid cells")
+    xs, ys = grid_axes(landscape, grid)
+    bm = BasinMap(landscape, specs, steps, xs, ys, None)  # type: ignore[arg-type]
+    bm.result = outcomes(landscape, specs, bm.starts(), steps, progress, compiled)
+    return bm
+
+
+# -- The learning-rate sweep ----------------------------------------------------------------
+def log_lrs(lo: float, hi: float, n: int) -> Array:
+    """``n`` learning rates evenly spaced on a log scale from ``lo`` to ``hi``."""
+    return np.geomspace(lo, hi, n)
+
+
+def parse_lrs_range(text: str) -> tuple[float, float, int]:
+    """``LO:HI:N`` (``1e-5:10:60``) as a checked log range, or ValueError naming the part."""
+    parts = str(text or "").strip().split(":")
+    if len(parts) != 3:
+        raise ValueError("learning rates: give LO:HI:N, for example 1e-5:10:60")
+    try:
+        lo, hi, n = float(parts[0]), float(parts[1]), float(parts[2])
+    except ValueError:
+        raise ValueError("learning rates: LO, HI and N must be numbers (LO:HI:N)") from None
+    if not (0.0 < lo < hi <= engine.MAX_LR):
+        raise ValueError(f"learning rates: need 0 < LO < HI <= {engine.MAX_LR:g} (got {lo:g}:{hi:g})")
+    if n != int(n) or not 2 <= n <= MAX_LR_POINTS:
+        raise ValueError(f"learning rates: N must be a whole number from 2 to {MAX_LR_POINTS}")
+    return lo, hi, int(n)
+
+
+@dataclass
+class Sweep:
+    landscape: Landscape
+    start: tuple[float, float]
+    steps: int
+    specs: list[engine.RunSpec]  # the optimizers as set (their own lr unused)
+    lrs: Array  # (L,)
+    result: Outcomes  # arrays (O * L, 1): optimizer o at lr j is row o * L + j
+
+    def per_optimizer(self, values: Array) -> Array:
+        return values.reshape(len(self.specs), len(self.lrs))
+
+    def gap(self) -> Array:
+        """Final cost above the lowest known one, ``(O, L)`` (the cost where none is known)."""
+        return self.per_optimizer(self.result.loss[:, 0]) - (self.landscape.f_min or 0.0)
+
+    def band(self, factor: float) -> list[tuple[float, float] | None]:
+        """Per optimizer, the learning rates around its best whose final cost is within
+        ``factor`` of the best (above the lowest known cost; at least 1e-8 above it):
+        the contiguous range ``(lo, hi)`` that holds the best, or None if every run diverged."""
+        out = []
+        for row in self.gap():
+            ok = np.isfinite(row)
+            if not ok.any():
+                out.append(None)
+                continue
+            best = int(np.nanargmin(np.where(ok, row, np.inf)))
+            good = ok & (row <= max(factor * max(row[best], 0.0), 1e-8))
+            lo = hi = best
+            while lo > 0 and good[lo - 1]:
+                lo -= 1
+            while hi < len(row) - 1 and good[hi + 1]:
+                hi += 1
+            out.append((float(self.lrs[lo]), float(self.lrs[hi])))
+        return out
+
+
+def sweep(landscape: Landscape, specs: Sequence[engine.RunSpec], start, lrs: Array, steps: int,
+          progress: Callable[[float], None] = lambda done: None,
+          compiled: bool | None = None) -> Sweep:
+    """Every optimizer (its other settings as given) at every learning rate, from one start."""
+    specs = list(specs)
+    if not specs:
+        raise ValueError("no runs: choose at least one optimizer")
+    steps = engine.check_steps(steps)
+    lrs = np.asarray(lrs, dtype=float)
+    check_work(len(lrs), len(specs), steps, "learning rates")
+    runs = [engine.make_spec(s.optimizer, lr=float(lr), decay=s.decay, schedule=s.schedule,
+                             **s.hypers, **s.schedule_params) for s in specs for lr in lrs]
+    start = tuple(float(v) for v in engine.check_starts(landscape, start)[0])
+    res = outcomes(landscape, runs, np.array([start]), steps, progress, compiled)
+    return Sweep(landscape, start, steps, specs, lrs, res)
+
+
+# -- The (lr, momentum) map ------------------------------------------------------------------
+MOMENTUM_HYPER = {"momentum": "momentum", "nesterov": "momentum", "adam": "beta1",
+                  "adamw": "beta1", "amsgrad": "beta1", "adamax": "beta1", "nadam": "beta1",
+                  "radam": "beta1", "adabelief": "beta1"}
+"""The optimizers the map takes, and the name of their momentum-like hyperparameter."""
+
+
+@dataclass
+class MomentumMap:
+    landscape: Landscape
+    optimizer: str
+    hyper: str  # "momentum" or "beta1"
+    start: tuple[float, float]
+    steps: int
+    lrs: Array  # (L,)
+    betas: Array  # (B,)
+    result: Outcomes  # arrays (B * L, 1): beta i at lr j is row i * L + j
+
+    def grid(self, values: Array) -> Array:
+        return values.reshape(len(self.betas), len(self.lrs))
+
+
+def betas_grid(n: int) -> Array:
+    """``n`` momentum values from 0 to :data:`MAX_BETA`, denser near 1 (evenly
+    spaced in log(1 - β))."""
+    return 1.0 - np.geomspace(1.0, 1.0 - MAX_BETA, n)
+
+
+def momentum_map(landscape: Landscape, optimizer: str, start, lrs: Array, betas: Array,
+                 steps: int, progress: Callable[[float], None] = lambda done: None,
+                 compiled: bool | None = None) -> MomentumMap:
+    """The optimizer at every (lr, momentum) pair of the grid, from one start."""
+    if optimizer not in MOMENTUM_HYPER:
+        raise ValueError(f"the (lr, momentum) map takes: {', '.join(MOMENTUM_HYPER)} "
+                         f"(got {optimizer!r})")
+    hyper = MOMENTUM_HYPER[optimizer]
+    steps = engine.check_steps(steps)
+    lrs, betas = np.asarray(lrs, dtype=float), np.asarray(betas, dtype=float)
+    check_work(len(lrs) * len(betas), 1, steps, "cells")
+    runs = [engine.make_spec(optimizer, lr=float(lr), **{hyper: float(b)}) for b in betas for lr in lrs]
+    start = tuple(float(v) for v in engine.check_starts(landscape, start)[0])
+    res = outcomes(landscape, runs, np.array([start]), steps, progress, compiled)
+    return MomentumMap(landscape, optimizer, hyper, start, steps, lrs, betas, res)
+
+
+def heavy_ball_rate(lr: float, beta: float, curvatures: Sequence[float]) -> float:
+    """The closed-form convergence rate of heavy-ball momentum on a quadratic with
+    these curvatures: the largest modulus of the roots of z² − (1 + β − lr·h) z + β
+    over the curvatures h (Goh, "Why Momentum Really Works"); below 1 it converges,
+    above 1 it diverges."""
+    worst = 0.0
+    for h in curvatures:
+        roots = np.roots([1.0, -(1.0 + beta - lr * h), beta])
+        worst = max(worst, float(np.abs(roots).max()))
+    return worst
+
+
+# -- Tables (the command line's CSV and JSON, the pages' CSV) -------------------------------
+BASINS_COLUMNS = ("optimizer", "x0", "y0", "x", "y", "loss", "outcome", "epochs")
+SWEEP_COLUMNS = ("optimizer", "lr", "loss", "epochs", "diverged_at")
+MAP_COLUMNS = ("optimizer", "lr", "momentum", "loss", "outcome", "epochs", "diverged_at")
+
+
+def _num(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def basins_rows(bm: BasinMap) -> list[dict]:
+    """One row per optimizer and start (the grid row by row, x fastest)."""
+    r, starts, rows = bm.result, bm.starts(), []
+    for s, spec in enumerate(bm.specs):
+        for k, (x0, y0) in enumerate(starts):
+            e = int(r.epochs[s, k])
+            rows.append({"optimizer": spec.optimizer, "x0": float(x0), "y0": float(y0),
+                         "x": _num(r.final[s, k, 0]), "y": _num(r.final[s, k, 1]),
+                         "loss": _num(r.loss[s, k]), "outcome": outcome_name(r.outcome[s, k]),
+                         "epochs": e if e >= 0 else None})
+    return rows
+
+
+def sweep_rows(sw: Sweep) -> list[dict]:
+    """One row per optimizer and learning rate."""
+    r, rows, n = sw.result, [], len(sw.lrs)
+    for o, spec in enumerate(sw.specs):
+        for j, lr in enumerate(sw.lrs):
+            i = o * n + j
+            e, d = int(r.epochs[i, 0]), int(r.diverged_at[i, 0])
+            rows.append({"optimizer": spec.optimizer, "lr": float(lr), "loss": _num(r.loss[i, 0]),
+                         "epochs": e if e >= 0 else None, "diverged_at": d if d >= 0 else None})
+    return rows
+
+
+def map_rows(mm: MomentumMap) -> list[dict]:
+    """One row per (momentum, lr) cell."""
+    r, rows, n = mm.result, [], len(mm.lrs)
+    for b, beta in enumerate(mm.betas):
+        for j, lr in enumerate(mm.lrs):
+            i = b * n + j
+            e, d = int(r.epochs[i, 0]), int(r.diverged_at[i, 0])
+            rows.append({"optimizer": mm.optimizer, "lr": float(lr), "momentum": float(beta),
+                         "loss": _num(r.loss[i, 0]), "outcome": outcome_name(r.outcome[i, 0]),
+                         "epochs": e if e >= 0 else None, "diverged_at": d if d >= 0 else None})
+    return rows
+
+
+def csv_text(columns: Sequence[str], rows: list[dict]) -> str:
+    """Rows as CSV: numbers in full precision (``repr``), empty where there is none."""
+    def cell(v: object) -> str:
+        return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+    lines = [",".join(columns)] + [",".join(cell(row[c]) for c in columns) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["DIVERGED", "ELSEWHERE", "BasinMap", "MomentumMap", "Outcomes", "Sweep", "TooMuchWork",
+           "basins", "betas_grid", "check_work", "heavy_ball_rate", "log_lrs", "momentum_map",
+           "outcome_name", "outcomes", "sweep", "basins_rows", "sweep_rows", "map_rows", "csv_text"]

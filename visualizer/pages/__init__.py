@@ -1,0 +1,92 @@
+"""The page registry: one list drives the page tabs, the page containers, the
+stores each page writes its link to, and the routing (``?page=KEY``).
+
+A new page is one module in this package that defines ``PAGE = Page(...)``
+(its layout) and, in the same module, its model and its callbacks, as Dash
+Pages keeps a page in one module. It is found by itself (every module here is
+imported) and takes its place among the tabs by ``Page.order``. The first five
+pages predate the package and are listed here (their model, view and callbacks
+live in ``lessons*``, ``worked*``, ``layout`` and ``callbacks``).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dash import dcc, html
+
+from visualizer import ids
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str  # ?page=KEY
+    title: str  # the tab's text
+    body: Callable[[], Any]  # the page's layout, built once with the app's layout
+    order: int  # place among the tabs
+    query_store: str = ""  # the store its link is written to; "" for KEY-query
+
+    @property
+    def container(self) -> str:
+        """The id of the element that holds the page (shown or hidden by its tab)."""
+        return f"page-{self.key}"
+
+    @property
+    def store(self) -> str:
+        return self.query_store or f"{self.key}-query"
+
+
+def _first_pages() -> list[Page]:
+    from visualizer import layout, lessons_view, worked_view
+
+    return [
+        Page("race", "Compare optimizers", layout.race_page, 10, ids.STORE_QUERY),
+        Page("belief", "Adam vs AdaBelief", lessons_view.belief_page, 20, ids.BELIEF_QUERY),
+        Page("lr", "Learning rates", lessons_view.lr_page, 30, ids.LR_QUERY),
+        Page("ewc", "Forgetting & EWC", lessons_view.ewc_page, 40, ids.EWC_QUERY),
+        Page("worked", "Momentum by hand", worked_view.page, 50, ids.WORKED_QUERY),
+    ]
+
+
+@functools.cache
+def all_pages() -> tuple[Page, ...]:
+    """Every page, in tab order (importing this package's modules registers their callbacks)."""
+    found = list(_first_pages())
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if isinstance(getattr(module, "PAGE", None), Page):
+            found.append(module.PAGE)
+    keys = [p.key for p in found]
+    if len(set(keys)) != len(keys):
+        raise RuntimeError(f"two pages share a key: {keys}")
+    return tuple(sorted(found, key=lambda p: p.order))
+
+
+def keys() -> list[str]:
+    return [p.key for p in all_pages()]
+
+
+def containers() -> list:
+    """Every page's element: the first shown, the others hidden until their tab is picked."""
+    out = []
+    for i, page in enumerate(all_pages()):
+        body = page.body()
+        if getattr(body, "id", None) != page.container:
+            body = html.Div(body, id=page.container)
+        body.style = {**(getattr(body, "style", None) or {}), **({} if i == 0 else {"display": "none"})}
+        out.append(body)
+    return out
+
+
+def stores() -> list[dcc.Store]:
+    """The store each page writes its link to."""
+    return [dcc.Store(id=page.store) for page in all_pages()]
+
+
+def tabs() -> list[tuple[str, str]]:
+    return [(p.key, p.title) for p in all_pages()]

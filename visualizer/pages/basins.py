@@ -1,0 +1,297 @@
+"""Basins: where each start ends up. For the race's landscape, ticked optimizers
+and epochs, every start of a grid over the map is run, and each optimizer gets a
+small map coloured by the listed minimum its run ends in (pale where it took
+many epochs to get there), or by the final cost. Click a pixel: that start
+becomes the race's."""
+
+from __future__ import annotations
+
+import math
+
+import dash_mantine_components as dmc
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from plotly.subplots import make_subplots
+
+from visualizer import cache, ids, many, optimizers
+from visualizer.pages import Page, common
+from visualizer.pages.common import BOX, CONFIG, FONT
+from visualizer.scene import query_params
+
+KEY = "basins"
+I = common.Ids(KEY)  # noqa: E741
+COLOURINGS = {"outcome": "where it ends", "cost": "final cost (log)"}
+MINIMUM_COLORS = ["#2563eb", "#16a34a", "#ea580c", "#9333ea", "#0891b2", "#ca8a04", "#db2777",
+                  "#4b5563"]
+ELSEWHERE_COLOR, DIVERGED_COLOR = "#d1d5db", "#111827"
+HOVER_CELLS = 160 * 160
+"""Above this many cells per map the hover shows the start and the value only (no text)."""
+
+
+# -- The model: computed once per scene for the class ---------------------------------------
+def _compute(race_query: str, grid: int, progress=lambda done: None) -> dict:
+    ls, specs, _, steps, _ = common.race_scene(race_query)
+    bm = many.basins(ls, specs, steps, grid, progress=progress)
+    r = bm.result
+    return {"landscape": ls.name, "specs": specs, "steps": steps, "xs": bm.xs, "ys": bm.ys,
+            "result": r, "share": bm.share_global()}
+
+
+def basin_map(data: dict) -> many.BasinMap:
+    """The cached result as the model's :class:`visualizer.many.BasinMap`."""
+    import landscapes
+
+    return many.BasinMap(landscapes.get(data["landscape"]), data["specs"], data["steps"],
+                         data["xs"], data["ys"], data["result"])
+
+
+def compute(race_query: str, grid: int, progress=lambda done: None) -> dict:
+    """The basin map of the race's scene at this grid, from the shared cache when
+    anyone has computed it (errors are not cached)."""
+    return cache.get_or_compute("basins", (race_query, grid), lambda: _compute(race_query, grid, progress))
+
+
+# -- The view --------------------------------------------------------------------------------
+def _pale(color: str, amount: float) -> str:
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    mix = [round(c + (255 - c) * amount) for c in (r, g, b)]
+    return f"rgb({mix[0]},{mix[1]},{mix[2]})"
+
+
+def outcome_colorscale(n_minima: int) -> list:
+    """Minimum i from its colour (few epochs) to pale (many), then elsewhere, then diverged."""
+    n = n_minima + 2
+    stops = []
+    for i in range(n_minima):
+        base = MINIMUM_COLORS[i % len(MINIMUM_COLORS)]
+        stops += [[i / n, base], [(i + 1) / n - 1e-6, _pale(base, 0.8)]]
+    stops += [[n_minima / n, ELSEWHERE_COLOR], [(n_minima + 1) / n - 1e-6, ELSEWHERE_COLOR],
+              [(n_minima + 1) / n, DIVERGED_COLOR], [1.0, DIVERGED_COLOR]]
+    return stops
+
+
+def figure(data: dict, colouring: str) -> go.Figure:
+    """One small map per optimizer, side by side (four to a row)."""
+    import landscapes
+
+    ls = landscapes.get(data["landscape"])
+    names = [spec.optimizer for spec in data["specs"]]
+    cols = min(4, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.04, vertical_spacing=0.1,
+                        subplot_titles=[optimizers.get(n).title for n in names])
+    xs, ys, steps = data["xs"], data["ys"], data["steps"]
+    n_min = len(ls.minima)
+    hover = len(xs) * len(ys) <= HOVER_CELLS
+    for s, _ in enumerate(names):
+        result = data["result"]
+        code = result.outcome[s].reshape(len(ys), len(xs))
+        epochs = result.epochs[s].reshape(len(ys), len(xs))
+        loss = result.loss[s].reshape(len(ys), len(xs))
+        if colouring == "cost":
+            with np.errstate(all="ignore"):
+                z = np.log10(np.maximum(loss - (ls.f_min or 0.0), 1e-16))
+            z = np.where(code == many.DIVERGED, np.nan, z)
+            trace = dict(z=z, colorscale="Viridis", zmin=-16 if ls.minima else None,
+                         colorbar={"title": {"text": "log₁₀ cost" + (" − f_min" if ls.minima else "")},
+                                   "len": 0.9} if s == 0 else None, showscale=s == 0)
+        else:
+            z = np.where(code >= 0, code + 0.98 * np.clip(epochs, 0, steps) / steps,
+                         np.where(code == many.ELSEWHERE, n_min + 0.5, n_min + 1.5))
+            trace = dict(z=z, colorscale=outcome_colorscale(n_min), zmin=0, zmax=n_min + 2,
+                         showscale=False)
+        text = None
+        if hover:
+            text = np.where(code == many.DIVERGED, "diverged",
+                            np.where(code == many.ELSEWHERE, "no listed minimum",
+                                     np.char.add(np.char.add("min", code.astype(str)), ", ")))
+            text = np.where(code >= 0, np.char.add(np.char.add(text, epochs.astype(str)), " epochs"), text)
+            text = np.char.add(np.char.add(text, "; cost "), np.char.mod("%.4g", loss))
+        fig.add_trace(go.Heatmap(x=xs, y=ys, text=text, name=optimizers.get(names[s]).title,
+                                 hovertemplate="start (%{x:.3f}, %{y:.3f})<br>"
+                                 + ("%{text}" if hover else "%{z:.3g}") + "<extra>%{fullData.name}</extra>",
+                                 **trace),
+                      row=s // cols + 1, col=s % cols + 1)
+    (x0, x1), (y0, y1) = ls.domain
+    for i in range(1, len(names) + 1):
+        suffix = "" if i == 1 else str(i)
+        fig.layout[f"xaxis{suffix}"].update(range=[x0, x1], showgrid=False, zeroline=False,
+                                            constrain="domain")
+        fig.layout[f"yaxis{suffix}"].update(range=[y0, y1], showgrid=False, zeroline=False,
+                                            scaleanchor=f"x{suffix}", constrain="domain")
+    for m in ls.minima:
+        for i in range(len(names)):
+            fig.add_trace(go.Scatter(x=[m.point[0]], y=[m.point[1]], mode="markers",
+                                     marker={"symbol": "x", "size": 7, "color": "white",
+                                             "line": {"color": "#111827", "width": 1}},
+                                     hoverinfo="skip", showlegend=False),
+                          row=i // cols + 1, col=i % cols + 1)
+    fig.update_layout(height=300 * rows + 40, margin={"l": 36, "r": 12, "t": 36, "b": 24}, font=FONT,
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor=DIVERGED_COLOR, showlegend=False,
+                      clickmode="event")
+    return fig
+
+
+def legend(data: dict, colouring: str) -> list:
+    import landscapes
+
+    if colouring == "cost":
+        return [html.Span("Colour: the final cost on a log scale; black: diverged.", className="hint")]
+    ls = landscapes.get(data["landscape"])
+    items = []
+    for i, m in enumerate(ls.minima):
+        items.append(html.Span([html.Span(className="swatch", style={
+            "background": MINIMUM_COLORS[i % len(MINIMUM_COLORS)]}),
+            f"min{i}: {m.kind} ({m.point[0]:.3g}, {m.point[1]:.3g})"], className="legend-item"))
+    items += [html.Span([html.Span(className="swatch", style={"background": c}), label],
+                        className="legend-item")
+              for c, label in ((ELSEWHERE_COLOR, "no listed minimum"), (DIVERGED_COLOR, "diverged"))]
+    items.append(html.Span("Paler: more epochs to get within "
+                           f"{many.tolerance(ls):.3g} of it.", className="hint"))
+    return items
+
+
+def summary(data: dict) -> str:
+    import landscapes
+
+    ls = landscapes.get(data["landscape"])
+    if not any(m.kind == "global" for m in ls.minima):
+        return ("This landscape lists no minimum: colour by the final cost. "
+                "Click a pixel to make it the race's start.")
+    shares = ", ".join(f"{optimizers.get(spec.optimizer).title} {100 * share:.1f} %"
+                       for spec, share in zip(data["specs"], data["share"], strict=True))
+    n = len(data["xs"])
+    return (f"Share of the {n * n:,} starts that end in a global minimum after {data['steps']:,} "
+            f"epochs: {shares}. Click a pixel to make it the race's start.")
+
+
+def layout() -> html.Div:
+    controls = [
+        dmc.TextInput(id=I.grid, label=f"grid (2–{many.MAX_GRID} per side)",
+                      value=str(many.DEFAULT_GRID), **BOX),
+        dmc.SegmentedControl(id=I.colour, value="outcome", size="xs",
+                             data=[{"value": k, "label": v} for k, v in COLOURINGS.items()]),
+        dmc.Button("⤓ CSV of every cell", id=I.csv, variant="default", size="xs", n_clicks=0),
+    ]
+    intro = ("Every start on a grid over the map, for the landscape, the ticked optimizers (with "
+             "their settings) and the epochs of the Compare optimizers page: one small map per "
+             "optimizer, coloured by the listed minimum its run ends in. Which starts lead where "
+             "is the basin of each minimum, and it differs from one optimizer to the next.")
+    body = [html.Div(id=I.legend, className="basins-legend"),
+            dcc.Graph(id=I.graph, config=CONFIG, className="many-graph")]
+    return common.frame(I, "Where each start ends up", intro, controls, body)
+
+
+PAGE = Page(KEY, "Basins", layout, 60)
+
+
+# -- The callbacks ---------------------------------------------------------------------------
+@callback(
+    Output(I.graph, "figure"),
+    Output(I.legend, "children"),
+    Output(I.note, "children"),
+    Output(I.error, "children"),
+    Output(I.query, "data"),
+    Output(I.request, "data"),
+    Input(ids.TABS_PAGE, "value"),
+    Input(ids.STORE_QUERY, "data"),
+    Input(I.grid, "value"),
+    Input(I.colour, "value"),
+    Input(I.done, "data"),
+    prevent_initial_call=True,
+)
+def update(page, race_query, grid_text, colouring, done):
+    """The maps of the race's scene: drawn at once when the class has computed them,
+    else asked of the background job (whose end triggers this again)."""
+    if page != KEY:
+        raise PreventUpdate
+    try:
+        grid = many.check_grid(grid_text)
+        _, specs, _, steps, canonical = common.race_scene(race_query)
+        many.check_work(grid * grid, len(specs), steps, "grid cells")
+    except ValueError as exc:
+        return no_update, no_update, no_update, str(exc), no_update, no_update
+    if isinstance(done, dict) and done.get("key") == [canonical, grid] and done.get("error"):
+        return no_update, no_update, "", done["error"], no_update, no_update
+    if not cache.contains("basins", canonical, grid):
+        return (no_update, no_update, "Computing every start in the background…", "", no_update,
+                {"key": [canonical, grid]})
+    data = compute(canonical, grid)
+    colouring = colouring if colouring in COLOURINGS else "outcome"
+    link = common.page_link(KEY, canonical, grid=str(grid), color=colouring)
+    return figure(data, colouring), legend(data, colouring), summary(data), "", link, no_update
+
+
+@callback(
+    Output(I.done, "data"),
+    Input(I.request, "data"),
+    background=True,
+    progress=[Output(I.progress, "value")],
+    running=common.running(I),
+    cancel=[Input(I.cancel, "n_clicks")],
+    interval=250,
+    prevent_initial_call=True,
+)
+def job(set_progress, request):
+    """Compute a basin map into the shared cache, off the request path (a new
+    request cancels the stale job, and so does Cancel)."""
+    try:
+        canonical, grid = request["key"]
+        compute(canonical, int(grid), lambda done: set_progress(round(100 * done)))
+    except (TypeError, KeyError, ValueError) as exc:
+        return {**(request or {}), "error": str(exc)}
+    return request
+
+
+@callback(
+    Output(I.grid, "value"),
+    Output(I.colour, "value"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+def boxes(search):
+    """A link to this page sets its boxes (the race takes the scene from the same link)."""
+    p = query_params(search)
+    if p.get("page") != KEY:
+        raise PreventUpdate
+    colouring = p.get("color", "outcome")
+    return p.get("grid", str(many.DEFAULT_GRID)), colouring if colouring in COLOURINGS else "outcome"
+
+
+@callback(
+    Output(ids.STORE_URL, "data", allow_duplicate=True),
+    Input(I.graph, "clickData"),
+    State(ids.STORE_QUERY, "data"),
+    prevent_initial_call=True,
+)
+def pick(click, race_query):
+    """A clicked pixel becomes the race's start, and the race is shown."""
+    try:
+        point = click["points"][0]
+        start = (float(point["x"]), float(point["y"]))
+        return common.race_link(race_query, start=start)
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise PreventUpdate from None
+
+
+@callback(
+    Output(I.download, "data"),
+    Input(I.csv, "n_clicks"),
+    State(ids.STORE_QUERY, "data"),
+    State(I.grid, "value"),
+    prevent_initial_call=True,
+)
+def download(_clicks, race_query, grid_text):
+    """Every cell: optimizer, start, final point and cost, outcome, epochs."""
+    try:
+        grid = many.check_grid(grid_text)
+        canonical = common.race_scene(race_query)[4]
+        if not cache.contains("basins", canonical, grid):
+            raise PreventUpdate
+        data = compute(canonical, grid)
+    except ValueError:
+        raise PreventUpdate from None
+    text = many.csv_text(many.BASINS_COLUMNS, many.basins_rows(basin_map(data)))
+    return dcc.send_string(text, f"basins_{data['landscape']}_{grid}.csv")
