@@ -8,6 +8,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (!done || done.query !== query) return [no, no];
       return [done.runs || no, done.status];
     },
+    // A many-run page's job has stored its result: the page draws it (set_props on
+    // PAGE-redraw, the page's own callback's input: the callbacks form no loop).
+    redraw: function (done) {
+      const ctx = window.dash_clientside.callback_context;
+      const id = ctx.triggered.length ? ctx.triggered[0].prop_id.split(".")[0] : "";
+      if (done && /-done$/.test(id)) {
+        window.dash_clientside.set_props(id.replace(/-done$/, "-redraw"), { data: done });
+      }
+      return window.dash_clientside.no_update;
+    },
     // The recording is stored: ask the inspector again for the step on screen
     // (set_props: the inspector's own store is its input, no loop of callbacks).
     recorded: function (done, wanted) {

@@ -11,11 +11,11 @@ import math
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
-from visualizer import cache, ids, many, optimizers
+from visualizer import ids, many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, CONFIG, FONT
 from visualizer.scene import query_params
@@ -31,12 +31,12 @@ HOVER_CELLS = 160 * 160
 
 
 # -- The model: computed once per scene for the class ---------------------------------------
-def _compute(race_query: str, grid: int, progress=lambda done: None) -> dict:
+def compute(race_query: str, grid: int, progress=lambda done: None) -> dict:
+    """The basin map of the race's scene (its canonical link) at this grid."""
     ls, specs, _, steps, _ = common.race_scene(race_query)
     bm = many.basins(ls, specs, steps, grid, progress=progress)
-    r = bm.result
     return {"landscape": ls.name, "specs": specs, "steps": steps, "xs": bm.xs, "ys": bm.ys,
-            "result": r, "share": bm.share_global()}
+            "result": bm.result, "share": bm.share_global()}
 
 
 def basin_map(data: dict) -> many.BasinMap:
@@ -47,10 +47,17 @@ def basin_map(data: dict) -> many.BasinMap:
                          data["xs"], data["ys"], data["result"])
 
 
-def compute(race_query: str, grid: int, progress=lambda done: None) -> dict:
-    """The basin map of the race's scene at this grid, from the shared cache when
-    anyone has computed it (errors are not cached)."""
-    return cache.get_or_compute("basins", (race_query, grid), lambda: _compute(race_query, grid, progress))
+def parse(race_query, grid_text, colouring) -> tuple[tuple, str, dict]:
+    """The page's boxes: the computation's arguments, the colouring, the link's parameters."""
+    grid = many.check_grid(grid_text)
+    _, specs, _, steps, canonical = common.race_scene(race_query)
+    many.check_work(grid * grid, len(specs), steps, "grid cells")
+    colouring = colouring if colouring in COLOURINGS else "outcome"
+    return (canonical, grid), colouring, {"grid": str(grid), "color": colouring}
+
+
+def render(data: dict, colouring: str) -> tuple:
+    return figure(data, colouring), legend(data, colouring), summary(data)
 
 
 # -- The view --------------------------------------------------------------------------------
@@ -188,61 +195,8 @@ PAGE = Page(KEY, "Basins", layout, 60)
 
 
 # -- The callbacks ---------------------------------------------------------------------------
-@callback(
-    Output(I.graph, "figure"),
-    Output(I.legend, "children"),
-    Output(I.note, "children"),
-    Output(I.error, "children"),
-    Output(I.query, "data"),
-    Output(I.request, "data"),
-    Input(ids.TABS_PAGE, "value"),
-    Input(ids.STORE_QUERY, "data"),
-    Input(I.grid, "value"),
-    Input(I.colour, "value"),
-    Input(I.done, "data"),
-    prevent_initial_call=True,
-)
-def update(page, race_query, grid_text, colouring, done):
-    """The maps of the race's scene: drawn at once when the class has computed them,
-    else asked of the background job (whose end triggers this again)."""
-    if page != KEY:
-        raise PreventUpdate
-    try:
-        grid = many.check_grid(grid_text)
-        _, specs, _, steps, canonical = common.race_scene(race_query)
-        many.check_work(grid * grid, len(specs), steps, "grid cells")
-    except ValueError as exc:
-        return no_update, no_update, no_update, str(exc), no_update, no_update
-    if isinstance(done, dict) and done.get("key") == [canonical, grid] and done.get("error"):
-        return no_update, no_update, "", done["error"], no_update, no_update
-    if not cache.contains("basins", canonical, grid):
-        return (no_update, no_update, "Computing every start in the background…", "", no_update,
-                {"key": [canonical, grid]})
-    data = compute(canonical, grid)
-    colouring = colouring if colouring in COLOURINGS else "outcome"
-    link = common.page_link(KEY, canonical, grid=str(grid), color=colouring)
-    return figure(data, colouring), legend(data, colouring), summary(data), "", link, no_update
-
-
-@callback(
-    Output(I.done, "data"),
-    Input(I.request, "data"),
-    background=True,
-    progress=[Output(I.progress, "value")],
-    running=common.running(I),
-    cancel=[Input(I.cancel, "n_clicks")],
-    interval=250,
-    prevent_initial_call=True,
-)
-def job(set_progress, request):
-    """Compute a basin map into the shared cache, off the request path (a new
-    request cancels the stale job, and so does Cancel)."""
-    try:
-        canonical, grid = request["key"]
-        compute(canonical, int(grid), lambda done: set_progress(round(100 * done)))
-    except (TypeError, KeyError, ValueError) as exc:
-        return {**(request or {}), "error": str(exc)}
-    return request
+common.register_view(I, KEY, "basins", [Input(I.grid, "value"), Input(I.colour, "value")],
+                     parse, compute, render)
 
 
 @callback(
@@ -284,14 +238,13 @@ def pick(click, race_query):
     prevent_initial_call=True,
 )
 def download(_clicks, race_query, grid_text):
-    """Every cell: optimizer, start, final point and cost, outcome, epochs."""
+    """Every cell: optimizer, start, final point and cost, outcome, epochs (once computed)."""
     try:
-        grid = many.check_grid(grid_text)
-        canonical = common.race_scene(race_query)[4]
-        if not cache.contains("basins", canonical, grid):
-            raise PreventUpdate
-        data = compute(canonical, grid)
+        args, _, _ = parse(race_query, grid_text, "outcome")
     except ValueError:
         raise PreventUpdate from None
+    data = common.stored("basins", args)
+    if data is None:
+        raise PreventUpdate
     text = many.csv_text(many.BASINS_COLUMNS, many.basins_rows(basin_map(data)))
-    return dcc.send_string(text, f"basins_{data['landscape']}_{grid}.csv")
+    return dcc.send_string(text, f"basins_{data['landscape']}_{args[1]}.csv")

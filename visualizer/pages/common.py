@@ -4,12 +4,25 @@ the link that sends a clicked setting back to the race."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import dash_mantine_components as dmc
-from dash import Output, dcc, html
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+    no_update,
+)
+from dash.exceptions import PreventUpdate
 
-from visualizer import engine, scene
+from visualizer import cache, engine, ids, scene
 
 BOX = {"size": "xs", "debounce": 400, "className": "num-input"}
 CONFIG = {"displaylogo": False, "scrollZoom": False,
@@ -27,7 +40,7 @@ class Ids:
         return f"{self.key}-{name.replace('_', '-')}"
 
 
-def frame(ids: Ids, title: str, intro, controls: list, body: list) -> html.Div:
+def frame(page: Ids, title: str, intro, controls: list, body: list) -> html.Div:
     """The page: title, intro, controls, the job's progress bar with Cancel, the
     error and summary lines, then the body."""
     return html.Div([
@@ -36,32 +49,35 @@ def frame(ids: Ids, title: str, intro, controls: list, body: list) -> html.Div:
             html.Div(intro, className="hint"),
             html.Div(controls, className="lesson-controls"),
             html.Div([
-                dmc.Progress(id=ids.progress, value=0, size="sm", className="job-bar",
+                dmc.Progress(id=page.progress, value=0, size="sm", className="job-bar",
                              **{"aria-label": "Progress of the computation"}),
-                dmc.Button("Cancel", id=ids.cancel, size="compact-xs", variant="light", n_clicks=0),
-            ], id=ids.job, className="job", style={"display": "none"}),
-            html.Div(id=ids.error, className="notice", role="alert"),
-            html.Div(id=ids.note, className="lesson-note"),
+                dmc.Button("Cancel", id=page.cancel, size="compact-xs", variant="light", n_clicks=0),
+            ], id=page.job, className="job", style={"display": "none"}),
+            html.Div(id=page.error, className="notice", role="alert"),
+            html.Div(id=page.note, className="lesson-note"),
         ], className="lesson-head"),
         *body,
-        dcc.Download(id=ids.download),
-        dcc.Store(id=ids.request),  # a computation for the background job
-        dcc.Store(id=ids.done),  # the job's end: the page draws from the cache
+        dcc.Download(id=page.download),
+        dcc.Store(id=page.request),  # a computation for the background job
+        dcc.Store(id=page.done),  # the job's end
+        dcc.Store(id=page.redraw),  # ... passed on by jobs.redraw: the page draws from the cache
+        dcc.Store(id=page.seen),
     ], className="lesson many")
 
 
-def running(ids: Ids) -> list:
+def running(page: Ids) -> list:
     """The ``running`` argument of a page's background callback: the job bar shows."""
-    return [(Output(ids.job, "style"), {"display": "flex"}, {"display": "none"})]
+    return [(Output(page.job, "style"), {"display": "flex"}, {"display": "none"})]
 
 
-def race_scene(query: str | None) -> tuple:
+def race_scene(query: str | None, need_ticked: bool = True) -> tuple:
     """The race's scene (landscape, its ticked optimizers' specs, start, epochs,
-    canonical link) from the race's link; ValueError if there is none or it is bad."""
+    canonical link) from the race's link; ValueError if there is none or it is
+    bad (or, when ``need_ticked``, no optimizer is ticked)."""
     if not query:
         raise ValueError("Set up a scene on the Compare optimizers page first.")
     ls, specs, start, steps, canonical = scene.runs_of(query)
-    if not specs:
+    if need_ticked and not specs:
         raise ValueError("Tick at least one optimizer on the Compare optimizers page.")
     return ls, specs, start, steps, canonical
 
@@ -88,3 +104,87 @@ def race_link(query: str, start: tuple[float, float] | None = None,
 def page_link(key: str, race_query: str, **params: str) -> str:
     """A many-run page's link: its own settings and the race's scene it draws."""
     return with_params(race_query, page=key, **params)
+
+
+def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741, N803
+                  parse: Callable, compute: Callable, render: Callable) -> None:
+    """The two callbacks every many-run page has.
+
+    ``update`` runs on each change (the page shown, the race's scene, the page's
+    own ``inputs``, a job's end passed on by ``jobs.redraw`` in the browser): ``parse(race_query, *values) -> (args, view, link_params)``
+    checks the boxes (ValueError: a message under them); if the class has computed
+    ``args`` already (the shared cache, ``namespace``), ``render(data, view) ->
+    (figure, legend, note)`` draws it at once; else the background ``job`` computes
+    ``compute(*args, progress=...)`` into the cache, with a progress bar and Cancel,
+    and its end runs ``update`` again. A new request cancels a stale job.
+    """
+
+    def cached(args: tuple, progress=lambda done: None) -> Any:
+        return cache.get_or_compute(namespace, (args_key(args),),
+                                    lambda: compute(*args, progress=progress))
+
+    @callback(
+        Output(I.graph, "figure"),
+        Output(I.legend, "children"),
+        Output(I.note, "children"),
+        Output(I.error, "children"),
+        Output(I.query, "data"),
+        Output(I.request, "data"),
+        Input(ids.TABS_PAGE, "value"),
+        Input(ids.STORE_QUERY, "data"),
+        *inputs,
+        Input(I.redraw, "data"),
+        prevent_initial_call=True,
+    )
+    def update(page, race_query, *values):
+        *values, done = values
+        if page != key:
+            raise PreventUpdate
+        try:
+            args, view, params = parse(race_query, *values)
+        except ValueError as exc:
+            return no_update, no_update, no_update, str(exc), no_update, no_update
+        if isinstance(done, dict) and done.get("key") == args_key(args) and done.get("error"):
+            return no_update, no_update, "", done["error"], no_update, no_update
+        if not cache.contains(namespace, args_key(args)):
+            return (no_update, no_update, "Computing in the background…", "", no_update,
+                    {"key": args_key(args)})
+        figure, legend, note = render(cached(args), view)
+        return figure, legend, note, "", page_link(key, args[0], **params), no_update
+
+    @callback(
+        Output(I.done, "data"),
+        Input(I.request, "data"),
+        background=True,
+        progress=[Output(I.progress, "value")],
+        running=running(I),
+        cancel=[Input(I.cancel, "n_clicks")],
+        interval=250,
+        prevent_initial_call=True,
+    )
+    def job(set_progress, request):
+        try:
+            cached(tuple(json.loads(request["key"])), lambda done: set_progress(round(100 * done)))
+        except (TypeError, KeyError, ValueError) as exc:
+            return {**(request or {}), "error": str(exc)}
+        return request
+
+    clientside_callback(
+        ClientsideFunction("jobs", "redraw"),
+        Output(I.seen, "data"),
+        Input(I.done, "data"),
+        prevent_initial_call=True,
+    )
+
+
+def args_key(args: tuple) -> str:
+    """A computation's arguments as the text that keys it in the shared cache (and
+    goes to the job and back unchanged: JSON in the browser would turn 10.0 into 10)."""
+    return json.dumps(list(args))
+
+
+def stored(namespace: str, args: tuple) -> Any:
+    """A view's data if the class has computed it, else None (nothing is computed)."""
+    if not cache.contains(namespace, args_key(args)):
+        return None
+    return cache.get_or_compute(namespace, (args_key(args),), lambda: None)

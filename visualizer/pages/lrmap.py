@@ -1,0 +1,236 @@
+"""The (lr, momentum) map: heavy-ball momentum, Nesterov, or the Adam family's
+β1, at every (learning rate, momentum) pair of a grid, from the race's start on
+its landscape for its epochs; coloured by the final cost (or the epochs to the
+minimum), divergence in its own colour, the race's current setting marked.
+On the ill-conditioned bowl the stability edge that the quadratic's closed form
+gives, lr < 2(1 + β)/L, is drawn over it. Click a cell: the race takes it."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
+
+import landscapes
+from landscapes import teaching
+from visualizer import engine, ids, many, optimizers
+from visualizer.pages import Page, common
+from visualizer.pages.common import BOX, CONFIG, FONT
+from visualizer.scene import query_params
+
+KEY = "lrmap"
+I = common.Ids(KEY)  # noqa: E741
+METRICS = {"cost": "final cost", "epochs": "epochs to the minimum"}
+DEFAULT_RANGE = "1e-4:1:60"
+MAX_BETAS = 200
+DIVERGED_COLOR, NEVER_COLOR = "#7f1d1d", "#9ca3af"
+CURVATURES = {"ill_conditioned_bowl": teaching.BOWL_CURVATURE}
+"""Quadratic landscapes whose curvatures give the map's closed form."""
+
+
+def parse_betas(text: object) -> int:
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"momentum values: {str(text).strip()[:20]!r} is not a number") from None
+    if value != int(value) or not 2 <= value <= MAX_BETAS:
+        raise ValueError(f"momentum values: a whole number from 2 to {MAX_BETAS}")
+    return int(value)
+
+
+def compute(race_query: str, optimizer: str, lo: float, hi: float, n: int, n_betas: int,
+            progress=lambda done: None) -> dict:
+    ls, _, start, steps, _ = common.race_scene(race_query, need_ticked=False)
+    mm = many.momentum_map(ls, optimizer, start, many.log_lrs(lo, hi, n), many.betas_grid(n_betas),
+                           steps, progress=progress)
+    return {"landscape": ls.name, "optimizer": optimizer, "hyper": mm.hyper, "start": start,
+            "steps": steps, "lrs": mm.lrs, "betas": mm.betas, "result": mm.result}
+
+
+def as_map(data: dict) -> many.MomentumMap:
+    return many.MomentumMap(landscapes.get(data["landscape"]), data["optimizer"], data["hyper"],
+                            data["start"], data["steps"], data["lrs"], data["betas"], data["result"])
+
+
+def parse(race_query, optimizer, range_text, betas_text, metric) -> tuple[tuple, dict, dict]:
+    if optimizer not in many.MOMENTUM_HYPER:
+        raise ValueError(f"optimizer: choose from {', '.join(many.MOMENTUM_HYPER)}")
+    lo, hi, n = many.parse_lrs_range(range_text)
+    n_betas = parse_betas(betas_text)
+    _, specs, _, steps, canonical = common.race_scene(race_query, need_ticked=False)
+    many.check_work(n * n_betas, 1, steps, "cells")
+    metric = metric if metric in METRICS else "cost"
+    current = next((s for s in specs if s.optimizer == optimizer), None)
+    mark = None
+    if current is not None:
+        mark = (current.lr, current.hypers.get(many.MOMENTUM_HYPER[optimizer]))
+    return ((canonical, optimizer, lo, hi, n, n_betas), {"metric": metric, "mark": mark},
+            {"opt": optimizer, "lrs": f"{lo!r}:{hi!r}:{n}", "betas": str(n_betas),
+             "metric": metric})
+
+
+def figure(mm: many.MomentumMap, metric: str, mark) -> go.Figure:
+    r = mm.result
+    code, epochs = mm.grid(r.outcome[:, 0]), mm.grid(r.epochs[:, 0])
+    diverged = code == many.DIVERGED
+    x = np.log10(mm.lrs)
+    if metric == "epochs":
+        z = np.where(epochs >= 0, epochs, np.nan).astype(float)
+        title = "epochs to the minimum"
+    else:
+        with np.errstate(all="ignore"):
+            z = np.log10(np.maximum(mm.grid(r.loss[:, 0]) - (mm.landscape.f_min or 0.0), 1e-16))
+        title = "log₁₀ final cost" + (" − f_min" if mm.landscape.minima else "")
+    z = np.where(diverged, np.nan, z)
+    hyper = "β₁" if mm.hyper == "beta1" else "momentum μ"
+    fig = go.Figure(go.Heatmap(x=x, y=mm.betas, z=z, colorscale="Viridis",
+                               colorbar={"title": {"text": title}},
+                               hovertemplate=f"lr 10^%{{x:.2f}}, {hyper} %{{y:.4f}}: %{{z:.3g}}<extra></extra>"))
+    fig.add_trace(go.Heatmap(x=x, y=mm.betas, z=np.where(diverged, 1.0, np.nan), showscale=False,
+                             colorscale=[[0, DIVERGED_COLOR], [1, DIVERGED_COLOR]],
+                             hovertemplate=f"lr 10^%{{x:.2f}}, {hyper} %{{y:.4f}}: diverged<extra></extra>"))
+    curv = CURVATURES.get(mm.landscape.name)
+    if curv is not None and mm.optimizer == "momentum":
+        beta = np.linspace(0, many.MAX_BETA, 200)
+        edge = 2 * (1 + beta) / max(curv)
+        fig.add_trace(go.Scatter(x=np.log10(edge), y=beta, mode="lines", name="lr = 2(1 + μ)/L",
+                                 line={"color": "white", "width": 2, "dash": "dash"},
+                                 hovertemplate="closed form: diverges past lr = 2(1 + μ)/L<extra></extra>"))
+    if mark is not None and mark[1] is not None:
+        fig.add_trace(go.Scatter(x=[np.log10(mark[0])], y=[mark[1]], mode="markers",
+                                 name="the race's setting",
+                                 marker={"symbol": "star", "size": 16, "color": "#ef4444",
+                                         "line": {"color": "white", "width": 1.5}}))
+    ticks = [t for t in range(int(np.floor(x.min())), int(np.ceil(x.max())) + 1)]
+    fig.update_xaxes(title_text="learning rate", tickvals=ticks, ticktext=[f"1e{t}" for t in ticks],
+                     range=[x.min(), x.max()], showgrid=False)
+    fig.update_yaxes(title_text=hyper, range=[0, 1], showgrid=False)
+    fig.update_layout(height=520, margin={"l": 60, "r": 12, "t": 30, "b": 50}, font=FONT,
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor=NEVER_COLOR,
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                      clickmode="event")
+    return fig
+
+
+def summary(mm: many.MomentumMap) -> str:
+    r = mm.result
+    diverged = float((r.outcome[:, 0] == many.DIVERGED).mean())
+    reached = r.outcome[:, 0] >= 0
+    title = optimizers.get(mm.optimizer).title
+    text = (f"{title} on {mm.landscape.title} from ({mm.start[0]:g}, {mm.start[1]:g}), "
+            f"{mm.steps:,} epochs: {100 * diverged:.0f} % of the cells diverge, "
+            f"{100 * float(reached.mean()):.0f} % end at a listed minimum.")
+    if reached.any():
+        e = np.where(reached, r.epochs[:, 0], np.iinfo(np.int64).max)
+        best = int(np.argmin(e))
+        b, j = divmod(best, len(mm.lrs))
+        text += (f" Fastest there: lr {mm.lrs[j]:.3g}, {mm.hyper} {mm.betas[b]:.3f} "
+                 f"({int(r.epochs[best, 0])} epochs).")
+    return text + " Click a cell to set the race's optimizer to it."
+
+
+def legend(mm: many.MomentumMap) -> list:
+    items = [html.Span([html.Span(className="swatch", style={"background": DIVERGED_COLOR}),
+                        "diverged"], className="legend-item"),
+             html.Span([html.Span(className="swatch", style={"background": NEVER_COLOR}),
+                        "never within reach of a listed minimum"], className="legend-item")]
+    if mm.landscape.name in CURVATURES and mm.optimizer == "momentum":
+        items.append(html.Span("Dashed: the closed form's edge, lr = 2(1 + μ)/L (L = the largest "
+                               "curvature); heavy-ball diverges to its right.", className="hint"))
+    return items
+
+
+def render(data: dict, view: dict) -> tuple:
+    mm = as_map(data)
+    return figure(mm, view["metric"], view["mark"]), legend(mm), summary(mm)
+
+
+def layout() -> html.Div:
+    controls = [
+        dmc.Select(id=I.opt, label="optimizer", value="momentum", size="xs", allowDeselect=False,
+                   className="lesson-select",
+                   data=[{"value": n, "label": f"{optimizers.get(n).title} ({h})"}
+                         for n, h in many.MOMENTUM_HYPER.items()]),
+        dmc.TextInput(id=I.lrs, label="learning rates LO:HI:N (log)", value=DEFAULT_RANGE, **BOX),
+        dmc.TextInput(id=I.betas, label=f"momentum values (2–{MAX_BETAS})",
+                      value=str(many.DEFAULT_BETAS), **BOX),
+        dmc.SegmentedControl(id=I.metric, value="cost", size="xs",
+                             data=[{"value": k, "label": v} for k, v in METRICS.items()]),
+        dmc.Button("⤓ CSV of every cell", id=I.csv, variant="default", size="xs", n_clicks=0),
+    ]
+    intro = ("Where in (learning rate, momentum) does the optimizer converge, oscillate or "
+             "diverge? Every cell is one run from the start on the Compare optimizers page, on its "
+             "landscape, for its epochs. Momentum values run from 0 to 0.999, denser near 1. Try "
+             "the ill-conditioned bowl: the region where heavy-ball converges is the one "
+             "\"Why Momentum Really Works\" derives for a quadratic.")
+    body = [html.Div(id=I.legend, className="many-legend"),
+            dcc.Graph(id=I.graph, config=CONFIG, className="many-graph")]
+    return common.frame(I, "The (lr, momentum) map", intro, controls, body)
+
+
+PAGE = Page(KEY, "(lr, momentum) map", layout, 80)
+common.register_view(I, KEY, "lrmap", [Input(I.opt, "value"), Input(I.lrs, "value"),
+                                      Input(I.betas, "value"), Input(I.metric, "value")],
+                     parse, compute, render)
+
+
+@callback(
+    Output(I.opt, "value"),
+    Output(I.lrs, "value"),
+    Output(I.betas, "value"),
+    Output(I.metric, "value"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+def boxes(search):
+    p = query_params(search)
+    if p.get("page") != KEY:
+        raise PreventUpdate
+    opt, metric = p.get("opt", "momentum"), p.get("metric", "cost")
+    return (opt if opt in many.MOMENTUM_HYPER else "momentum", p.get("lrs", DEFAULT_RANGE),
+            p.get("betas", str(many.DEFAULT_BETAS)), metric if metric in METRICS else "cost")
+
+
+@callback(
+    Output(ids.STORE_URL, "data", allow_duplicate=True),
+    Input(I.graph, "clickData"),
+    State(ids.STORE_QUERY, "data"),
+    State(I.opt, "value"),
+    prevent_initial_call=True,
+)
+def pick(click, race_query, optimizer):
+    """A clicked cell sets the race's optimizer to that lr and momentum (ticking it)."""
+    try:
+        point = click["points"][0]
+        lr, beta = 10 ** float(point["x"]), float(point["y"])
+        hyper = many.MOMENTUM_HYPER[optimizer]
+        _, specs, _, _, _ = common.race_scene(race_query, need_ticked=False)
+        old = next((s for s in specs if s.optimizer == optimizer), None)
+        hypers = {**(old.hypers if old else {}), hyper: float(f"{beta:.4g}")}
+        new = engine.make_spec(optimizer, lr=float(f"{lr:.3g}"), **hypers)
+        return common.race_link(race_query, set_opt=new)
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise PreventUpdate from None
+
+
+@callback(
+    Output(I.download, "data"),
+    Input(I.csv, "n_clicks"),
+    State(ids.STORE_QUERY, "data"),
+    State(I.opt, "value"),
+    State(I.lrs, "value"),
+    State(I.betas, "value"),
+    prevent_initial_call=True,
+)
+def download(_clicks, race_query, optimizer, range_text, betas_text):
+    try:
+        args, _, _ = parse(race_query, optimizer, range_text, betas_text, "cost")
+    except ValueError:
+        raise PreventUpdate from None
+    data = common.stored("lrmap", args)
+    if data is None:
+        raise PreventUpdate
+    text = many.csv_text(many.MAP_COLUMNS, many.map_rows(as_map(data)))
+    return dcc.send_string(text, f"lr_momentum_{data['landscape']}_{optimizer}.csv")
