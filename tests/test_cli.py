@@ -88,12 +88,53 @@ def test_list_names_everything():
     (["run", "himmelblau", "--optimizer", "adam", "--start", "nan", "0"], "Invalid start"),
     (["run", "himmelblau", "--optimizer", "adam", "--format", "xml"], "invalid choice: 'xml'"),
     (["bogus"], "invalid choice: 'bogus'"),
+    (["basins", "himmelblau", "--optimizer", "adam", "--grid", "1"], "grid: must be from 2 to 400"),
+    (["basins", "himmelblau", "--optimizer", "adam", "--grid", "400", "--steps", "10000"],
+     "too much work: 160,000 grid cells × 1 optimizer × 10,000 epochs"),
+    (["basins", "himmelblu", "--optimizer", "adam"], "choose from: himmelblau"),
+    (["basins", "himmelblau"], "required: --optimizer"),
+    (["sweep", "himmelblau", "--optimizer", "adam", "--lrs", "1e-3:10"], "give LO:HI:N"),
+    (["sweep", "himmelblau", "--optimizer", "adam", "--lrs", "1:0.1:5"], "0 < LO < HI"),
+    (["sweep", "himmelblau", "--optimizer", "adam:lr=-1"], "Invalid learning rate: -1"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     p = cli(*args)
     assert p.returncode == 2 and p.stdout == ""
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], p.stderr
+
+
+def test_basins_csv_has_a_row_per_optimizer_and_start():
+    p = cli("basins", "himmelblau", "--optimizer", "gd:lr=0.01", "--optimizer", "adam:lr=0.001",
+            "--grid", "4", "--steps", "300")
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert list(rows[0]) == ["optimizer", "x0", "y0", "x", "y", "loss", "outcome", "epochs"]
+    assert len(rows) == 2 * 16 and [r["optimizer"] for r in rows[::16]] == ["gd", "adam"]
+    ls = landscapes.get("himmelblau")
+    for row in rows:
+        x, y = float(row["x"]), float(row["y"])
+        i = ls.minimum_near((x, y))
+        assert row["outcome"] == ("elsewhere" if i is None else f"min{i}")
+        assert (row["epochs"] == "") == (i is None)
+    assert {r["outcome"] for r in rows[:16]} == {"min0", "min1", "min2", "min3"}  # gd finds all four
+    doc = json.loads(cli("basins", "himmelblau", "--optimizer", "gd:lr=0.01", "--grid", "2",
+                         "--steps", "50", "--format", "json").stdout)
+    assert len(doc) == 4 and set(doc[0]) == {"optimizer", "x0", "y0", "x", "y", "loss", "outcome", "epochs"}
+
+
+def test_sweep_marks_divergence_and_list_numbers_the_minima():
+    p = cli("sweep", "himmelblau", "--start", "0", "0", "--optimizer", "gd", "--lrs", "1e-3:1:4",
+            "--steps", "200")
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert list(rows[0]) == ["optimizer", "lr", "loss", "epochs", "diverged_at"]
+    assert [float(r["lr"]) for r in rows] == pytest.approx([1e-3, 1e-2, 0.1, 1.0])
+    assert rows[0]["diverged_at"] == "" and rows[-1]["diverged_at"] != "" and rows[-1]["loss"] == ""
+    listing = cli("list").stdout
+    assert "min0: global minimum at (3, 2), f = 0" in listing
+    assert "min1: local minimum at (0.960150, 0), f = 0.294146" in listing or \
+        "min1: local minimum at (0.96015, 0), f = 0.294146" in listing
 
 
 def test_help_explains_the_optimizer_syntax():

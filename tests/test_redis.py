@@ -25,6 +25,8 @@ from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 QUERY = "?landscape=booth&start=1,1&steps=200&opt=adam:lr=0.05,decay=0.0"
+BASINS_SCENE = ("?landscape=himmelblau&start=0,0&steps=200&opt=gd:lr=0.01,decay=0.0"
+                "&opt=adam:lr=0.01,decay=0.0")
 
 
 def _free_port() -> int:
@@ -88,7 +90,8 @@ def test_the_results_cache_on_redis_is_shared_between_processes(redis_url, tmp_p
 
 
 @pytest.mark.browser
-def test_a_heavy_scene_runs_on_a_celery_worker_and_equals_the_embedded_result(redis_url, tmp_path):
+def test_a_heavy_scene_and_a_basin_map_run_on_a_celery_worker_and_equal_the_embedded_result(
+        redis_url, tmp_path):
     env = _env(redis_url, tmp_path)
     log = open(tmp_path / "celery.log", "w")
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "app.celery_app", "worker",
@@ -117,8 +120,17 @@ def test_a_heavy_scene_runs_on_a_celery_worker_and_equals_the_embedded_result(re
                 timeout=60000)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "20-celery-job.png"))
+            jobs_before = (tmp_path / "celery.log").read_text().count("succeeded")
+            # a basin map, computed by the worker
+            page.goto(url + "?page=basins&grid=40&" + BASINS_SCENE.lstrip("?"))
+            page.wait_for_function(
+                "() => (document.getElementById('basins-note') || {}).innerText"
+                " && document.getElementById('basins-note').innerText.startsWith('Share of the 1,600')",
+                timeout=60000)
+            page.screenshot(path=str(ARTIFACTS / "20b-celery-basins.png"))
             browser.close()
         assert "succeeded" in (tmp_path / "celery.log").read_text()  # the worker ran the job
+        assert (tmp_path / "celery.log").read_text().count("succeeded") > jobs_before  # and the map
         # what the worker stored for the class equals the embedded computation
         from visualizer import cache, callbacks
 
@@ -128,6 +140,18 @@ def test_a_heavy_scene_runs_on_a_celery_worker_and_equals_the_embedded_result(re
         job = next(v for v in values if v["landscape"].startswith("formula:") and v["steps"] == 3000)
         embedded = callbacks._scene_runs(job["query"])
         assert json.dumps(embedded, sort_keys=True) == json.dumps(job, sort_keys=True)
+        # the basin map the worker stored equals the one computed here, cell for cell
+        import numpy as np
+
+        from visualizer.pages import basins
+
+        stored = [store.get(k.decode().removeprefix(store.PREFIX))
+                  for k in store.client.scan_iter(store.PREFIX + "*:basins:*")]
+        assert len(stored) == 1
+        here = basins.compute(BASINS_SCENE, 40)
+        for field in ("final", "loss", "outcome", "epochs", "diverged_at"):
+            np.testing.assert_array_equal(getattr(stored[0]["result"], field),
+                                          getattr(here["result"], field))
     finally:
         server.terminate()
         worker.terminate()

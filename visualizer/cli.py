@@ -1,9 +1,11 @@
-"""The command line: ``python -m visualizer run|list``.
+"""The command line: ``python -m visualizer run|basins|sweep|list``.
 
 ``run`` prints the trajectories of one or more optimizers on a landscape as
-JSON or CSV; ``list`` prints the landscapes and the optimizers with their
-hyperparameters. A bad name, value or missing argument prints one line to
-stderr and exits with status 2.
+JSON or CSV; ``basins`` prints where every start of a grid ends up, per
+optimizer; ``sweep`` prints each optimizer's final cost at every learning rate
+of a log range; ``list`` prints the landscapes (with their known minima, by
+index) and the optimizers with their hyperparameters. A bad name, value or
+missing argument prints one line to stderr and exits with status 2.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import landscapes
-from visualizer import engine, optimizers, schedules
+from visualizer import engine, many, optimizers, schedules
 
 EXAMPLES = """\
 examples:
@@ -30,6 +32,10 @@ examples:
       --optimizer adam:lr=0.1,schedule=cosine,warmup=20
   python -m visualizer run "formula:-3,3,-3,3:x**2 + 3*sin(y)" --start 1 2 \\
       --optimizer adam:lr=0.1
+  python -m visualizer basins himmelblau --optimizer gd:lr=0.001 --optimizer adam:lr=0.001 \\
+      --grid 120 --steps 1000 --format csv
+  python -m visualizer sweep rosenbrock --start -1.5 1.5 --optimizer adam --optimizer gd \\
+      --lrs 1e-5:10:60 --steps 1000
 
 LANDSCAPE is a name from `list`, or your own: formula:X0,X1,Y0,Y1:F with F a
 formula in x and y (numbers, pi, e, + - * / ** or ^, parentheses, sin cos tan
@@ -56,11 +62,13 @@ class _Parser(argparse.ArgumentParser):
 def _build_parser() -> _Parser:
     parser = _Parser(
         prog="python -m visualizer",
-        description="Run optimizers on 2-D cost landscapes and print their paths.",
+        description="Run optimizers on 2-D cost landscapes and print their paths, where every "
+        "start of a grid ends up (basins), and how the final cost depends on the learning rate "
+        "(sweep).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="{run,list}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,basins,sweep,list}")
     sub.required = True
     run = sub.add_parser(
         "run",
@@ -89,6 +97,42 @@ def _build_parser() -> _Parser:
     run.add_argument("--format", choices=("json", "csv"), default="json",
                      help="output format (default: json)")
     run.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    basins = sub.add_parser(
+        "basins", help="where every start of a grid ends up, per optimizer",
+        description="Run each optimizer from every start of a GRID x GRID grid over the "
+        "landscape's domain; one row per optimizer and start: optimizer,x0,y0,x,y,loss,"
+        "outcome,epochs. outcome is the listed minimum the run ends in (min0, min1, ... in "
+        "`list`'s order), elsewhere or diverged; epochs is the first epoch within the "
+        "tolerance of that minimum (2 %% of the domain's wider side), empty if none.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    basins.error = parser.error  # type: ignore[method-assign]
+    basins.add_argument("landscape", metavar="LANDSCAPE", help="a landscape name (see `list`), or formula:X0,X1,Y0,Y1:F")
+    basins.add_argument("--optimizer", action="append", required=True, metavar="NAME[:key=value,...]",
+                        help="an optimizer and its settings; repeat for several")
+    basins.add_argument("--grid", type=int, default=many.DEFAULT_GRID,
+                        help=f"starts per side, 2..{many.MAX_GRID} (default: {many.DEFAULT_GRID})")
+    basins.add_argument("--steps", type=int, default=1000, help="epochs per run (default: 1000)")
+    basins.add_argument("--format", choices=("csv", "json"), default="csv",
+                        help="output format (default: csv)")
+    basins.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    sweep = sub.add_parser(
+        "sweep", help="each optimizer's final cost at every learning rate of a log range",
+        description="Run each optimizer (its other settings as given; its lr is replaced) "
+        "from one start at N learning rates from LO to HI, evenly spaced on a log scale; one "
+        "row per optimizer and lr: optimizer,lr,loss,epochs,diverged_at (empty where there "
+        "is none).", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sweep.error = parser.error  # type: ignore[method-assign]
+    sweep.add_argument("landscape", metavar="LANDSCAPE", help="a landscape name (see `list`), or formula:X0,X1,Y0,Y1:F")
+    sweep.add_argument("--start", nargs=2, type=float, metavar=("X", "Y"),
+                       help="starting point (default: the landscape's own start)")
+    sweep.add_argument("--optimizer", action="append", required=True, metavar="NAME[:key=value,...]",
+                       help="an optimizer and its settings; repeat for several")
+    sweep.add_argument("--lrs", default="1e-5:10:60", metavar="LO:HI:N",
+                       help="learning rates, log-spaced (default: 1e-5:10:60)")
+    sweep.add_argument("--steps", type=int, default=1000, help="epochs per run (default: 1000)")
+    sweep.add_argument("--format", choices=("csv", "json"), default="csv",
+                       help="output format (default: csv)")
+    sweep.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     lst = sub.add_parser("list", help="list landscapes and optimizers",
                          description="List landscapes and optimizers with their hyperparameters.")
     lst.error = parser.error  # type: ignore[method-assign]
@@ -146,8 +190,8 @@ def listing() -> dict[str, Any]:
                 "title": ls.title,
                 "domain": [list(ls.domain[0]), list(ls.domain[1])],
                 "start": list(ls.start),
-                "minima": [{"point": list(m.point), "value": m.value, "kind": m.kind}
-                           for m in ls.minima],
+                "minima": [{"index": f"min{i}", "point": list(m.point), "value": m.value,
+                            "kind": m.kind} for i, m in enumerate(ls.minima)],
                 "lesson": ls.lesson,
             }
             for ls in landscapes.all_landscapes()
@@ -172,6 +216,9 @@ def _print_listing(fmt: str) -> str:
     for ls in data["landscapes"]:
         (x0, x1), (y0, y1) = ls["domain"]
         lines.append(f"  {ls['name']:<22} {ls['title']}  [{x0:g}, {x1:g}] x [{y0:g}, {y1:g}]")
+        for i, m in enumerate(ls["minima"]):
+            lines.append(f"    min{i}: {m['kind']} minimum at ({m['point'][0]:.6g}, "
+                         f"{m['point'][1]:.6g}), f = {m['value']:.6g}")
     lines += ["", "Optimizers (every one also takes lr and decay):"]
     for opt in data["optimizers"]:
         params = ", ".join(f"{k}={v:g}" for k, v in opt["params"].items())
@@ -183,12 +230,33 @@ def _print_listing(fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _table(columns: Sequence[str], rows: list[dict], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rows) + "\n"
+    return many.csv_text(columns, rows)
+
+
+def _many(args: argparse.Namespace) -> str:
+    """``basins`` or ``sweep``: the table of every run."""
+    landscape = landscapes.get(args.landscape)
+    specs = [engine.parse_spec(text) for text in args.optimizer]
+    if args.command == "basins":
+        bm = many.basins(landscape, specs, args.steps, args.grid)
+        return _table(many.BASINS_COLUMNS, many.basins_rows(bm), args.format)
+    lo, hi, n = many.parse_lrs_range(args.lrs)
+    start = args.start if args.start is not None else landscape.start
+    sw = many.sweep(landscape, specs, start, many.log_lrs(lo, hi, n), args.steps)
+    return _table(many.SWEEP_COLUMNS, many.sweep_rows(sw), args.format)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0, or 2 for bad input)."""
     try:
         args = _build_parser().parse_args(argv)
         if args.command == "list":
             text = _print_listing(args.format)
+        elif args.command in ("basins", "sweep"):
+            text = _many(args)
         else:
             landscape = landscapes.get(args.landscape)
             specs = [engine.parse_spec(text) for text in args.optimizer]

@@ -195,7 +195,7 @@ PAGE = Page(KEY, "Basins", layout, 60)
 
 
 # -- The callbacks ---------------------------------------------------------------------------
-common.register_view(I, KEY, "basins", [Input(I.grid, "value"), Input(I.colour, "value")],
+update, job = common.register_view(I, KEY, "basins", [Input(I.grid, "value"), Input(I.colour, "value")],
                      parse, compute, render)
 
 

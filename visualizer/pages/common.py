@@ -107,7 +107,7 @@ def page_link(key: str, race_query: str, **params: str) -> str:
 
 
 def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741, N803
-                  parse: Callable, compute: Callable, render: Callable) -> None:
+                  parse: Callable, compute: Callable, render: Callable) -> tuple[Callable, Callable]:
     """The two callbacks every many-run page has.
 
     ``update`` runs on each change (the page shown, the race's scene, the page's
@@ -117,6 +117,7 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     (figure, legend, note)`` draws it at once; else the background ``job`` computes
     ``compute(*args, progress=...)`` into the cache, with a progress bar and Cancel,
     and its end runs ``update`` again. A new request cancels a stale job.
+    Returns both (plain functions, for the tests).
     """
 
     def cached(args: tuple, progress=lambda done: None) -> Any:
@@ -175,6 +176,7 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         Input(I.done, "data"),
         prevent_initial_call=True,
     )
+    return update, job
 
 
 def args_key(args: tuple) -> str:

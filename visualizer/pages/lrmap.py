@@ -171,7 +171,7 @@ def layout() -> html.Div:
 
 
 PAGE = Page(KEY, "(lr, momentum) map", layout, 80)
-common.register_view(I, KEY, "lrmap", [Input(I.opt, "value"), Input(I.lrs, "value"),
+update, job = common.register_view(I, KEY, "lrmap", [Input(I.opt, "value"), Input(I.lrs, "value"),
                                       Input(I.betas, "value"), Input(I.metric, "value")],
                      parse, compute, render)
 

@@ -148,7 +148,7 @@ def layout() -> html.Div:
 
 
 PAGE = Page(KEY, "LR sweep", layout, 70)
-common.register_view(I, KEY, "sweep", [Input(I.lrs, "value"), Input(I.within, "value"),
+update, job = common.register_view(I, KEY, "sweep", [Input(I.lrs, "value"), Input(I.within, "value"),
                                       Input(I.metric, "value")], parse, compute, render)
 
 
