@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -680,3 +681,72 @@ def test_a_heavy_scene_runs_in_the_background_with_its_progress_on_the_page(page
     # its step inspector: the first recording is a background job too, then the cards
     page.click("text=Step inspector")
     expect(page.locator("#inspect-out .i-card")).to_have_count(9, timeout=60000)
+
+
+def _click_data_point(page: Page, graph: str, x: float, y: float, axis: str = "") -> None:
+    """A real mouse click at data point (x, y) of a graph's subplot (axis "" or "2", ...)."""
+    pos = page.evaluate(f"""([x, y]) => {{
+        const gd = document.querySelector('#{graph} .js-plotly-plot');
+        const fl = gd._fullLayout, xa = fl['xaxis{axis}'], ya = fl['yaxis{axis}'];
+        const box = gd.getBoundingClientRect();
+        return [box.left + xa._offset + xa.d2p(x), box.top + ya._offset + ya.d2p(y)];
+    }}""", [x, y])
+    page.mouse.click(*pos)
+
+
+def test_many_run_views_compute_in_the_background_and_send_clicks_to_the_race(page, server):
+    scene_q = ("landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0.0"
+               "&opt=momentum:lr=0.001,decay=0.0&opt=rmsprop:lr=0.001,decay=0.0"
+               "&opt=adam:lr=0.001,decay=0.0")
+    page.goto(server.url + "?page=basins&grid=250&" + scene_q)
+    expect(page.locator("#page-basins")).to_be_visible(timeout=15000)
+    seen = set()
+    for _ in range(200):  # the progress bar while the job runs (62,500 starts x 4 x 1,000 epochs)
+        note = page.locator("#basins-note").inner_text()
+        if note.startswith("Share of"):
+            break
+        value = page.evaluate("() => { const b = document.querySelector('#basins-progress "
+                              "[role=progressbar]'); return b ? b.getAttribute('aria-valuenow') : null; }")
+        if value is not None:
+            seen.add(float(value))
+        page.wait_for_timeout(100)
+    expect(page.locator("#basins-note")).to_contain_text(
+        "Share of the 62,500 starts that end in a global minimum after 1,000 epochs: Gradient Descent 100.0 %",
+        timeout=60000)
+    assert len({v for v in seen if 0 < v < 100}) >= 1, seen  # it moved
+    heatmaps = page.locator("#basins-graph .js-plotly-plot").evaluate(
+        "gd => gd.data.filter(t => t.type === 'heatmap').length")
+    assert heatmaps == 4
+    expect(page).to_have_url(re.compile(r"page=basins.*grid=250"))
+    shot(page, "27-basins")
+    page.goto(page.url)  # the link restores the view, from the class's cache at once
+    expect(page.locator("#basins-grid")).to_have_value("250", timeout=15000)
+    expect(page.locator("#basins-note")).to_contain_text("Share of the 62,500 starts", timeout=15000)
+    _click_data_point(page, "basins-graph", -2.0, 3.5)  # a pixel of gradient descent's map
+    expect(page.locator("#page-race")).to_be_visible(timeout=15000)
+    expect(page).to_have_url(re.compile(r"start=-[12]\.\d+,3\.\d+"), timeout=15000)
+    x = float(page.locator("#input-start-x").input_value())
+    y = float(page.locator("#input-start-y").input_value())
+    assert abs(x + 2.0) < 0.1 and abs(y - 3.5) < 0.1  # the pixel clicked, to its cell
+
+    page.goto(server.url + "?page=sweep&lrs=1e-4:1:30&" + scene_q)
+    expect(page.locator("#sweep-note")).to_contain_text("Adam works from", timeout=60000)
+    shot(page, "28-sweep")
+    lrs = np.geomspace(1e-4, 1.0, 30)
+    ys = page.locator("#sweep-graph .js-plotly-plot").evaluate(
+        "gd => Array.from(gd._fullData.find(t => t.name === 'Adam').y)")
+    j = 20
+    _click_data_point(page, "sweep-graph", float(lrs[j]), float(ys[j]))
+    expect(page.locator("#page-race")).to_be_visible(timeout=15000)
+    adam_lr = page.locator('[data-opt=adam] input').nth(1)
+    expect(adam_lr).to_have_value(f"{float(f'{lrs[j]:.3g}')!r}", timeout=10000)
+
+    bowl = "landscape=ill_conditioned_bowl&start=-2.8,1&steps=300&opt=momentum:lr=0.01,decay=0.0"
+    page.goto(server.url + "?page=lrmap&betas=20&lrs=1e-3:0.1:20&" + bowl)
+    expect(page.locator("#lrmap-note")).to_contain_text("of the cells diverge", timeout=60000)
+    names = page.locator("#lrmap-graph .js-plotly-plot").evaluate("gd => gd.data.map(t => t.name)")
+    assert "lr = 2(1 + μ)/L" in names and "the race's setting" in names
+    shot(page, "29-lr-momentum-map")
+    _click_data_point(page, "lrmap-graph", float(np.log10(0.02)), 0.5)
+    expect(page.locator("#page-race")).to_be_visible(timeout=15000)
+    expect(page).to_have_url(re.compile(r"opt=momentum:lr=0\.0\d+,decay=0\.0,momentum=0\.\d+"))
