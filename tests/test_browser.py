@@ -750,3 +750,23 @@ def test_many_run_views_compute_in_the_background_and_send_clicks_to_the_race(pa
     _click_data_point(page, "lrmap-graph", float(np.log10(0.02)), 0.5)
     expect(page.locator("#page-race")).to_be_visible(timeout=15000)
     expect(page).to_have_url(re.compile(r"opt=momentum:lr=0\.0\d+,decay=0\.0,momentum=0\.\d+"))
+
+
+def test_cancel_stops_a_many_run_job(page, server):
+    """400 x 400 starts x 4 optimizers x 1,000 epochs takes seconds: Cancel stops the job,
+    and nothing is stored for it."""
+    from visualizer import cache
+    from visualizer.pages import common
+
+    scene_q = ("landscape=booth&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0.0"
+               "&opt=momentum:lr=0.001,decay=0.0&opt=rmsprop:lr=0.001,decay=0.0"
+               "&opt=adam:lr=0.001,decay=0.0")
+    page.goto(server.url + "?page=basins&grid=400&" + scene_q)
+    expect(page.locator("#basins-job")).to_be_visible(timeout=15000)  # the bar and Cancel
+    page.wait_for_timeout(500)
+    page.click("#basins-cancel")
+    expect(page.locator("#basins-job")).to_be_hidden(timeout=5000)
+    page.wait_for_timeout(8000)  # longer than the whole job would take
+    assert not page.locator("#basins-note").inner_text().startswith("Share of")
+    key = common.args_key(("?" + scene_q, 400))
+    assert not cache.contains("basins", key)  # the job was stopped before it stored anything

@@ -163,8 +163,11 @@ def test_a_page_computes_in_the_background_then_draws_from_the_cache():
     assert "Share of the 64 starts that end in a global minimum after 200 epochs" in note
     assert len([t for t in figure.data if t.type == "heatmap"]) == 4
     assert link.startswith("?landscape=himmelblau") and "page=basins" in link and "grid=8" in link
-    # the job's data is the model's basin map
-    bm = basins.basin_map(common.stored("basins", (RACE, 8)))
+    # the job's data is the model's basin map, and its CSV has every cell
+    data = common.stored("basins", (RACE, 8))
+    text, filename = basins.csv(data)
+    assert filename == "basins_himmelblau_8.csv" and len(text.splitlines()) == 1 + 4 * 64
+    bm = basins.basin_map(data)
     np.testing.assert_array_equal(bm.result.final, many.basins(HIMMELBLAU, CLASSIC, 200, 8).result.final)
     with pytest.raises(common.PreventUpdate):
         basins.update("race", RACE, "8", "outcome", None)  # computes only on its page

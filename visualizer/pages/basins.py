@@ -11,13 +11,13 @@ import math
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
 from visualizer import ids, many, optimizers
 from visualizer.pages import Page, common
-from visualizer.pages.common import BOX, CONFIG, FONT
+from visualizer.pages.common import BOX, FONT
 from visualizer.scene import query_params
 
 KEY = "basins"
@@ -178,17 +178,19 @@ def layout() -> html.Div:
     controls = [
         dmc.TextInput(id=I.grid, label=f"grid (2–{many.MAX_GRID} per side)",
                       value=str(many.DEFAULT_GRID), **BOX),
-        dmc.SegmentedControl(id=I.colour, value="outcome", size="xs",
-                             data=[{"value": k, "label": v} for k, v in COLOURINGS.items()]),
-        dmc.Button("⤓ CSV of every cell", id=I.csv, variant="default", size="xs", n_clicks=0),
+        common.segmented(I.colour, COLOURINGS, "outcome"),
     ]
     intro = ("Every start on a grid over the map, for the landscape, the ticked optimizers (with "
              "their settings) and the epochs of the Compare optimizers page: one small map per "
              "optimizer, coloured by the listed minimum its run ends in. Which starts lead where "
              "is the basin of each minimum, and it differs from one optimizer to the next.")
-    body = [html.Div(id=I.legend, className="basins-legend"),
-            dcc.Graph(id=I.graph, config=CONFIG, className="many-graph")]
-    return common.frame(I, "Where each start ends up", intro, controls, body)
+    return common.frame(I, "Where each start ends up", intro, controls, "cell")
+
+
+def csv(data: dict) -> tuple[str, str]:
+    """Every cell: optimizer, start, final point and cost, outcome, epochs."""
+    text = many.csv_text(many.BASINS_COLUMNS, many.basins_rows(basin_map(data)))
+    return text, f"basins_{data['landscape']}_{len(data['xs'])}.csv"
 
 
 PAGE = Page(KEY, "Basins", layout, 60)
@@ -196,7 +198,7 @@ PAGE = Page(KEY, "Basins", layout, 60)
 
 # -- The callbacks ---------------------------------------------------------------------------
 update, job = common.register_view(I, KEY, "basins", [Input(I.grid, "value"), Input(I.colour, "value")],
-                     parse, compute, render)
+                                   parse, compute, render, csv)
 
 
 @callback(
@@ -228,23 +230,3 @@ def pick(click, race_query):
         return common.race_link(race_query, start=start)
     except (TypeError, KeyError, IndexError, ValueError):
         raise PreventUpdate from None
-
-
-@callback(
-    Output(I.download, "data"),
-    Input(I.csv, "n_clicks"),
-    State(ids.STORE_QUERY, "data"),
-    State(I.grid, "value"),
-    prevent_initial_call=True,
-)
-def download(_clicks, race_query, grid_text):
-    """Every cell: optimizer, start, final point and cost, outcome, epochs (once computed)."""
-    try:
-        args, _, _ = parse(race_query, grid_text, "outcome")
-    except ValueError:
-        raise PreventUpdate from None
-    data = common.stored("basins", args)
-    if data is None:
-        raise PreventUpdate
-    text = many.csv_text(many.BASINS_COLUMNS, many.basins_rows(basin_map(data)))
-    return dcc.send_string(text, f"basins_{data['landscape']}_{args[1]}.csv")

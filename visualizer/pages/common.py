@@ -14,6 +14,7 @@ from dash import (
     ClientsideFunction,
     Input,
     Output,
+    State,
     callback,
     clientside_callback,
     dcc,
@@ -40,14 +41,16 @@ class Ids:
         return f"{self.key}-{name.replace('_', '-')}"
 
 
-def frame(page: Ids, title: str, intro, controls: list, body: list) -> html.Div:
-    """The page: title, intro, controls, the job's progress bar with Cancel, the
-    error and summary lines, then the body."""
+def frame(page: Ids, title: str, intro, controls: list, csv_label: str) -> html.Div:
+    """The page: title, intro, controls and its CSV button, the job's progress bar
+    with Cancel, the error and summary lines, the legend and the graph."""
     return html.Div([
         html.Div([
             html.H2(title),
             html.Div(intro, className="hint"),
-            html.Div(controls, className="lesson-controls"),
+            html.Div([*controls, dmc.Button(f"⤓ CSV of every {csv_label}", id=page.csv,
+                                            variant="default", size="xs", n_clicks=0)],
+                     className="lesson-controls"),
             html.Div([
                 dmc.Progress(id=page.progress, value=0, size="sm", className="job-bar",
                              **{"aria-label": "Progress of the computation"}),
@@ -56,13 +59,19 @@ def frame(page: Ids, title: str, intro, controls: list, body: list) -> html.Div:
             html.Div(id=page.error, className="notice", role="alert"),
             html.Div(id=page.note, className="lesson-note"),
         ], className="lesson-head"),
-        *body,
+        html.Div(id=page.legend, className="many-legend"),
+        dcc.Graph(id=page.graph, config=CONFIG, className="many-graph"),
         dcc.Download(id=page.download),
         dcc.Store(id=page.request),  # a computation for the background job
         dcc.Store(id=page.done),  # the job's end
         dcc.Store(id=page.redraw),  # ... passed on by jobs.redraw: the page draws from the cache
         dcc.Store(id=page.seen),
     ], className="lesson many")
+
+
+def segmented(id_: str, options: dict[str, str], value: str) -> dmc.SegmentedControl:
+    return dmc.SegmentedControl(id=id_, value=value, size="xs",
+                                data=[{"value": k, "label": v} for k, v in options.items()])
 
 
 def running(page: Ids) -> list:
@@ -107,7 +116,8 @@ def page_link(key: str, race_query: str, **params: str) -> str:
 
 
 def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741, N803
-                  parse: Callable, compute: Callable, render: Callable) -> tuple[Callable, Callable]:
+                  parse: Callable, compute: Callable, render: Callable,
+                  csv: Callable) -> tuple[Callable, Callable]:
     """The two callbacks every many-run page has.
 
     ``update`` runs on each change (the page shown, the race's scene, the page's
@@ -116,8 +126,9 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     ``args`` already (the shared cache, ``namespace``), ``render(data, view) ->
     (figure, legend, note)`` draws it at once; else the background ``job`` computes
     ``compute(*args, progress=...)`` into the cache, with a progress bar and Cancel,
-    and its end runs ``update`` again. A new request cancels a stale job.
-    Returns both (plain functions, for the tests).
+    and its end runs ``update`` again. A new request cancels a stale job. The
+    CSV button sends ``csv(data) -> (text, filename)`` once the data is computed.
+    Returns ``update`` and ``job`` (plain functions, for the tests).
     """
 
     def cached(args: tuple, progress=lambda done: None) -> Any:
@@ -169,6 +180,24 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         except (TypeError, KeyError, ValueError) as exc:
             return {**(request or {}), "error": str(exc)}
         return request
+
+    @callback(
+        Output(I.download, "data"),
+        Input(I.csv, "n_clicks"),
+        State(ids.STORE_QUERY, "data"),
+        *[State(i.component_id, i.component_property) for i in inputs],
+        prevent_initial_call=True,
+    )
+    def download(_clicks, race_query, *values):
+        try:
+            args = parse(race_query, *values)[0]
+        except ValueError:
+            raise PreventUpdate from None
+        data = stored(namespace, args)
+        if data is None:
+            raise PreventUpdate
+        text, filename = csv(data)
+        return dcc.send_string(text, filename)
 
     clientside_callback(
         ClientsideFunction("jobs", "redraw"),

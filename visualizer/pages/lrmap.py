@@ -10,14 +10,14 @@ from __future__ import annotations
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 
 import landscapes
 from landscapes import teaching
 from visualizer import engine, ids, many, optimizers
 from visualizer.pages import Page, common
-from visualizer.pages.common import BOX, CONFIG, FONT
+from visualizer.pages.common import BOX, FONT
 from visualizer.scene import query_params
 
 KEY = "lrmap"
@@ -156,24 +156,26 @@ def layout() -> html.Div:
         dmc.TextInput(id=I.lrs, label="learning rates LO:HI:N (log)", value=DEFAULT_RANGE, **BOX),
         dmc.TextInput(id=I.betas, label=f"momentum values (2–{MAX_BETAS})",
                       value=str(many.DEFAULT_BETAS), **BOX),
-        dmc.SegmentedControl(id=I.metric, value="cost", size="xs",
-                             data=[{"value": k, "label": v} for k, v in METRICS.items()]),
-        dmc.Button("⤓ CSV of every cell", id=I.csv, variant="default", size="xs", n_clicks=0),
+        common.segmented(I.metric, METRICS, "cost"),
     ]
     intro = ("Where in (learning rate, momentum) does the optimizer converge, oscillate or "
              "diverge? Every cell is one run from the start on the Compare optimizers page, on its "
              "landscape, for its epochs. Momentum values run from 0 to 0.999, denser near 1. Try "
              "the ill-conditioned bowl: the region where heavy-ball converges is the one "
              "\"Why Momentum Really Works\" derives for a quadratic.")
-    body = [html.Div(id=I.legend, className="many-legend"),
-            dcc.Graph(id=I.graph, config=CONFIG, className="many-graph")]
-    return common.frame(I, "The (lr, momentum) map", intro, controls, body)
+    return common.frame(I, "The (lr, momentum) map", intro, controls, "cell")
+
+
+def csv(data: dict) -> tuple[str, str]:
+    """Every cell: optimizer, lr, momentum, final cost, outcome, epochs, the epoch it diverged."""
+    return (many.csv_text(many.MAP_COLUMNS, many.map_rows(as_map(data))),
+            f"lr_momentum_{data['landscape']}_{data['optimizer']}.csv")
 
 
 PAGE = Page(KEY, "(lr, momentum) map", layout, 80)
 update, job = common.register_view(I, KEY, "lrmap", [Input(I.opt, "value"), Input(I.lrs, "value"),
-                                      Input(I.betas, "value"), Input(I.metric, "value")],
-                     parse, compute, render)
+                                                     Input(I.betas, "value"), Input(I.metric, "value")],
+                                   parse, compute, render, csv)
 
 
 @callback(
@@ -213,24 +215,3 @@ def pick(click, race_query, optimizer):
         return common.race_link(race_query, set_opt=new)
     except (TypeError, KeyError, IndexError, ValueError):
         raise PreventUpdate from None
-
-
-@callback(
-    Output(I.download, "data"),
-    Input(I.csv, "n_clicks"),
-    State(ids.STORE_QUERY, "data"),
-    State(I.opt, "value"),
-    State(I.lrs, "value"),
-    State(I.betas, "value"),
-    prevent_initial_call=True,
-)
-def download(_clicks, race_query, optimizer, range_text, betas_text):
-    try:
-        args, _, _ = parse(race_query, optimizer, range_text, betas_text, "cost")
-    except ValueError:
-        raise PreventUpdate from None
-    data = common.stored("lrmap", args)
-    if data is None:
-        raise PreventUpdate
-    text = many.csv_text(many.MAP_COLUMNS, many.map_rows(as_map(data)))
-    return dcc.send_string(text, f"lr_momentum_{data['landscape']}_{optimizer}.csv")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
 from visualizer import engine, figures, ids, many, optimizers
 from visualizer.pages import Page, common
-from visualizer.pages.common import BOX, CONFIG, FONT
+from visualizer.pages.common import BOX, FONT
 from visualizer.scene import query_params
 
 KEY = "sweep"
@@ -133,23 +133,26 @@ def layout() -> html.Div:
         dmc.TextInput(id=I.lrs, label="learning rates LO:HI:N (log)", value=DEFAULT_RANGE, **BOX),
         dmc.TextInput(id=I.within, label="works: within × of its best", value=f"{DEFAULT_FACTOR:g}",
                       **BOX),
-        dmc.SegmentedControl(id=I.metric, value="cost", size="xs",
-                             data=[{"value": k, "label": v} for k, v in METRICS.items()]),
-        dmc.Button("⤓ CSV of every run", id=I.csv, variant="default", size="xs", n_clicks=0),
+        common.segmented(I.metric, METRICS, "cost"),
     ]
     intro = ("From the start on the Compare optimizers page, each ticked optimizer (with its other "
              "settings) at every learning rate of a log grid, for the same epochs: the fair "
              "comparison, with more than one learning rate tried for each and the same step budget. "
              "A curve ends with an ✕ where its optimizer starts to diverge; under the chart, the band "
              "of learning rates that work.")
-    body = [html.Div(id=I.legend, className="many-legend"),
-            dcc.Graph(id=I.graph, config=CONFIG, className="many-graph")]
-    return common.frame(I, "Which learning rates work", intro, controls, body)
+    return common.frame(I, "Which learning rates work", intro, controls, "run")
+
+
+def csv(data: dict) -> tuple[str, str]:
+    """Every run: optimizer, lr, final cost, epochs, the epoch it diverged."""
+    return (many.csv_text(many.SWEEP_COLUMNS, many.sweep_rows(as_sweep(data))),
+            f"sweep_{data['landscape']}.csv")
 
 
 PAGE = Page(KEY, "LR sweep", layout, 70)
 update, job = common.register_view(I, KEY, "sweep", [Input(I.lrs, "value"), Input(I.within, "value"),
-                                      Input(I.metric, "value")], parse, compute, render)
+                                                     Input(I.metric, "value")],
+                                   parse, compute, render, csv)
 
 
 @callback(
@@ -186,23 +189,3 @@ def pick(click, race_query):
         return common.race_link(race_query, set_opt=new)
     except (TypeError, KeyError, IndexError, ValueError, StopIteration):
         raise PreventUpdate from None
-
-
-@callback(
-    Output(I.download, "data"),
-    Input(I.csv, "n_clicks"),
-    State(ids.STORE_QUERY, "data"),
-    State(I.lrs, "value"),
-    prevent_initial_call=True,
-)
-def download(_clicks, race_query, range_text):
-    """Every run: optimizer, lr, final cost, epochs, the epoch it diverged (once computed)."""
-    try:
-        args, _, _ = parse(race_query, range_text, DEFAULT_FACTOR, "cost")
-    except ValueError:
-        raise PreventUpdate from None
-    data = common.stored("sweep", args)
-    if data is None:
-        raise PreventUpdate
-    text = many.csv_text(many.SWEEP_COLUMNS, many.sweep_rows(as_sweep(data)))
-    return dcc.send_string(text, f"sweep_{data['landscape']}.csv")
