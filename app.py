@@ -10,16 +10,11 @@ import os
 from dash import Dash
 from flask_compress import Compress
 
-from visualizer import (
-    callbacks,  # noqa: F401  (registers the callbacks)
-    compiled,
-    jobs,
-    layout,
-    lesson_callbacks,  # noqa: F401
-    optimizers,
-    scene,
-)
 from visualizer import server as http
+from visualizer.engine import compiled, optimizers
+from visualizer.pages.race import scene
+from visualizer.server import jobs
+from visualizer.ui import shell  # the app's frame; it loads every page and its callbacks
 
 app = Dash(
     __name__,
@@ -29,7 +24,7 @@ app = Dash(
     suppress_callback_exceptions=False,
     background_callback_manager=jobs.manager(),  # heavy scenes run as background jobs
 )
-app.layout = layout.build
+app.layout = shell.build
 server = app.server
 # With REDIS_URL set, heavy scenes run on Celery workers: celery -A app.celery_app worker
 celery_app = jobs.celery_app() if jobs.redis_url() else None

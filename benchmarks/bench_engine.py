@@ -40,7 +40,8 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import landscapes  # noqa: E402
-from visualizer import compiled, engine, optimizers  # noqa: E402
+from visualizer import engine  # noqa: E402
+from visualizer.engine import compiled, optimizers  # noqa: E402
 
 LANDSCAPE = landscapes.get("himmelblau")
 NAMES = list(optimizers.OPTIMIZERS)
@@ -114,7 +115,7 @@ def fresh_process(cache: str | None) -> str:
     script = (
         "import time; t0 = time.perf_counter()\n"
         "import app\n"
-        "from visualizer import callbacks, scene\n"
+        "from visualizer.pages.race import callbacks, scene\n"
         "t1 = time.perf_counter()\n"
         "sc = scene.Scene()\n"
         "rows = sc.rows\n"
@@ -134,7 +135,7 @@ def fresh_process(cache: str | None) -> str:
 
 
 def worst_legal() -> None:
-    from visualizer import callbacks, scene
+    from visualizer.pages.race import callbacks, scene
 
     text = "x"
     for i in range(18):

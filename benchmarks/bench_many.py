@@ -7,7 +7,7 @@ Prints figures; asserts nothing.
 Himmelblau, float64, warm (the compiled kernels loaded beforehand; a fresh
 process is section 4). Best of --repeat.
 
-- **ours**: :mod:`visualizer.many` as the pages and the command line call it
+- **ours**: :mod:`visualizer.engine.many` as the pages and the command line call it
   (every run recorded in chunks, then the final point, outcome and epochs kept).
 - **the floor**: a hand-written numba loop doing the same optimizer steps
   (gradient, update) and keeping only each run's final point: the yardstick.
@@ -39,7 +39,8 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import landscapes  # noqa: E402
-from visualizer import compiled, engine, many, optimizers  # noqa: E402
+from visualizer import engine  # noqa: E402
+from visualizer.engine import compiled, many, optimizers  # noqa: E402
 
 LANDSCAPE = landscapes.get("himmelblau")
 CLASSIC = ["gd", "momentum", "rmsprop", "adam"]
@@ -193,7 +194,7 @@ def main() -> None:
 
     print("4. A fresh process's first basin map (120 x 120 x 4 x 1,000), kernels on disk")
     script = ("import time; t = time.perf_counter()\n"
-              "import landscapes\nfrom visualizer import engine, many\n"
+              "import landscapes\nfrom visualizer import engine\nfrom visualizer.engine import many\n"
               "specs = [engine.make_spec(n, lr=1e-3) for n in ('gd', 'momentum', 'rmsprop', 'adam')]\n"
               "many.basins(landscapes.get('himmelblau'), specs, 1000, grid=120, compiled=True)\n"
               "print(time.perf_counter() - t)\n")

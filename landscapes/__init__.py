@@ -60,7 +60,7 @@ class Landscape:
         lesson: one sentence on what it teaches.
         bounded_below: False when the cost has no minimum (the saddle).
         compilable: numba compiles ``fxy`` and ``gradxy`` for the batch path
-            (:mod:`visualizer.compiled`) and the compiled code gives NumPy's
+            (:mod:`visualizer.engine.compiled`) and the compiled code gives NumPy's
             results to the last bit. False where the formula calls ``exp``:
             NumPy's vectorized exp and the compiled one can differ in the
             last bit, and a chaotic path (Ackley's) magnifies that; then the

@@ -26,7 +26,7 @@ def warm_kernels() -> None:
     tests would spend anyway.
     """
     import landscapes
-    from visualizer import compiled, optimizers
+    from visualizer.engine import compiled, optimizers
 
     for ls in landscapes.all_landscapes():
         if compiled.compilable(ls):

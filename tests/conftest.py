@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from visualizer import cache
+from visualizer.server import cache
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import landscapes
-from visualizer import engine, optimizers
+from visualizer import engine
+from visualizer.engine import optimizers
 
 HIM = landscapes.get("himmelblau")
 

@@ -755,8 +755,8 @@ def test_many_run_views_compute_in_the_background_and_send_clicks_to_the_race(pa
 def test_cancel_stops_a_many_run_job(page, server):
     """400 x 400 starts x 4 optimizers x 1,000 epochs takes seconds: Cancel stops the job,
     and nothing is stored for it."""
-    from visualizer import cache
     from visualizer.pages import common
+    from visualizer.server import cache
 
     scene_q = ("landscape=booth&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0.0"
                "&opt=momentum:lr=0.001,decay=0.0&opt=rmsprop:lr=0.001,decay=0.0"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 import landscapes
-from visualizer import callbacks, engine, optimizers, scene
+from visualizer import engine
+from visualizer.engine import optimizers
+from visualizer.pages.race import callbacks, scene
 
 NAMES = list(optimizers.OPTIMIZERS)
 ALL14 = [engine.make_spec(n, lr=1.0 if n == "adadelta" else 1e-3) for n in NAMES]

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from visualizer import cache, callbacks, scene
+from visualizer.pages.race import callbacks, scene
+from visualizer.server import cache
 
 QUERY = "?landscape=rosenbrock&start=-1,1.5&steps=300&opt=adam:lr=0.01,decay=0.0"
 START = {"landscape": "rosenbrock", "x": -1.0, "y": 1.5}
@@ -40,7 +41,7 @@ def test_a_class_opening_one_scene_costs_one_computation(monkeypatch):
 def test_another_process_reads_what_the_first_stored(tmp_path):
     script = (
         "import json, sys\n"
-        "from visualizer import callbacks\n"
+        "from visualizer.pages.race import callbacks\n"
         "if sys.argv[1] == 'second':\n"
         "    def refuse(*a): raise AssertionError('computed again')\n"
         "    callbacks._rerun = refuse\n"

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import landscapes
-from visualizer import engine, scene
+from visualizer import engine
+from visualizer.pages.race import scene
 
 PRESETS = {p.key: p for p in scene.PRESETS}
 

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 import landscapes
-from visualizer import optimizers
 from visualizer.cli import main
+from visualizer.engine import optimizers
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import landscapes
-from visualizer import compiled, engine, optimizers
+from visualizer import engine
+from visualizer.engine import compiled, optimizers
 
 NAMES = list(optimizers.OPTIMIZERS)
 COMPILABLE = [ls.name for ls in landscapes.all_landscapes() if ls.compilable]
@@ -148,7 +149,7 @@ def test_a_fresh_process_loads_the_kernels_from_disk_instead_of_compiling(tmp_pa
     """numba's cache: the second process finds what the first compiled."""
     script = (
         "import landscapes\n"
-        "from visualizer import compiled\n"
+        "from visualizer.engine import compiled\n"
         "k = compiled.kernel(landscapes.get('booth'), 'nesterov', wait=True)\n"
         "print(sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()))\n"
     )

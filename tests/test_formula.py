@@ -11,7 +11,9 @@ import pytest
 
 import landscapes
 from landscapes import formula
-from visualizer import callbacks, cli, engine, figures, scene
+from visualizer import cli, engine
+from visualizer.pages.race import callbacks, scene
+from visualizer.ui import figures
 
 RNG = np.random.default_rng(7)
 POINTS = RNG.uniform(-3, 3, (200, 2))

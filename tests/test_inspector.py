@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 import landscapes
-from visualizer import callbacks, engine, inspector, optimizers
+from visualizer import engine
+from visualizer.engine import optimizers
+from visualizer.pages.race import callbacks, inspector
 
 NAMES = list(optimizers.OPTIMIZERS)
 

@@ -7,12 +7,13 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from tests.dash_context import in_context
-from visualizer import lesson_callbacks, lessons, worked
+from visualizer.pages import belief, ewc, lr, worked
+from visualizer.ui import shell
 
 
-@pytest.mark.parametrize("key", list(lessons.BELIEF_SCENES))
+@pytest.mark.parametrize("key", list(belief.BELIEF_SCENES))
 def test_belief_denominators_follow_their_recurrences(key):
-    run = lessons.belief(key, steps=60)
+    run = belief.belief(key, steps=60)
     res = run.result
     g_adam, g_belief = res.grads[0, 0], res.grads[1, 0]
     b1, b2, eps = 0.9, 0.999, 1e-16
@@ -28,16 +29,16 @@ def test_belief_denominators_follow_their_recurrences(key):
 
 
 def test_adabelief_divides_by_less_where_the_gradient_is_predictable():
-    run = lessons.belief("abs_sum", steps=30)  # gradient (1, -1) until a kink is crossed
+    run = belief.belief("abs_sum", steps=30)  # gradient (1, -1) until a kink is crossed
     assert np.allclose(run.denominators["adam"][:10], 1.0)
-    belief = run.denominators["adabelief"][:10]
-    assert belief[0] == pytest.approx([0.9, 0.9])  # sqrt((g - 0.1 g)^2) at step 1
-    assert (np.diff(belief, axis=0) < 0).all()  # and smaller every step the gradient is the same
+    believed = run.denominators["adabelief"][:10]
+    assert believed[0] == pytest.approx([0.9, 0.9])  # sqrt((g - 0.1 g)^2) at step 1
+    assert (np.diff(believed, axis=0) < 0).all()  # and smaller every step the gradient is the same
 
 
 def test_too_large_a_learning_rate_diverges_on_the_bowl():
     # gradient descent on curvature 50 is stable only for lr < 2/50
-    res = lessons.lr_run(lessons.LrSettings(lrs=(0.005, 0.039, 0.041), steps=300))
+    res = lr.lr_run(lr.LrSettings(lrs=(0.005, 0.039, 0.041), steps=300))
     assert list(res.diverged_at[:, 0] >= 0) == [False, False, True]
     assert res.losses[1, 0, -1] < res.losses[0, 0, -1]  # 0.039 is quicker than 0.005
 
@@ -51,16 +52,16 @@ def test_too_large_a_learning_rate_diverges_on_the_bowl():
     ("cosine", lambda lr, k: lr * 0.5 * (1 + np.cos(np.pi * k / 200))),
 ])
 def test_each_schedule_gives_the_learning_rates_it_names(schedule, check):
-    settings = lessons.LrSettings(schedule=schedule, lrs=(0.01,), steps=200,
+    settings = lr.LrSettings(schedule=schedule, lrs=(0.01,), steps=200,
                                   warmup=20 if schedule == "warmup" else 0)
-    res = lessons.lr_run(settings)
+    res = lr.lr_run(settings)
     k = np.arange(200)
     np.testing.assert_allclose(res.lrs[0], check(0.01, k), rtol=1e-12, atol=1e-15)
 
 
 def test_lr_boxes_are_checked():
     good = ("booth", "adam", "0.1, 0.01", "cosine", "10", "", "50", "0.05", "100")
-    assert lessons.lr_settings(*good).lrs == (0.1, 0.01)
+    assert lr.lr_settings(*good).lrs == (0.1, 0.01)
     for i, bad, message in [(2, "abc", "'abc' is not a number"), (2, "-1", "from 0 to 1000"), (2, "0", "larger than 0"),
                             (2, ",".join(["0.1"] * 9), "at most 8"), (8, "0", "epochs must be"),
                             (5, "2", "γ must be"), (3, "sometimes", "unknown schedule"),
@@ -68,12 +69,12 @@ def test_lr_boxes_are_checked():
         boxes = list(good)
         boxes[i] = bad
         with pytest.raises(ValueError, match=message):
-            lessons.lr_settings(*boxes)
+            lr.lr_settings(*boxes)
 
 
 def test_ewc_keeps_what_task_a_needs_and_plain_training_forgets_it():
-    run = lessons.ewc("adam", 0.05, 1.0, 600)
-    a, b = lessons.TASK_A, lessons.TASK_B
+    run = ewc.ewc("adam", 0.05, 1.0, 600)
+    a, b = ewc.TASK_A, ewc.TASK_B
     np.testing.assert_allclose(run.anchor, a.minima[0].point, atol=1e-2)  # A was learnt
     np.testing.assert_allclose(run.fisher, [6.0, 0.05], rtol=1e-6)  # H_A's diagonal
     np.testing.assert_allclose(run.plain[-1], b.minima[0].point, atol=1e-2)
@@ -87,7 +88,7 @@ def test_ewc_keeps_what_task_a_needs_and_plain_training_forgets_it():
 
 
 def test_ewc_with_lambda_zero_is_plain_training():
-    run = lessons.ewc("gd", 0.1, 0.0, 200)
+    run = ewc.ewc("gd", 0.1, 0.0, 200)
     np.testing.assert_array_equal(run.ewc, run.plain)
     np.testing.assert_array_equal(run.l2, run.plain)
 
@@ -95,9 +96,9 @@ def test_ewc_with_lambda_zero_is_plain_training():
 def test_ewc_scene_defaults_show_kirkpatricks_three_paths():
     """The page's defaults: plain training forgets A; EWC keeps A and learns B; a plain
     L2 penalty of the same lambda keeps A as well but is too stiff to learn B."""
-    run = lessons.ewc()
-    a, b = lessons.TASK_A, lessons.TASK_B
-    assert run.lam == lessons.DEFAULT_LAMBDA and not run.diverged
+    run = ewc.ewc()
+    a, b = ewc.TASK_A, ewc.TASK_B
+    assert run.lam == ewc.DEFAULT_LAMBDA and not run.diverged
     at_anchor = b.f(run.anchor)
     loss = {name: (a.f(path[-1]), b.f(path[-1]))
             for name, path in (("plain", run.plain), ("ewc", run.ewc), ("l2", run.l2))}
@@ -112,59 +113,59 @@ def test_ewc_scene_defaults_show_kirkpatricks_three_paths():
 
 
 def test_links_round_trip():
-    assert lessons.belief_from_query(lessons.belief_query("rosenbrock", 0.03, 900)) == (
+    assert belief.belief_from_query(belief.belief_query("rosenbrock", 0.03, 900)) == (
         "rosenbrock", "0.03", "900")
-    assert lessons.belief_from_query("?page=belief&scene=nowhere")[0] == "abs_skew"
-    s = lessons.lr_settings("booth", "adam", "0.1, 0.01", "step", "5", "0.3", "20", "0.05", "100")
-    boxes = lessons.lr_from_query(lessons.lr_query(s))
-    assert lessons.lr_settings(*(boxes[k] for k in lesson_callbacks.LR_KEYS)) == s
-    assert lessons.ewc_from_query(lessons.ewc_query("lion", 0.001, 5.0, 50)) == (
+    assert belief.belief_from_query("?page=belief&scene=nowhere")[0] == "abs_skew"
+    s = lr.lr_settings("booth", "adam", "0.1, 0.01", "step", "5", "0.3", "20", "0.05", "100")
+    boxes = lr.lr_from_query(lr.lr_query(s))
+    assert lr.lr_settings(*(boxes[k] for k in lr.LR_KEYS)) == s
+    assert ewc.ewc_from_query(ewc.ewc_query("lion", 0.001, 5.0, 50)) == (
         "lion", "0.001", "5.0", "50")
     texts = (worked.data_text(worked.DEFAULT_DATA), "1, 2, 3, 4", "0.05", "0.8", "3")
     back = worked.from_query(worked.to_query(*texts))
     assert worked.parse_data(back[0]) == worked.parse_data(texts[0]) and back[1:] == texts[1:]
-    assert lesson_callbacks.page_of("?page=ewc&x=1") == "ewc"
-    assert lesson_callbacks.page_of("?page=../../etc") == "race"
-    assert lesson_callbacks.page_of(None) == "race"
+    assert shell.page_of("?page=ewc&x=1") == "ewc"
+    assert shell.page_of("?page=../../etc") == "race"
+    assert shell.page_of(None) == "race"
 
 
 def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     with pytest.raises(PreventUpdate):
-        lesson_callbacks.update_belief("race", "0.05", "300", "abs_skew")
-    fig_map, charts, note, error, query = lesson_callbacks.update_belief("belief", "0.05", "300", "abs_skew")
+        belief.update_belief("race", "0.05", "300", "abs_skew")
+    fig_map, charts, note, error, query = belief.update_belief("belief", "0.05", "300", "abs_skew")
     assert error == "" and query == "?page=belief&scene=abs_skew&lr=0.05&steps=300"
     assert "AdaBelief: within 0.1 of the minimum at epoch" in note[-1]
     assert len(charts["data"]) == 16
-    assert note[0] == lessons.BELIEF_SCENES["abs_skew"].note and "across the valley" in note[-1]
-    _, _, other, *_ = lesson_callbacks.update_belief("belief", "0.04", "300", "abs_skew")
+    assert note[0] == belief.BELIEF_SCENES["abs_skew"].note and "across the valley" in note[-1]
+    _, _, other, *_ = belief.update_belief("belief", "0.04", "300", "abs_skew")
     assert len(other) == 1 and other[0].startswith("Measured:")  # not the scene's settings
     assert {t.get("name") for t in fig_map["data"]} >= {"Adam", "AdaBelief"}
-    *_, error, query = lesson_callbacks.update_belief("belief", "fast", "300", "abs_skew")
-    assert error == "learning rate: 'fast' is not a number" and query is lesson_callbacks.no_update
-    out = lesson_callbacks.update_lr("lr", "ill_conditioned_bowl", "gd", "0.005, 0.041", "constant",
+    *_, error, query = belief.update_belief("belief", "fast", "300", "abs_skew")
+    assert error == "learning rate: 'fast' is not a number" and query is worked.no_update
+    out = lr.update_lr("lr", "ill_conditioned_bowl", "gd", "0.005, 0.041", "constant",
                                      "0", "", "50", "0.05", "200", "", False, "bowl")
     assert "lr 0.041: diverged at epoch" in out[2] and out[3] == ""
     assert not out[2].startswith("Curvature 50")  # not the scene's settings: no scene sentence
-    out = lesson_callbacks.update_lr("lr", "nowhere", "gd", "0.1", "constant", "0", "", "50", "0", "20",
+    out = lr.update_lr("lr", "nowhere", "gd", "0.1", "constant", "0", "", "50", "0", "20",
                                      "", False, "bowl")
     assert "unknown landscape 'nowhere'" in out[3]
-    out = lesson_callbacks.update_ewc("ewc", "adam", "0.05", "1", "300")
+    out = ewc.update_ewc("ewc", "adam", "0.05", "1", "300")
     assert "With EWC (λ = 1)" in out[2] and out[4] == "?page=ewc&opt=adam&lr=0.05&lambda=1.0&steps=300"
     assert "With L2 (λ = 1, every weight alike)" in out[2]
-    out = lesson_callbacks.update_ewc("ewc", "adam", "0.05", "-3", "300")
+    out = ewc.update_ewc("ewc", "adam", "0.05", "-3", "300")
     assert out[3].startswith("λ must be")
-    out = lesson_callbacks.update_ewc("ewc", "gd", "5", "1", "100")  # far too large for A
+    out = ewc.update_ewc("ewc", "gd", "5", "1", "100")  # far too large for A
     assert "diverge" in out[2]
     with pytest.raises(PreventUpdate):
-        lesson_callbacks.ewc_boxes("?page=lr")
-    assert lesson_callbacks.ewc_boxes("?page=ewc&lambda=20") == ("adam", "0.05", "20", "300")
-    assert lesson_callbacks.ewc_boxes("?page=ewc") == ("adam", "0.05", "10", "300")
+        ewc.ewc_boxes("?page=lr")
+    assert ewc.ewc_boxes("?page=ewc&lambda=20") == ("adam", "0.05", "20", "300")
+    assert ewc.ewc_boxes("?page=ewc") == ("adam", "0.05", "10", "300")
 
 
 # -- The learning-rate page's scenes: each caption checked on its own settings -----------
 def _lr_scene(key: str):
-    settings = lessons.LR_SCENES[key].settings
-    res = lessons.lr_run(settings)
+    settings = lr.LR_SCENES[key].settings
+    res = lr.lr_run(settings)
     ls = res.landscape
     out = {}
     for i, (label, _, _) in enumerate(settings.runs()):
@@ -191,7 +192,7 @@ def test_lr_scene_stuck():
 
 def test_lr_scene_warmup_basin():
     ls, runs = _lr_scene("warmup_basin")
-    start = lessons.LR_SCENES["warmup_basin"].settings.start_point
+    start = lr.LR_SCENES["warmup_basin"].settings.start_point
     nearest = min(range(len(ls.minima)),
                   key=lambda i: np.hypot(*np.subtract(ls.minima[i].point, start)))
     assert runs["lr 0.02, warmup 50"][0] == nearest
@@ -206,39 +207,39 @@ def test_lr_scene_warmup_peak():
 
 def test_every_lr_scene_is_checked_and_its_sentence_shows_only_on_its_settings():
     checked = {n[len("test_lr_scene_"):] for n in globals() if n.startswith("test_lr_scene_")}
-    assert checked == set(lessons.LR_SCENES)
-    for key, sc in lessons.LR_SCENES.items():
-        boxes = lessons.lr_boxes_of(sc.settings)
-        out = lesson_callbacks.update_lr("lr", *(boxes[k] for k in lesson_callbacks.LR_KEYS),
+    assert checked == set(lr.LR_SCENES)
+    for key, sc in lr.LR_SCENES.items():
+        boxes = lr.lr_boxes_of(sc.settings)
+        out = lr.update_lr("lr", *(boxes[k] for k in lr.LR_KEYS),
                                          boxes["compare"] == "1", key)
         assert out[3] == "" and out[2].startswith(sc.note), key
         assert f"scene={key}" in out[4]
-        back = lessons.lr_from_query(out[4])
-        assert lessons.lr_settings(*(back[k] for k in lesson_callbacks.LR_KEYS),
+        back = lr.lr_from_query(out[4])
+        assert lr.lr_settings(*(back[k] for k in lr.LR_KEYS),
                                    compare=back["compare"] == "1") == sc.settings
-        from_link = in_context(lesson_callbacks.lr_boxes, ["store-url.data"], None, out[4])
+        from_link = in_context(lr.lr_boxes, ["store-url.data"], None, out[4])
         assert from_link[0] == key  # the link picks the scene
-        picked = in_context(lesson_callbacks.lr_boxes, ["lr-scene.value"], key, None)
-        assert list(picked[1:-1]) == [boxes[k] for k in lesson_callbacks.LR_KEYS]
+        picked = in_context(lr.lr_boxes, ["lr-scene.value"], key, None)
+        assert list(picked[1:-1]) == [boxes[k] for k in lr.LR_KEYS]
 
 
 def test_with_and_without_warmup_side_by_side():
-    s = lessons.LR_SCENES["warmup_peak"].settings
-    res = lessons.lr_run(s)
+    s = lr.LR_SCENES["warmup_peak"].settings
+    res = lr.lr_run(s)
     assert res.lrs.shape[0] == 2
     np.testing.assert_allclose(res.lrs[0][:100], 0.5 * np.arange(1, 101) / 100)  # warming up
     np.testing.assert_array_equal(res.lrs[1], np.full(500, 0.5))  # the same run without
-    note = lesson_callbacks.lr_view(s)[2]
+    note = lr.lr_view(s)[2]
     assert "lr 0.5, warmup 100: ends" in note and "lr 0.5, no warmup: ends" in note
     with pytest.raises(ValueError, match="set the warmup steps above 0"):
-        lessons.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "", True)
+        lr.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "", True)
     with pytest.raises(ValueError, match="start: give two numbers"):
-        lessons.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "1")
+        lr.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "1")
 
 
 # -- Adam vs AdaBelief: each scene's sentence, on its own settings ---------------------------
 def _steps_and_dens(key: str):
-    run = lessons.belief(key)
+    run = belief.belief(key)
     return run, run.projected_steps, run.denominators
 
 
@@ -285,13 +286,13 @@ def test_belief_scene_rosenbrock():
 
 def test_every_belief_scene_is_checked():
     checked = {n[len("test_belief_scene_"):] for n in globals() if n.startswith("test_belief_scene_")}
-    assert checked == set(lessons.BELIEF_SCENES)
+    assert checked == set(belief.BELIEF_SCENES)
 
 
 def test_the_belief_band_is_adabeliefs_own_denominator_along_the_axes():
-    run = lessons.belief("abs_sum")  # no valley: the chart directions are x and y
+    run = belief.belief("abs_sum")  # no valley: the chart directions are x and y
     np.testing.assert_allclose(run.belief["band"], run.denominators["adabelief"], rtol=1e-6)
     np.testing.assert_array_equal(run.belief["g"], run.result.grads[1, 0])
-    skew = lessons.belief("abs_skew", steps=50)
+    skew = belief.belief("abs_skew", steps=50)
     across = np.array([1.0, 1.0]) / np.sqrt(2)
     np.testing.assert_allclose(skew.belief["g"][:, 0], skew.result.grads[1, 0] @ across)

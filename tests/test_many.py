@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 
 import landscapes
-from visualizer import cache, engine, many, pages, scene
+from visualizer import engine, pages
+from visualizer.engine import many
 from visualizer.pages import basins, common, lrmap, sweep
+from visualizer.pages.race import scene
+from visualizer.server import cache
 
 HIMMELBLAU = landscapes.get("himmelblau")
 CLASSIC = [engine.make_spec(n, lr=1e-3) for n in ("gd", "momentum", "rmsprop", "adam")]

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import landscapes
-from visualizer import engine, optimizers
+from visualizer import engine
+from visualizer.engine import optimizers
 
 REFERENCE = json.loads((pathlib.Path(__file__).parent / "data" / "torch_reference.json").read_text())
 CASES = REFERENCE["cases"]

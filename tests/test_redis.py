@@ -75,7 +75,7 @@ def _env(redis_url: str, tmp: pathlib.Path) -> dict:
 def test_the_results_cache_on_redis_is_shared_between_processes(redis_url, tmp_path):
     script = (
         "import json, sys\n"
-        "from visualizer import cache, callbacks\n"
+        "from visualizer.server import cache\nfrom visualizer.pages.race import callbacks\n"
         "assert type(cache.store()).__name__ == 'RedisStore'\n"
         "if sys.argv[1] == 'second':\n"
         "    def refuse(*a, **k): raise AssertionError('computed again')\n"
@@ -132,7 +132,8 @@ def test_a_heavy_scene_and_a_basin_map_run_on_a_celery_worker_and_equal_the_embe
         assert "succeeded" in (tmp_path / "celery.log").read_text()  # the worker ran the job
         assert (tmp_path / "celery.log").read_text().count("succeeded") > jobs_before  # and the map
         # what the worker stored for the class equals the embedded computation
-        from visualizer import cache, callbacks
+        from visualizer.pages.race import callbacks
+        from visualizer.server import cache
 
         store = cache.RedisStore(redis_url)
         values = [store.get(k.decode().removeprefix(store.PREFIX))

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from visualizer import engine, schedules
+from visualizer import engine
+from visualizer.engine import schedules
 
 K = np.arange(300)
 

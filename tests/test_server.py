@@ -123,7 +123,7 @@ def test_the_body_limit_is_generous_for_the_page_and_tight_for_the_rest():
 
 
 def test_the_runs_of_a_scene_are_an_http_resource(client):
-    from visualizer import callbacks
+    from visualizer.pages.race import callbacks
 
     q = "landscape=booth&start=1,-1&steps=50&opt=adam:lr=0.1&opt=gd:lr=0.01"
     r = client.get("/api/runs?" + q)

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from visualizer import callbacks, worked
+from visualizer.pages import worked
+from visualizer.pages.race import callbacks
 
 SIX_ROWS = ((1.0, 0.5, 2.0), (-0.5, 1.0, 0.5), (0.8, -0.6, 1.5), (-1.0, -0.4, 1.8),
             (0.2, 0.9, 0.1), (0.6, 0.3, 1.2))
@@ -78,18 +79,18 @@ def test_bad_settings_are_named(lr, beta, steps, message):
 
 def test_callback_keeps_the_steps_and_says_what_is_wrong():
     data = worked.data_text(worked.DEFAULT_DATA)
-    cards, error = callbacks.update_worked(data, "1, -1, -1, 1", "0.1", "0.9", "3", "torch", False,
+    cards, error = worked.update_worked(data, "1, -1, -1, 1", "0.1", "0.9", "3", "torch", False,
                                            None, {})
     assert len(cards) == 3 and error == ""
-    cards, error = callbacks.update_worked(data, "1, -1, -1", "0.1", "0.9", "3", "torch", False,
+    cards, error = worked.update_worked(data, "1, -1, -1", "0.1", "0.9", "3", "torch", False,
                                            None, {})
     assert error == "give four numbers: w1, w2, w3, b"
-    assert cards is callbacks.no_update
+    assert cards is worked.no_update
 
 
 def test_a_huge_learning_rate_overflows_with_a_message():
     data = "100, 100, 1\n-100, 100, 2"
-    cards, error = callbacks.update_worked(data, "1, 1, 1, 1", "10", "0.9", "50", "torch", False,
+    cards, error = worked.update_worked(data, "1, 1, 1, 1", "10", "0.9", "50", "torch", False,
                                            None, {})
     assert "far too large" in error and len(cards) == 50
 
@@ -106,13 +107,13 @@ def test_csv_has_every_step_and_parameter_in_full_precision():
 
 def test_download_sends_the_csv_and_nothing_for_a_bad_box():
     data = worked.data_text(worked.DEFAULT_DATA)
-    sent = callbacks.download_worked(1, data, "1, -1, -1, 1", "0.1", "0.9", "2", "torch")
+    sent = worked.download_worked(1, data, "1, -1, -1, 1", "0.1", "0.9", "2", "torch")
     assert sent["filename"] == "momentum_by_hand.csv"
     assert sent["content"] == worked.csv_text(worked.run(worked.DEFAULT_DATA, steps=2))
-    sent = callbacks.download_worked(1, data, "1, -1, -1, 1", "0.1", "0.9", "2", "ema")
+    sent = worked.download_worked(1, data, "1, -1, -1, 1", "0.1", "0.9", "2", "ema")
     assert sent["content"] == worked.csv_text(worked.run(worked.DEFAULT_DATA, steps=2, convention="ema"))
     with pytest.raises(callbacks.PreventUpdate):
-        callbacks.download_worked(1, data, "1, -1, -1, 1", "0", "0.9", "2", "torch")
+        worked.download_worked(1, data, "1, -1, -1, 1", "0", "0.9", "2", "torch")
 
 
 # -- The homework document's example ------------------------------------------------------
@@ -217,19 +218,19 @@ def test_check_work_callback_marks_in_the_page_order():
     entries = [{"id": {"type": "worked-answer", "key": k}, "property": "value", "value": v}
                for k, v in zip(keys, ["-24", "8", "3.4", ""], strict=True)]
     mark_ids = [{"type": "worked-mark", "key": k} for k in reversed(keys)]
-    children, classes, score, answers = callbacks.mark_answers(
+    children, classes, score, answers = worked.mark_answers(
         entries, mark_ids, [data, "1, -1, -1, 1", "0.1", "0.9", "2"], "torch")
     assert classes == ["w-mark", "w-mark follows", "w-mark right", "w-mark wrong"]
     assert children[3] == "✗ wrong: this uses x₁ where x₁² belongs"
     assert score.endswith("1 right · 1 wrong · 1 follow from an earlier slip · 1 blank.")
     assert answers == {"1.grad.0": "-24", "1.grad.2": "8", "1.w.0": "3.4", "2.loss": ""}
-    children, *_ = callbacks.mark_answers(entries, mark_ids, [data, "1", "0.1", "0.9", "2"], "torch")
-    assert children == [callbacks.no_update] * 4  # a bad box: the marks wait
+    children, *_ = worked.mark_answers(entries, mark_ids, [data, "1", "0.1", "0.9", "2"], "torch")
+    assert children == [worked.no_update] * 4  # a bad box: the marks wait
 
 
 def test_checking_cards_have_a_box_for_every_quantity_and_keep_entries():
     data = worked.data_text(worked.DEFAULT_DATA)
-    cards, _ = callbacks.update_worked(data, "1, -1, -1, 1", "0.1", "0.9", "2", "torch", True,
+    cards, _ = worked.update_worked(data, "1, -1, -1, 1", "0.1", "0.9", "2", "torch", True,
                                        None, {"1.loss": "64"})
     found = []
 

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import landscapes
-from visualizer import engine, many, optimizers, schedules
+from visualizer import engine
+from visualizer.engine import many, optimizers, schedules
 
 EXAMPLES = """\
 examples:

@@ -4,9 +4,9 @@ stores each page writes its link to, and the routing (``?page=KEY``).
 A new page is one module in this package that defines ``PAGE = Page(...)``
 (its layout) and, in the same module, its model and its callbacks, as Dash
 Pages keeps a page in one module. It is found by itself (every module here is
-imported) and takes its place among the tabs by ``Page.order``. The first five
-pages predate the package and are listed here (their model, view and callbacks
-live in ``lessons*``, ``worked*``, ``layout`` and ``callbacks``).
+imported) and takes its place among the tabs by ``Page.order``. The race,
+the biggest, is a small package (``race/``: layout, callbacks, scene model,
+step inspector).
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from dash import dcc, html
-
-from visualizer import ids
 
 
 @dataclass(frozen=True)
@@ -41,22 +39,10 @@ class Page:
         return self.query_store or f"{self.key}-query"
 
 
-def _first_pages() -> list[Page]:
-    from visualizer import layout, lessons_view, worked_view
-
-    return [
-        Page("race", "Compare optimizers", layout.race_page, 10, ids.STORE_QUERY),
-        Page("belief", "Adam vs AdaBelief", lessons_view.belief_page, 20, ids.BELIEF_QUERY),
-        Page("lr", "Learning rates", lessons_view.lr_page, 30, ids.LR_QUERY),
-        Page("ewc", "Forgetting & EWC", lessons_view.ewc_page, 40, ids.EWC_QUERY),
-        Page("worked", "Momentum by hand", worked_view.page, 50, ids.WORKED_QUERY),
-    ]
-
-
 @functools.cache
 def all_pages() -> tuple[Page, ...]:
     """Every page, in tab order (importing this package's modules registers their callbacks)."""
-    found = list(_first_pages())
+    found = []
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
         if isinstance(getattr(module, "PAGE", None), Page):

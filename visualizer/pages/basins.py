@@ -15,10 +15,11 @@ from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
-from visualizer import ids, many, optimizers
+from visualizer.engine import many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
-from visualizer.scene import query_params
+from visualizer.pages.race.scene import query_params
+from visualizer.ui import ids
 
 KEY = "basins"
 I = common.Ids(KEY)  # noqa: E741
@@ -40,7 +41,7 @@ def compute(race_query: str, grid: int, progress=lambda done: None) -> dict:
 
 
 def basin_map(data: dict) -> many.BasinMap:
-    """The cached result as the model's :class:`visualizer.many.BasinMap`."""
+    """The cached result as the model's :class:`visualizer.engine.many.BasinMap`."""
     import landscapes
 
     return many.BasinMap(landscapes.get(data["landscape"]), data["specs"], data["steps"],

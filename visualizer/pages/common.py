@@ -23,7 +23,10 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
-from visualizer import cache, engine, ids, scene
+from visualizer import engine
+from visualizer.pages.race import scene
+from visualizer.server import cache
+from visualizer.ui import ids
 
 BOX = {"size": "xs", "debounce": 400, "className": "num-input"}
 CONFIG = {"displaylogo": False, "scrollZoom": False,

@@ -15,10 +15,12 @@ from dash.exceptions import PreventUpdate
 
 import landscapes
 from landscapes import teaching
-from visualizer import engine, ids, many, optimizers
+from visualizer import engine
+from visualizer.engine import many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
-from visualizer.scene import query_params
+from visualizer.pages.race.scene import query_params
+from visualizer.ui import ids
 
 KEY = "lrmap"
 I = common.Ids(KEY)  # noqa: E741

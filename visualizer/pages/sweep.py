@@ -14,10 +14,12 @@ from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
-from visualizer import engine, figures, ids, many, optimizers
+from visualizer import engine
+from visualizer.engine import many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
-from visualizer.scene import query_params
+from visualizer.pages.race.scene import query_params
+from visualizer.ui import figures, ids
 
 KEY = "sweep"
 I = common.Ids(KEY)  # noqa: E741

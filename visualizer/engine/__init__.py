@@ -5,7 +5,7 @@ then lets each optimizer update its own rows. Runs that share an optimizer
 and its hyperparameters are batched into one update call (their learning
 rates and schedules may differ), so ten learning rates of Adam cost about as
 much as one. Where numba can compile the landscape, each group's whole
-trajectory runs in one compiled call (:mod:`visualizer.compiled`), with the
+trajectory runs in one compiled call (:mod:`visualizer.engine.compiled`), with the
 same numbers as the NumPy loop to the last bit; while its kernels are still
 compiling in the background (the first use in a fresh process on a new
 machine), the NumPy loop answers.
@@ -30,8 +30,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from landscapes import Landscape
-from visualizer import compiled as compiled_path
-from visualizer import optimizers, schedules
+from visualizer.engine import compiled as compiled_path
+from visualizer.engine import optimizers, schedules
 
 Array = np.ndarray
 
@@ -387,7 +387,7 @@ def _compiled_loop(loop: list[_Group], pts: Array, grads: Array, lrs: Array, noi
                    scale: float, kernels: dict[str, Callable],
                    progress: Callable[[float], None]) -> None:
     """As :func:`_numpy_loop`, each group's whole trajectory in one compiled call
-    (:mod:`visualizer.compiled`); ``lrs`` is every run's learning rate per step,
+    (:mod:`visualizer.engine.compiled`); ``lrs`` is every run's learning rate per step,
     ``(steps, S)``, and ``noise`` every step's draws at once."""
     for i, (rows, name, opt, _, record) in enumerate(loop):
         progress(i / len(loop))

@@ -30,21 +30,11 @@ from dash.exceptions import PreventUpdate
 
 import landscapes
 from landscapes import formula
-from visualizer import (
-    cache,
-    cli,
-    engine,
-    figures,
-    ids,
-    inspector,
-    inspector_view,
-    layout,
-    optimizers,
-    pages,
-    scene,
-    worked,
-    worked_view,
-)
+from visualizer import cli, engine, pages
+from visualizer.engine import optimizers
+from visualizer.pages.race import inspector, inspector_view, layout, scene
+from visualizer.server import cache
+from visualizer.ui import figures, ids
 
 NAMES = list(optimizers.OPTIMIZERS)
 
@@ -635,119 +625,16 @@ clientside_callback(
 )
 
 
-# -- The worked example: momentum by hand ----------------------------------------------
-
-WORKED_BOXES = [ids.WORKED_DATA, ids.WORKED_WEIGHTS, ids.WORKED_LR, ids.WORKED_BETA,
-                ids.WORKED_STEPS]
 
 
-def _worked(data_text, weights_text, lr_text, beta_text, steps_text, convention="torch"):
-    """Every step for these boxes, and the parsed data, weights, lr, beta and
-    steps; ValueError with one message naming the bad box."""
-    data = worked.parse_data(data_text)
-    weights = worked.parse_weights(weights_text)
-    lr, beta, steps = worked.parse_settings(lr_text, beta_text, steps_text)
-    with np.errstate(all="ignore"):
-        return worked.run(data, weights, lr, beta, steps, convention), data, weights, lr, beta, steps
 
 
-@callback(
-    Output(ids.WORKED_OUT, "children"),
-    Output(ids.WORKED_ERROR, "children"),
-    *[Input(box, "value") for box in WORKED_BOXES],
-    Input(ids.WORKED_CONVENTION, "value"),
-    Input(ids.WORKED_CHECK, "checked"),
-    Input(ids.WORKED_FILL, "data"),
-    State(ids.WORKED_ANSWERS, "data"),
-    prevent_initial_call=True,
-)
-def update_worked(*args):
-    """Every step of the worked example (with boxes for the student's own values
-    when checking); a bad box keeps the last good steps on screen and says what
-    is wrong. The student's entries survive a change of settings."""
-    *texts, convention, checking, fill, entered = args
-    try:
-        result, data, _, lr, beta, _ = _worked(*texts, convention=convention)
-    except ValueError as exc:
-        return no_update, str(exc)
-    note = ""
-    if not all(np.isfinite(s.params_after).all() for s in result):
-        note = "The parameters overflowed: this learning rate is far too large for the data."
-    answers = None
-    if checking:
-        filled = fill is not None and f"{ids.WORKED_FILL}.data" in ctx.triggered_prop_ids
-        answers = dict(fill["answers"] if filled else entered or {})
-    return worked_view.steps_view(result, data, lr, beta, convention, answers), note
 
 
-def mark_answers(entries: list[dict], mark_ids: list[dict], texts: list, convention: str):
-    """The marks of the student's entries (``entries``: Dash's inputs list of the
-    answer boxes), in the order of ``mark_ids``; the score line; every entry by key."""
-    answers = {e["id"]["key"]: e.get("value") or "" for e in entries}
-    try:
-        _, data, weights, lr, beta, steps = _worked(*texts, convention=convention)
-    except ValueError:
-        return [no_update] * len(mark_ids), [no_update] * len(mark_ids), no_update, answers
-    marks = worked.check(data, weights, lr, beta, steps, convention, answers)
-    children, classes = [], []
-    for mid in mark_ids:
-        m = marks.get(mid["key"])
-        if m is None:
-            children.append("")
-            classes.append("w-mark")
-            continue
-        text = worked_view.MARK_TEXT[m.status]
-        if m.hint and m.status != "follows":
-            text += f": {m.hint}"
-        children.append(text)
-        classes.append(f"w-mark {m.status}")
-    return children, classes, worked_view.score(marks, len(entries)), answers
 
 
-@callback(
-    Output({"type": ids.WORKED_MARK, "key": ALL}, "children"),
-    Output({"type": ids.WORKED_MARK, "key": ALL}, "className"),
-    Output(ids.WORKED_SCORE, "children"),
-    Output(ids.WORKED_ANSWERS, "data"),
-    Input({"type": ids.WORKED_ANSWER, "key": ALL}, "value"),
-    *[State(box, "value") for box in WORKED_BOXES],
-    State(ids.WORKED_CONVENTION, "value"),
-)
-def check_work(_values, *args):
-    """Mark every entry as the student types (and when the boxes appear)."""
-    *texts, convention = args
-    mark_ids = [o["id"] for o in ctx.outputs_list[0]]
-    if not mark_ids:
-        return [], [], "", no_update
-    return mark_answers(ctx.inputs_list[0], mark_ids, texts, convention)
 
 
-@callback(
-    Output(ids.WORKED_FILL, "data"),
-    Output(ids.WORKED_CHECK, "checked"),
-    Input(ids.WORKED_DOCUMENT, "n_clicks"),
-    Input(ids.WORKED_CLEAR, "n_clicks"),
-    prevent_initial_call=True,
-)
-def fill_answers(_document, _clear):
-    """The document's printed answer in the boxes (checking turns on), or none."""
-    if ctx.triggered_id == ids.WORKED_DOCUMENT:
-        return {"answers": {k: f"{v:g}" for k, v in worked.DOCUMENT_ANSWER.items()}}, True
-    return {"answers": {}}, no_update
 
 
-@callback(
-    Output(ids.WORKED_DOWNLOAD, "data"),
-    Input(ids.WORKED_CSV, "n_clicks"),
-    *[State(box, "value") for box in WORKED_BOXES],
-    State(ids.WORKED_CONVENTION, "value"),
-    prevent_initial_call=True,
-)
-def download_worked(_clicks, *texts):
-    """The CSV of every step, full precision; nothing while a box is bad."""
-    *texts, convention = texts
-    try:
-        result = _worked(*texts, convention=convention)[0]
-    except ValueError:
-        raise PreventUpdate from None
-    return dcc.send_string(worked.csv_text(result), "momentum_by_hand.csv")
+

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualizer import engine, optimizers
+from visualizer import engine
+from visualizer.engine import optimizers
 
 SYMBOLS: dict[str, str] = {
     "momentum_buffer": "b", "sum": "s", "square_avg": "v", "acc_delta": "u", "exp_avg": "m",

@@ -107,7 +107,8 @@ def runs_api(app: Dash) -> None:
     ``&preview=1`` (a drag in progress) answers 409 instead of computing a
     scene that would take over ``callbacks.LIGHT_SECONDS``. A bad part of the
     link gets 400, a scene over the budget 422, each with its message."""
-    from visualizer import callbacks, engine, scene
+    from visualizer import engine
+    from visualizer.pages.race import callbacks, scene
 
     @app.server.get("/api/runs")
     def _runs():

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlencode
 
 import landscapes
-from visualizer import engine, optimizers, schedules
+from visualizer import engine
+from visualizer.engine import optimizers, schedules
 
 MAX_APP_STEPS = 10_000
 """The most epochs the app runs (the command line allows engine.MAX_STEPS)."""

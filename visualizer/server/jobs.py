@@ -4,10 +4,10 @@ outside the request, so the students' ordinary drags never queue behind it.
 Dash background callbacks (``background=True``). Embedded by default: Dash's
 ``DiskcacheManager``, each job in a process of its own, its progress and result
 passing through a ``diskcache`` folder (``jobs`` in the project's cache
-folder, see :func:`visualizer.cache.root`), created on first use; nothing to
+folder, see :func:`visualizer.server.cache.root`), created on first use; nothing to
 start. With ``REDIS_URL`` set: Dash's ``CeleryManager`` on Redis, the jobs run
 by Celery workers (``celery -A app.celery_app worker``), so several app
-servers share one queue (and, see :mod:`visualizer.cache`, one results cache).
+servers share one queue (and, see :mod:`visualizer.server.cache`, one results cache).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import functools
 import os
 from typing import Any
 
-from visualizer import cache
+from visualizer.server import cache
 
 EXPIRE_SECONDS = 600
 """How long a finished job's result is kept for the page to fetch."""

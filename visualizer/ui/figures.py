@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 import landscapes
 from landscapes import Landscape
-from visualizer import optimizers
+from visualizer.engine import optimizers
 
 COLORS: dict[str, str] = dict(zip(optimizers.OPTIMIZERS, [
     "#2563eb", "#16a34a", "#0d9488", "#9333ea", "#ea580c", "#a16207", "#db2777",

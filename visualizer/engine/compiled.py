@@ -5,7 +5,7 @@ kernels (once; its name carries a hash of every source it is built from) and
 imports it: ``trajectory_<optimizer>`` runs all steps of a group of runs in one
 call, with the landscape's gradient, the optimizer's coefficients and its rule
 compiled in (the very functions the NumPy loop calls: see
-:class:`visualizer.optimizers.Optimizer` and :class:`landscapes.Landscape`);
+:class:`visualizer.engine.optimizers.Optimizer` and :class:`landscapes.Landscape`);
 for a few starts each step is inline, for many it is two vectorized passes
 (the gradient, then the rule), each its own small function: LLVM vectorizes
 a plain one-dimensional loop about five times better than the same loop
@@ -25,7 +25,7 @@ Nobody waits for a compile unless they ask to: :func:`kernel` returns a
 kernel only once it is ready and otherwise queues it for a background thread,
 and the engine answers with the NumPy loop meanwhile. ``kernel(...,
 wait=True)`` compiles (or loads) at once. The files go to ``kernels/`` in the
-project's cache folder (:func:`visualizer.cache.root`: ``$VISUALIZER_CACHE_DIR``,
+project's cache folder (:func:`visualizer.server.cache.root`: ``$VISUALIZER_CACHE_DIR``,
 else ``~/.cache/optimizer-visualizer``).
 """
 
@@ -47,7 +47,8 @@ from typing import Any
 
 import numpy as np
 
-from visualizer import cache, optimizers
+from visualizer import paths
+from visualizer.engine import optimizers
 
 Array = np.ndarray
 _VERSION = "4"  # of the template below: part of every file's hash
@@ -91,13 +92,13 @@ def compilable(landscape: Any) -> bool:
 # -- The generated source ---------------------------------------------------------------
 
 _HEADER = '''\
-"""Compiled kernels for the landscape {name!r}: written by visualizer.compiled, do not edit."""
+"""Compiled kernels for the landscape {name!r}: written by visualizer.engine.compiled, do not edit."""
 import numba
 import numpy as np
 from {fmod} import {fname} as _fxy
 from {gmod} import {gname} as _gradxy
-from visualizer import optimizers as _optimizers
-from visualizer.compiled import jit
+from visualizer.engine import optimizers as _optimizers
+from visualizer.engine.compiled import jit
 
 _JIT = dict(error_model="numpy", cache=True, nogil=True)
 fxy = jit(_fxy)
@@ -248,8 +249,8 @@ def _key(landscape: Any, source: str) -> str:
 
 def cache_dir() -> pathlib.Path:
     """The folder of the generated files (created on first use): ``kernels`` in
-    the project's cache folder (:func:`visualizer.cache.root`)."""
-    path = cache.root() / "kernels"
+    the project's cache folder (:func:`visualizer.server.cache.root`)."""
+    path = paths.cache_root() / "kernels"
     path.mkdir(exist_ok=True)
     return path
 

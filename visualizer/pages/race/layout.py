@@ -1,6 +1,6 @@
-"""The page: control panel on the left, the stacked map and the loss chart on
-the right, the player under them. Built from the registries, so a new
-optimizer or landscape shows up here by itself."""
+"""The race's layout: the control panel on the left, the stacked map and the loss
+chart on the right with the race's actions above, the player under them. Built
+from the registries, so a new optimizer or landscape shows up here by itself."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 import landscapes
-from visualizer import figures, ids, optimizers, pages, scene, schedules
+from visualizer.engine import optimizers, schedules
+from visualizer.pages.race import scene
+from visualizer.ui import figures, ids
 
 SPEEDS = [("0.5×", "0.5"), ("1×", "1"), ("2×", "2"), ("5×", "5"), ("10×", "10"), ("25×", "25")]
 SCHEDULE_CHOICES = [{"value": n, "label": "none" if n == "constant" else n}
@@ -148,7 +150,8 @@ def player_bar() -> html.Div:
     ], className="player")
 
 
-def header() -> html.Header:
+def actions() -> html.Div:
+    """The race's own actions: presets, the map as PNG, every run as CSV or JSON."""
     presets = dmc.Menu([
         dmc.MenuTarget(dmc.Button("Presets ▾", variant="light", size="sm")),
         dmc.MenuDropdown([
@@ -157,26 +160,18 @@ def header() -> html.Header:
             for p in scene.PRESETS
         ], className="preset-menu"),
     ], width=380, position="bottom-end")
-    return html.Header([
-        html.Div([
-            html.H1("Optimizer visualizer"),
-            html.Span("Watch gradient descent, momentum, RMSprop, Adam, AdaBelief and more "
-                      "race across a cost landscape.", className="subtitle"),
-        ]),
-        html.Div([
-            presets,
-            dmc.Button("Copy link", id=ids.BUTTON_COPY_LINK, variant="default", size="sm", n_clicks=0),
-            dmc.Button("⤓ PNG", id=ids.BUTTON_PNG, variant="default", size="sm", n_clicks=0,
-                       **{"aria-label": "Save the map as PNG"}),
-            dmc.Button("⤓ CSV", id=ids.BUTTON_CSV, variant="default", size="sm", n_clicks=0,
-                       **{"aria-label": "Download every run as CSV"}),
-            dmc.Button("⤓ JSON", id=ids.BUTTON_JSON, variant="default", size="sm", n_clicks=0,
-                       **{"aria-label": "Download every run as JSON"}),
-        ], className="header-actions"),
-    ], className="header")
+    return html.Div([
+        presets,
+        dmc.Button("⤓ PNG", id=ids.BUTTON_PNG, variant="default", size="sm", n_clicks=0,
+                   **{"aria-label": "Save the map as PNG"}),
+        dmc.Button("⤓ CSV", id=ids.BUTTON_CSV, variant="default", size="sm", n_clicks=0,
+                   **{"aria-label": "Download every run as CSV"}),
+        dmc.Button("⤓ JSON", id=ids.BUTTON_JSON, variant="default", size="sm", n_clicks=0,
+                   **{"aria-label": "Download every run as JSON"}),
+    ], className="race-actions")
 
 
-def race_page() -> html.Main:
+def page() -> html.Main:
     """The race: the control panel, the stacked map and the loss chart, the player."""
     default = scene.Scene()
     ls = landscapes.get(default.landscape)
@@ -198,10 +193,14 @@ def race_page() -> html.Main:
         ], className="steps-row")),
     ], className="panel")
     stage = html.Div([
-        dmc.Tabs([
-            dmc.TabsList([dmc.TabsTab("Contour map", value="map"), dmc.TabsTab("3-D surface", value="3d"),
-                          dmc.TabsTab("Step inspector", value="inspect")]),
-        ], id=ids.TABS_VIEW, value="map", className="view-tabs"),
+        html.Div([
+            dmc.Tabs([
+                dmc.TabsList([dmc.TabsTab("Contour map", value="map"),
+                              dmc.TabsTab("3-D surface", value="3d"),
+                              dmc.TabsTab("Step inspector", value="inspect")]),
+            ], id=ids.TABS_VIEW, value="map", className="view-tabs"),
+            actions(),
+        ], className="stage-head"),
         html.Div([
             html.Div([
                 html.Div([
@@ -210,7 +209,7 @@ def race_page() -> html.Main:
                               className="graph-contour"),
                     dcc.Graph(id=ids.GRAPH_OVERLAY, figure=figures.overlay_json(ls.name, ls.start),
                               # no modebar: its camera would miss the contour underneath
-                              # (the header's PNG button saves both); the dot is dragged
+                              # (the race's PNG button saves both); the dot is dragged
                               # by assets/player.js
                               config={**graph_config, "displayModeBar": False},
                               className="graph-overlay", clear_on_unhover=True),
@@ -247,18 +246,7 @@ def race_page() -> html.Main:
         ], id=ids.WRAP_JOB, className="job", style={"display": "none"}),
         html.Div(id=ids.TEXT_NOTICE, className="notice", role="alert"),
     ], className="stage")
-    return html.Main([panel, stage], className="main", id=ids.PAGE_RACE)
-
-
-def build() -> dmc.MantineProvider:
-    """The whole page, in its default scene (the URL is applied on load)."""
-    default = scene.Scene()
     stores = [
-        # The URL is read and written in the browser (history.replaceState), not
-        # with dcc.Location, which pushes history entries and resets the query.
-        dcc.Store(id=ids.STORE_BOOT, data=1),
-        dcc.Store(id=ids.STORE_URL),
-        dcc.Store(id=ids.STORE_URL_WRITTEN),
         dcc.Store(id=ids.STORE_LANDSCAPE, data=default.landscape),
         dcc.Store(id=ids.STORE_START),
         dcc.Store(id=ids.STORE_DRAWN, data=default.landscape),
@@ -272,19 +260,12 @@ def build() -> dmc.MantineProvider:
         dcc.Store(id=ids.STORE_RECORD_JOB),
         dcc.Store(id=ids.STORE_RECORD_DONE),
         dcc.Store(id=ids.STORE_RECORD_SEEN),
-        *pages.stores(),  # each page's link, the race's among them
         dcc.Store(id=ids.STORE_SETTINGS, data=scene.settings(default.rows)),
         dcc.Store(id=ids.STORE_EDITING),
         dcc.Store(id=ids.STORE_ERRORS),
         dcc.Store(id=ids.STORE_META, data=meta()),
         dcc.Download(id=ids.DOWNLOAD),
     ]
-    return dmc.MantineProvider(
-        html.Div([
-            *stores, header(),
-            dmc.Tabs(dmc.TabsList([dmc.TabsTab(title, value=key) for key, title in pages.tabs()]),
-                     id=ids.TABS_PAGE, value="race", className="page-tabs"),
-            *pages.containers(),
-        ], className="app"),
-        theme={"primaryColor": "indigo", "fontFamily": "Inter, system-ui, -apple-system, sans-serif"},
-    )
+    return html.Main([*stores, panel, stage], className="main", id=ids.PAGE_RACE)
+
+

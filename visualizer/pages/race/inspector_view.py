@@ -6,7 +6,10 @@ import math
 
 from dash import dcc, html
 
-from visualizer import engine, figures, inspector, optimizers
+from visualizer import engine
+from visualizer.engine import optimizers
+from visualizer.pages.race import inspector
+from visualizer.ui import figures
 
 
 def _n(value: float) -> str:

@@ -9,7 +9,7 @@ first), with a small in-process layer in front for the hottest entries. With
 ``REDIS_URL`` set, the store is Redis instead (:class:`RedisStore`), shared by
 every app server that uses it.
 
-Where the files go (the compiled kernels too, see :mod:`visualizer.compiled`):
+Where the files go (the compiled kernels too, see :mod:`visualizer.engine.compiled`):
 ``$VISUALIZER_CACHE_DIR``, else ``$XDG_CACHE_HOME/optimizer-visualizer`` (or
 ``~/.cache/...``), else a folder in the system's temporary directory.
 """
@@ -21,11 +21,12 @@ import hashlib
 import os
 import pathlib
 import pickle
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from visualizer import paths
 
 F = TypeVar("F", bound=Callable[..., Any])
 MEMORY_ENTRIES = 64
@@ -33,20 +34,8 @@ MEMORY_ENTRIES = 64
 
 
 def root() -> pathlib.Path:
-    """The project's cache folder (created on first use); each user of it takes a subfolder."""
-    env = os.environ.get("VISUALIZER_CACHE_DIR")
-    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    candidates = [env] if env else [os.path.join(xdg, "optimizer-visualizer")]
-    candidates.append(os.path.join(tempfile.gettempdir(), f"optimizer-visualizer-{os.getuid()}"))
-    for folder in candidates:
-        path = pathlib.Path(folder)
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            if os.access(path, os.W_OK):
-                return path
-        except OSError:
-            continue
-    raise OSError(f"no writable cache folder among {candidates}")
+    """The project's cache folder (see :func:`visualizer.paths.cache_root`)."""
+    return paths.cache_root()
 
 
 def size_limit() -> int:

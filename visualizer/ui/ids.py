@@ -101,7 +101,7 @@ WORKED_MARK = "worked-mark"  # {"type": WORKED_MARK, "key": ...}: its mark
 WORKED_ANSWERS = "worked-answers"  # every entered value, {key: text}
 WORKED_FILL = "worked-fill"  # values put into the boxes from outside (a link, the document, clear)
 
-# The teaching scenes (visualizer/lessons.py); each page writes its link to a store
+# The teaching pages (visualizer/pages/belief.py, lr.py, ewc.py); each writes its link to a store
 PAGE_BELIEF = "page-belief"
 BELIEF_SCENE = "belief-scene"
 BELIEF_LR = "belief-lr"

@@ -1,0 +1,351 @@
+"""Adam vs AdaBelief: both from the same start with the same lr and betas, on
+one map, with the belief itself (AdaBelief's gradient against its prediction)
+and the step each takes across and along the valley. One page: model, view and
+callbacks; the scene's settings round-trip through its link
+(``?page=belief&scene=abs_skew&lr=0.05&steps=300``)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import dash_mantine_components as dmc
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from plotly.subplots import make_subplots
+
+import landscapes
+from visualizer import engine
+from visualizer.engine import optimizers
+from visualizer.pages import Page
+from visualizer.server import cache
+from visualizer.ui import figures, ids
+from visualizer.ui.lesson import (
+    BOX,
+    CONFIG,
+    MAX_LESSON_STEPS,
+    frame,
+    line_layout,
+    path_map,
+    select,
+)
+from visualizer.ui.text import (
+    fmt_float,
+    link_is_for,
+    page_query,
+    parse_number,
+    query_params,
+)
+
+Array = np.ndarray
+
+
+# -- The model ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BeliefScene:
+    key: str
+    landscape: str
+    start: tuple[float, float]
+    lr: float
+    steps: int
+    note: str  # true of the scene's own settings (a test checks it)
+    valley: tuple[float, float] | None = None  # unit vector along a straight valley
+
+
+BELIEF_SCENES: dict[str, BeliefScene] = {s.key: s for s in [
+    BeliefScene("abs_skew", "abs_skew", (-1.2, 1.6), 0.05, 300,
+                "|x + y| + |x − y|/10: a narrow valley along x = −y. Across it the gradient "
+                "flips sign every step; along it, it hardly changes. Both optimizers divide "
+                "per coordinate, and the valley is diagonal, so per coordinate the two "
+                "denominators look alike. Measured along and across the valley, the difference "
+                "shows: AdaBelief steps less across the valley, where g keeps missing its "
+                "prediction m, and as much as Adam along it.",
+                valley=(math.sqrt(0.5), -math.sqrt(0.5))),
+    BeliefScene("abs_sum", "abs_sum", (-1.5, 1.0), 0.05, 200,
+                "|x| + |y|: the gradient is (±1, ±1) everywhere, so Adam's √v̂ is exactly 1. "
+                "Away from the kinks the gradient never changes, AdaBelief's √ŝ stays below "
+                "1, and its steps are larger; at the kinks both start to bounce."),
+    BeliefScene("ill_conditioned_bowl", "ill_conditioned_bowl", (-2.8, 1.0), 0.1, 200,
+                "A narrow bowl (curvature 1 along x, 50 across it along y). Along x the "
+                "gradient changes slowly and predictably: AdaBelief's √ŝ there is smaller than "
+                "Adam's √v̂, and its first steps along x are larger.",
+                valley=(1.0, 0.0)),
+    BeliefScene("rosenbrock", "rosenbrock", (-1.5, 1.5), 0.02, 1500,
+                "Rosenbrock's curved valley: AdaBelief's √ŝ stays below Adam's √v̂ on both "
+                "coordinates, so its first steps are larger and it reaches the valley's floor "
+                "sooner; on the floor the two step alike."),
+]}
+
+
+@dataclass
+class BeliefRun:
+    scene: BeliefScene
+    lr: float
+    steps: int
+    result: engine.Result
+    denominators: dict[str, Array]  # "adam": sqrt(v_hat) (steps, 2); "adabelief": sqrt(s_hat)
+    step_sizes: dict[str, Array]  # |theta_t - theta_{t-1}| per coordinate (steps, 2)
+    directions: list[tuple[str, Array]]  # the two directions the charts use: (label, unit vector)
+    projected_steps: dict[str, Array]  # |(theta_t - theta_{t-1}) . e| per direction (steps, 2)
+    belief: dict[str, Array]  # AdaBelief's "g", "m" along each direction, and "band" (steps, 2)
+
+
+def belief_directions(scene: BeliefScene) -> list[tuple[str, Array]]:
+    """Across and along the scene's valley, or the x and y axes when it has none."""
+    if scene.valley is None:
+        return [("along x", np.array([1.0, 0.0])), ("along y", np.array([0.0, 1.0]))]
+    along = np.array(scene.valley, dtype=float)
+    across = np.array([-along[1], along[0]])
+    return [("across the valley", across), ("along the valley", along)]
+
+
+def belief(scene_key: str, lr: float | None = None, steps: int | None = None) -> BeliefRun:
+    """Adam and AdaBelief from the scene's start with the same lr and betas."""
+    scene = BELIEF_SCENES[scene_key]
+    lr = scene.lr if lr is None else lr
+    steps = scene.steps if steps is None else steps
+    specs = [engine.make_spec("adam", lr=lr), engine.make_spec("adabelief", lr=lr)]
+    result = engine.run(landscapes.get(scene.landscape), specs, scene.start, steps,
+                        budget=engine.REQUEST_BUDGET)
+    t = np.arange(1, steps + 1, dtype=float)[:, None]
+    dens, sizes, projected = {}, {}, {}
+    dirs = belief_directions(scene)
+    basis = np.stack([e for _, e in dirs], axis=1)  # (2, 2): columns are the directions
+    for i, (name, field) in enumerate((("adam", "exp_avg_sq"), ("adabelief", "exp_avg_var"))):
+        beta2 = result.specs[i].hypers["beta2"]
+        dens[name] = np.sqrt(result.states[i][field][0] / (1.0 - beta2**t))
+        moves = np.diff(result.points[i, 0], axis=0)
+        sizes[name] = np.abs(moves)
+        projected[name] = np.abs(moves @ basis)
+    # The belief itself: AdaBelief's gradient g_t against its prediction m_t, and the
+    # band m_t +- sqrt(s_hat_t) along each direction, s being the same moving average
+    # AdaBelief keeps, of (g - m)^2 along that direction.
+    g = result.grads[1, 0] @ basis
+    m = result.states[1]["exp_avg"][0] @ basis
+    beta2 = result.specs[1].hypers["beta2"]
+    s = np.zeros(2)
+    spread = np.empty_like(g)
+    for k in range(steps):
+        s = beta2 * s + (1.0 - beta2) * (g[k] - m[k]) ** 2
+        spread[k] = np.sqrt(s / (1.0 - beta2 ** (k + 1)))
+    return BeliefRun(scene, lr, steps, result, dens, sizes, dirs, projected,
+                     {"g": g, "m": m, "band": spread})
+
+
+def belief_summary(run: BeliefRun) -> str:
+    """The measured contrast of the run on screen: mean step of AdaBelief against
+    Adam along each chart's direction, and of their denominators per coordinate."""
+    if (run.result.diverged_at[:, 0] >= 0).any():
+        return "A run diverged: lower the learning rate to compare the steps."
+    parts = []
+    for j, (label, _) in enumerate(run.directions):
+        a = float(run.projected_steps["adam"][:, j].mean())
+        b = float(run.projected_steps["adabelief"][:, j].mean())
+        ratio = f" ({b / a:.2f}×)" if a > 0 else ""
+        parts.append(f"{label}, AdaBelief {fmt_float(b)} against Adam's {fmt_float(a)}{ratio}")
+    with np.errstate(all="ignore"):
+        dens = np.nanmean(run.denominators["adabelief"] / run.denominators["adam"], axis=0)
+    return ("Mean step " + "; ".join(parts) + ". Mean √ŝ/√v̂ per coordinate: "
+            f"{fmt_float(float(dens[0]))} (x), {fmt_float(float(dens[1]))} (y).")
+
+
+def belief_query(scene_key: str, lr: float, steps: int) -> str:
+    return page_query("belief", {"scene": scene_key, "lr": repr(lr), "steps": steps})
+
+
+def belief_from_query(query: str) -> tuple[str, str, str]:
+    """The scene key, lr text and steps text a link asks for (defaults where absent or wrong)."""
+    p = query_params(query)
+    key = p.get("scene") if p.get("scene") in BELIEF_SCENES else "abs_skew"
+    scene = BELIEF_SCENES[key]
+    return key, p.get("lr", repr(scene.lr)), p.get("steps", str(scene.steps))
+
+
+def belief_settings(lr: str, steps: str) -> tuple[float, int]:
+    """The scene's learning rate and epochs boxes, or ValueError naming the bad box."""
+    return (parse_number(lr, "learning rate", 1e-12, engine.MAX_LR),
+            parse_number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True))
+
+
+# -- The view ----------------------------------------------------------------------------
+def belief_charts(run: BeliefRun) -> go.Figure:
+    """Three rows: AdaBelief's gradient g_t against its prediction m_t with the band
+    m_t ± √ŝ_t (the belief), along each of the scene's two directions; the two
+    denominators per coordinate; and the step each optimizer takes along each direction."""
+    (d0, _), (d1, _) = run.directions
+    fig = make_subplots(rows=3, cols=2, shared_xaxes=True, vertical_spacing=0.09,
+                        horizontal_spacing=0.1,
+                        subplot_titles=[f"g and its prediction m, {d0}",
+                                        f"g and its prediction m, {d1}",
+                                        "denominator, coordinate x", "denominator, coordinate y",
+                                        f"|step| {d0}", f"|step| {d1}"])
+    epochs = np.arange(1, run.steps + 1)
+    belief_color = figures.COLORS["adabelief"]
+    g, m, band = run.belief["g"], run.belief["m"], run.belief["band"]
+    for col in (0, 1):
+        first = col == 0
+        fig.add_trace(go.Scatter(x=epochs, y=m[:, col] + band[:, col], mode="lines",
+                                 line={"width": 0}, showlegend=False, hoverinfo="skip",
+                                 legendgroup="band"), row=1, col=col + 1)
+        fig.add_trace(go.Scatter(x=epochs, y=m[:, col] - band[:, col], mode="lines",
+                                 line={"width": 0}, fill="tonexty", fillcolor="rgba(124,58,237,0.16)",
+                                 name="m ± √ŝ: how far g strays", legendgroup="band",
+                                 showlegend=first, hoverinfo="skip"), row=1, col=col + 1)
+        fig.add_trace(go.Scatter(x=epochs, y=g[:, col], mode="markers", name="g (gradient)",
+                                 legendgroup="g", showlegend=first,
+                                 marker={"color": "#94a3b8", "size": 3}), row=1, col=col + 1)
+        fig.add_trace(go.Scatter(x=epochs, y=m[:, col], mode="lines", name="m (its prediction)",
+                                 legendgroup="m", showlegend=first,
+                                 line={"color": belief_color, "width": 1.6}), row=1, col=col + 1)
+    names = {"adam": ("Adam: √v̂", figures.COLORS["adam"]),
+             "adabelief": ("AdaBelief: √ŝ", belief_color)}
+    for name, (label, color) in names.items():
+        for col in (0, 1):
+            fig.add_trace(go.Scatter(x=epochs, y=run.denominators[name][:, col], name=label,
+                                     legendgroup=name, showlegend=col == 0,
+                                     line={"color": color, "width": 1.6}), row=2, col=col + 1)
+            fig.add_trace(go.Scatter(x=epochs, y=run.projected_steps[name][:, col],
+                                     name=label.split(":")[0] + " step", legendgroup=name,
+                                     showlegend=False, line={"color": color, "width": 1.2}),
+                          row=3, col=col + 1)
+    fig.update_yaxes(type="log", row=2)
+    for col in (0, 1):  # a first step of 1e-16 along one direction would squash the rest
+        sizes = np.concatenate([run.projected_steps[n][:, col] for n in names])
+        sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
+        if len(sizes):
+            lo, hi = np.log10(np.percentile(sizes, 2)), np.log10(sizes.max())
+            fig.update_yaxes(type="log", range=[lo - 0.3, hi + 0.3], row=3, col=col + 1)
+    fig.update_xaxes(title_text="epoch", row=3)
+    fig.update_annotations(font_size=12)
+    return line_layout(fig, 680)
+
+
+ADAM_LINES = [
+    (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t", False),
+    (r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2", True),
+    (r"\hat m_t = m_t/(1-\beta_1^t),\quad \hat v_t = v_t/(1-\beta_2^t)", False),
+    (r"\theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)", True),
+]
+
+
+BELIEF_LINES = [
+    (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t", False),
+    (r"s_t = \beta_2 s_{t-1} + (1-\beta_2)\,(g_t - m_t)^2 + \epsilon", True),
+    (r"\hat m_t = m_t/(1-\beta_1^t),\quad \hat s_t = s_t/(1-\beta_2^t)", False),
+    (r"\theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat s_t} + \epsilon)", True),
+]
+
+
+def algorithm(title: str, lines: list[tuple[str, bool]]) -> html.Div:
+    """An algorithm typeset line by line; the lines that differ are highlighted."""
+    return html.Div([html.H4(title), *(
+        dcc.Markdown(f"$${tex}$$", mathjax=True, className="algo-line diff" if differs else "algo-line")
+        for tex, differs in lines)], className="algo")
+
+
+def belief_page() -> html.Div:
+    scene = BELIEF_SCENES["abs_skew"]
+    controls = [
+        select(ids.BELIEF_SCENE, "scene",
+                [(k, landscapes.get(s.landscape).title) for k, s in BELIEF_SCENES.items()],
+                scene.key),
+        dmc.TextInput(id=ids.BELIEF_LR, label="learning rate (both)", value=repr(scene.lr), **BOX),
+        dmc.TextInput(id=ids.BELIEF_STEPS, label=f"epochs (1–{MAX_LESSON_STEPS:,})",
+                      value=str(scene.steps), **BOX),
+    ]
+    formulas = html.Div([
+        algorithm("Adam", ADAM_LINES),
+        algorithm("AdaBelief", BELIEF_LINES),
+        html.Div("The one difference, highlighted: Adam divides by the root of the moving average "
+                 "of g², the gradient's size; AdaBelief divides by the root of the moving average "
+                 "of (g − m)², how far the gradient strays from its prediction m (plus ε). Where "
+                 "the gradient matches its prediction, ŝ is small and AdaBelief's step is large; "
+                 "where it keeps surprising, ŝ is large and the step small.", className="hint algo-note"),
+    ], className="algos")
+    body = [formulas, html.Div(id=ids.BELIEF_NOTE, className="lesson-note"), html.Div([
+        dcc.Graph(id=ids.BELIEF_MAP, config=CONFIG, className="lesson-map"),
+        dcc.Graph(id=ids.BELIEF_CHARTS, config=CONFIG, className="lesson-chart"),
+    ], className="lesson-row")]
+    intro = ("Adam and AdaBelief with the same learning rate and betas (torch's defaults), "
+             "from the same start.")
+    return frame("Adam vs AdaBelief", intro, controls, body, ids.BELIEF_ERROR)
+
+
+# -- The callbacks -----------------------------------------------------------------------
+@callback(
+    Output(ids.BELIEF_SCENE, "value"),
+    Output(ids.BELIEF_LR, "value"),
+    Output(ids.BELIEF_STEPS, "value"),
+    Input(ids.BELIEF_SCENE, "value"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+def belief_boxes(scene_key, search):
+    """A link sets every box; a new scene sets its own lr and epochs."""
+    if ctx.triggered_id == ids.STORE_URL:
+        if not link_is_for(search, "belief"):
+            raise PreventUpdate
+        return belief_from_query(search)
+    scene = BELIEF_SCENES.get(scene_key)
+    if scene is None:
+        raise PreventUpdate
+    return no_update, repr(scene.lr), str(scene.steps)
+
+
+@callback(
+    Output(ids.BELIEF_MAP, "figure"),
+    Output(ids.BELIEF_CHARTS, "figure"),
+    Output(ids.BELIEF_NOTE, "children"),
+    Output(ids.BELIEF_ERROR, "children"),
+    Output(ids.BELIEF_QUERY, "data"),
+    Input(ids.TABS_PAGE, "value"),
+    Input(ids.BELIEF_LR, "value"),
+    Input(ids.BELIEF_STEPS, "value"),
+    State(ids.BELIEF_SCENE, "value"),
+)
+def update_belief(page, lr_text, steps_text, scene_key):
+    if page != "belief":
+        raise PreventUpdate
+    try:
+        lr, steps = belief_settings(lr_text, steps_text)
+        key = scene_key if scene_key in BELIEF_SCENES else "abs_skew"
+        view = belief_view(key, lr, steps)
+    except ValueError as exc:
+        return no_update, no_update, no_update, str(exc), no_update
+    return (*view, "", belief_query(key, lr, steps))
+
+
+@cache.shared("belief")
+def belief_view(key: str, lr: float, steps: int) -> tuple[dict, dict, list]:
+    """The page's map, charts and note for these settings, computed once for the class."""
+    run = belief(key, lr, steps)
+    res = run.result
+    paths = [(optimizers.get(s.optimizer).title, figures.COLORS[s.optimizer], res.path(i)[0])
+             for i, s in enumerate(res.specs)]
+    measured = f"Measured: {_race_note(res, ['Adam', 'AdaBelief'])} {belief_summary(run)}"
+    scene = run.scene
+    own = (lr, steps) == (scene.lr, scene.steps)  # the scene's sentence holds on its own settings
+    note = [scene.note, " ", measured] if own else [measured]
+    return (path_map(res.landscape, paths).to_plotly_json(),
+            belief_charts(run).to_plotly_json(), note)
+
+
+def _race_note(res, labels: list[str]) -> str:
+    """Where each run ended, and when it first came within 0.1 of the minimum."""
+    ref = res.landscape.f_min or 0.0
+    parts = []
+    for i, label in enumerate(labels):
+        d = int(res.diverged_at[i, 0])
+        if d >= 0:
+            parts.append(f"{label} diverged at epoch {d}")
+            continue
+        gap = res.losses[i, 0] - ref
+        near = np.nonzero(gap < 0.1)[0]
+        when = f"within 0.1 of the minimum at epoch {near[0]}" if len(near) else "never within 0.1"
+        parts.append(f"{label}: {when}, final cost {fmt_float(float(res.losses[i, 0, -1]))}")
+    return "; ".join(parts) + "."
+
+
+PAGE = Page('belief', 'Adam vs AdaBelief', belief_page, 20, ids.BELIEF_QUERY)

@@ -1,0 +1,389 @@
+"""Learning rates: one optimizer at several learning rates at once, with a
+schedule, each run drawn again without its warmup when asked; scenes that show
+too small, too large, stuck in a local minimum, and what warmup is for. One page:
+model, view and callbacks; every box round-trips through its link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dash_mantine_components as dmc
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from plotly.subplots import make_subplots
+
+import landscapes
+from landscapes import Landscape
+from visualizer import engine
+from visualizer.engine import optimizers
+from visualizer.pages import Page
+from visualizer.pages.race.scene import parse_start
+from visualizer.server import cache
+from visualizer.ui import ids
+from visualizer.ui.lesson import (
+    BOX,
+    CONFIG,
+    MAX_LESSON_STEPS,
+    frame,
+    line_layout,
+    path_map,
+    select,
+)
+from visualizer.ui.text import (
+    fmt_float,
+    link_is_for,
+    page_query,
+    parse_lr,
+    parse_number,
+    query_params,
+)
+
+Array = np.ndarray
+
+
+# -- The model ---------------------------------------------------------------------------
+LR_SCHEDULES = {
+    "constant": "constant",
+    "warmup": "linear warmup, then constant",
+    "step": "step decay",
+    "exponential": "exponential decay",
+    "cosine": "cosine decay",
+    "inverse_time": "inverse-time decay",
+}
+
+
+MAX_LRS = 8
+
+
+@dataclass(frozen=True)
+class LrSettings:
+    landscape: str = "ill_conditioned_bowl"
+    optimizer: str = "gd"
+    lrs: tuple[float, ...] = (0.005, 0.02, 0.039, 0.041)
+    schedule: str = "constant"
+    warmup: int = 0
+    gamma: float | None = None  # None: 0.5 for step decay, 0.98 for exponential
+    step_size: int = 50
+    decay: float = 0.05
+    steps: int = 200
+    start: tuple[float, float] | None = None  # None: the landscape's own start
+    compare: bool = False  # each lr also without its warmup, side by side
+
+    @property
+    def start_point(self) -> tuple[float, float]:
+        return self.start if self.start is not None else landscapes.get(self.landscape).start
+
+    @property
+    def warmup_steps(self) -> int:
+        """The warmup the runs use: the box's, or a tenth of the epochs for the
+        "linear warmup" schedule when the box says 0."""
+        if self.schedule == "warmup":
+            return self.warmup or max(1, self.steps // 10)
+        return self.warmup
+
+    def spec(self, lr: float, warmup: bool = True) -> engine.RunSpec:
+        """The run at one learning rate with this schedule (and its warmup, unless
+        ``warmup`` is False: the same run without it)."""
+        extra: dict[str, float] = {}
+        schedule, decay = self.schedule, 0.0
+        if schedule in ("warmup", "inverse_time"):
+            schedule, decay = "constant", self.decay if schedule == "inverse_time" else 0.0
+        elif schedule == "step":
+            extra.update(step_size=self.step_size, gamma=0.5 if self.gamma is None else self.gamma)
+        elif schedule == "exponential":
+            extra["gamma"] = 0.98 if self.gamma is None else self.gamma
+        if warmup and self.warmup_steps:
+            extra["warmup"] = self.warmup_steps
+        return engine.make_spec(self.optimizer, lr=lr, decay=decay, schedule=schedule, **extra)
+
+    def runs(self) -> list[tuple[str, engine.RunSpec, bool]]:
+        """Every run drawn: ``(label, spec, dashed)``; with ``compare``, each lr
+        with its warmup (solid) and without (dashed)."""
+        if not self.compare:
+            return [(f"lr {lr:g}", self.spec(lr), False) for lr in self.lrs]
+        out = []
+        for lr in self.lrs:
+            out.append((f"lr {lr:g}, warmup {self.warmup_steps}", self.spec(lr), False))
+            out.append((f"lr {lr:g}, no warmup", self.spec(lr, warmup=False), True))
+        return out
+
+
+@dataclass(frozen=True)
+class LrScene:
+    key: str
+    title: str
+    settings: LrSettings
+    note: str
+
+
+LR_SCENES: dict[str, LrScene] = {s.key: s for s in [
+    LrScene("bowl", "Too small, too large (narrow bowl)", LrSettings(),
+            "Curvature 50 across the bowl: gradient descent is stable only for lr below "
+            "2/50 = 0.04. At 0.005 it crawls, at 0.039 it bounces across the valley but "
+            "gets there, at 0.041 it diverges."),
+    LrScene("stuck", "A small lr stays in the local minimum (double well)",
+            LrSettings(landscape="double_well", lrs=(0.01, 0.05, 0.12, 0.3), steps=300,
+                       start=(1.8, 0.5)),
+            "Gradient descent from (1.8, 0.5): at lr 0.01 and 0.05 it settles in the nearer, "
+            "shallower well and stays there; at 0.12 its first steps overshoot the barrier "
+            "and it ends in the deeper well; at 0.3 it diverges."),
+    LrScene("warmup_basin", "Warmup keeps the nearest minimum (Himmelblau)",
+            LrSettings(landscape="himmelblau", lrs=(0.02,), warmup=50, steps=300,
+                       start=(-4.5, 4.5), compare=True),
+            "Gradient descent at lr 0.02 from (−4.5, 4.5), where the slope is steep: without "
+            "warmup the first step flies across the map and the run ends in a far minimum; "
+            "with 50 warmup epochs the first steps are small and it settles in the nearest."),
+    LrScene("warmup_peak", "Warmup tames Adam's first steps (Rosenbrock)",
+            LrSettings(landscape="rosenbrock", optimizer="adam", lrs=(0.5,), warmup=100,
+                       steps=500, compare=True),
+            "Adam at lr 0.5 on Rosenbrock: without warmup its first steps climb the valley's "
+            "wall and the cost peaks high; with 100 warmup epochs the peak is far lower."),
+]}
+
+
+def parse_lrs(text: str) -> tuple[float, ...]:
+    """``"0.001, 0.01, 0.1"`` as learning rates (1 to MAX_LRS, each in (0, MAX_LR])."""
+    parts = [p for p in str(text or "").replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("learning rates: enter one or more, separated by commas")
+    if len(parts) > MAX_LRS:
+        raise ValueError(f"learning rates: at most {MAX_LRS}")
+    return tuple(dict.fromkeys(parse_lr(p, "learning rates") for p in parts))
+
+
+def parse_start_text(text: str, landscape: Landscape) -> tuple[float, float] | None:
+    """``"x, y"`` as a start inside the landscape's domain; blank: None (its own start)."""
+    raw = str(text or "").strip()
+    if not raw:
+        return None
+    parts = raw.replace(";", ",").split(",")
+    if len(parts) != 2:
+        raise ValueError("start: give two numbers, x, y")
+    try:
+        return parse_start(parts[0], parts[1], landscape)
+    except ValueError as exc:
+        raise ValueError(f"start: {exc}") from None
+
+
+def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, warmup: str,
+                gamma: str, step_size: str, decay: str, steps: str, start: str = "",
+                compare: bool = False) -> LrSettings:
+    """The scene's boxes as settings, or ValueError naming the bad box."""
+    ls = landscapes.get(landscape)
+    optimizers.get(optimizer)
+    if schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; choose from: {', '.join(LR_SCHEDULES)}")
+    n = parse_number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True)
+    settings = LrSettings(
+        landscape=landscape, optimizer=optimizer, lrs=parse_lrs(lrs_text), schedule=schedule,
+        warmup=parse_number(warmup or 0, "warmup steps", 0, n, whole=True),
+        gamma=parse_number(gamma, "γ", 1e-6, 1.0) if str(gamma or "").strip() else None, step_size=parse_number(step_size, "step every", 1, MAX_LESSON_STEPS, whole=True),
+        decay=parse_number(decay, "decay", 0.0, engine.MAX_DECAY), steps=n,
+        start=parse_start_text(start, ls), compare=bool(compare),
+    )
+    if settings.compare and not settings.warmup_steps:
+        raise ValueError("with and without warmup: set the warmup steps above 0 "
+                         "(or pick the linear warmup schedule)")
+    settings.runs()  # builds every run: the engine's own checks (an lr too large for it, ...)
+    return settings
+
+
+def lr_run(s: LrSettings) -> engine.Result:
+    """Every run of :meth:`LrSettings.runs`, from the scene's start."""
+    ls = landscapes.get(s.landscape)
+    return engine.run(ls, [spec for _, spec, _ in s.runs()], s.start_point, s.steps,
+                      record_state=False, budget=engine.REQUEST_BUDGET)
+
+
+def lr_outcomes(s: LrSettings, res: engine.Result) -> list[str]:
+    """What each run did, measured: where it ended (or when it diverged), its
+    highest cost after the start, its final cost."""
+    out = []
+    for i, (label, _, _) in enumerate(s.runs()):
+        d = int(res.diverged_at[i, 0])
+        if d >= 0:
+            out.append(f"{label}: diverged at epoch {d}")
+            continue
+        pts, losses = res.path(i)
+        x, y = (fmt_float(float(v)) for v in pts[-1])
+        where = f"ends at ({x}, {y})"
+        if res.landscape.minima:
+            at = res.landscape.outcome_label(pts[-1])
+            where = f"{where}, no listed minimum" if at == "no listed minimum" else f"ends in the {at}"
+        out.append(f"{label}: {where}; highest cost {fmt_float(float(losses[1:].max()))}, "
+                   f"final {fmt_float(float(losses[-1]))}")
+    return out
+
+
+def lr_query(s: LrSettings, scene: str | None = None) -> str:
+    """The page's link: the scene picked (when there is one) and every box."""
+    items: dict[str, object] = {"scene": scene} if scene in LR_SCENES else {}
+    items |= {"landscape": s.landscape, "opt": s.optimizer,
+             "lrs": ",".join(repr(v) for v in s.lrs), "schedule": s.schedule,
+             "warmup": s.warmup, "gamma": "" if s.gamma is None else repr(s.gamma),
+             "step_size": s.step_size, "decay": repr(s.decay), "steps": s.steps}
+    if s.start is not None:
+        items["start"] = f"{s.start[0]!r},{s.start[1]!r}"
+    if s.compare:
+        items["compare"] = "1"
+    return page_query("lr", items)
+
+
+def lr_boxes_of(s: LrSettings) -> dict[str, str]:
+    """The boxes' text for these settings (the page's keys, as in its link)."""
+    return {"landscape": s.landscape, "opt": s.optimizer, "lrs": ", ".join(map(repr, s.lrs)),
+            "schedule": s.schedule, "warmup": str(s.warmup),
+            "gamma": "" if s.gamma is None else repr(s.gamma), "step_size": str(s.step_size),
+            "decay": repr(s.decay), "steps": str(s.steps),
+            "start": "" if s.start is None else f"{s.start[0]:g}, {s.start[1]:g}",
+            "compare": "1" if s.compare else ""}
+
+
+def lr_from_query(query: str) -> dict[str, str]:
+    """The boxes' text from a link (defaults where absent)."""
+    p = query_params(query)
+    return {k: p.get(k, v) for k, v in lr_boxes_of(LrSettings()).items()}
+
+
+# -- The view ----------------------------------------------------------------------------
+LR_COLORS = ["#1d4ed8", "#0891b2", "#16a34a", "#ca8a04", "#ea580c", "#dc2626", "#9333ea", "#1e293b"]
+
+
+def loss_and_lr(result, labels: list[str], colors: list[str],
+                dashed: list[bool] | None = None) -> go.Figure:
+    """The cost of each run over the epochs, and the learning rate it used underneath."""
+    dashed = dashed or [False] * len(labels)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38],
+                        vertical_spacing=0.08, subplot_titles=["cost f − f_min (log)",
+                                                               "learning rate η_t"])
+    ref = result.landscape.f_min or 0.0
+    for i, (label, color, dash) in enumerate(zip(labels, colors, dashed, strict=True)):
+        pts, losses = result.path(i)
+        gap = np.maximum(losses - ref, 1e-16)
+        style = "dash" if dash else "solid"
+        fig.add_trace(go.Scatter(x=np.arange(len(gap)), y=gap, name=label, legendgroup=label,
+                                 line={"color": color, "width": 1.8, "dash": style}), row=1, col=1)
+        fig.add_trace(go.Scatter(x=np.arange(1, result.steps + 1), y=result.lrs[i], name=label,
+                                 legendgroup=label, showlegend=False,
+                                 line={"color": color, "width": 1.5, "dash": style}), row=2, col=1)
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", row=2, col=1)
+    return line_layout(fig, 470)
+
+
+def lr_page() -> html.Div:
+    d = LrSettings()
+    controls = [
+        select(ids.LR_SCENE, "scene", [(k, sc.title) for k, sc in LR_SCENES.items()], "bowl",
+                wide=True),
+        select(ids.LR_LANDSCAPE, "landscape", [(ls.name, ls.title) for ls in landscapes.all_landscapes()],
+                d.landscape),
+        select(ids.LR_OPTIMIZER, "optimizer", [(n, i.title) for n, i in optimizers.OPTIMIZERS.items()],
+                d.optimizer),
+        dmc.TextInput(id=ids.LR_LRS, label=f"learning rates (up to {MAX_LRS})",
+                      value=", ".join(map(repr, d.lrs)), size="xs", debounce=400, className="lrs-input"),
+        select(ids.LR_SCHEDULE, "schedule", list(LR_SCHEDULES.items()), d.schedule),
+        dmc.TextInput(id=ids.LR_WARMUP, label="warmup steps", value=str(d.warmup), **BOX),
+        dmc.TextInput(id=ids.LR_GAMMA, label="γ (step / exp.)", value="", placeholder="0.5 / 0.98", **BOX),
+        dmc.TextInput(id=ids.LR_STEP_SIZE, label="step: every", value=str(d.step_size), **BOX),
+        dmc.TextInput(id=ids.LR_DECAY, label="inverse-time decay", value=repr(d.decay), **BOX),
+        dmc.TextInput(id=ids.LR_STEPS, label="epochs", value=str(d.steps), **BOX),
+        dmc.TextInput(id=ids.LR_START, label="start x, y", value="", placeholder="its own",
+                      size="xs", debounce=400, className="start-input"),
+        dmc.Switch(id=ids.LR_COMPARE, label="with and without warmup", checked=d.compare,
+                   size="sm", className="lesson-switch"),
+    ]
+    intro = ("One optimizer at several learning rates at once, from one start (the landscape's "
+             "own unless you set one). "
+             "Too small crawls; too large overshoots, bounces or diverges. The chart under the "
+             "cost shows the learning rate each run used at every epoch: pick a schedule "
+             "(warmup, step, exponential, cosine, inverse-time) to see what it does to the same "
+             "runs. Warmup steps apply on top of any schedule; \"with and without warmup\" "
+             "draws each run again without it (dashed), on the same map and chart.")
+    body = [html.Div(id=ids.LR_NOTE, className="lesson-note"), html.Div([
+        dcc.Graph(id=ids.LR_MAP, config=CONFIG, className="lesson-map"),
+        dcc.Graph(id=ids.LR_CHARTS, config=CONFIG, className="lesson-chart"),
+    ], className="lesson-row")]
+    return frame("Learning rate: too small, too large, warmup and decay", intro, controls, body,
+                 ids.LR_ERROR)
+
+
+LR_BOXES = [ids.LR_LANDSCAPE, ids.LR_OPTIMIZER, ids.LR_LRS, ids.LR_SCHEDULE, ids.LR_WARMUP,
+            ids.LR_GAMMA, ids.LR_STEP_SIZE, ids.LR_DECAY, ids.LR_STEPS, ids.LR_START]
+
+
+LR_KEYS = ["landscape", "opt", "lrs", "schedule", "warmup", "gamma", "step_size", "decay", "steps",
+           "start"]
+
+
+# -- The callbacks -----------------------------------------------------------------------
+@callback(
+    Output(ids.LR_SCENE, "value"),
+    *[Output(box, "value") for box in LR_BOXES],
+    Output(ids.LR_COMPARE, "checked"),
+    Input(ids.LR_SCENE, "value"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+def lr_boxes(scene_key, search):
+    """A link sets every box; a scene sets the boxes to its own settings."""
+    if ctx.triggered_id == ids.STORE_URL:
+        if not link_is_for(search, "lr"):
+            raise PreventUpdate
+        values = lr_from_query(search)
+        key = query_params(search).get("scene")
+        key = key if key in LR_SCENES else None
+    else:
+        scene = LR_SCENES.get(scene_key)
+        if scene is None:
+            raise PreventUpdate
+        key, values = no_update, lr_boxes_of(scene.settings)
+    return key or no_update, *[values[k] for k in LR_KEYS], values["compare"] in ("1", "true", True)
+
+
+@callback(
+    Output(ids.LR_MAP, "figure"),
+    Output(ids.LR_CHARTS, "figure"),
+    Output(ids.LR_NOTE, "children"),
+    Output(ids.LR_ERROR, "children"),
+    Output(ids.LR_QUERY, "data"),
+    Input(ids.TABS_PAGE, "value"),
+    *[Input(box, "value") for box in LR_BOXES],
+    Input(ids.LR_COMPARE, "checked"),
+    State(ids.LR_SCENE, "value"),
+)
+def update_lr(page, *boxes):
+    if page != "lr":
+        raise PreventUpdate
+    *boxes, compare, scene_key = boxes
+    try:
+        settings = lr_settings(*boxes, compare=bool(compare))
+        view = lr_view(settings)
+    except (ValueError, KeyError) as exc:
+        return no_update, no_update, no_update, str(exc).strip("'\""), no_update
+    return (*view, "", lr_query(settings, scene_key))
+
+
+@cache.shared("lr")
+def lr_view(settings: LrSettings) -> tuple[dict, dict, str]:
+    """The page's map, charts and note for these settings, computed once for the class.
+    The note is what the runs on screen did, measured; a scene's own sentence is
+    added only while the boxes hold that scene's settings."""
+    res = lr_run(settings)
+    runs = settings.runs()
+    labels = [label for label, _, _ in runs]
+    dashed = [dash for _, _, dash in runs]
+    colors = [LR_COLORS[settings.lrs.index(spec.lr)] for _, spec, _ in runs]
+    paths = [(label, color, res.path(i)[0], dash)
+             for i, (label, color, dash) in enumerate(zip(labels, colors, dashed, strict=True))]
+    note = "Measured: " + "; ".join(lr_outcomes(settings, res)) + "."
+    scene = next((sc for sc in LR_SCENES.values() if sc.settings == settings), None)
+    if scene is not None:
+        note = f"{scene.note} {note}"
+    return (path_map(res.landscape, paths).to_plotly_json(),
+            loss_and_lr(res, labels, colors, dashed).to_plotly_json(), note)
+
+
+PAGE = Page('lr', 'Learning rates', lr_page, 30, ids.LR_QUERY)

@@ -1,0 +1,116 @@
+"""The app's frame: the header (what is app-wide), the page tabs, every page's
+container and link store from the page registry, and the routing between
+them (``?page=KEY`` opens a page; each page's link is written to the URL)."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import Input, Output, clientside_callback, dcc, html
+
+from visualizer import pages
+from visualizer.ui import ids
+from visualizer.ui.text import query_params
+
+
+def header() -> html.Header:
+    """What is app-wide: the title and the link to what is on screen (each page
+    has its own actions)."""
+    return html.Header([
+        html.Div([
+            html.H1("Optimizer visualizer"),
+            html.Span("Watch gradient descent, momentum, RMSprop, Adam, AdaBelief and more "
+                      "race across a cost landscape.", className="subtitle"),
+        ]),
+        html.Div([
+            dmc.Button("Copy link", id=ids.BUTTON_COPY_LINK, variant="default", size="sm", n_clicks=0),
+        ], className="header-actions"),
+    ], className="header")
+
+
+def build() -> dmc.MantineProvider:
+    """The whole page, in its default scene (the URL is applied on load)."""
+    stores = [
+        # The URL is read and written in the browser (history.replaceState), not
+        # with dcc.Location, which pushes history entries and resets the query.
+        dcc.Store(id=ids.STORE_BOOT, data=1),
+        dcc.Store(id=ids.STORE_URL),
+        dcc.Store(id=ids.STORE_URL_WRITTEN),
+        *pages.stores(),  # each page's link, the race's among them
+    ]
+    return dmc.MantineProvider(
+        html.Div([
+            *stores, header(),
+            dmc.Tabs(dmc.TabsList([dmc.TabsTab(title, value=key) for key, title in pages.tabs()]),
+                     id=ids.TABS_PAGE, value="race", className="page-tabs"),
+            *pages.containers(),
+        ], className="app"),
+        theme={"primaryColor": "indigo", "fontFamily": "Inter, system-ui, -apple-system, sans-serif"},
+    )
+
+
+# -- Routing: the page tabs and the URL ----------------------------------------------------
+PAGE_KEYS = pages.keys()
+
+
+PAGE_IDS = {p.key: p.container for p in pages.all_pages()}
+
+
+QUERY_STORES = {p.key: p.store for p in pages.all_pages()}
+
+
+def page_of(query: str | None) -> str:
+    """The page a link opens (``?page=KEY``; the race when there is none or it is unknown)."""
+    page = query_params(query).get("page", "race")
+    return page if page in PAGE_KEYS else "race"
+
+
+clientside_callback(
+    f"""function (page) {{
+        const pages = {PAGE_KEYS!r};
+        return pages.map(function (p) {{ return p === (page || "race") ? {{}} : {{display: "none"}}; }});
+    }}""",
+    *[Output(PAGE_IDS[k], "style") for k in PAGE_KEYS],
+    Input(ids.TABS_PAGE, "value"),
+    prevent_initial_call=True,
+)
+
+
+clientside_callback(
+    f"""function (search) {{
+        // an unknown page opens the first one (the race names it in its notice)
+        const m = /[?&]page=([^&]*)/.exec(search || "");
+        if (!m) return window.dash_clientside.no_update;
+        return {PAGE_KEYS!r}.indexOf(m[1]) >= 0 ? m[1] : {PAGE_KEYS[0]!r};
+    }}""",
+    Output(ids.TABS_PAGE, "value"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+
+
+clientside_callback(
+    f"""function (page, view) {{
+        const keys = {PAGE_KEYS!r}, queries = Array.prototype.slice.call(arguments, 2);
+        let query = queries[keys.indexOf(page || "race")];
+        if (query && (page || "race") === "race" && view && view !== "map") {{
+            query += "&view=" + view;  // the 3-D view or the step inspector
+        }}
+        return window.dash_clientside.player.writeUrl(query);
+    }}""",
+    Output(ids.STORE_URL_WRITTEN, "data"),
+    Input(ids.TABS_PAGE, "value"),
+    Input(ids.TABS_VIEW, "value"),
+    *[Input(QUERY_STORES[k], "data") for k in PAGE_KEYS],
+    prevent_initial_call=True,
+)
+
+
+clientside_callback(
+    """function (search) {
+        const m = /[?&]view=(map|3d|inspect)(&|$)/.exec(search || "");
+        return m ? m[1] : window.dash_clientside.no_update;
+    }""",
+    Output(ids.TABS_VIEW, "value"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
