@@ -194,3 +194,21 @@ def test_noise_is_reproducible_and_shared_by_all_optimizers():
     noise = a.grads - ls.grad(a.points[:, :, :-1])
     np.testing.assert_allclose(noise[0], noise[1], atol=1e-12)
     assert 0.3 < noise.std() < 0.7
+
+
+def test_every_optimizer_entry_has_its_colour_and_its_step_explainer():
+    """An optimizer is one registry entry: a missing colour or explainer fails here (and the
+    entry cannot even be built without them); the reference above needs its torch case."""
+    import re
+
+    from visualizer.engine.explain import At
+
+    colors = [info.color for info in optimizers.OPTIMIZERS.values()]
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colors) and len(set(colors)) == len(colors)
+    for name, info in optimizers.OPTIMIZERS.items():
+        state = {f: 0.5 for f in info.state_fields}
+        a = At(h={**info.defaults(), "momentum_decay": 4e-3}, t=3, lr=0.01, g=0.25, p0=1.0, p1=0.99,
+               old=state, new={f: 0.6 for f in info.state_fields}, axis="x")
+        lines = info.explain(a)
+        new = [t for t in lines if t.startswith(r"\theta^{x}_{3}")]  # the new parameter's line
+        assert len(new) == 1 and new[0].endswith(r"\mathbf{0.99}"), name

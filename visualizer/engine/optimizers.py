@@ -26,10 +26,12 @@ import functools
 import math
 from collections import namedtuple
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from visualizer.engine.explain import At, average, divide, line, num
 
 Array = np.ndarray
 LR = float | Array
@@ -343,12 +345,195 @@ def _eps(default: float) -> Hyper:
     return Hyper(default, 0.0, 1.0, label="ε")
 
 
+# -- Step explainers: each update written out with its numbers (the step inspector) ---------
+def _explain_gd(a: At) -> list[str]:
+    return [line(a.th, rf"{a.th0} - {a.eta} {a.gt}", rf"{num(a.p0)} - {num(a.lr)}\cdot{num(a.g)}", a.p1)]
+
+
+def _explain_momentum(a: At, nesterov: bool = False) -> list[str]:
+    mu, b = a.h["momentum"], a.new["momentum_buffer"]
+    lines = [line(a.sym("b", a.t), rf"\mu\, {a.sym('b', a.t - 1)} + {a.gt}",
+                  rf"{num(mu)}\cdot{num(a.old['momentum_buffer'])} + {num(a.g)}", b)]
+    if nesterov:
+        lines.append(line(a.th, rf"{a.th0} - {a.eta} ({a.gt} + \mu\, b_{{{a.t}}})",
+                          rf"{num(a.p0)} - {num(a.lr)}\cdot({num(a.g)} + {num(mu)}\cdot{num(b)})", a.p1))
+    else:
+        lines.append(line(a.th, rf"{a.th0} - {a.eta} b_{{{a.t}}}",
+                          rf"{num(a.p0)} - {num(a.lr)}\cdot{num(b)}", a.p1))
+    return lines
+
+
+def _explain_adagrad(a: At) -> list[str]:
+    s = a.new["sum"]
+    return [line(a.sym("s", a.t), rf"{a.sym('s', a.t - 1)} + {a.gt}^2",
+                  rf"{num(a.old['sum'])} + {num(a.g)}^2", s),
+            divide(a, a.th0, a.p0, a.gt, a.g, f"s_{{{a.t}}}", s)]
+
+
+def _explain_rmsprop(a: At) -> list[str]:
+    v = a.new["square_avg"]
+    return [average(a, "square_avg", "v", a.h["rho"], r"\rho", True),
+            divide(a, a.th0, a.p0, a.gt, a.g, f"v_{{{a.t}}}", v)]
+
+
+def _explain_adadelta(a: At) -> list[str]:
+    eps, rho, t = a.h["eps"], a.h["rho"], a.t
+    delta = math.sqrt(a.old["acc_delta"] + eps) / math.sqrt(a.new["square_avg"] + eps) * a.g
+    return [
+        average(a, "square_avg", "v", rho, r"\rho", True),
+        line(rf"\Delta_{{{t}}}", rf"\frac{{\sqrt{{u_{{{t - 1}}} + \epsilon}}}}{{\sqrt{{v_{{{t}}} + \epsilon}}}}\,{a.gt}",
+              rf"\frac{{\sqrt{{{num(a.old['acc_delta'])} + {num(eps)}}}}}"
+              rf"{{\sqrt{{{num(a.new['square_avg'])} + {num(eps)}}}}}\cdot{num(a.g)}", delta),
+        line(a.sym("u", t), rf"\rho\, u_{{{t - 1}}} + (1-\rho)\Delta_{{{t}}}^2",
+              rf"{num(rho)}\cdot{num(a.old['acc_delta'])} + {num(1 - rho)}\cdot{num(delta)}^2",
+              a.new["acc_delta"]),
+        line(a.th, rf"{a.th0} - {a.eta}\Delta_{{{t}}}", rf"{num(a.p0)} - {num(a.lr)}\cdot{num(delta)}", a.p1),
+    ]
+
+
+def _explain_lion(a: At) -> list[str]:
+    b1, b2, wd = a.h["beta1"], a.h["beta2"], a.h["weight_decay"]
+    mix = b1 * a.old["exp_avg"] + (1 - b1) * a.g
+    return [
+        line("c", rf"\beta_1 m_{{{a.t - 1}}} + (1-\beta_1)\,{a.gt}",
+              rf"{num(b1)}\cdot{num(a.old['exp_avg'])} + {num(1 - b1)}\cdot{num(a.g)}", mix),
+        line(a.th, rf"{a.th0}(1-{a.eta}\lambda) - {a.eta}\,\mathrm{{sign}}(c)",
+              rf"{num(a.p0)}\cdot(1 - {num(a.lr)}\cdot{num(wd)}) - {num(a.lr)}\cdot{num(float(np.sign(mix)))}",
+              a.p1),
+        average(a, "exp_avg", "m", b2, r"\beta_2", False),
+    ]
+
+
+def _adam_start(a: At, decoupled: bool = False) -> tuple[list[str], str, float, float, float, str]:
+    """What the Adam family shares: AdamW's decoupled weight decay, m_t and m-hat
+    (``lines, base symbol, base value, m, m_hat, the m-hat line``)."""
+    t, b1 = a.t, a.h["beta1"]
+    lines: list[str] = []
+    base_sym, base = a.th0, a.p0
+    if decoupled:
+        base_sym, base = r"\theta'", a.p0 * (1 - a.lr * a.h["weight_decay"])
+        lines.append(line(base_sym, rf"{a.th0}(1-{a.eta}\lambda)",
+                          rf"{num(a.p0)}\cdot(1 - {num(a.lr)}\cdot{num(a.h['weight_decay'])})", base))
+    lines.append(average(a, "exp_avg", "m", b1, r"\beta_1", False))
+    m = a.new["exp_avg"]
+    bc1 = 1 - b1**t
+    m_hat = m / bc1
+    m_line = line(rf"\hat m_{{{t}}}", rf"m_{{{t}}}/(1-\beta_1^{{{t}}})", rf"{num(m)}/{num(bc1)}", m_hat)
+    return lines, base_sym, base, m, m_hat, m_line
+
+
+def _v_hat(a: At, amsgrad: bool = False) -> tuple[list[str], float, str]:
+    """v_t (and AMSGrad's running max) and v-hat: ``lines, v_hat, the v-hat line``."""
+    t, b2 = a.t, a.h["beta2"]
+    bc2 = 1 - b2**t
+    lines = [average(a, "exp_avg_sq", "v", b2, r"\beta_2", True)]
+    v, v_sym = a.new["exp_avg_sq"], "v"
+    if amsgrad:
+        v, v_sym = a.new["max_exp_avg_sq"], r"v^{\max}"
+        lines.append(line(rf"v^{{\max}}_{{{t}}}", rf"\max(v^{{\max}}_{{{t - 1}}}, v_{{{t}}})",
+                          rf"\max({num(a.old['max_exp_avg_sq'])}, {num(a.new['exp_avg_sq'])})", v))
+    v_hat = v / bc2
+    return lines, v_hat, line(rf"\hat v_{{{t}}}", rf"{v_sym}_{{{t}}}/(1-\beta_2^{{{t}}})",
+                              rf"{num(v)}/{num(bc2)}", v_hat)
+
+
+def _explain_adam(a: At, decoupled: bool = False, amsgrad: bool = False) -> list[str]:
+    """Adam; AdamW (``decoupled``: weight decay on theta first); AMSGrad (the max of v)."""
+    lines, base_sym, base, _, m_hat, m_line = _adam_start(a, decoupled)
+    v_lines, v_hat, v_line = _v_hat(a, amsgrad)
+    t = a.t
+    return lines + v_lines + [m_line, v_line, divide(a, base_sym, base, rf"\hat m_{{{t}}}", m_hat,
+                                                     rf"\hat v_{{{t}}}", v_hat)]
+
+
+def _explain_adamax(a: At) -> list[str]:
+    lines, _, _, _, m_hat, m_line = _adam_start(a)
+    t, u = a.t, a.new["exp_inf"]
+    return lines + [
+        line(f"u_{{{t}}}", rf"\max(\beta_2 u_{{{t - 1}}}, |{a.gt}| + \epsilon)",
+             rf"\max({num(a.h['beta2'])}\cdot{num(a.old['exp_inf'])}, |{num(a.g)}| + {num(a.h['eps'])})", u),
+        m_line,
+        line(a.th, rf"{a.th0} - {a.eta}\,\hat m_{{{t}}}/u_{{{t}}}",
+             rf"{num(a.p0)} - {num(a.lr)}\cdot{num(m_hat)}/{num(u)}", a.p1),
+    ]
+
+
+def _explain_adabelief(a: At) -> list[str]:
+    lines, _, _, m, m_hat, m_line = _adam_start(a)
+    t, b2 = a.t, a.h["beta2"]
+    bc2 = 1 - b2**t
+    s = a.new["exp_avg_var"]
+    s_hat = s / bc2
+    return lines + [
+        line(f"s_{{{t}}}", rf"\beta_2 s_{{{t - 1}}} + (1-\beta_2)({a.gt} - m_{{{t}}})^2 + \epsilon",
+             rf"{num(b2)}\cdot{num(a.old['exp_avg_var'])} + {num(1 - b2)}\cdot({num(a.g)} - {num(m)})^2"
+             rf" + {num(a.h['eps'])}", s),
+        m_line,
+        line(rf"\hat s_{{{t}}}", rf"s_{{{t}}}/(1-\beta_2^{{{t}}})", rf"{num(s)}/{num(bc2)}", s_hat),
+        divide(a, a.th0, a.p0, rf"\hat m_{{{t}}}", m_hat, rf"\hat s_{{{t}}}", s_hat),
+    ]
+
+
+def _nadam_mu(beta1: float, momentum_decay: float, t: int) -> tuple[float, float, float]:
+    """NAdam's mu_t, mu_{t+1} and the product of mu_1..mu_t, as torch computes them."""
+    product = 1.0
+    for k in range(1, t + 1):
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (k * momentum_decay)))
+        product *= mu
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))
+    return mu, mu_next, product
+
+
+def _explain_nadam(a: At) -> list[str]:
+    lines, _, _, m, _, _ = _adam_start(a)
+    v_lines, v_hat, v_line = _v_hat(a)
+    t, eps = a.t, a.h["eps"]
+    mu, mu_next, product = _nadam_mu(a.h["beta1"], a.h.get("momentum_decay", 4e-3), t)
+    return lines + v_lines + [
+        v_line,
+        rf"\mu_{{{t}}} = {num(mu)},\quad \mu_{{{t + 1}}} = {num(mu_next)},\quad "
+        rf"\textstyle\prod_{{i\le {t}}}\mu_i = {num(product)}",
+        line(a.th, rf"{a.th0} - {a.eta}\frac{{1-\mu_{{{t}}}}}{{1-\prod_{{i\le {t}}}\mu_i}}"
+                   rf"\frac{{{a.gt}}}{{\sqrt{{\hat v_{{{t}}}}}+\epsilon}} - {a.eta}"
+                   rf"\frac{{\mu_{{{t + 1}}}}}{{1-\prod_{{i\le {t + 1}}}\mu_i}}"
+                   rf"\frac{{m_{{{t}}}}}{{\sqrt{{\hat v_{{{t}}}}}+\epsilon}}",
+             rf"{num(a.p0)} - {num(a.lr)}\cdot\frac{{{num(1 - mu)}}}{{{num(1 - product)}}}"
+             rf"\cdot\frac{{{num(a.g)}}}{{\sqrt{{{num(v_hat)}}}+{num(eps)}}} - {num(a.lr)}\cdot"
+             rf"\frac{{{num(mu_next)}}}{{{num(1 - product * mu_next)}}}"
+             rf"\cdot\frac{{{num(m)}}}{{\sqrt{{{num(v_hat)}}}+{num(eps)}}}", a.p1),
+    ]
+
+
+def _explain_radam(a: At) -> list[str]:
+    lines, _, _, _, m_hat, m_line = _adam_start(a)
+    v_lines, v_hat, v_line = _v_hat(a)
+    t, b2 = a.t, a.h["beta2"]
+    bc2 = 1 - b2**t
+    rho_inf = 2 / (1 - b2) - 1
+    rho_t = rho_inf - 2 * t * b2**t / bc2
+    lines += v_lines + [m_line, rf"\rho_{{{t}}} = \rho_\infty - \frac{{2t\beta_2^t}}{{1-\beta_2^t}}"
+                                rf" = \mathbf{{{num(rho_t)}}}"]
+    if rho_t <= 5:
+        return lines + [line(a.th, rf"{a.th0} - {a.eta}\hat m_{{{t}}}\quad(\rho_{{{t}}} \le 5)",
+                             rf"{num(a.p0)} - {num(a.lr)}\cdot{num(m_hat)}", a.p1)]
+    r = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+    return lines + [
+        rf"r_{{{t}}} = \sqrt{{\frac{{(\rho_t-4)(\rho_t-2)\rho_\infty}}{{(\rho_\infty-4)(\rho_\infty-2)\rho_t}}}}"
+        rf" = \mathbf{{{num(r)}}}",
+        v_line,
+        divide(a, a.th0, a.p0, rf"\hat m_{{{t}}}", m_hat, rf"\hat v_{{{t}}}", v_hat,
+               factor=f"r_{{{t}}}", factor_value=r),
+    ]
+
+
 @dataclass(frozen=True)
 class OptimizerInfo:
     """One row of the optimizer table: its rule, how to show it, torch's name for it.
 
     ``rule`` and ``coefs`` are the update (see :class:`Optimizer`); ``hypers``
-    are its hyperparameters, in the order ``coefs`` reads them from ``h``.
+    are its hyperparameters, in the order ``coefs`` reads them from ``h``;
+    ``explain`` writes one coordinate of one step out with its numbers, for the
+    step inspector (:class:`visualizer.engine.explain.At` holds them).
     """
 
     name: str
@@ -361,6 +546,8 @@ class OptimizerInfo:
     formula: str  # LaTeX of the update rule
     state_fields: tuple[str, ...]  # recorded per step, in torch's state names
     extra0: float = 0.0  # the starting value of the rule's scalar state, if it keeps one
+    color: str = field(kw_only=True)  # its colour everywhere: paths, loss chart, table
+    explain: Callable[[At], list[str]] = field(kw_only=True)  # one step written out (LaTeX)
 
     def defaults(self) -> dict[str, float]:
         return {k: h.default for k, h in self.hypers.items()}
@@ -384,6 +571,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         OptimizerInfo(
             "gd", "Gradient Descent", _sgd_rule, _lr_coefs, 1e-3, {}, "torch.optim.SGD",
             r"\theta_t = \theta_{t-1} - \eta_t g_t", (),
+            color="#2563eb", explain=_explain_gd,
         ),
         OptimizerInfo(
             "momentum", "Momentum", _heavy_ball_rule, _momentum_coefs, 1e-3,
@@ -391,6 +579,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "torch.optim.SGD(momentum=0.9)",
             r"b_t = \mu b_{t-1} + g_t,\; \theta_t = \theta_{t-1} - \eta_t b_t",
             ("momentum_buffer",),
+            color="#16a34a", explain=_explain_momentum,
         ),
         OptimizerInfo(
             "nesterov", "Nesterov", _nesterov_rule, _momentum_coefs, 1e-3,
@@ -398,11 +587,13 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "torch.optim.SGD(momentum=0.9, nesterov=True)",
             r"b_t = \mu b_{t-1} + g_t,\; \theta_t = \theta_{t-1} - \eta_t (g_t + \mu b_t)",
             ("momentum_buffer",),
+            color="#0d9488", explain=functools.partial(_explain_momentum, nesterov=True),
         ),
         OptimizerInfo(
             "adagrad", "Adagrad", _adagrad_rule, _adagrad_coefs, 1e-2, {"eps": _eps(1e-10)}, "torch.optim.Adagrad",
             r"s_t = s_{t-1} + g_t^2,\; \theta_t = \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{s_t} + \epsilon}",
             ("sum",),
+            color="#9333ea", explain=_explain_adagrad,
         ),
         OptimizerInfo(
             "rmsprop", "RMSprop", _rmsprop_rule, _rho_coefs, 1e-2,
@@ -410,6 +601,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "torch.optim.RMSprop",
             r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\; \theta_t = \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{v_t} + \epsilon}",
             ("square_avg",),
+            color="#ea580c", explain=_explain_rmsprop,
         ),
         OptimizerInfo(
             "adadelta", "Adadelta", _adadelta_rule, _rho_coefs, 1.0, {"rho": _beta(0.9, "ρ"), "eps": _eps(1e-6)},
@@ -417,10 +609,12 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\; \Delta_t = \frac{\sqrt{u_{t-1}+\epsilon}}{\sqrt{v_t+\epsilon}} g_t,\;"
             r"u_t = \rho u_{t-1} + (1-\rho)\Delta_t^2,\; \theta_t = \theta_{t-1} - \eta_t \Delta_t",
             ("square_avg", "acc_delta"),
+            color="#a16207", explain=_explain_adadelta,
         ),
         OptimizerInfo(
             "adam", "Adam", _adam_rule, _adam_coefs, 1e-3, dict(_ADAM_HYPERS), "torch.optim.Adam", _ADAM_RULE,
             ("exp_avg", "exp_avg_sq"),
+            color="#db2777", explain=_explain_adam,
         ),
         OptimizerInfo(
             "amsgrad", "AMSGrad", _amsgrad_rule, _adam_coefs, 1e-3, dict(_ADAM_HYPERS),
@@ -428,6 +622,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"\hat v_t = \max(\hat v_{t-1}, v_t),\; \theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}"
             r"\frac{m_t}{\sqrt{\hat v_t/(1-\beta_2^t)} + \epsilon}",
             ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+            color="#be123c", explain=functools.partial(_explain_adam, amsgrad=True),
         ),
         OptimizerInfo(
             "adamw", "AdamW", _adam_rule, _adamw_coefs, 1e-3,
@@ -435,17 +630,20 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "torch.optim.AdamW",
             r"\theta \leftarrow \theta (1 - \eta_t\lambda),\; \text{then Adam: }" + _ADAM_RULE,
             ("exp_avg", "exp_avg_sq"),
+            color="#7c3aed", explain=functools.partial(_explain_adam, decoupled=True),
         ),
         OptimizerInfo(
             "adamax", "Adamax", _adamax_rule, _adamax_coefs, 2e-3, dict(_ADAM_HYPERS), "torch.optim.Adamax",
             r"u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon),\; \theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}\frac{m_t}{u_t}",
             ("exp_avg", "exp_inf"),
+            color="#0891b2", explain=_explain_adamax,
         ),
         OptimizerInfo(
             "nadam", "NAdam", _nadam_rule, _nadam_coefs, 2e-3, dict(_ADAM_HYPERS), "torch.optim.NAdam",
             r"\theta_t = \theta_{t-1} - \eta_t\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\frac{g_t}{\sqrt{\hat v_t}+\epsilon}"
             r" - \eta_t\frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\frac{m_t}{\sqrt{\hat v_t}+\epsilon}",
             ("exp_avg", "exp_avg_sq"), extra0=1.0,
+            color="#65a30d", explain=_explain_nadam,
         ),
         OptimizerInfo(
             "radam", "RAdam", _radam_rule, _radam_coefs, 1e-3, dict(_ADAM_HYPERS), "torch.optim.RAdam",
@@ -453,6 +651,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r" - \eta_t\, r_t \hat m_t \frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\epsilon},\;"
             r"\text{else } \theta_t = \theta_{t-1} - \eta_t \hat m_t",
             ("exp_avg", "exp_avg_sq"),
+            color="#c2410c", explain=_explain_radam,
         ),
         OptimizerInfo(
             "adabelief", "AdaBelief", _adabelief_rule, _adabelief_coefs, 1e-3, {**_ADAM_HYPERS, "eps": _eps(1e-16)},
@@ -460,6 +659,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \epsilon,\;"
             r"\theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}\frac{m_t}{\sqrt{s_t/(1-\beta_2^t)} + \epsilon}",
             ("exp_avg", "exp_avg_var"),
+            color="#1e293b", explain=_explain_adabelief,
         ),
         OptimizerInfo(
             "lion", "Lion", _lion_rule, _lion_coefs, 1e-4,
@@ -469,6 +669,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"\theta_t = \theta_{t-1}(1-\eta_t\lambda) - \eta_t\,\mathrm{sign}(\beta_1 m_{t-1} + (1-\beta_1) g_t),\;"
             r"m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
             ("exp_avg",),
+            color="#ca8a04", explain=_explain_lion,
         ),
     ]
 }

@@ -21,11 +21,8 @@ import landscapes
 from landscapes import Landscape
 from visualizer.engine import optimizers
 
-COLORS: dict[str, str] = dict(zip(optimizers.OPTIMIZERS, [
-    "#2563eb", "#16a34a", "#0d9488", "#9333ea", "#ea580c", "#a16207", "#db2777",
-    "#be123c", "#7c3aed", "#0891b2", "#65a30d", "#c2410c", "#1e293b", "#ca8a04",
-], strict=True))
-"""One colour per optimizer, used everywhere (paths, loss chart, table)."""
+COLORS: dict[str, str] = {name: info.color for name, info in optimizers.OPTIMIZERS.items()}
+"""One colour per optimizer (its registry entry's), used everywhere (paths, loss chart, table)."""
 
 # Light is low: cream at the minimum to a muted slate blue at the top, so that
 # the saturated path colours stand out everywhere.
