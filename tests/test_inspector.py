@@ -12,7 +12,7 @@ import pytest
 
 import landscapes
 from visualizer import engine
-from visualizer.engine import optimizers
+from visualizer.engine import export, optimizers
 from visualizer.pages.race import callbacks, inspector
 
 NAMES = list(optimizers.OPTIMIZERS)
@@ -93,7 +93,7 @@ def test_radam_before_and_after_its_switch(result):
 
 
 def test_csv_has_every_step_of_every_run_at_full_precision(result):
-    rows = list(csv.DictReader(io.StringIO(inspector.csv_text(result))))
+    rows = list(csv.DictReader(io.StringIO(export.steps_csv(result))))
     assert len(rows) == 40 * len(result.specs)
     adam = [r for r in rows if r["optimizer"] == "adam"]
     run = NAMES.index("adam")
@@ -111,7 +111,7 @@ def test_a_diverged_run_is_inspected_up_to_its_divergence():
                    (1.0, 1.0), 200)
     d = int(r.diverged_at[0, 0])
     assert d > 0 and inspector.last_step(r, 0) == d
-    rows = list(csv.DictReader(io.StringIO(inspector.csv_text(r))))
+    rows = list(csv.DictReader(io.StringIO(export.steps_csv(r))))
     assert len(rows) == d
     with pytest.raises(ValueError, match="step must be from 1 to 200"):
         inspector.step(r, 0, 201)

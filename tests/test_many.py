@@ -8,7 +8,7 @@ import pytest
 
 import landscapes
 from visualizer import engine, pages
-from visualizer.engine import many
+from visualizer.engine import export, many
 from visualizer.pages import basins, common, lrmap, sweep
 from visualizer.pages.race import scene
 from visualizer.server import cache
@@ -230,12 +230,12 @@ def test_links_restore_each_pages_boxes():
 
 def test_csv_of_every_cell():
     bm = many.basins(HIMMELBLAU, CLASSIC[:2], 100, grid=3)
-    lines = many.csv_text(many.BASINS_COLUMNS, many.basins_rows(bm)).splitlines()
+    lines = export.table_csv(export.BASINS_COLUMNS, export.basins_rows(bm)).splitlines()
     assert lines[0] == "optimizer,x0,y0,x,y,loss,outcome,epochs" and len(lines) == 1 + 2 * 9
     name, x0, y0, x, y, loss, outcome, epochs = lines[1].split(",")
     assert name == "gd" and float(x0) == bm.xs[0] and float(y0) == bm.ys[0]
     assert float(x) == bm.result.final[0, 0, 0] and outcome in {"min0", "min1", "min2", "min3", "elsewhere"}
     sw = many.sweep(HIMMELBLAU, CLASSIC[:1], (0, 0), [1e-3, 10.0], 50)
-    lines = many.csv_text(many.SWEEP_COLUMNS, many.sweep_rows(sw)).splitlines()
+    lines = export.table_csv(export.SWEEP_COLUMNS, export.sweep_rows(sw)).splitlines()
     assert lines[0] == "optimizer,lr,loss,epochs,diverged_at"
     assert lines[2].startswith("gd,10.0,,,") and int(lines[2].split(",")[-1]) > 0  # diverged

@@ -11,17 +11,14 @@ missing argument prints one line to stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
-import math
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import landscapes
 from visualizer import engine
-from visualizer.engine import many, optimizers, schedules
+from visualizer.engine import export, many, optimizers, schedules
 
 EXAMPLES = """\
 examples:
@@ -141,47 +138,6 @@ def _build_parser() -> _Parser:
     return parser
 
 
-def _clean(x: float) -> float | None:
-    return x if math.isfinite(x) else None
-
-
-def result_to_json(result: engine.Result, start: Sequence[float]) -> dict[str, Any]:
-    """The documented JSON document: runs in flag order, points trimmed at divergence."""
-    runs = []
-    for i, spec in enumerate(result.specs):
-        points, losses = result.path(i)
-        d = int(result.diverged_at[i, 0])
-        runs.append({
-            "optimizer": spec.optimizer,
-            "params": spec.params(),
-            "points": points.tolist(),
-            "losses": [_clean(v) for v in losses.tolist()],
-            "diverged_at": None if d < 0 else d,
-        })
-    return {
-        "landscape": result.landscape.name,
-        "start": [float(v) for v in start],
-        "steps": result.steps,
-        "runs": runs,
-    }
-
-
-CSV_COLUMNS = ("run", "optimizer", "step", "x", "y", "loss", "lr")
-
-
-def result_to_csv(result: engine.Result) -> str:
-    """One row per run and step: run, optimizer, step, x, y, loss, lr (blank at step 0)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for i, spec in enumerate(result.specs):
-        points, losses = result.path(i)
-        lrs = [""] + [repr(v) for v in result.lrs[i].tolist()]
-        for t, ((x, y), loss) in enumerate(zip(points.tolist(), losses.tolist(), strict=True)):
-            writer.writerow((i, spec.optimizer, t, repr(x), repr(y), repr(loss), lrs[t]))
-    return out.getvalue()
-
-
 def listing() -> dict[str, Any]:
     """Landscapes and optimizers, as ``list --format json`` prints them."""
     return {
@@ -234,7 +190,7 @@ def _print_listing(fmt: str) -> str:
 def _table(columns: Sequence[str], rows: list[dict], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(rows) + "\n"
-    return many.csv_text(columns, rows)
+    return export.table_csv(columns, rows)
 
 
 def _many(args: argparse.Namespace) -> str:
@@ -243,11 +199,11 @@ def _many(args: argparse.Namespace) -> str:
     specs = [engine.parse_spec(text) for text in args.optimizer]
     if args.command == "basins":
         bm = many.basins(landscape, specs, args.steps, args.grid)
-        return _table(many.BASINS_COLUMNS, many.basins_rows(bm), args.format)
+        return _table(export.BASINS_COLUMNS, export.basins_rows(bm), args.format)
     lo, hi, n = many.parse_lrs_range(args.lrs)
     start = args.start if args.start is not None else landscape.start
     sw = many.sweep(landscape, specs, start, many.log_lrs(lo, hi, n), args.steps)
-    return _table(many.SWEEP_COLUMNS, many.sweep_rows(sw), args.format)
+    return _table(export.SWEEP_COLUMNS, export.sweep_rows(sw), args.format)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -267,9 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 record_state=False,
             )
             if args.format == "json":
-                text = json.dumps(result_to_json(result, start)) + "\n"
+                text = json.dumps(export.result_to_json(result, start)) + "\n"
             else:
-                text = result_to_csv(result)
+                text = export.result_to_csv(result)
         if getattr(args, "output", None):
             with open(args.output, "w", encoding="utf-8") as fh:
                 fh.write(text)

@@ -332,62 +332,6 @@ def heavy_ball_rate(lr: float, beta: float, curvatures: Sequence[float]) -> floa
     return worst
 
 
-# -- Tables (the command line's CSV and JSON, the pages' CSV) -------------------------------
-BASINS_COLUMNS = ("optimizer", "x0", "y0", "x", "y", "loss", "outcome", "epochs")
-SWEEP_COLUMNS = ("optimizer", "lr", "loss", "epochs", "diverged_at")
-MAP_COLUMNS = ("optimizer", "lr", "momentum", "loss", "outcome", "epochs", "diverged_at")
-
-
-def _num(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
-def basins_rows(bm: BasinMap) -> list[dict]:
-    """One row per optimizer and start (the grid row by row, x fastest)."""
-    r, starts, rows = bm.result, bm.starts(), []
-    for s, spec in enumerate(bm.specs):
-        for k, (x0, y0) in enumerate(starts):
-            e = int(r.epochs[s, k])
-            rows.append({"optimizer": spec.optimizer, "x0": float(x0), "y0": float(y0),
-                         "x": _num(r.final[s, k, 0]), "y": _num(r.final[s, k, 1]),
-                         "loss": _num(r.loss[s, k]), "outcome": outcome_name(r.outcome[s, k]),
-                         "epochs": e if e >= 0 else None})
-    return rows
-
-
-def sweep_rows(sw: Sweep) -> list[dict]:
-    """One row per optimizer and learning rate."""
-    r, rows, n = sw.result, [], len(sw.lrs)
-    for o, spec in enumerate(sw.specs):
-        for j, lr in enumerate(sw.lrs):
-            i = o * n + j
-            e, d = int(r.epochs[i, 0]), int(r.diverged_at[i, 0])
-            rows.append({"optimizer": spec.optimizer, "lr": float(lr), "loss": _num(r.loss[i, 0]),
-                         "epochs": e if e >= 0 else None, "diverged_at": d if d >= 0 else None})
-    return rows
-
-
-def map_rows(mm: MomentumMap) -> list[dict]:
-    """One row per (momentum, lr) cell."""
-    r, rows, n = mm.result, [], len(mm.lrs)
-    for b, beta in enumerate(mm.betas):
-        for j, lr in enumerate(mm.lrs):
-            i = b * n + j
-            e, d = int(r.epochs[i, 0]), int(r.diverged_at[i, 0])
-            rows.append({"optimizer": mm.optimizer, "lr": float(lr), "momentum": float(beta),
-                         "loss": _num(r.loss[i, 0]), "outcome": outcome_name(r.outcome[i, 0]),
-                         "epochs": e if e >= 0 else None, "diverged_at": d if d >= 0 else None})
-    return rows
-
-
-def csv_text(columns: Sequence[str], rows: list[dict]) -> str:
-    """Rows as CSV: numbers in full precision (``repr``), empty where there is none."""
-    def cell(v: object) -> str:
-        return "" if v is None else repr(v) if isinstance(v, float) else str(v)
-    lines = [",".join(columns)] + [",".join(cell(row[c]) for c in columns) for row in rows]
-    return "\n".join(lines) + "\n"
-
-
 __all__ = ["DIVERGED", "ELSEWHERE", "BasinMap", "MomentumMap", "Outcomes", "Sweep", "TooMuchWork",
            "basins", "betas_grid", "check_work", "heavy_ball_rate", "log_lrs", "momentum_map",
-           "outcome_name", "outcomes", "sweep", "basins_rows", "sweep_rows", "map_rows", "csv_text"]
+           "outcome_name", "outcomes", "sweep"]

@@ -15,11 +15,11 @@ from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
-from visualizer.engine import many, optimizers
+from visualizer.engine import export, many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
-from visualizer.pages.race.scene import query_params
 from visualizer.ui import ids
+from visualizer.ui.text import query_params
 
 KEY = "basins"
 I = common.Ids(KEY)  # noqa: E741
@@ -190,7 +190,7 @@ def layout() -> html.Div:
 
 def csv(data: dict) -> tuple[str, str]:
     """Every cell: optimizer, start, final point and cost, outcome, epochs."""
-    text = many.csv_text(many.BASINS_COLUMNS, many.basins_rows(basin_map(data)))
+    text = export.table_csv(export.BASINS_COLUMNS, export.basins_rows(basin_map(data)))
     return text, f"basins_{data['landscape']}_{len(data['xs'])}.csv"
 
 

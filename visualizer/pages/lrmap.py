@@ -16,11 +16,11 @@ from dash.exceptions import PreventUpdate
 import landscapes
 from landscapes import teaching
 from visualizer import engine
-from visualizer.engine import many, optimizers
+from visualizer.engine import export, many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
-from visualizer.pages.race.scene import query_params
 from visualizer.ui import ids
+from visualizer.ui.text import query_params
 
 KEY = "lrmap"
 I = common.Ids(KEY)  # noqa: E741
@@ -170,7 +170,7 @@ def layout() -> html.Div:
 
 def csv(data: dict) -> tuple[str, str]:
     """Every cell: optimizer, lr, momentum, final cost, outcome, epochs, the epoch it diverged."""
-    return (many.csv_text(many.MAP_COLUMNS, many.map_rows(as_map(data))),
+    return (export.table_csv(export.MAP_COLUMNS, export.map_rows(as_map(data))),
             f"lr_momentum_{data['landscape']}_{data['optimizer']}.csv")
 
 

@@ -15,11 +15,11 @@ from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
 from visualizer import engine
-from visualizer.engine import many, optimizers
+from visualizer.engine import export, many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
-from visualizer.pages.race.scene import query_params
 from visualizer.ui import figures, ids
+from visualizer.ui.text import query_params
 
 KEY = "sweep"
 I = common.Ids(KEY)  # noqa: E741
@@ -147,7 +147,7 @@ def layout() -> html.Div:
 
 def csv(data: dict) -> tuple[str, str]:
     """Every run: optimizer, lr, final cost, epochs, the epoch it diverged."""
-    return (many.csv_text(many.SWEEP_COLUMNS, many.sweep_rows(as_sweep(data))),
+    return (export.table_csv(export.SWEEP_COLUMNS, export.sweep_rows(as_sweep(data))),
             f"sweep_{data['landscape']}.csv")
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from visualizer.engine import optimizers
+from visualizer.engine import export, optimizers
 from visualizer.pages import Page
 from visualizer.ui import ids
 from visualizer.ui.text import (
@@ -333,14 +333,12 @@ CSV_HEADER = "step,rows,param,before,grad,velocity,after"
 
 
 def csv_text(steps: list[Step]) -> str:
-    """One line per step and parameter, full precision (repr)."""
-    lines = [CSV_HEADER]
-    for s in steps:
-        rows = " ".join(str(i + 1) for i in s.rows)
-        for j, name in enumerate(PARAMS):
-            lines.append(f"{s.number},{rows},{name},{s.params_before[j]!r},{s.grad[j]!r},"
-                         f"{s.velocity[j]!r},{s.params_after[j]!r}")
-    return "\n".join(lines) + "\n"
+    """One line per step and parameter, full precision (the project's one table writer)."""
+    rows = [{"step": st.number, "rows": " ".join(str(i + 1) for i in st.rows), "param": name,
+             "before": st.params_before[j], "grad": st.grad[j], "velocity": st.velocity[j],
+             "after": st.params_after[j]}
+            for st in steps for j, name in enumerate(PARAMS)]
+    return export.table_csv(CSV_HEADER.split(","), rows)
 
 
 def to_query(data_text_: str, weights: str, lr: str, beta: str, steps: str,

@@ -30,11 +30,12 @@ from dash.exceptions import PreventUpdate
 
 import landscapes
 from landscapes import formula
-from visualizer import cli, engine, pages
-from visualizer.engine import optimizers
-from visualizer.pages.race import inspector, inspector_view, layout, scene
+from visualizer import engine, pages
+from visualizer.engine import export, optimizers
+from visualizer.pages.race import inspector_view, layout, scene
 from visualizer.server import cache
 from visualizer.ui import figures, ids
+from visualizer.ui.text import query_params
 
 NAMES = list(optimizers.OPTIMIZERS)
 
@@ -79,7 +80,7 @@ def apply_scene(search: str | None, _presets: list[int]) -> tuple:
     else:
         raise PreventUpdate  # no query: the layout's defaults stand
     sc, problems = scene.from_query(query)
-    page = scene.query_params(query).get("page")
+    page = query_params(query).get("page")
     if page is not None and page not in pages.keys():  # the browser shows the first page
         problems.append(f"unknown page {page!r}; choose from: " + ", ".join(pages.keys()))
     rows = {r.name: r for r in sc.rows}
@@ -477,7 +478,7 @@ def download_steps(_clicks, query: str | None):
     result = _recorded(query) if query else None
     if result is None:
         raise PreventUpdate
-    return dcc.send_string(inspector.csv_text(result), f"steps-{_stem(result.landscape)}.csv")
+    return dcc.send_string(export.steps_csv(result), f"steps-{_stem(result.landscape)}.csv")
 
 
 @callback(
@@ -493,8 +494,8 @@ def download(_csv: int, _json: int, query: str | None):
     result = _rerun(query)
     stem = f"optimizers-{_stem(result.landscape)}"
     if ctx.triggered_id == ids.BUTTON_CSV:
-        return dcc.send_string(cli.result_to_csv(result), f"{stem}.csv")
-    doc = cli.result_to_json(result, result.starts[0].tolist())
+        return dcc.send_string(export.result_to_csv(result), f"{stem}.csv")
+    doc = export.result_to_json(result, result.starts[0].tolist())
     return dcc.send_string(json.dumps(doc), f"{stem}.json")
 
 

@@ -183,11 +183,6 @@ def to_query(landscape: str, start: tuple[float, float], steps: int,
     return "?" + urlencode(items, safe=":,=")
 
 
-def query_params(query: str | None) -> dict[str, str]:
-    """A URL query's parameters, the last value of each (every page's links read this)."""
-    return {k: v[-1] for k, v in parse_qs((query or "").lstrip("?"), keep_blank_values=True).items()}
-
-
 def from_query(query: str) -> tuple[Scene, list[str]]:
     """A scene from a URL query, and a message per part that had to be ignored."""
     params = parse_qs((query or "").lstrip("?"), keep_blank_values=True)
