@@ -602,7 +602,7 @@ def test_teaching_scenes_and_their_links(page, server):
     box = page.locator("#belief-lr")
     box.fill("fast")
     box.press("Enter")
-    expect(page.locator("#belief-error")).to_have_text("learning rate: 'fast' is not a number")
+    expect(page.locator("#belief-error")).to_have_text("Learning rate: must be a number (got 'fast')")
 
     page.click("text=Learning rates")
     expect(page.locator("#lr-note")).to_contain_text("lr 0.041: diverged at epoch", timeout=10000)

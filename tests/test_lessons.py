@@ -62,10 +62,14 @@ def test_each_schedule_gives_the_learning_rates_it_names(schedule, check):
 def test_lr_boxes_are_checked():
     good = ("booth", "adam", "0.1, 0.01", "cosine", "10", "", "50", "0.05", "100")
     assert lr.lr_settings(*good).lrs == (0.1, 0.01)
-    for i, bad, message in [(2, "abc", "'abc' is not a number"), (2, "-1", "from 0 to 1000"), (2, "0", "larger than 0"),
-                            (2, ",".join(["0.1"] * 9), "at most 8"), (8, "0", "epochs must be"),
-                            (5, "2", "γ must be"), (3, "sometimes", "unknown schedule"),
-                            (2, "1e9", "learning rates must be")]:
+    for i, bad, message in [(2, "abc", "Learning rates: must be a number \\(got 'abc'\\)"),
+                            (2, "-1", "Learning rates: must be greater than 0 and at most 1000 \\(got -1\\)"),
+                            (2, "0", "Learning rates: must be greater than 0"),
+                            (2, ",".join(["0.1"] * 9), "at most 8"),
+                            (8, "0", "Epochs: must be a whole number from 1 to 5000 \\(got 0\\)"),
+                            (5, "2", "γ: must be from 1e-06 to 1 \\(got 2\\)"),
+                            (3, "sometimes", "unknown schedule"),
+                            (2, "1e9", "Learning rates: must be greater than 0 and at most 1000")]:
         boxes = list(good)
         boxes[i] = bad
         with pytest.raises(ValueError, match=message):
@@ -141,7 +145,7 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     assert len(other) == 1 and other[0].startswith("Measured:")  # not the scene's settings
     assert {t.get("name") for t in fig_map["data"]} >= {"Adam", "AdaBelief"}
     *_, error, query = belief.update_belief("belief", "fast", "300", "abs_skew")
-    assert error == "learning rate: 'fast' is not a number" and query is worked.no_update
+    assert error == "Learning rate: must be a number (got 'fast')" and query is worked.no_update
     out = lr.update_lr("lr", "ill_conditioned_bowl", "gd", "0.005, 0.041", "constant",
                                      "0", "", "50", "0.05", "200", "", False, "bowl")
     assert "lr 0.041: diverged at epoch" in out[2] and out[3] == ""
@@ -153,7 +157,7 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     assert "With EWC (λ = 1)" in out[2] and out[4] == "?page=ewc&opt=adam&lr=0.05&lambda=1.0&steps=300"
     assert "With L2 (λ = 1, every weight alike)" in out[2]
     out = ewc.update_ewc("ewc", "adam", "0.05", "-3", "300")
-    assert out[3].startswith("λ must be")
+    assert out[3] == "λ: must be from 0 to 10,000 (got -3)"
     out = ewc.update_ewc("ewc", "gd", "5", "1", "100")  # far too large for A
     assert "diverge" in out[2]
     with pytest.raises(PreventUpdate):

@@ -58,9 +58,9 @@ def test_named_schedule_on_top_of_decay():
 
 @pytest.mark.parametrize(("schedule", "params", "message"), [
     ("linear", {}, "unknown schedule 'linear'; choose from: constant, step"),
-    ("step", {"gamma": 1.5}, "Invalid gamma value: 1.5"),
+    ("step", {"gamma": 1.5}, "Gamma: must be "),
     ("step", {"step_size": 2.5}, "must be a whole number"),
-    ("cosine", {"warmup": -1}, "Invalid warmup value: -1"),
+    ("cosine", {"warmup": -1}, "Warmup: must be a whole number from 0 to "),
     ("exponential", {"period": 3}, "has no parameter 'period'"),
 ])
 def test_bad_schedule_settings(schedule, params, message):

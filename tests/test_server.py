@@ -138,8 +138,8 @@ def test_the_runs_of_a_scene_are_an_http_resource(client):
 
 @pytest.mark.parametrize(("query", "status", "needle"), [
     ("landscape=nowhere&opt=adam", 400, "unknown landscape 'nowhere'"),
-    ("landscape=booth&start=1e9,0&opt=adam", 400, "start: Invalid start"),
-    ("landscape=booth&opt=adam:lr=-1", 400, "Invalid learning rate"),
+    ("landscape=booth&start=1e9,0&opt=adam", 400, "Start: must lie within"),
+    ("landscape=booth&opt=adam:lr=-1", 400, "Learning rate: must be greater than 0"),
     ("landscape=formula:-5,5,-5,5:" + "sin(x*" * 12 + "y" + ")" * 12 + "&steps=10000"
      + "".join(f"&opt={n}" for n in ["gd", "adam", "rmsprop", "momentum", "nesterov", "lion",
                                      "adamax", "nadam", "radam", "adabelief", "amsgrad"]),

@@ -55,7 +55,7 @@ def test_batches_wrap_around_the_data():
 
 @pytest.mark.parametrize(("text", "message"), [
     ("1, 2", "line 1: expected three numbers"),
-    ("1, 2, 3\n1, x, 3", "line 2: 'x' is not a number"),
+    ("1, 2, 3\n1, x, 3", "Line 2: must be a number \\(got 'x'\\)"),
     ("1, 2, nan\n1, 2, 3", "finite"),
     ("1, 2, 3", "at least 2 rows"),
     ("", "at least 2 rows"),
@@ -66,11 +66,11 @@ def test_bad_data_is_named(text, message):
 
 
 @pytest.mark.parametrize(("lr", "beta", "steps", "message"), [
-    ("abc", "0.9", "3", "learning rate: 'abc' is not a number"),
-    ("-1", "0.9", "3", r"learning rate: must be in \(0, 10\]"),
-    ("0.1", "1", "3", r"momentum β: must be in \[0, 1\)"),
-    ("0.1", "0.9", "2.5", "steps: a whole number"),
-    ("0.1", "0.9", "1e9", "steps: a whole number"),
+    ("abc", "0.9", "3", r"Learning rate: must be a number \(got 'abc'\)"),
+    ("-1", "0.9", "3", r"Learning rate: must be greater than 0 and at most 1000 \(got -1\)"),
+    ("0.1", "1", "3", r"Momentum β: must be at least 0 and less than 1 \(got 1\)"),
+    ("0.1", "0.9", "2.5", r"Steps: must be a whole number \(got 2.5\)"),
+    ("0.1", "0.9", "1e9", r"Steps: must be a whole number from 1 to 50 \(got 1,000,000,000\)"),
 ])
 def test_bad_settings_are_named(lr, beta, steps, message):
     with pytest.raises(ValueError, match=message):

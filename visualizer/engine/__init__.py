@@ -21,7 +21,6 @@ NaN. Divergence is data: nothing is raised, nothing is printed.
 from __future__ import annotations
 
 import ctypes
-import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ import numpy as np
 from landscapes import Landscape
 from visualizer.engine import compiled as compiled_path
 from visualizer.engine import optimizers, schedules
+from visualizer.engine.fields import FieldError, Range  # noqa: F401  (FieldError: the engine's errors)
 
 Array = np.ndarray
 
@@ -74,6 +74,11 @@ REQUEST_BUDGET = 1.0
 MAX_LR = 1e3
 MAX_DECAY = 1e3
 MAX_NOISE = 1e3
+LR = Range(0.0, MAX_LR, low_open=True)
+DECAY = Range(0.0, MAX_DECAY)
+NOISE = Range(0.0, MAX_NOISE)
+STEPS = Range(1, MAX_STEPS, whole=True)
+"""The engine's ranges: the only authority on limits (every box and flag reads them)."""
 
 
 @dataclass(frozen=True)
@@ -109,12 +114,8 @@ class RunSpec:
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"Invalid {name} value: {value!r} (must be a number)")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"Invalid {name} value: {value} (must be a finite number)")
-    return value
+    """Any finite number (FieldError otherwise)."""
+    return Range().check(name, value)
 
 
 def make_spec(
@@ -139,19 +140,14 @@ def make_spec(
         ValueError: a bad value or an unknown parameter, quoting it.
     """
     info = optimizers.get(optimizer)
-    lr = info.lr if lr is None else _number("learning rate", lr)
-    if not 0.0 < lr <= MAX_LR:
-        raise ValueError(f"Invalid learning rate: {lr} (must be in (0, {MAX_LR:g}])")
-    decay = _number("decay", decay)
-    if not 0.0 <= decay <= MAX_DECAY:
-        raise ValueError(f"Invalid decay value: {decay} (must be in [0, {MAX_DECAY:g}])")
+    lr = info.lr if lr is None else LR.check("learning rate", lr)
+    decay = DECAY.check("decay", decay)
     hypers = info.defaults()
     sched_params: dict[str, float] = {}
     sched_keys = set(schedules.SCHEDULES.get(schedule, {})) | {"warmup"}
     for key, value in params.items():
         if key in info.hypers:
-            hypers[key] = _number(key, value)
-            info.hypers[key].check(key, hypers[key])
+            hypers[key] = info.hypers[key].range.check(key, value)
         elif key in sched_keys:
             sched_params[key] = _number(key, value)
         else:
@@ -181,10 +177,7 @@ def parse_spec(text: str) -> RunSpec:
         if key == "schedule":
             values[key] = raw
             continue
-        try:
-            values[key] = float(raw)
-        except ValueError:
-            raise ValueError(f"Invalid {key} value: {raw!r} (must be a number)") from None
+        values[key] = Range().parse("learning rate" if key == "lr" else key, raw)
     return make_spec(name, **values)
 
 
@@ -289,28 +282,25 @@ def check_starts(landscape: Landscape, starts: Any) -> Array:
     try:
         arr = np.array(starts, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"Invalid start: {starts!r} (must be numbers x, y)") from None
+        raise FieldError("start", f"must be numbers x, y (got {starts!r})") from None
     if arr.shape == (2,):
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
-        raise ValueError(f"Invalid start: shape {arr.shape} (must be (2,) or (K, 2))")
+        raise FieldError("start", f"must be one point (2,) or several (K, 2) (got shape {arr.shape})")
     if not np.isfinite(arr).all():
-        raise ValueError("Invalid start: coordinates must be finite numbers")
+        raise FieldError("start", "must be finite numbers")
     (x0, x1), (y0, y1) = landscape.bound
     inside = (arr[:, 0] >= x0) & (arr[:, 0] <= x1) & (arr[:, 1] >= y0) & (arr[:, 1] <= y1)
     if not inside.all():
-        raise ValueError(
-            f"Invalid start: must lie within x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
+        raise FieldError(
+            "start", f"must lie within x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
         )
     return arr
 
 
 def check_steps(steps: Any) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise ValueError(f"Invalid steps value: {steps!r} (must be a whole number)")
-    if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"Invalid steps value: {steps} (must be in [1, {MAX_STEPS}])")
-    return int(steps)
+    """Steps as a whole number in [1, MAX_STEPS], or FieldError."""
+    return int(STEPS.check("steps", steps))
 
 
 def _groups(specs: Sequence[RunSpec]) -> list[tuple[str, tuple, list[int]]]:
@@ -466,9 +456,7 @@ def run(
         raise ValueError("no runs: choose at least one optimizer")
     starts = check_starts(landscape, starts)
     steps = check_steps(steps)
-    noise = _number("noise", noise)
-    if not 0.0 <= noise <= MAX_NOISE:
-        raise ValueError(f"Invalid noise value: {noise} (must be in [0, {MAX_NOISE:g}])")
+    noise = NOISE.check("noise", noise)
     n_runs, n_starts = len(specs), len(starts)
     if (steps + 1) * n_runs * n_starts > MAX_POINTS:
         raise ValueError(

@@ -12,7 +12,6 @@ from its start (the engine gives one start the same numbers as many).
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from landscapes import Landscape
 from visualizer import engine
+from visualizer.engine.fields import FieldError, Range
 
 Array = np.ndarray
 
@@ -171,16 +171,12 @@ def grid_axes(landscape: Landscape, n: int) -> tuple[Array, Array]:
     return (x0 + (np.arange(n) + 0.5) * (x1 - x0) / n, y0 + (np.arange(n) + 0.5) * (y1 - y0) / n)
 
 
+GRID = Range(2, MAX_GRID, whole=True)
+
+
 def check_grid(n: object) -> int:
-    try:
-        value = float(str(n).strip())
-    except ValueError:
-        raise ValueError(f"grid: {str(n).strip()[:20]!r} is not a number") from None
-    if not math.isfinite(value) or value != int(value):
-        raise ValueError("grid: must be a whole number")
-    if not 2 <= value <= MAX_GRID:
-        raise ValueError(f"grid: must be from 2 to {MAX_GRID} (got {value:g})")
-    return int(value)
+    """Starts per side, a whole number from 2 to MAX_GRID, or FieldError."""
+    return int(GRID.parse("grid", n if n is None or isinstance(n, str) else str(n)))
 
 
 def basins(landscape: Landscape, specs: Sequence[engine.RunSpec], steps: int,
@@ -206,18 +202,15 @@ def log_lrs(lo: float, hi: float, n: int) -> Array:
 
 
 def parse_lrs_range(text: str) -> tuple[float, float, int]:
-    """``LO:HI:N`` (``1e-5:10:60``) as a checked log range, or ValueError naming the part."""
+    """``LO:HI:N`` (``1e-5:10:60``) as a checked log range, or FieldError naming the part."""
     parts = str(text or "").strip().split(":")
     if len(parts) != 3:
-        raise ValueError("learning rates: give LO:HI:N, for example 1e-5:10:60")
-    try:
-        lo, hi, n = float(parts[0]), float(parts[1]), float(parts[2])
-    except ValueError:
-        raise ValueError("learning rates: LO, HI and N must be numbers (LO:HI:N)") from None
-    if not (0.0 < lo < hi <= engine.MAX_LR):
-        raise ValueError(f"learning rates: need 0 < LO < HI <= {engine.MAX_LR:g} (got {lo:g}:{hi:g})")
-    if n != int(n) or not 2 <= n <= MAX_LR_POINTS:
-        raise ValueError(f"learning rates: N must be a whole number from 2 to {MAX_LR_POINTS}")
+        raise FieldError("learning rates", "give LO:HI:N, for example 1e-5:10:60")
+    lo = engine.LR.parse("learning rates: LO", parts[0])
+    hi = engine.LR.parse("learning rates: HI", parts[1])
+    if not lo < hi:
+        raise FieldError("learning rates", f"LO must be less than HI (got {lo:g}:{hi:g})")
+    n = Range(2, MAX_LR_POINTS, whole=True).parse("learning rates: N", parts[2])
     return lo, hi, int(n)
 
 

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from visualizer.engine.explain import At, average, divide, line, num
+from visualizer.engine.fields import Range
 
 Array = np.ndarray
 LR = float | Array
@@ -326,15 +327,10 @@ class Hyper:
     open_high: bool = False
     label: str = ""
 
-    def check(self, name: str, value: float) -> None:
-        if not math.isfinite(value):
-            raise ValueError(f"Invalid {name} value: {value} (must be a finite number)")
-        too_high = value >= self.high if self.open_high else value > self.high
-        if value < self.low or too_high:
-            bracket = ")" if self.open_high else "]"
-            raise ValueError(
-                f"Invalid {name} value: {value} (must be in [{self.low:g}, {self.high:g}{bracket})"
-            )
+    @property
+    def range(self) -> Range:
+        """The values torch accepts (:meth:`Range.check` raises the engine's FieldError)."""
+        return Range(self.low, self.high, high_open=self.open_high)
 
 
 def _beta(default: float, label: str) -> Hyper:

@@ -12,11 +12,12 @@ step 1 runs at the full learning rate.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from visualizer.engine.fields import Range
 
 Array = np.ndarray
 Schedule = Callable[[int | Array], Array]
@@ -124,13 +125,7 @@ def check_schedule(name: str, params: dict[str, float]) -> dict[str, float]:
         spec = allowed[key]
         if value is None:
             continue
-        if not math.isfinite(value) or not spec.low <= value <= spec.high:
-            raise ValueError(
-                f"Invalid {key} value: {value} (must be in [{spec.low:g}, {spec.high:g}])"
-            )
-        if spec.integer and value != int(value):
-            raise ValueError(f"Invalid {key} value: {value} (must be a whole number)")
-        out[key] = int(value) if spec.integer else float(value)
+        out[key] = Range(spec.low, spec.high, whole=spec.integer).check(key, value)
     for key, spec in allowed.items():
         if key not in out and spec.default is not None:
             out[key] = spec.default

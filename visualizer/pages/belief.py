@@ -35,6 +35,7 @@ from visualizer.ui.text import (
     fmt_float,
     link_is_for,
     page_query,
+    parse_lr,
     parse_number,
     query_params,
 )
@@ -165,7 +166,7 @@ def belief_from_query(query: str) -> tuple[str, str, str]:
 
 def belief_settings(lr: str, steps: str) -> tuple[float, int]:
     """The scene's learning rate and epochs boxes, or ValueError naming the bad box."""
-    return (parse_number(lr, "learning rate", 1e-12, engine.MAX_LR),
+    return (parse_lr(lr),
             parse_number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True))
 
 

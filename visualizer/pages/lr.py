@@ -179,8 +179,9 @@ def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, wa
     settings = LrSettings(
         landscape=landscape, optimizer=optimizer, lrs=parse_lrs(lrs_text), schedule=schedule,
         warmup=parse_number(warmup or 0, "warmup steps", 0, n, whole=True),
-        gamma=parse_number(gamma, "γ", 1e-6, 1.0) if str(gamma or "").strip() else None, step_size=parse_number(step_size, "step every", 1, MAX_LESSON_STEPS, whole=True),
-        decay=parse_number(decay, "decay", 0.0, engine.MAX_DECAY), steps=n,
+        gamma=parse_number(gamma, "γ", 1e-6, 1.0) if str(gamma or "").strip() else None,
+        step_size=parse_number(step_size, "step every", 1, MAX_LESSON_STEPS, whole=True),
+        decay=engine.DECAY.parse("decay", str(decay)), steps=n,
         start=parse_start_text(start, ls), compare=bool(compare),
     )
     if settings.compare and not settings.warmup_steps:

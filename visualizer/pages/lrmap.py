@@ -33,13 +33,9 @@ CURVATURES = {"ill_conditioned_bowl": teaching.BOWL_CURVATURE}
 
 
 def parse_betas(text: object) -> int:
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        raise ValueError(f"momentum values: {str(text).strip()[:20]!r} is not a number") from None
-    if value != int(value) or not 2 <= value <= MAX_BETAS:
-        raise ValueError(f"momentum values: a whole number from 2 to {MAX_BETAS}")
-    return int(value)
+    """How many momentum values, a whole number from 2 to MAX_BETAS, or FieldError."""
+    return int(engine.Range(2, MAX_BETAS, whole=True).parse("momentum values",
+                                                              text if text is None else str(text)))
 
 
 def compute(race_query: str, optimizer: str, lo: float, hi: float, n: int, n_betas: int,

@@ -45,13 +45,8 @@ def as_sweep(data: dict) -> many.Sweep:
 
 
 def parse_factor(text: object) -> float:
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        raise ValueError(f"within: {str(text).strip()[:20]!r} is not a number") from None
-    if not 1.0 <= value <= MAX_FACTOR:
-        raise ValueError(f"within: a factor from 1 to {MAX_FACTOR:g} (got {value:g})")
-    return value
+    """The band's factor, from 1 to MAX_FACTOR, or FieldError."""
+    return engine.Range(1.0, MAX_FACTOR).parse("within", text if text is None else str(text))
 
 
 def parse(race_query, range_text, factor_text, metric) -> tuple[tuple, dict, dict]:

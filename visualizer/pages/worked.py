@@ -24,11 +24,13 @@ import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from visualizer import engine
 from visualizer.engine import export, optimizers
 from visualizer.pages import Page
 from visualizer.ui import ids
 from visualizer.ui.text import (
     link_is_for,
+    parse_lr,
     query_params,
 )
 
@@ -273,13 +275,8 @@ def check(data, weights, lr: float, beta: float, steps: int, convention: str,
 
 
 def finite_number(text: str, what: str) -> float:
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        raise ValueError(f"{what}: {str(text).strip()!r} is not a number") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{what}: must be a finite number")
-    return value
+    """Any finite number, or the engine's FieldError naming ``what``."""
+    return engine.Range().parse(what, text)
 
 
 def parse_data(text: str) -> list[tuple[float, float, float]]:
@@ -306,18 +303,13 @@ def parse_weights(text: str) -> tuple[float, ...]:
     return tuple(finite_number(p, "initial parameters") for p in parts)
 
 
+BETA = engine.Range(0.0, 1.0, high_open=True)
+STEPS = engine.Range(1, MAX_STEPS, whole=True)
+
+
 def parse_settings(lr: str, beta: str, steps: str) -> tuple[float, float, int]:
-    """lr in (0, 10], beta in [0, 1), 1..MAX_STEPS steps; ValueError otherwise."""
-    lr_value = finite_number(lr, "learning rate")
-    if not 0.0 < lr_value <= 10.0:
-        raise ValueError("learning rate: must be in (0, 10]")
-    beta_value = finite_number(beta, "momentum β")
-    if not 0.0 <= beta_value < 1.0:
-        raise ValueError("momentum β: must be in [0, 1)")
-    n = finite_number(steps, "steps")
-    if n != int(n) or not 1 <= n <= MAX_STEPS:
-        raise ValueError(f"steps: a whole number from 1 to {MAX_STEPS}")
-    return lr_value, beta_value, int(n)
+    """lr in the engine's range, β in [0, 1), 1..MAX_STEPS steps; FieldError otherwise."""
+    return parse_lr(lr), BETA.parse("momentum β", beta), int(STEPS.parse("steps", steps))
 
 
 def data_text(data) -> str:

@@ -10,28 +10,18 @@ from visualizer import engine
 
 
 def parse_number(text: object, what: str, low: float, high: float, whole: bool = False) -> float:
-    """A box's text as a number in [low, high] (whole if asked), or ValueError naming the box."""
-    raw = str(text if text is not None else "").strip()
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{what}: {raw[:20]!r} is not a number") from None
-    if not (low <= value <= high) or (whole and value != int(value)):
-        kind = "a whole number" if whole else "a number"
-        raise ValueError(f"{what} must be {kind} from {low:g} to {high:g}")
-    return int(value) if whole else value
+    """A box's text as a number in [low, high] (whole if asked), or the engine's
+    FieldError naming the box (:meth:`visualizer.engine.Range.parse`)."""
+    return engine.Range(low, high, whole=whole).parse(what, text if text is None else str(text))
 
 
 def page_query(page: str, items: dict[str, object]) -> str:
     return "?" + urlencode([("page", page), *((k, str(v)) for k, v in items.items())], safe=":,=")
 
 
-def parse_lr(text: object, what: str) -> float:
-    """A learning rate in (0, MAX_LR], or ValueError naming the box."""
-    lr = parse_number(text, what, 0.0, engine.MAX_LR)
-    if lr <= 0:
-        raise ValueError(f"{what} must be larger than 0")
-    return lr
+def parse_lr(text: object, what: str = "learning rate") -> float:
+    """A learning rate in the engine's range, or FieldError naming the box."""
+    return engine.LR.parse(what, text if text is None else str(text))
 
 
 def fmt_float(value: float) -> str:

@@ -9,7 +9,6 @@ gives a :class:`engine.RunSpec` or a message per bad box.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlencode
 
@@ -103,35 +102,25 @@ class Scene:
     rows: list[Row] = field(default_factory=lambda: [Row.default(n) for n in optimizers.OPTIMIZERS])
 
 
-def _number(text: str, what: str) -> float:
-    text = (text or "").strip()
-    if not text:
-        raise ValueError(f"Enter a {what}")
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"“{text[:20]}” is not a number") from None
-    if math.isnan(value):
-        raise ValueError("NaN is not a number")
-    return value
-
-
 def parse_row(row: Row) -> tuple[engine.RunSpec | None, dict[str, str]]:
     """The row's run, or None, and a message per bad box (keys: ``lr``, ``decay``,
-    a hyperparameter name, ``schedule``, or a schedule parameter name)."""
+    a hyperparameter name, ``schedule``, or a schedule parameter name). The
+    engine's ranges judge each box, in the engine's words."""
     errors: dict[str, str] = {}
     values: dict[str, float] = {}
 
-    def check(key: str, text: str, what: str, **extra: object) -> None:
+    def check(key: str, text: str, field: str, **extra: object) -> None:
+        if not isinstance(text, str):  # a box holds text: anything else is a malformed request
+            raise TypeError(f"{field}: a box's value must be text, not {type(text).__name__}")
         try:
-            value = _number(text, what)
+            value = engine.Range().parse(field, text)
             engine.make_spec(row.name, **{**extra, key: value})
             values[key] = value
-        except (ValueError, KeyError) as exc:
-            errors[key] = str(exc).replace("Invalid learning rate", "Learning rate")
+        except engine.FieldError as exc:
+            errors[key] = str(exc)
 
     check("lr", row.lr, "learning rate")
-    check("decay", row.decay, "decay (0 for none)")
+    check("decay", row.decay, "decay")
     for key, text in row.hypers.items():
         check(key, text, key)
     schedule = row.schedule if row.schedule in schedules.SCHEDULES else "constant"
@@ -149,17 +138,17 @@ def parse_row(row: Row) -> tuple[engine.RunSpec | None, dict[str, str]]:
 
 def parse_start(x: str, y: str, landscape: landscapes.Landscape) -> tuple[float, float]:
     """The start boxes as a point inside the landscape's bound, or ValueError."""
-    point = (_number(x, "x"), _number(y, "y"))
+    point = (engine.Range().parse("x", x), engine.Range().parse("y", y))
     engine.check_starts(landscape, point)
     return point
 
 
+EPOCHS = engine.Range(1, MAX_APP_STEPS, whole=True)
+
+
 def parse_steps(text: object) -> int:
-    """The epochs box as a whole number in [1, MAX_APP_STEPS], or ValueError."""
-    value = _number(str(text if text is not None else ""), "number of epochs")
-    if not 1 <= value <= MAX_APP_STEPS or value != int(value):  # range first: int(inf) fails
-        raise ValueError(f"Epochs must be a whole number from 1 to {MAX_APP_STEPS:,}")
-    return int(value)
+    """The epochs box as a whole number in [1, MAX_APP_STEPS], or FieldError."""
+    return int(EPOCHS.parse("epochs", text if text is None or isinstance(text, str) else str(text)))
 
 
 def runs_of(query: str) -> tuple[landscapes.Landscape, list[engine.RunSpec], tuple[float, float],
@@ -201,12 +190,12 @@ def from_query(query: str) -> tuple[Scene, list[str]]:
             x, y = params["start"][-1].split(",")
             scene.start = parse_start(x, y, ls)
         except ValueError as exc:
-            problems.append(f"start: {exc}")
+            problems.append(str(exc))
     if "steps" in params:
         try:
             scene.steps = parse_steps(params["steps"][-1])
         except ValueError as exc:
-            problems.append(f"steps: {exc}")
+            problems.append(str(exc))
     if "opt" in params:
         rows = {r.name: replace(r, checked=False) for r in scene.rows}
         for text in params["opt"]:
