@@ -25,6 +25,7 @@ app = Dash(
     background_callback_manager=jobs.manager(),  # heavy scenes run as background jobs
 )
 app.layout = shell.build
+app.index_string = shell.index_string()  # the ids and page keys for the browser half
 server = app.server
 # With REDIS_URL set, heavy scenes run on Celery workers: celery -A app.celery_app worker
 celery_app = jobs.celery_app() if jobs.redis_url() else None

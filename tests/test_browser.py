@@ -338,7 +338,7 @@ def test_settings_panel_edits_hyperparameters_and_schedule(page, server):
     assert box.input_value() == "0.9"
     box.fill("2")
     box.press("Tab")
-    expect(panel.locator(".mantine-TextInput-error")).to_contain_text("Invalid momentum value", timeout=10000)
+    expect(panel.locator(".mantine-TextInput-error")).to_have_text("Momentum: must be from 0 to 1 (got 2)", timeout=10000)
     settle(page)
     assert "Momentum" in page.locator("#text-status").inner_text()
     box.fill("0.5")
@@ -406,7 +406,7 @@ def test_momentum_by_hand_page(page, server):
     box = page.locator("#worked-lr")
     box.fill("abc")
     box.press("Enter")
-    expect(page.locator("#worked-error")).to_have_text("learning rate: 'abc' is not a number")
+    expect(page.locator("#worked-error")).to_have_text("Learning rate: must be a number (got 'abc')")
     expect(steps).to_have_count(2)  # the last good steps stay
     box.fill("0.05")
     box.press("Enter")

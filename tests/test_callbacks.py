@@ -50,7 +50,7 @@ def runs_of(computed: tuple) -> dict:
 
 def test_a_heavy_scene_goes_to_the_background_job_with_progress(monkeypatch):
     monkeypatch.setattr(compiled, "available", lambda: False)  # the NumPy loop: slow
-    checks = [True] * 14
+    checks = [True] * len(NAMES)
     lrs = ["1.0" if n == "adadelta" else "0.001" for n in NAMES]
     computed = callbacks.compute_runs(*default_inputs(checks=checks, lrs=lrs, steps="3000"))
     runs, query, _, _, status, job = computed
@@ -58,7 +58,7 @@ def test_a_heavy_scene_goes_to_the_background_job_with_progress(monkeypatch):
     assert status == "Computing this scene in the background…"
     seen: list[int] = []
     done = callbacks.run_job(seen.append, job)
-    assert done["query"] == query and done["status"] == "" and len(done["runs"]["runs"]) == 14
+    assert done["query"] == query and done["status"] == "" and len(done["runs"]["runs"]) == len(NAMES)
     assert seen == sorted(seen) and seen[0] == 0 and seen[-1] >= 90 and len(seen) > 10
     # computed once: the same scene now answers at once, from the shared cache
     again = callbacks.compute_runs(*default_inputs(checks=checks, lrs=lrs, steps="3000"))
@@ -137,7 +137,7 @@ def test_bad_epoch_count(steps):
 
 
 def test_nothing_ticked_is_an_empty_scene_not_an_error():
-    runs, query, _, _, status, _ = callbacks.compute_runs(*default_inputs(checks=[False] * 14))
+    runs, query, _, _, status, _ = callbacks.compute_runs(*default_inputs(checks=[False] * len(NAMES)))
     assert runs["runs"] == [] and "opt=" not in query and "Tick an optimizer" in status
 
 

@@ -140,3 +140,9 @@ EWC_NOTE = "ewc-note"
 EWC_ERROR = "ewc-error"
 EWC_QUERY = "ewc-query"
 WORKED_QUERY = "worked-query"
+
+
+def as_dict() -> dict[str, str]:
+    """Every id above by its name, for the browser half (``window.VIZ_IDS``)."""
+    return {name: value for name, value in globals().items()
+            if name.isupper() and isinstance(value, str)}

@@ -4,8 +4,10 @@ them (``?page=KEY`` opens a page; each page's link is written to the URL)."""
 
 from __future__ import annotations
 
+import json
+
 import dash_mantine_components as dmc
-from dash import Input, Output, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 from visualizer import pages
 from visualizer.ui import ids
@@ -65,52 +67,38 @@ def page_of(query: str | None) -> str:
 
 
 clientside_callback(
-    f"""function (page) {{
-        const pages = {PAGE_KEYS!r};
-        return pages.map(function (p) {{ return p === (page || "race") ? {{}} : {{display: "none"}}; }});
-    }}""",
+    ClientsideFunction("links", "showPage"),
     *[Output(PAGE_IDS[k], "style") for k in PAGE_KEYS],
     Input(ids.TABS_PAGE, "value"),
     prevent_initial_call=True,
 )
-
-
 clientside_callback(
-    f"""function (search) {{
-        // an unknown page opens the first one (the race names it in its notice)
-        const m = /[?&]page=([^&]*)/.exec(search || "");
-        if (!m) return window.dash_clientside.no_update;
-        return {PAGE_KEYS!r}.indexOf(m[1]) >= 0 ? m[1] : {PAGE_KEYS[0]!r};
-    }}""",
+    ClientsideFunction("links", "pageFromUrl"),
     Output(ids.TABS_PAGE, "value"),
     Input(ids.STORE_URL, "data"),
     prevent_initial_call=True,
 )
-
-
 clientside_callback(
-    f"""function (page, view) {{
-        const keys = {PAGE_KEYS!r}, queries = Array.prototype.slice.call(arguments, 2);
-        let query = queries[keys.indexOf(page || "race")];
-        if (query && (page || "race") === "race" && view && view !== "map") {{
-            query += "&view=" + view;  // the 3-D view or the step inspector
-        }}
-        return window.dash_clientside.player.writeUrl(query);
-    }}""",
+    ClientsideFunction("links", "writeLink"),
     Output(ids.STORE_URL_WRITTEN, "data"),
     Input(ids.TABS_PAGE, "value"),
     Input(ids.TABS_VIEW, "value"),
     *[Input(QUERY_STORES[k], "data") for k in PAGE_KEYS],
     prevent_initial_call=True,
 )
-
-
 clientside_callback(
-    """function (search) {
-        const m = /[?&]view=(map|3d|inspect)(&|$)/.exec(search || "");
-        return m ? m[1] : window.dash_clientside.no_update;
-    }""",
+    ClientsideFunction("links", "viewFromUrl"),
     Output(ids.TABS_VIEW, "value"),
     Input(ids.STORE_URL, "data"),
     prevent_initial_call=True,
 )
+
+
+def index_string() -> str:
+    """Dash's page with the element ids and the page keys handed to the browser
+    half as ``window.VIZ_IDS`` (assets/core.js), so no id is typed twice."""
+    from dash.dash import _default_index
+
+    config = json.dumps({**ids.as_dict(), "PAGE_KEYS": PAGE_KEYS})
+    return _default_index.replace("{%config%}", f"<script>window.VIZ_IDS = {config};</script>\n"
+                                                 "            {%config%}")

@@ -590,18 +590,18 @@ clientside_callback(
     prevent_initial_call=True,
 )
 clientside_callback(
-    Fn("player", "readUrl"),
+    Fn("links", "readUrl"),
     Output(ids.STORE_URL, "data"),
     Input(ids.STORE_BOOT, "data"),
 )
 clientside_callback(
-    Fn("player", "savePng"),
+    Fn("links", "savePng"),
     Output(ids.BUTTON_PNG, "children"),
     Input(ids.BUTTON_PNG, "n_clicks"),
     prevent_initial_call=True,
 )
 clientside_callback(
-    Fn("player", "copyLink"),
+    Fn("links", "copyLink"),
     Output(ids.BUTTON_COPY_LINK, "children"),
     Input(ids.BUTTON_COPY_LINK, "n_clicks"),
     prevent_initial_call=True,

@@ -1,0 +1,59 @@
+/*
+ * What every file of the browser half shares, as window.viz: the element ids
+ * (handed over from visualizer/ui/ids.py as window.VIZ_IDS, never typed twice),
+ * the state the player draws, and small helpers. The other files, one concern
+ * each: player.js (decoding the runs, painting frames, the play loop, keys),
+ * map.js (the start dot's drag and click, live paths, highlight), settings.js
+ * (the optimizer settings panel), links.js (the URL, page routing, copy link,
+ * PNG), jobs.js (results of background jobs).
+ */
+(function () {
+  "use strict";
+  const IDS = window.VIZ_IDS || {};
+
+  function plotDiv(id) {
+    const host = document.getElementById(id);
+    return host && host.querySelector(".js-plotly-plot");
+  }
+
+  function triggered() {
+    const ctx = window.dash_clientside.callback_context;
+    return ctx.triggered.map(function (t) { return t.prop_id.split(".")[0]; });
+  }
+
+  function triggeredDict() {
+    const ctx = window.dash_clientside.callback_context;
+    if (!ctx.triggered.length) return null;
+    const p = ctx.triggered[0].prop_id;
+    try { return JSON.parse(p.slice(0, p.lastIndexOf("."))); } catch (e) { return null; }
+  }
+
+  // Run fn(gd) once for each plotly graph that appears in the element id (Dash
+  // may replace the graph): on DOM changes, not on a timer.
+  const hooks = [];
+  function scan() {
+    hooks.forEach(function (h) {
+      const gd = plotDiv(h.id);
+      if (gd && gd.on && !gd[h.flag]) { gd[h.flag] = true; h.fn(gd); }
+    });
+  }
+  new MutationObserver(scan).observe(document.body, { childList: true, subtree: true });
+  function whenPlot(id, flag, fn) { hooks.push({ id: id, flag: flag, fn: fn }); scan(); }
+
+  // What is on screen; player.js's draw() paints it straight into the two plotly
+  // graphs. Frames do not go through Dash's figure props: that cost half of
+  // every frame (React, the store, a full Plotly.react from the prop).
+  const state = {
+    view: { d: null, epoch: 0, log: false },
+    // The play loop runs on requestAnimationFrame, not on a Dash interval: a
+    // Dash round per frame (props, store, React) held it near 20 frames/s.
+    loop: { playing: false, last: 0, carry: 0, speed: 5, synced: 0 },
+    highlighted: null,  // the optimizer under the pointer
+  };
+
+  window.viz = {
+    IDS: IDS, state: state, plotDiv: plotDiv, triggered: triggered, triggeredDict: triggeredDict,
+    whenPlot: whenPlot,
+    draw: function () {},  // player.js sets it
+  };
+})();

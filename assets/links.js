@@ -1,0 +1,110 @@
+/*
+ * Links: the URL (read on load, written with history.replaceState as each
+ * page's link changes), the page tabs and their routing, copy link, and the
+ * map as one PNG. The page keys come from the page registry (window.VIZ_IDS).
+ */
+(function () {
+  "use strict";
+  const viz = window.viz, IDS = viz.IDS, plotDiv = viz.plotDiv;
+  const PAGES = IDS.PAGE_KEYS || ["race"];
+
+  function writeUrl(query) {
+    if (query && query !== window.location.search) {
+      window.history.replaceState(null, "", query + window.location.hash);
+    }
+    return query;
+  }
+
+  const links = {
+    readUrl: function () {
+      return window.location.search || null;
+    },
+
+    writeUrl: writeUrl,
+
+    // The map is two stacked graphs: render both and lay one over the other.
+    savePng: function () {
+      const under = plotDiv(IDS.GRAPH_CONTOUR), over = plotDiv(IDS.GRAPH_OVERLAY);
+      if (!under || !over || !window.Plotly) return window.dash_clientside.no_update;
+      const w = under.clientWidth, h = under.clientHeight, scale = 2;
+      const opts = { format: "png", width: w, height: h, scale: scale };
+      Promise.all([window.Plotly.toImage(under, opts), window.Plotly.toImage(over, opts)])
+        .then(function (urls) {
+          return Promise.all(urls.map(function (u) {
+            return new Promise(function (ok) { const img = new Image(); img.onload = function () { ok(img); }; img.src = u; });
+          }));
+        })
+        .then(function (imgs) {
+          const canvas = document.createElement("canvas");
+          canvas.width = w * scale; canvas.height = h * scale;
+          const c = canvas.getContext("2d");
+          c.fillStyle = "white"; c.fillRect(0, 0, canvas.width, canvas.height);
+          imgs.forEach(function (img) { c.drawImage(img, 0, 0); });
+          const a = document.createElement("a");
+          a.download = "optimizer-map.png";
+          a.href = canvas.toDataURL("image/png");
+          document.body.appendChild(a); a.click(); document.body.removeChild(a);
+        });
+      return "⤓ PNG";
+    },
+
+    copyLink: function () {
+      const url = window.location.href;
+      const done = function () {
+        setTimeout(function () {
+          window.dash_clientside.set_props(IDS.BUTTON_COPY_LINK, { children: "Copy link" });
+        }, 1600);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(url).catch(function () { fallbackCopy(url); });
+      } else {
+        fallbackCopy(url);
+      }
+      done();
+      return "✓ Link copied";
+    },
+
+    // The page tabs: show the picked page's container, hide the others.
+    showPage: function (page) {
+      return PAGES.map(function (p) { return p === (page || "race") ? {} : { display: "none" }; });
+    },
+
+    // The page a link opens; an unknown page opens the first one (the race names it
+    // in its notice).
+    pageFromUrl: function (search) {
+      const page = new URLSearchParams(search || "").get("page");
+      if (page === null) return window.dash_clientside.no_update;
+      return PAGES.indexOf(page) >= 0 ? page : PAGES[0];
+    },
+
+    // The race's view (map, 3-D, inspector) a link opens.
+    viewFromUrl: function (search) {
+      const view = new URLSearchParams(search || "").get("view");
+      return ["map", "3d", "inspect"].indexOf(view) >= 0 ? view : window.dash_clientside.no_update;
+    },
+
+    // The link of the page on screen (each page writes its own to its store).
+    writeLink: function (page) {
+      const queries = Array.prototype.slice.call(arguments, 2), view = arguments[1];
+      let query = queries[PAGES.indexOf(page || "race")];
+      if (query && (page || "race") === "race" && view && view !== "map") {
+        query += "&view=" + view;  // the 3-D view or the step inspector
+      }
+      return writeUrl(query);
+    },
+  };
+
+  function fallbackCopy(text) {  // plain http on a class server has no clipboard API
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); } catch (e) { /* the link stays in the address bar */ }
+    document.body.removeChild(area);
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, { links: links });
+})();

@@ -1,0 +1,133 @@
+/*
+ * The map: hover a result row or an optimizer row to highlight that optimizer;
+ * the start dot's drag (mouse, pen or touch) and click, with the paths following
+ * the dot while it moves (GET /api/runs).
+ */
+(function () {
+  "use strict";
+  const viz = window.viz, IDS = viz.IDS, view = viz.state.view;
+  function draw() { viz.draw(); }
+  function decoded(runs) { return viz.decoded(runs); }
+
+  // Hover a result row or an optimizer row: highlight that optimizer in both charts.
+  function applyHighlight() {
+    window.requestAnimationFrame(draw);
+  }
+  document.addEventListener("mouseover", function (e) {
+    const row = e.target.closest && e.target.closest("[data-opt]");
+    const name = row ? row.getAttribute("data-opt") : null;
+    if (name !== viz.state.highlighted) { viz.state.highlighted = name; applyHighlight(); }
+  });
+
+  // The start dot: grab it and drag it (mouse, pen or touch), or click
+  // anywhere on the map. Plotly's own drag layer lies above its shapes, so the
+  // dot is dragged here: it follows the pointer with Plotly.relayout, and the
+  // new start goes to the server once, when it is dropped.
+  function mapPoint(gd, clientX, clientY) {
+    const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+    const xr = fl.xaxis.range, yr = fl.yaxis.range;
+    const clamp = function (v, r) { return Math.min(Math.max(v, Math.min(r[0], r[1])), Math.max(r[0], r[1])); };
+    return [clamp(fl.xaxis.p2d(clientX - box.left - fl._size.l), xr),
+            clamp(fl.yaxis.p2d(clientY - box.top - fl._size.t), yr)];
+  }
+  function dotDistance(gd, clientX, clientY) {
+    const fl = gd._fullLayout, s = fl.shapes && fl.shapes[0];
+    if (!s) return Infinity;
+    const box = gd.getBoundingClientRect();
+    const sx = box.left + fl._size.l + fl.xaxis.d2p(s.xanchor);
+    const sy = box.top + fl._size.t + fl.yaxis.d2p(s.yanchor);
+    return Math.hypot(clientX - sx, clientY - sy);
+  }
+  function pick(x, y) {
+    window.dash_clientside.set_props(IDS.STORE_PICK, { data: { x: x, y: y, t: Date.now() } });
+  }
+
+  // Paths follow the dot while it is dragged: the scene's runs from where the
+  // dot is now, from GET /api/runs (the scene's link with the new start). One
+  // request in flight at a time, the newest position wins, and nothing that
+  // answers after the drop is drawn: the drop's own runs come through Dash.
+  const live = { active: false, off: false, busy: false, want: null, seq: 0, drawn: [] };
+  window.__live = live;  // read by the browser tests
+  function liveStart() {
+    live.active = true; live.off = false; live.want = null; live.drawn = [];
+  }
+  function liveStop() { live.active = false; live.want = null; }
+  function liveMove(x, y) {
+    if (!live.active || live.off) return;
+    live.want = [x, y];
+    liveNext();
+  }
+  function liveNext() {
+    if (live.busy || !live.want || !live.active) return;
+    const p = live.want, seq = ++live.seq;
+    live.want = null;
+    const q = new URLSearchParams(window.location.search);
+    ["page", "view"].forEach(function (k) { q.delete(k); });
+    q.set("start", p[0] + "," + p[1]);
+    q.set("preview", "1");
+    live.busy = true;
+    fetch("api/runs?" + q.toString()).then(function (r) {
+      if (r.status === 409) live.off = true;  // too heavy to follow: wait for the drop
+      return r.ok ? r.json() : null;
+    }).then(function (runs) {
+      live.busy = false;
+      if (runs && live.active && runs.landscape === (view.d && view.d.src && view.d.src.landscape)) {
+        view.d = decoded(runs);
+        view.epoch = view.d.steps;
+        live.drawn.push(seq);
+        draw();
+      }
+      liveNext();
+    }).catch(function () { live.busy = false; });
+  }
+
+  function hookMap(host, gd) {
+    let drag = null;
+    const stop = function (e) { if (drag) { e.stopPropagation(); e.preventDefault(); } };
+    host.addEventListener("pointerdown", function (e) {
+      if (e.button !== 0 || !gd._fullLayout || dotDistance(gd, e.clientX, e.clientY) > 16) return;
+      drag = { id: e.pointerId, moved: false, x: null, y: null };
+      liveStart();
+      host.setPointerCapture(e.pointerId);
+      host.classList.add("dragging");
+      stop(e);
+    }, true);
+    host.addEventListener("pointermove", function (e) {
+      if (!drag) {
+        host.classList.toggle("near-dot", !!gd._fullLayout && dotDistance(gd, e.clientX, e.clientY) <= 16);
+        return;
+      }
+      const p = mapPoint(gd, e.clientX, e.clientY);
+      drag.moved = true; drag.x = p[0]; drag.y = p[1];
+      window.Plotly.relayout(gd, { "shapes[0].xanchor": p[0], "shapes[0].yanchor": p[1] });
+      liveMove(p[0], p[1]);
+      stop(e);
+    }, true);
+    const end = function (e) {
+      if (!drag) return;
+      const d = drag;
+      drag = null;
+      liveStop();
+      host.classList.remove("dragging");
+      stop(e);
+      gd._ovSuppressClick = Date.now();
+      if (d.moved) pick(d.x, d.y);
+    };
+    host.addEventListener("pointerup", end, true);
+    host.addEventListener("pointercancel", end, true);
+    ["mousedown", "mousemove", "mouseup", "touchstart", "touchmove"].forEach(function (type) {
+      host.addEventListener(type, stop, true);  // keep plotly out of a dot drag
+    });
+    gd.on("plotly_click", function (data) {
+      const e = data && data.event;
+      if (!e || Date.now() - (gd._ovSuppressClick || 0) < 400) return;
+      const p = mapPoint(gd, e.clientX, e.clientY);
+      window.Plotly.relayout(gd, { "shapes[0].xanchor": p[0], "shapes[0].yanchor": p[1] });
+      pick(p[0], p[1]);
+    });
+  }
+
+  viz.whenPlot(IDS.GRAPH_OVERLAY, "_ovHooked", function (gd) {
+    hookMap(document.getElementById(IDS.GRAPH_OVERLAY), gd);
+  });
+})();
