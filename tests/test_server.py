@@ -9,6 +9,7 @@ import pytest
 
 import app
 from visualizer import server as http
+from visualizer.engine import optimizers
 
 GOOD = {  # the step inspector's callback, as the page calls it
     "output": "..inspect-out.children...store-record-job.data..",
@@ -27,8 +28,7 @@ RUNS = ".." + "...".join(f"{i}.{p}" for i, p in RUNS_OUTPUTS) + ".."  # Dash's k
 
 def _runs_body(start, lr="0.01") -> dict:
     """The runs callback's body as the page sends it, with this start and Adam's lr."""
-    names = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad",
-             "adamw", "adamax", "nadam", "radam", "adabelief", "lion"]
+    names = list(optimizers.OPTIMIZERS)  # one row per registered optimizer, in layout order
 
     def rows(kind, value):
         return [{"id": {"opt": n, "type": kind}, "property": "checked" if kind == "opt-check"
