@@ -27,11 +27,7 @@ from visualizer import engine
 from visualizer.pages.race import scene
 from visualizer.server import cache
 from visualizer.ui import ids
-
-BOX = {"size": "xs", "debounce": 400, "className": "num-input"}
-CONFIG = {"displaylogo": False, "scrollZoom": False,
-          "toImageButtonOptions": {"format": "png", "scale": 2}}
-FONT = {"family": "Inter, system-ui, sans-serif", "size": 12}
+from visualizer.ui.lesson import BOX, CONFIG, FONT  # noqa: F401  (the pages' own, shared)
 
 
 class Ids:
