@@ -1,5 +1,9 @@
 """Write tests/data/torch_reference.json: trajectories computed by torch.optim.
 
+Every case comes from the optimizer registry: each entry names its torch
+optimizer (``torch_make``), its reference learning rates and its non-default
+hyperparameters, so a new optimizer needs no edit here.
+
 Needs torch (``pip install torch==2.13.0 adabelief-pytorch==0.2.1
 lion-pytorch==0.2.5``); the test suite reads the JSON and does not need torch.
 
@@ -23,90 +27,34 @@ import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 import landscapes  # noqa: E402
+from visualizer.engine import optimizers  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "torch_reference.json"
 
 
 def torch_optimizer(name: str, params: list, lr: float, h: dict):
-    o = torch.optim
-    betas = (h.get("beta1", 0.9), h.get("beta2", 0.999))
-    if name == "gd":
-        return o.SGD(params, lr=lr)
-    if name == "momentum":
-        return o.SGD(params, lr=lr, momentum=h["momentum"])
-    if name == "nesterov":
-        return o.SGD(params, lr=lr, momentum=h["momentum"], nesterov=True)
-    if name == "adagrad":
-        return o.Adagrad(params, lr=lr, eps=h["eps"])
-    if name == "rmsprop":
-        return o.RMSprop(params, lr=lr, alpha=h["rho"], eps=h["eps"])
-    if name == "adadelta":
-        return o.Adadelta(params, lr=lr, rho=h["rho"], eps=h["eps"])
-    if name == "adam":
-        return o.Adam(params, lr=lr, betas=betas, eps=h["eps"])
-    if name == "amsgrad":
-        return o.Adam(params, lr=lr, betas=betas, eps=h["eps"], amsgrad=True)
-    if name == "adamw":
-        return o.AdamW(params, lr=lr, betas=betas, eps=h["eps"], weight_decay=h["weight_decay"])
-    if name == "adamax":
-        return o.Adamax(params, lr=lr, betas=betas, eps=h["eps"])
-    if name == "nadam":
-        return o.NAdam(params, lr=lr, betas=betas, eps=h["eps"])
-    if name == "radam":
-        return o.RAdam(params, lr=lr, betas=betas, eps=h["eps"])
-    if name == "adabelief":
-        from adabelief_pytorch import AdaBelief
-
-        return AdaBelief(params, lr=lr, betas=betas, eps=h["eps"], rectify=False,
-                         print_change_log=False)
-    if name == "lion":
-        from lion_pytorch import Lion
-
-        return Lion(params, lr=lr, betas=(h["beta1"], h["beta2"]), weight_decay=h["weight_decay"])
-    raise KeyError(name)
-
-
-# name: (lr on himmelblau, lr on rosenbrock); a stable, non-trivial run on each.
-LRS = {
-    "gd": (0.01, 1e-3), "momentum": (0.005, 5e-4), "nesterov": (0.005, 5e-4),
-    "adagrad": (0.5, 0.1), "rmsprop": (0.05, 0.005), "adadelta": (5.0, 1.0),
-    "adam": (0.1, 0.02), "amsgrad": (0.1, 0.02), "adamw": (0.1, 0.02), "adamax": (0.1, 0.02),
-    "nadam": (0.1, 0.02), "radam": (0.01, 1e-3), "adabelief": (0.1, 0.02), "lion": (0.05, 0.01),
-}
-DEFAULTS = {
-    "gd": {}, "momentum": {"momentum": 0.9}, "nesterov": {"momentum": 0.9},
-    "adagrad": {"eps": 1e-10}, "rmsprop": {"rho": 0.99, "eps": 1e-8},
-    "adadelta": {"rho": 0.9, "eps": 1e-6},
-    **{n: {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
-       for n in ("adam", "amsgrad", "adamax", "nadam", "radam")},
-    "adamw": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-2},
-    "adabelief": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-16},
-    "lion": {"beta1": 0.9, "beta2": 0.99, "weight_decay": 0.0},
-}
-# Non-default hyperparameters, so that every one of them is exercised.
-VARIANTS = {
-    "momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.7}, "adagrad": {"eps": 1e-3},
-    "rmsprop": {"rho": 0.9, "eps": 1e-6}, "adadelta": {"rho": 0.95, "eps": 1e-4},
-    **{n: {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6}
-       for n in ("adam", "amsgrad", "adamax", "nadam", "radam", "adabelief")},
-    "adamw": {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6, "weight_decay": 0.1},
-    "lion": {"beta1": 0.95, "beta2": 0.98, "weight_decay": 0.1},
-}
+    """torch's own optimizer for a registry entry (its ``torch_make``)."""
+    return optimizers.get(name).torch_make(params, lr, h)
 
 
 def cases() -> list[dict]:
+    """Three runs per registered optimizer (its reference lrs and non-default
+    hyperparameters from its registry entry), four on a kinked landscape, and
+    one that diverges."""
     out = []
-    for name, (lr_h, lr_r) in LRS.items():
+    for name, info in optimizers.OPTIMIZERS.items():
+        lr_h, lr_r = info.reference_lrs
+        defaults = info.defaults()
         out.append(dict(optimizer=name, landscape="himmelblau", start=[0.0, 0.0], steps=150,
-                        lr=lr_h, decay=0.0, hypers=DEFAULTS[name]))
+                        lr=lr_h, decay=0.0, hypers=defaults))
         out.append(dict(optimizer=name, landscape="himmelblau", start=[-1.0, 1.5], steps=150,
-                        lr=lr_h, decay=0.02, hypers={**DEFAULTS[name], **VARIANTS.get(name, {})}))
+                        lr=lr_h, decay=0.02, hypers={**defaults, **info.reference_variant}))
         out.append(dict(optimizer=name, landscape="rosenbrock", start=[-1.2, 1.0], steps=200,
-                        lr=lr_r, decay=0.01, hypers=DEFAULTS[name]))
+                        lr=lr_r, decay=0.01, hypers=defaults))
     for name in ("adam", "adabelief", "momentum", "lion"):
         lr = {"adam": 0.05, "adabelief": 0.05, "momentum": 0.01, "lion": 0.02}[name]
         out.append(dict(optimizer=name, landscape="abs_skew", start=[-1.2, 1.6], steps=150,
-                        lr=lr, decay=0.0, hypers=DEFAULTS[name]))
+                        lr=lr, decay=0.0, hypers=optimizers.get(name).defaults()))
     # Diverges: the points before divergence must still match, and the engine
     # must stop at the first step that leaves the bound.
     out.append(dict(optimizer="gd", landscape="himmelblau", start=[0.0, 0.0], steps=40,

@@ -591,7 +591,7 @@ def test_teaching_scenes_and_their_links(page, server):
     settle(page)
     page.click("text=Adam vs AdaBelief")
     expect(page.locator("#belief-note")).to_contain_text("AdaBelief: within 0.1", timeout=10000)
-    expect(page.locator(".algo-line.diff")).to_have_count(4)
+    expect(page.locator(".algo-line.diff")).to_have_count(6)  # v or s: three lines each
     expect(page).to_have_url(re.compile(r"page=belief.*scene=abs_skew"))  # written just after
     assert page.locator("#belief-charts .js-plotly-plot").evaluate("gd => gd.data.length") == 16
     expect(page.locator("#belief-note")).to_contain_text("Mean step across the valley, AdaBelief")

@@ -221,9 +221,9 @@ def test_every_lr_scene_is_checked_and_its_sentence_shows_only_on_its_settings()
         back = lr.lr_from_query(out[4])
         assert lr.lr_settings(*(back[k] for k in lr.LR_KEYS),
                                    compare=back["compare"] == "1") == sc.settings
-        from_link = in_context(lr.lr_boxes, ["store-url.data"], None, out[4])
+        from_link = in_context(lr.lr_boxes, ["store-url.data"], out[4], None)
         assert from_link[0] == key  # the link picks the scene
-        picked = in_context(lr.lr_boxes, ["lr-scene.value"], key, None)
+        picked = in_context(lr.lr_boxes, ["lr-scene.value"], None, key)
         assert list(picked[1:-1]) == [boxes[k] for k in lr.LR_KEYS]
 
 
@@ -300,3 +300,19 @@ def test_the_belief_band_is_adabeliefs_own_denominator_along_the_axes():
     skew = belief.belief("abs_skew", steps=50)
     across = np.array([1.0, 1.0]) / np.sqrt(2)
     np.testing.assert_allclose(skew.belief["g"][:, 0], skew.result.grads[1, 0] @ across)
+
+
+def test_every_teaching_page_reads_its_link_and_only_its_own():
+    """The page protocol, written once (ui/lesson.py), for each teaching page."""
+    assert in_context(belief.belief_boxes, ["store-url.data"],
+                      "?page=belief&scene=rosenbrock&lr=0.03&steps=900", None) == (
+        "rosenbrock", "0.03", "900")
+    assert in_context(belief.belief_boxes, ["belief-scene.value"], None, "abs_sum")[1:] == ("0.05", "200")
+    for fill in (belief.belief_boxes, lr.lr_boxes, ewc.ewc_boxes, worked.worked_boxes):
+        with pytest.raises(PreventUpdate):
+            in_context(fill, ["store-url.data"], "?page=sweep", *([None] if fill in (belief.belief_boxes,
+                                                                                        lr.lr_boxes) else []))
+    for update, args in ((belief.update_belief, ("0.05", "300", "abs_skew")),
+                         (ewc.update_ewc, ("adam", "0.05", "1", "300"))):
+        with pytest.raises(PreventUpdate):
+            update("race", *args)  # computes only while its page is shown

@@ -197,8 +197,8 @@ def test_noise_is_reproducible_and_shared_by_all_optimizers():
 
 
 def test_every_optimizer_entry_has_its_colour_and_its_step_explainer():
-    """An optimizer is one registry entry: a missing colour or explainer fails here (and the
-    entry cannot even be built without them); the reference above needs its torch case."""
+    """An optimizer is one registry entry: a missing colour, explainer or torch case cannot
+    even be built (they are required fields); the reference above must cover every entry."""
     import re
 
     from visualizer.engine.explain import At
@@ -209,6 +209,8 @@ def test_every_optimizer_entry_has_its_colour_and_its_step_explainer():
         state = {f: 0.5 for f in info.state_fields}
         a = At(h={**info.defaults(), "momentum_decay": 4e-3}, t=3, lr=0.01, g=0.25, p0=1.0, p1=0.99,
                old=state, new={f: 0.6 for f in info.state_fields}, axis="x")
+        assert callable(info.torch_make) and len(info.reference_lrs) == 2
+        assert set(info.reference_variant) <= set(info.hypers)
         lines = info.explain(a)
         new = [t for t in lines if t.startswith(r"\theta^{x}_{3}")]  # the new parameter's line
         assert len(new) == 1 and new[0].endswith(r"\mathbf{0.99}"), name

@@ -544,6 +544,9 @@ class OptimizerInfo:
     extra0: float = 0.0  # the starting value of the rule's scalar state, if it keeps one
     color: str = field(kw_only=True)  # its colour everywhere: paths, loss chart, table
     explain: Callable[[At], list[str]] = field(kw_only=True)  # one step written out (LaTeX)
+    torch_make: Callable[[list, float, dict], Any] = field(kw_only=True)  # torch's own, for the reference
+    reference_lrs: tuple[float, float] = field(kw_only=True)  # stable lrs on Himmelblau, Rosenbrock
+    reference_variant: dict[str, float] = field(kw_only=True, default_factory=dict)  # non-defaults to test
 
     def defaults(self) -> dict[str, float]:
         return {k: h.default for k, h in self.hypers.items()}
@@ -556,10 +559,57 @@ class OptimizerInfo:
 
 
 _ADAM_HYPERS = {"beta1": _beta(0.9, "β₁"), "beta2": _beta(0.999, "β₂"), "eps": _eps(1e-8)}
-_ADAM_RULE = (
-    r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\; v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\;"
-    r"\theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}\frac{m_t}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}"
+ADAM_STEPS = (
+    r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t",
+    r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2",
+    r"\hat m_t = m_t/(1-\beta_1^t),\quad \hat v_t = v_t/(1-\beta_2^t)",
+    r"\theta_t = \theta_{t-1} - \eta_t\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
 )
+"""Adam's update, stated once, line by line: its entry's formula, the Adam vs
+AdaBelief page and AdamW's formula are built from it."""
+ADABELIEF_STEPS = (
+    ADAM_STEPS[0],
+    r"s_t = \beta_2 s_{t-1} + (1-\beta_2)\,(g_t - m_t)^2 + \epsilon",
+    r"\hat m_t = m_t/(1-\beta_1^t),\quad \hat s_t = s_t/(1-\beta_2^t)",
+    r"\theta_t = \theta_{t-1} - \eta_t\, \hat m_t / (\sqrt{\hat s_t} + \epsilon)",
+)
+"""AdaBelief's, the same four lines with s (the spread of g around m) for v."""
+_ADAM_RULE = r",\; ".join(ADAM_STEPS)
+
+
+# -- The torch case of each optimizer (scripts/make_torch_reference.py) ------------------
+# Each builds torch's own optimizer over ``params`` with the registry's hyperparameters
+# ``h``; torch (and the two packages) are imported only when the script calls them.
+def _torch(name: str, **fixed: Any) -> Callable:
+    def make(params: list, lr: float, h: dict) -> Any:
+        import torch
+
+        kwargs = dict(fixed)
+        for key, value in fixed.items():
+            if isinstance(value, str) and value in h:
+                kwargs[key] = h[value]
+            elif isinstance(value, tuple):
+                kwargs[key] = tuple(h[v] for v in value)
+        return getattr(torch.optim, name)(params, lr=lr, **kwargs)
+    return make
+
+
+def _torch_adabelief(params: list, lr: float, h: dict) -> Any:
+    from adabelief_pytorch import AdaBelief
+
+    return AdaBelief(params, lr=lr, betas=(h["beta1"], h["beta2"]), eps=h["eps"], rectify=False,
+                     print_change_log=False)
+
+
+def _torch_lion(params: list, lr: float, h: dict) -> Any:
+    from lion_pytorch import Lion
+
+    return Lion(params, lr=lr, betas=(h["beta1"], h["beta2"]), weight_decay=h["weight_decay"])
+
+
+_ADAM_TORCH = {"betas": ("beta1", "beta2"), "eps": "eps"}
+_ADAM_VARIANT = {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6}
+
 
 OPTIMIZERS: dict[str, OptimizerInfo] = {
     info.name: info
@@ -568,6 +618,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "gd", "Gradient Descent", _sgd_rule, _lr_coefs, 1e-3, {}, "torch.optim.SGD",
             r"\theta_t = \theta_{t-1} - \eta_t g_t", (),
             color="#2563eb", explain=_explain_gd,
+            torch_make=_torch("SGD"), reference_lrs=(0.01, 0.001), reference_variant={},
         ),
         OptimizerInfo(
             "momentum", "Momentum", _heavy_ball_rule, _momentum_coefs, 1e-3,
@@ -576,6 +627,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"b_t = \mu b_{t-1} + g_t,\; \theta_t = \theta_{t-1} - \eta_t b_t",
             ("momentum_buffer",),
             color="#16a34a", explain=_explain_momentum,
+            torch_make=_torch("SGD", momentum="momentum"), reference_lrs=(0.005, 0.0005), reference_variant={"momentum": 0.8},
         ),
         OptimizerInfo(
             "nesterov", "Nesterov", _nesterov_rule, _momentum_coefs, 1e-3,
@@ -584,12 +636,14 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"b_t = \mu b_{t-1} + g_t,\; \theta_t = \theta_{t-1} - \eta_t (g_t + \mu b_t)",
             ("momentum_buffer",),
             color="#0d9488", explain=functools.partial(_explain_momentum, nesterov=True),
+            torch_make=_torch("SGD", momentum="momentum", nesterov=True), reference_lrs=(0.005, 0.0005), reference_variant={"momentum": 0.7},
         ),
         OptimizerInfo(
             "adagrad", "Adagrad", _adagrad_rule, _adagrad_coefs, 1e-2, {"eps": _eps(1e-10)}, "torch.optim.Adagrad",
             r"s_t = s_{t-1} + g_t^2,\; \theta_t = \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{s_t} + \epsilon}",
             ("sum",),
             color="#9333ea", explain=_explain_adagrad,
+            torch_make=_torch("Adagrad", eps="eps"), reference_lrs=(0.5, 0.1), reference_variant={"eps": 1e-3},
         ),
         OptimizerInfo(
             "rmsprop", "RMSprop", _rmsprop_rule, _rho_coefs, 1e-2,
@@ -598,6 +652,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\; \theta_t = \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{v_t} + \epsilon}",
             ("square_avg",),
             color="#ea580c", explain=_explain_rmsprop,
+            torch_make=_torch("RMSprop", alpha="rho", eps="eps"), reference_lrs=(0.05, 0.005), reference_variant={"rho": 0.9, "eps": 1e-6},
         ),
         OptimizerInfo(
             "adadelta", "Adadelta", _adadelta_rule, _rho_coefs, 1.0, {"rho": _beta(0.9, "ρ"), "eps": _eps(1e-6)},
@@ -606,11 +661,13 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"u_t = \rho u_{t-1} + (1-\rho)\Delta_t^2,\; \theta_t = \theta_{t-1} - \eta_t \Delta_t",
             ("square_avg", "acc_delta"),
             color="#a16207", explain=_explain_adadelta,
+            torch_make=_torch("Adadelta", rho="rho", eps="eps"), reference_lrs=(5.0, 1.0), reference_variant={"rho": 0.95, "eps": 1e-4},
         ),
         OptimizerInfo(
             "adam", "Adam", _adam_rule, _adam_coefs, 1e-3, dict(_ADAM_HYPERS), "torch.optim.Adam", _ADAM_RULE,
             ("exp_avg", "exp_avg_sq"),
             color="#db2777", explain=_explain_adam,
+            torch_make=_torch("Adam", **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
         OptimizerInfo(
             "amsgrad", "AMSGrad", _amsgrad_rule, _adam_coefs, 1e-3, dict(_ADAM_HYPERS),
@@ -619,6 +676,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"\frac{m_t}{\sqrt{\hat v_t/(1-\beta_2^t)} + \epsilon}",
             ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
             color="#be123c", explain=functools.partial(_explain_adam, amsgrad=True),
+            torch_make=_torch("Adam", amsgrad=True, **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
         OptimizerInfo(
             "adamw", "AdamW", _adam_rule, _adamw_coefs, 1e-3,
@@ -627,12 +685,14 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"\theta \leftarrow \theta (1 - \eta_t\lambda),\; \text{then Adam: }" + _ADAM_RULE,
             ("exp_avg", "exp_avg_sq"),
             color="#7c3aed", explain=functools.partial(_explain_adam, decoupled=True),
+            torch_make=_torch("AdamW", weight_decay="weight_decay", **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant={**_ADAM_VARIANT, "weight_decay": 0.1},
         ),
         OptimizerInfo(
             "adamax", "Adamax", _adamax_rule, _adamax_coefs, 2e-3, dict(_ADAM_HYPERS), "torch.optim.Adamax",
             r"u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon),\; \theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}\frac{m_t}{u_t}",
             ("exp_avg", "exp_inf"),
             color="#0891b2", explain=_explain_adamax,
+            torch_make=_torch("Adamax", **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
         OptimizerInfo(
             "nadam", "NAdam", _nadam_rule, _nadam_coefs, 2e-3, dict(_ADAM_HYPERS), "torch.optim.NAdam",
@@ -640,6 +700,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r" - \eta_t\frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\frac{m_t}{\sqrt{\hat v_t}+\epsilon}",
             ("exp_avg", "exp_avg_sq"), extra0=1.0,
             color="#65a30d", explain=_explain_nadam,
+            torch_make=_torch("NAdam", **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
         OptimizerInfo(
             "radam", "RAdam", _radam_rule, _radam_coefs, 1e-3, dict(_ADAM_HYPERS), "torch.optim.RAdam",
@@ -648,14 +709,15 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"\text{else } \theta_t = \theta_{t-1} - \eta_t \hat m_t",
             ("exp_avg", "exp_avg_sq"),
             color="#c2410c", explain=_explain_radam,
+            torch_make=_torch("RAdam", **_ADAM_TORCH), reference_lrs=(0.01, 0.001), reference_variant=_ADAM_VARIANT,
         ),
         OptimizerInfo(
             "adabelief", "AdaBelief", _adabelief_rule, _adabelief_coefs, 1e-3, {**_ADAM_HYPERS, "eps": _eps(1e-16)},
             "adabelief_pytorch.AdaBelief(rectify=False)",
-            r"s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t - m_t)^2 + \epsilon,\;"
-            r"\theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}\frac{m_t}{\sqrt{s_t/(1-\beta_2^t)} + \epsilon}",
+            r",\; ".join(ADABELIEF_STEPS),
             ("exp_avg", "exp_avg_var"),
             color="#1e293b", explain=_explain_adabelief,
+            torch_make=_torch_adabelief, reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
         OptimizerInfo(
             "lion", "Lion", _lion_rule, _lion_coefs, 1e-4,
@@ -666,6 +728,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
             ("exp_avg",),
             color="#ca8a04", explain=_explain_lion,
+            torch_make=_torch_lion, reference_lrs=(0.05, 0.01), reference_variant={"beta1": 0.95, "beta2": 0.98, "weight_decay": 0.1},
         ),
     ]
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
@@ -26,14 +26,15 @@ from visualizer.ui.lesson import (
     BOX,
     CONFIG,
     MAX_LESSON_STEPS,
+    fill_from_link,
     frame,
     line_layout,
     path_map,
     select,
+    show_view,
 )
 from visualizer.ui.text import (
     fmt_float,
-    link_is_for,
     page_query,
     parse_lr,
     parse_number,
@@ -223,20 +224,11 @@ def belief_charts(run: BeliefRun) -> go.Figure:
     return line_layout(fig, 680)
 
 
-ADAM_LINES = [
-    (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t", False),
-    (r"v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2", True),
-    (r"\hat m_t = m_t/(1-\beta_1^t),\quad \hat v_t = v_t/(1-\beta_2^t)", False),
-    (r"\theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)", True),
-]
-
-
-BELIEF_LINES = [
-    (r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t", False),
-    (r"s_t = \beta_2 s_{t-1} + (1-\beta_2)\,(g_t - m_t)^2 + \epsilon", True),
-    (r"\hat m_t = m_t/(1-\beta_1^t),\quad \hat s_t = s_t/(1-\beta_2^t)", False),
-    (r"\theta_t = \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat s_t} + \epsilon)", True),
-]
+# The two algorithms as the registry states them; a line is highlighted where they differ.
+ADAM_LINES = [(line, line != other) for line, other in zip(optimizers.ADAM_STEPS,
+                                                          optimizers.ADABELIEF_STEPS, strict=True)]
+BELIEF_LINES = [(line, line != other) for line, other in zip(optimizers.ADABELIEF_STEPS,
+                                                             optimizers.ADAM_STEPS, strict=True)]
 
 
 def algorithm(title: str, lines: list[tuple[str, bool]]) -> html.Div:
@@ -275,47 +267,28 @@ def belief_page() -> html.Div:
 
 
 # -- The callbacks -----------------------------------------------------------------------
-@callback(
-    Output(ids.BELIEF_SCENE, "value"),
-    Output(ids.BELIEF_LR, "value"),
-    Output(ids.BELIEF_STEPS, "value"),
-    Input(ids.BELIEF_SCENE, "value"),
-    Input(ids.STORE_URL, "data"),
-    prevent_initial_call=True,
-)
-def belief_boxes(scene_key, search):
-    """A link sets every box; a new scene sets its own lr and epochs."""
-    if ctx.triggered_id == ids.STORE_URL:
-        if not link_is_for(search, "belief"):
-            raise PreventUpdate
-        return belief_from_query(search)
+def _scene_boxes(scene_key: str) -> tuple:
     scene = BELIEF_SCENES.get(scene_key)
     if scene is None:
         raise PreventUpdate
     return no_update, repr(scene.lr), str(scene.steps)
 
 
-@callback(
-    Output(ids.BELIEF_MAP, "figure"),
-    Output(ids.BELIEF_CHARTS, "figure"),
-    Output(ids.BELIEF_NOTE, "children"),
-    Output(ids.BELIEF_ERROR, "children"),
-    Output(ids.BELIEF_QUERY, "data"),
-    Input(ids.TABS_PAGE, "value"),
-    Input(ids.BELIEF_LR, "value"),
-    Input(ids.BELIEF_STEPS, "value"),
-    State(ids.BELIEF_SCENE, "value"),
-)
-def update_belief(page, lr_text, steps_text, scene_key):
-    if page != "belief":
-        raise PreventUpdate
-    try:
-        lr, steps = belief_settings(lr_text, steps_text)
-        key = scene_key if scene_key in BELIEF_SCENES else "abs_skew"
-        view = belief_view(key, lr, steps)
-    except ValueError as exc:
-        return no_update, no_update, no_update, str(exc), no_update
-    return (*view, "", belief_query(key, lr, steps))
+def _settle(lr_text: str, steps_text: str, scene_key: str) -> tuple[tuple, str]:
+    lr, steps = belief_settings(lr_text, steps_text)
+    key = scene_key if scene_key in BELIEF_SCENES else "abs_skew"
+    return belief_view(key, lr, steps), belief_query(key, lr, steps)
+
+
+belief_boxes = fill_from_link(
+    "belief", [Output(ids.BELIEF_SCENE, "value"), Output(ids.BELIEF_LR, "value"),
+               Output(ids.BELIEF_STEPS, "value")], belief_from_query,
+    scene=(ids.BELIEF_SCENE, _scene_boxes))
+update_belief = show_view(
+    "belief", [(ids.BELIEF_MAP, "figure"), (ids.BELIEF_CHARTS, "figure"), (ids.BELIEF_NOTE, "children")],
+    ids.BELIEF_ERROR, ids.BELIEF_QUERY,
+    [Input(ids.BELIEF_LR, "value"), Input(ids.BELIEF_STEPS, "value"), State(ids.BELIEF_SCENE, "value")],
+    _settle)
 
 
 @cache.shared("belief")

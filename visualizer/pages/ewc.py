@@ -10,8 +10,7 @@ from dataclasses import dataclass
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html, no_update
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, dcc, html
 from plotly.subplots import make_subplots
 
 from landscapes import Landscape, Minimum
@@ -25,13 +24,14 @@ from visualizer.ui.lesson import (
     CONFIG,
     FONT,
     MAX_LESSON_STEPS,
+    fill_from_link,
     frame,
     line_layout,
     select,
+    show_view,
 )
 from visualizer.ui.text import (
     fmt_float,
-    link_is_for,
     page_query,
     parse_lr,
     parse_number,
@@ -265,35 +265,15 @@ EWC_BOXES = [ids.EWC_OPTIMIZER, ids.EWC_LR, ids.EWC_LAMBDA, ids.EWC_STEPS]
 
 
 # -- The callbacks -----------------------------------------------------------------------
-@callback(
-    *[Output(box, "value") for box in EWC_BOXES],
-    Input(ids.STORE_URL, "data"),
-    prevent_initial_call=True,
-)
-def ewc_boxes(search):
-    if not link_is_for(search, "ewc"):
-        raise PreventUpdate
-    return ewc_from_query(search)
+def _settle(optimizer, lr_text, lam_text, steps_text) -> tuple[tuple, str]:
+    name, lr, lam, steps = ewc_settings(optimizer, lr_text, lam_text, steps_text)
+    return ewc_view(name, lr, lam, steps), ewc_query(name, lr, lam, steps)
 
 
-@callback(
-    Output(ids.EWC_MAP, "figure"),
-    Output(ids.EWC_CHARTS, "figure"),
-    Output(ids.EWC_NOTE, "children"),
-    Output(ids.EWC_ERROR, "children"),
-    Output(ids.EWC_QUERY, "data"),
-    Input(ids.TABS_PAGE, "value"),
-    *[Input(box, "value") for box in EWC_BOXES],
-)
-def update_ewc(page, optimizer, lr_text, lam_text, steps_text):
-    if page != "ewc":
-        raise PreventUpdate
-    try:
-        name, lr, lam, steps = ewc_settings(optimizer, lr_text, lam_text, steps_text)
-        view = ewc_view(name, lr, lam, steps)
-    except (ValueError, KeyError) as exc:
-        return no_update, no_update, no_update, str(exc).strip("'\""), no_update
-    return (*view, "", ewc_query(name, lr, lam, steps))
+ewc_boxes = fill_from_link("ewc", [Output(box, "value") for box in EWC_BOXES], ewc_from_query)
+update_ewc = show_view(
+    "ewc", [(ids.EWC_MAP, "figure"), (ids.EWC_CHARTS, "figure"), (ids.EWC_NOTE, "children")],
+    ids.EWC_ERROR, ids.EWC_QUERY, [Input(box, "value") for box in EWC_BOXES], _settle)
 
 
 @cache.shared("ewc")

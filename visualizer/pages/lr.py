@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
@@ -26,14 +26,15 @@ from visualizer.ui.lesson import (
     BOX,
     CONFIG,
     MAX_LESSON_STEPS,
+    fill_from_link,
     frame,
     line_layout,
     path_map,
     select,
+    show_view,
 )
 from visualizer.ui.text import (
     fmt_float,
-    link_is_for,
     page_query,
     parse_lr,
     parse_number,
@@ -320,51 +321,38 @@ LR_KEYS = ["landscape", "opt", "lrs", "schedule", "warmup", "gamma", "step_size"
 
 
 # -- The callbacks -----------------------------------------------------------------------
-@callback(
-    Output(ids.LR_SCENE, "value"),
-    *[Output(box, "value") for box in LR_BOXES],
-    Output(ids.LR_COMPARE, "checked"),
-    Input(ids.LR_SCENE, "value"),
-    Input(ids.STORE_URL, "data"),
-    prevent_initial_call=True,
-)
-def lr_boxes(scene_key, search):
-    """A link sets every box; a scene sets the boxes to its own settings."""
-    if ctx.triggered_id == ids.STORE_URL:
-        if not link_is_for(search, "lr"):
-            raise PreventUpdate
-        values = lr_from_query(search)
-        key = query_params(search).get("scene")
-        key = key if key in LR_SCENES else None
-    else:
-        scene = LR_SCENES.get(scene_key)
-        if scene is None:
-            raise PreventUpdate
-        key, values = no_update, lr_boxes_of(scene.settings)
-    return key or no_update, *[values[k] for k in LR_KEYS], values["compare"] in ("1", "true", True)
+def _boxes(values: dict[str, str], scene_key) -> tuple:
+    return scene_key, *[values[k] for k in LR_KEYS], values["compare"] in ("1", "true", True)
 
 
-@callback(
-    Output(ids.LR_MAP, "figure"),
-    Output(ids.LR_CHARTS, "figure"),
-    Output(ids.LR_NOTE, "children"),
-    Output(ids.LR_ERROR, "children"),
-    Output(ids.LR_QUERY, "data"),
-    Input(ids.TABS_PAGE, "value"),
-    *[Input(box, "value") for box in LR_BOXES],
-    Input(ids.LR_COMPARE, "checked"),
-    State(ids.LR_SCENE, "value"),
-)
-def update_lr(page, *boxes):
-    if page != "lr":
+def _link_boxes(search: str) -> tuple:
+    """A link sets every box (and the scene it names)."""
+    key = query_params(search).get("scene")
+    return _boxes(lr_from_query(search), key if key in LR_SCENES else no_update)
+
+
+def _scene_boxes(scene_key: str) -> tuple:
+    """A scene sets the boxes to its own settings."""
+    scene = LR_SCENES.get(scene_key)
+    if scene is None:
         raise PreventUpdate
+    return _boxes(lr_boxes_of(scene.settings), no_update)
+
+
+def _settle(*boxes) -> tuple[tuple, str]:
     *boxes, compare, scene_key = boxes
-    try:
-        settings = lr_settings(*boxes, compare=bool(compare))
-        view = lr_view(settings)
-    except (ValueError, KeyError) as exc:
-        return no_update, no_update, no_update, str(exc).strip("'\""), no_update
-    return (*view, "", lr_query(settings, scene_key))
+    settings = lr_settings(*boxes, compare=bool(compare))
+    return lr_view(settings), lr_query(settings, scene_key)
+
+
+lr_boxes = fill_from_link(
+    "lr", [Output(ids.LR_SCENE, "value"), *[Output(box, "value") for box in LR_BOXES],
+           Output(ids.LR_COMPARE, "checked")], _link_boxes, scene=(ids.LR_SCENE, _scene_boxes))
+update_lr = show_view(
+    "lr", [(ids.LR_MAP, "figure"), (ids.LR_CHARTS, "figure"), (ids.LR_NOTE, "children")],
+    ids.LR_ERROR, ids.LR_QUERY,
+    [*[Input(box, "value") for box in LR_BOXES], Input(ids.LR_COMPARE, "checked"),
+     State(ids.LR_SCENE, "value")], _settle)
 
 
 @cache.shared("lr")

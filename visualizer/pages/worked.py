@@ -28,8 +28,8 @@ from visualizer import engine
 from visualizer.engine import export, optimizers
 from visualizer.pages import Page
 from visualizer.ui import ids
+from visualizer.ui.lesson import fill_from_link
 from visualizer.ui.text import (
-    link_is_for,
     parse_lr,
     query_params,
 )
@@ -692,22 +692,16 @@ def worked_query(_steps_shown, answers, data, weights, lr, beta, steps, conventi
     return to_query(data, weights, lr, beta, steps, convention, bool(checking), answers)
 
 
-@callback(
-    Output(ids.WORKED_DATA, "value"),
-    Output(ids.WORKED_WEIGHTS, "value"),
-    Output(ids.WORKED_LR, "value"),
-    Output(ids.WORKED_BETA, "value"),
-    Output(ids.WORKED_STEPS, "value"),
-    Output(ids.WORKED_CONVENTION, "value"),
-    Output(ids.WORKED_CHECK, "checked", allow_duplicate=True),
-    Output(ids.WORKED_FILL, "data", allow_duplicate=True),
-    Input(ids.STORE_URL, "data"),
-    prevent_initial_call=True,
-)
-def worked_boxes(search):
-    if not link_is_for(search, "worked"):
-        raise PreventUpdate
+def _link_boxes(search: str) -> tuple:
+    """Every box, the convention, "check my work" and the student's entries from a link."""
     convention, checking, answers = checking_from_query(search)
     return (*from_query(search), convention, checking, {"answers": answers})
+
+
+worked_boxes = fill_from_link(
+    "worked", [*[Output(box, "value") for box in WORKED_BOXES], Output(ids.WORKED_CONVENTION, "value"),
+               Output(ids.WORKED_CHECK, "checked", allow_duplicate=True),
+               Output(ids.WORKED_FILL, "data", allow_duplicate=True)], _link_boxes)
+
 
 PAGE = Page('worked', 'Momentum by hand', page, 50, ids.WORKED_QUERY)

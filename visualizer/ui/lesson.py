@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import html
+from dash import Input, Output, callback, ctx, html, no_update
+from dash.exceptions import PreventUpdate
 
 from landscapes import Landscape
-from visualizer.ui import figures
+from visualizer.ui import figures, ids
+from visualizer.ui.text import link_is_for
 
 MAX_LESSON_STEPS = 5000
 
@@ -77,3 +82,44 @@ def frame(title: str, intro, controls: list, body: list, error_id: str) -> html.
         ], className="lesson-head"),
         *body,
     ], className="lesson")
+
+
+# -- The page protocol: every teaching page's two callbacks, written once -------------------
+def fill_from_link(key: str, outputs: list, read: Callable[[str], Sequence],
+                   scene: tuple[str, Callable[[Any], Sequence]] | None = None) -> Callable:
+    """Register "a link to this page sets its boxes": ``read(search)`` gives the
+    boxes' values. With ``scene = (select id, values_of)``, picking a scene in
+    that select sets the boxes to ``values_of(scene key)`` too (the select is
+    then the first output). Returns the callback (a plain function)."""
+    inputs = [Input(ids.STORE_URL, "data")] + ([Input(scene[0], "value")] if scene else [])
+
+    @callback(*outputs, *inputs, prevent_initial_call=True)
+    def fill(search, *picked):
+        if scene is None or ctx.triggered_id == ids.STORE_URL:
+            if not link_is_for(search, key):
+                raise PreventUpdate
+            return read(search)
+        return scene[1](picked[0])
+
+    return fill
+
+
+def show_view(key: str, outputs: list[tuple[str, str]], error: str, query: str, inputs: list,
+              settle: Callable[..., tuple[Sequence, str]]) -> Callable:
+    """Register "while this page is shown, each change of its boxes parses them,
+    runs, and shows the view (``settle(*values) -> (outputs' values, link)``), or
+    shows the error under the boxes and keeps the last view". ``inputs`` are the
+    boxes (Inputs, then States). Returns the callback (a plain function)."""
+
+    @callback(*[Output(i, p) for i, p in outputs], Output(error, "children"), Output(query, "data"),
+              Input(ids.TABS_PAGE, "value"), *inputs)
+    def update(page, *values):
+        if page != key:
+            raise PreventUpdate
+        try:
+            view, link = settle(*values)
+        except (ValueError, KeyError) as exc:
+            return (*[no_update] * len(outputs), str(exc).strip("'\""), no_update)
+        return (*view, "", link)
+
+    return update
