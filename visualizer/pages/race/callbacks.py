@@ -1,4 +1,4 @@
-"""Server callbacks: parse the boxes, run the engine, build figures.
+"""The race's callbacks: parse the boxes, run the engine, build figures.
 
 Each is a plain function registered with Dash's global ``@callback`` (no module
 imports ``app``), so tests call them directly. The player (play, pause, step,
