@@ -137,7 +137,8 @@ def make_spec(
 
     Raises:
         KeyError: unknown optimizer (the message lists the choices).
-        ValueError: a bad value or an unknown parameter, quoting it.
+        FieldError: (a ``ValueError``) a value outside its range, naming the field.
+        ValueError: an unknown parameter, naming the valid ones.
     """
     info = optimizers.get(optimizer)
     lr = info.lr if lr is None else LR.check("learning rate", lr)
@@ -447,8 +448,8 @@ def run(
         A :class:`Result`.
 
     Raises:
-        ValueError: bad starts, steps, noise, or too much to record, or
-            ``compiled=True`` without numba.
+        FieldError: (a ``ValueError``) bad starts, steps or noise, naming the field.
+        ValueError: too much to record, or ``compiled=True`` without numba.
         BudgetError: (a ``ValueError``) more work than ``budget`` allows.
     """
     specs = list(specs)
