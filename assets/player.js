@@ -261,6 +261,7 @@
       if (has(IDS.SLIDER_EPOCH) && slider !== null && slider !== epoch && !loop.playing) epoch = slider;
       epoch = Math.max(0, Math.min(N, Math.round(epoch)));
       view.d = d; view.epoch = epoch; view.log = !!log;
+      if (newRuns) viz.rehook();  // a new landscape may come with a new graph to hook
       draw();
       return [epoch, Math.max(N, 1), "epoch " + epoch + " / " + N,
               newRuns ? resultsTable(d, epoch) : no, playLabel()];

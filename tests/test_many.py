@@ -158,13 +158,13 @@ def test_the_many_run_pages_are_in_the_registry_each_one_module():
 
 def test_a_page_computes_in_the_background_then_draws_from_the_cache():
     cache.clear()
-    figure, legend, note, error, link, request = basins.update("basins", RACE, "8", "outcome", None)
+    figure, legend, note, error, link, request = basins.update("basins", "8", "outcome", None, RACE)
     assert error == "" and note == "Computing in the background…" and request["key"]
     assert common.stored("basins", (RACE, 8)) is None
     seen = []
     done = basins.job(seen.append, request)  # the background job, as its worker runs it
     assert done == request and seen[-1] == 100
-    figure, legend, note, error, link, request = basins.update("basins", RACE, "8", "outcome", done)
+    figure, legend, note, error, link, request = basins.update("basins", "8", "outcome", done, RACE)
     assert error == "" and request is common.no_update
     assert "Share of the 64 starts that end in a global minimum after 200 epochs" in note
     assert len([t for t in figure.data if t.type == "heatmap"]) == 4
@@ -176,13 +176,13 @@ def test_a_page_computes_in_the_background_then_draws_from_the_cache():
     bm = basins.basin_map(data)
     np.testing.assert_array_equal(bm.result.final, many.basins(HIMMELBLAU, CLASSIC, 200, 8).result.final)
     with pytest.raises(common.PreventUpdate):
-        basins.update("race", RACE, "8", "outcome", None)  # computes only on its page
+        basins.update("race", "8", "outcome", None, RACE)  # computes only on its page
     # a bad box is named, nothing computed
-    assert basins.update("basins", RACE, "1000", "outcome", None)[3] == "Grid: must be a whole number from 2 to 400 (got 1000)"
+    assert basins.update("basins", "1000", "outcome", None, RACE)[3] == "Grid: must be a whole number from 2 to 400 (got 1000)"
     heavy = scene.to_query("himmelblau", (0.0, 0.0), 10_000, CLASSIC)
-    error = basins.update("basins", heavy, "400", "outcome", None)[3]
+    error = basins.update("basins", "400", "outcome", None, heavy)[3]
     assert "too much work" in error and "lower the grid cells" in error
-    assert "Set up a scene" in basins.update("basins", None, "8", "outcome", None)[3]
+    assert "Set up a scene" in basins.update("basins", "8", "outcome", None, None)[3]
 
 
 def test_a_failed_job_says_why():
@@ -193,17 +193,16 @@ def test_a_failed_job_says_why():
 
 def test_sweep_and_map_pages_draw_their_views():
     cache.clear()
-    out = sweep.update("sweep", RACE, "1e-4:1:12", "10", "cost", None)
+    out = sweep.update("sweep", "1e-4:1:12", "10", "cost", None, RACE)
     done = sweep.job(lambda p: None, out[5])
-    figure, _, note, error, link, _ = sweep.update("sweep", RACE, "1e-4:1:12", "10", "cost", done)
+    figure, _, note, error, link, _ = sweep.update("sweep", "1e-4:1:12", "10", "cost", done, RACE)
     assert error == "" and "Within 10× of each optimizer's best final cost" in note
     assert "Gradient Descent works from" in note and "lrs=0.0001:1.0:12" in link
     bowl = scene.to_query("ill_conditioned_bowl", (-2.8, 1.0), 300,
                           [engine.make_spec("momentum", lr=0.01, momentum=0.9)])
-    out = lrmap.update("lrmap", bowl, "momentum", "1e-3:0.1:8", "6", "cost", None)
+    out = lrmap.update("lrmap", "momentum", "1e-3:0.1:8", "6", "cost", None, bowl)
     done = lrmap.job(lambda p: None, out[5])
-    figure, legend, note, error, link, _ = lrmap.update("lrmap", bowl, "momentum", "1e-3:0.1:8", "6",
-                                                         "cost", done)
+    figure, legend, note, error, link, _ = lrmap.update("lrmap", "momentum", "1e-3:0.1:8", "6", "cost", done, bowl)
     assert error == "" and "of the cells diverge" in note
     names = [t.name for t in figure.data]
     assert "lr = 2(1 + μ)/L" in names and "the race's setting" in names

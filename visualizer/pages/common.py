@@ -119,8 +119,9 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
                   csv: Callable) -> tuple[Callable, Callable]:
     """The two callbacks every many-run page has.
 
-    ``update`` runs on each change (the page shown, the race's scene, the page's
-    own ``inputs``, a job's end passed on by ``jobs.redraw`` in the browser): ``parse(race_query, *values) -> (args, view, link_params)``
+    ``update`` runs on each change (the page shown, the page's own ``inputs``, a
+    job's end passed on by ``jobs.redraw`` in the browser), reading the race's
+    scene: ``parse(race_query, *values) -> (args, view, link_params)``
     checks the boxes (ValueError: a message under them); if the class has computed
     ``args`` already (the shared cache, ``namespace``), ``render(data, view) ->
     (figure, legend, note)`` draws it at once; else the background ``job`` computes
@@ -142,13 +143,15 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         Output(I.query, "data"),
         Output(I.request, "data"),
         Input(ids.TABS_PAGE, "value"),
-        Input(ids.STORE_QUERY, "data"),
         *inputs,
         Input(I.redraw, "data"),
+        # read, not listened to: a drag on the race (the page hidden) must not
+        # send one request per many-run page; showing the page reads it
+        State(ids.STORE_QUERY, "data"),
         prevent_initial_call=True,
     )
-    def update(page, race_query, *values):
-        *values, done = values
+    def update(page, *values):
+        *values, done, race_query = values
         if page != key:
             raise PreventUpdate
         try:
