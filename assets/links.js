@@ -83,6 +83,14 @@
       return ["map", "3d", "inspect"].indexOf(view) >= 0 ? view : window.dash_clientside.no_update;
     },
 
+    // The race's link, for a many-run page (output PAGE-race), only while that
+    // page is shown: the race's drags then cost no request for the hidden pages.
+    whileShown: function (query, page) {
+      const ctx = window.dash_clientside.callback_context;
+      const key = String(ctx.outputs_list.id).replace(/-race$/, "");
+      return page === key && query ? query : window.dash_clientside.no_update;
+    },
+
     // The link of the page on screen (each page writes its own to its store).
     writeLink: function (page) {
       const queries = Array.prototype.slice.call(arguments, 2), view = arguments[1];

@@ -65,6 +65,7 @@ def frame(page: Ids, title: str, intro, controls: list, csv_label: str) -> html.
         dcc.Store(id=page.done),  # the job's end
         dcc.Store(id=page.redraw),  # ... passed on by jobs.redraw: the page draws from the cache
         dcc.Store(id=page.seen),
+        dcc.Store(id=page.race),  # the race's link, while this page is shown
     ], className="lesson many")
 
 
@@ -145,9 +146,9 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         Input(ids.TABS_PAGE, "value"),
         *inputs,
         Input(I.redraw, "data"),
-        # read, not listened to: a drag on the race (the page hidden) must not
-        # send one request per many-run page; showing the page reads it
-        State(ids.STORE_QUERY, "data"),
+        # the race's link, passed on in the browser only while this page is shown
+        # (links.whileShown): a drag on the race must not send a request per page
+        Input(I.race, "data"),
         prevent_initial_call=True,
     )
     def update(page, *values):
@@ -201,6 +202,12 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         text, filename = csv(data)
         return dcc.send_string(text, filename)
 
+    clientside_callback(
+        ClientsideFunction("links", "whileShown"),
+        Output(I.race, "data"),
+        Input(ids.STORE_QUERY, "data"),
+        Input(ids.TABS_PAGE, "value"),
+    )
     clientside_callback(
         ClientsideFunction("jobs", "redraw"),
         Output(I.seen, "data"),
