@@ -11,14 +11,13 @@ import math
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, html
 from plotly.subplots import make_subplots
 
 from visualizer.engine import export, many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
-from visualizer.ui import ids
+from visualizer.ui.lesson import fill_from_link
 from visualizer.ui.text import query_params
 
 KEY = "basins"
@@ -202,32 +201,17 @@ update, job = common.register_view(I, KEY, "basins", [Input(I.grid, "value"), In
                                    parse, compute, render, csv)
 
 
-@callback(
-    Output(I.grid, "value"),
-    Output(I.colour, "value"),
-    Input(ids.STORE_URL, "data"),
-    prevent_initial_call=True,
-)
-def boxes(search):
-    """A link to this page sets its boxes (the race takes the scene from the same link)."""
+def _link_boxes(search: str) -> tuple:
+    """The page's boxes from a link to it (the race takes the scene from the same link)."""
     p = query_params(search)
-    if p.get("page") != KEY:
-        raise PreventUpdate
     colouring = p.get("color", "outcome")
     return p.get("grid", str(many.DEFAULT_GRID)), colouring if colouring in COLOURINGS else "outcome"
 
 
-@callback(
-    Output(ids.STORE_URL, "data", allow_duplicate=True),
-    Input(I.graph, "clickData"),
-    State(ids.STORE_QUERY, "data"),
-    prevent_initial_call=True,
-)
-def pick(click, race_query):
+def _race_link(point: dict, race_query: str) -> str:
     """A clicked pixel becomes the race's start, and the race is shown."""
-    try:
-        point = click["points"][0]
-        start = (float(point["x"]), float(point["y"]))
-        return common.race_link(race_query, start=start)
-    except (TypeError, KeyError, IndexError, ValueError):
-        raise PreventUpdate from None
+    return common.race_link(race_query, start=(float(point["x"]), float(point["y"])))
+
+
+boxes = fill_from_link(KEY, [Output(I.grid, "value"), Output(I.colour, "value")], _link_boxes)
+pick = common.register_pick(I, [], _race_link)

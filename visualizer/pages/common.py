@@ -217,6 +217,27 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     return update, job
 
 
+def register_pick(I: Ids, states: list, to_link: Callable) -> Callable:  # noqa: E741, N803
+    """Register "a click on the page's graph sends a setting back to the race":
+    ``to_link(point, race_query, *states) -> the race's link`` (which opens the
+    race); a click it cannot read changes nothing. Returns the callback."""
+
+    @callback(
+        Output(ids.STORE_URL, "data", allow_duplicate=True),
+        Input(I.graph, "clickData"),
+        State(ids.STORE_QUERY, "data"),
+        *states,
+        prevent_initial_call=True,
+    )
+    def pick(click, race_query, *values):
+        try:
+            return to_link(click["points"][0], race_query, *values)
+        except (TypeError, KeyError, IndexError, ValueError, StopIteration):
+            raise PreventUpdate from None
+
+    return pick
+
+
 def args_key(args: tuple) -> str:
     """A computation's arguments as the text that keys it in the shared cache (and
     goes to the job and back unchanged: JSON in the browser would turn 10.0 into 10)."""

@@ -10,8 +10,7 @@ from __future__ import annotations
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, State, html
 
 import landscapes
 from landscapes import teaching
@@ -19,7 +18,7 @@ from visualizer import engine
 from visualizer.engine import export, many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
-from visualizer.ui import ids
+from visualizer.ui.lesson import fill_from_link
 from visualizer.ui.text import query_params
 
 KEY = "lrmap"
@@ -176,40 +175,25 @@ update, job = common.register_view(I, KEY, "lrmap", [Input(I.opt, "value"), Inpu
                                    parse, compute, render, csv)
 
 
-@callback(
-    Output(I.opt, "value"),
-    Output(I.lrs, "value"),
-    Output(I.betas, "value"),
-    Output(I.metric, "value"),
-    Input(ids.STORE_URL, "data"),
-    prevent_initial_call=True,
-)
-def boxes(search):
+def _link_boxes(search: str) -> tuple:
+    """The page's boxes from a link to it (the race takes the scene from the same link)."""
     p = query_params(search)
-    if p.get("page") != KEY:
-        raise PreventUpdate
     opt, metric = p.get("opt", "momentum"), p.get("metric", "cost")
     return (opt if opt in many.MOMENTUM_HYPER else "momentum", p.get("lrs", DEFAULT_RANGE),
             p.get("betas", str(many.DEFAULT_BETAS)), metric if metric in METRICS else "cost")
 
 
-@callback(
-    Output(ids.STORE_URL, "data", allow_duplicate=True),
-    Input(I.graph, "clickData"),
-    State(ids.STORE_QUERY, "data"),
-    State(I.opt, "value"),
-    prevent_initial_call=True,
-)
-def pick(click, race_query, optimizer):
+def _race_link(point: dict, race_query: str, optimizer: str) -> str:
     """A clicked cell sets the race's optimizer to that lr and momentum (ticking it)."""
-    try:
-        point = click["points"][0]
-        lr, beta = 10 ** float(point["x"]), float(point["y"])
-        hyper = many.MOMENTUM_HYPER[optimizer]
-        _, specs, _, _, _ = common.race_scene(race_query, need_ticked=False)
-        old = next((s for s in specs if s.optimizer == optimizer), None)
-        hypers = {**(old.hypers if old else {}), hyper: float(f"{beta:.4g}")}
-        new = engine.make_spec(optimizer, lr=float(f"{lr:.3g}"), **hypers)
-        return common.race_link(race_query, set_opt=new)
-    except (TypeError, KeyError, IndexError, ValueError):
-        raise PreventUpdate from None
+    lr, beta = 10 ** float(point["x"]), float(point["y"])
+    hyper = many.MOMENTUM_HYPER[optimizer]
+    _, specs, _, _, _ = common.race_scene(race_query, need_ticked=False)
+    old = next((s for s in specs if s.optimizer == optimizer), None)
+    hypers = {**(old.hypers if old else {}), hyper: float(f"{beta:.4g}")}
+    new = engine.make_spec(optimizer, lr=float(f"{lr:.3g}"), **hypers)
+    return common.race_link(race_query, set_opt=new)
+
+
+boxes = fill_from_link(KEY, [Output(I.opt, "value"), Output(I.lrs, "value"), Output(I.betas, "value"),
+                             Output(I.metric, "value")], _link_boxes)
+pick = common.register_pick(I, [State(I.opt, "value")], _race_link)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, html
 from plotly.subplots import make_subplots
 
 from visualizer import engine
 from visualizer.engine import export, many, optimizers
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
-from visualizer.ui import figures, ids
+from visualizer.ui import figures
+from visualizer.ui.lesson import fill_from_link
 from visualizer.ui.text import query_params
 
 KEY = "sweep"
@@ -152,37 +152,23 @@ update, job = common.register_view(I, KEY, "sweep", [Input(I.lrs, "value"), Inpu
                                    parse, compute, render, csv)
 
 
-@callback(
-    Output(I.lrs, "value"),
-    Output(I.within, "value"),
-    Output(I.metric, "value"),
-    Input(ids.STORE_URL, "data"),
-    prevent_initial_call=True,
-)
-def boxes(search):
+def _link_boxes(search: str) -> tuple:
+    """The page's boxes from a link to it (the race takes the scene from the same link)."""
     p = query_params(search)
-    if p.get("page") != KEY:
-        raise PreventUpdate
     metric = p.get("metric", "cost")
     return (p.get("lrs", DEFAULT_RANGE), p.get("within", f"{DEFAULT_FACTOR:g}"),
             metric if metric in METRICS else "cost")
 
 
-@callback(
-    Output(ids.STORE_URL, "data", allow_duplicate=True),
-    Input(I.graph, "clickData"),
-    State(ids.STORE_QUERY, "data"),
-    prevent_initial_call=True,
-)
-def pick(click, race_query):
+def _race_link(point: dict, race_query: str) -> str:
     """A clicked point sets that optimizer's learning rate in the race, and shows the race."""
-    try:
-        point = click["points"][0]
-        name, lr = point["customdata"], float(point["x"])
-        _, specs, _, _, _ = common.race_scene(race_query)
-        spec = next(s for s in specs if s.optimizer == name)
-        new = engine.make_spec(name, lr=float(f"{lr:.3g}"), decay=spec.decay, schedule=spec.schedule,
-                               **spec.hypers, **spec.schedule_params)
-        return common.race_link(race_query, set_opt=new)
-    except (TypeError, KeyError, IndexError, ValueError, StopIteration):
-        raise PreventUpdate from None
+    name, lr = point["customdata"], float(point["x"])
+    _, specs, _, _, _ = common.race_scene(race_query)
+    spec = next(s for s in specs if s.optimizer == name)
+    new = engine.make_spec(name, lr=float(f"{lr:.3g}"), decay=spec.decay, schedule=spec.schedule,
+                           **spec.hypers, **spec.schedule_params)
+    return common.race_link(race_query, set_opt=new)
+
+
+boxes = fill_from_link(KEY, [Output(I.lrs, "value"), Output(I.within, "value"), Output(I.metric, "value")], _link_boxes)
+pick = common.register_pick(I, [], _race_link)
