@@ -3,7 +3,8 @@
  * (handed over from visualizer/ui/ids.py as window.VIZ_IDS, never typed twice),
  * the state the player draws, and small helpers. The other files, one concern
  * each: player.js (decoding the runs, painting frames, the play loop, keys),
- * map.js (the start dot's drag and click, live paths, highlight), settings.js
+ * map.js (the start dot's drag and click, live paths, highlight), paint.js
+ * (the canvases that draw frames while playing or dragging), settings.js
  * (the optimizer settings panel), links.js (the URL, page routing, copy link,
  * PNG), jobs.js (results of background jobs).
  */
@@ -57,10 +58,11 @@
   // graphs. Frames do not go through Dash's figure props: that cost half of
   // every frame (React, the store, a full Plotly.react from the prop).
   const state = {
-    view: { d: null, epoch: 0, log: false },
+    view: { d: null, epoch: 0, log: false, frames: 0 },
     // The play loop runs on requestAnimationFrame, not on a Dash interval: a
     // Dash round per frame (props, store, React) held it near 20 frames/s.
-    loop: { playing: false, last: 0, carry: 0, speed: 5, synced: 0 },
+    loop: { playing: false, last: 0, carry: 0, speed: 5 },
+    live: false,  // the start dot is being dragged (map.js): frames go to the canvases
     highlighted: null,  // the optimizer under the pointer
   };
 

@@ -39,7 +39,10 @@
           canvas.width = w * scale; canvas.height = h * scale;
           const c = canvas.getContext("2d");
           c.fillStyle = "white"; c.fillRect(0, 0, canvas.width, canvas.height);
-          imgs.forEach(function (img) { c.drawImage(img, 0, 0); });
+          // while playing, the paths are on the player's canvases, between the two
+          c.drawImage(imgs[0], 0, 0);
+          viz.paint.mapCanvases().forEach(function (p) { c.drawImage(p, 0, 0, canvas.width, canvas.height); });
+          c.drawImage(imgs[1], 0, 0);
           const a = document.createElement("a");
           a.download = "optimizer-map.png";
           a.href = canvas.toDataURL("image/png");

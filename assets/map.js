@@ -30,6 +30,9 @@
     return [clamp(fl.xaxis.p2d(clientX - box.left - fl._size.l), xr),
             clamp(fl.yaxis.p2d(clientY - box.top - fl._size.t), yr)];
   }
+  // A start as the server keeps it (six decimals), so the paths drawn while
+  // dragging are those of the start the link will hold.
+  function six(v) { return Math.round(v * 1e6) / 1e6; }
   function dotDistance(gd, clientX, clientY) {
     const fl = gd._fullLayout, s = fl.shapes && fl.shapes[0];
     if (!s) return Infinity;
@@ -43,42 +46,76 @@
   }
 
   // Paths follow the dot while it is dragged: the scene's runs from where the
-  // dot is now, from GET /api/runs (the scene's link with the new start). One
-  // request in flight at a time, the newest position wins, and nothing that
-  // answers after the drop is drawn: the drop's own runs come through Dash.
-  const live = { active: false, off: false, busy: false, want: null, seq: 0, drawn: [] };
+  // dot is now, from GET /api/runs (the scene's link with the new start), drawn
+  // on the player's canvases. One request in flight at a time, the newest
+  // position wins, and an answer for a position the dot has left since is not
+  // drawn. On the drop, the dropped start's runs are fetched the same way (if
+  // they are not on screen already) and drawn at once; plotly takes the paths
+  // back when the drop's runs come through Dash (player.js).
+  const live = { active: false, off: false, busy: false, want: null, seq: 0, drawn: [],
+                 asked: null, last: null, drop: null };
   window.__live = live;  // read by the browser tests
+  const key = function (p) { return p[0] + "," + p[1]; };
   function liveStart() {
-    live.active = true; live.off = false; live.want = null; live.drawn = [];
+    Object.assign(live, { active: true, off: false, want: null, drawn: [], last: null, drop: null });
+    viz.state.live = "drag";
   }
-  function liveStop() { live.active = false; live.want = null; }
+  function liveStop(p) {
+    live.active = false; live.want = null;
+    if (!p || viz.state.live !== "drag") { viz.state.live = false; return; }
+    viz.state.live = "drop";  // canvases until the drop's runs come through Dash
+    live.drop = key(p);
+    if (!live.off && live.last !== live.drop && !(live.busy && live.asked === live.drop)) {
+      live.want = p;
+      liveNext();
+    }
+    const shown = view.d;
+    setTimeout(function () {  // the same scene again: no new runs will come
+      if (viz.state.live === "drop" && view.d === shown) { viz.state.live = false; draw(); }
+    }, 1500);
+  }
   function liveMove(x, y) {
     if (!live.active || live.off) return;
     live.want = [x, y];
     liveNext();
   }
   function liveNext() {
-    if (live.busy || !live.want || !live.active) return;
+    if (live.busy || !live.want) return;
     const p = live.want, seq = ++live.seq;
     live.want = null;
     const q = new URLSearchParams(window.location.search);
     ["page", "view"].forEach(function (k) { q.delete(k); });
-    q.set("start", p[0] + "," + p[1]);
+    q.set("start", key(p));
     q.set("preview", "1");
-    live.busy = true;
+    live.busy = true; live.asked = key(p);
     fetch("api/runs?" + q.toString()).then(function (r) {
       if (r.status === 409) live.off = true;  // too heavy to follow: wait for the drop
       return r.ok ? r.json() : null;
     }).then(function (runs) {
       live.busy = false;
-      if (runs && live.active && runs.landscape === (view.d && view.d.src && view.d.src.landscape)) {
+      const wanted = live.active || (viz.state.live === "drop" && live.drop === key(p));
+      if (runs && wanted && runs.landscape === (view.d && view.d.src && view.d.src.landscape)) {
         view.d = decoded(runs);
         view.epoch = view.d.steps;
-        live.drawn.push(seq);
+        live.drawn.push(seq); live.last = key(p);
         draw();
       }
       liveNext();
     }).catch(function () { live.busy = false; });
+  }
+
+  // The dot follows the pointer once per animation frame: each relayout
+  // replots the overlay, and pointer events come faster than frames.
+  const dot = { want: null, frame: 0 };
+  function moveDot(gd, p) {
+    if (p) dot.want = p;
+    const put = function () {
+      dot.frame = 0;
+      if (dot.want) window.Plotly.relayout(gd, { "shapes[0].xanchor": dot.want[0], "shapes[0].yanchor": dot.want[1] });
+      dot.want = null;
+    };
+    if (!p) { if (dot.frame) window.cancelAnimationFrame(dot.frame); put(); }
+    else if (!dot.frame) dot.frame = window.requestAnimationFrame(put);
   }
 
   function hookMap(host, gd) {
@@ -97,9 +134,9 @@
         host.classList.toggle("near-dot", !!gd._fullLayout && dotDistance(gd, e.clientX, e.clientY) <= 16);
         return;
       }
-      const p = mapPoint(gd, e.clientX, e.clientY);
+      const p = mapPoint(gd, e.clientX, e.clientY).map(six);
       drag.moved = true; drag.x = p[0]; drag.y = p[1];
-      window.Plotly.relayout(gd, { "shapes[0].xanchor": p[0], "shapes[0].yanchor": p[1] });
+      moveDot(gd, p);
       liveMove(p[0], p[1]);
       stop(e);
     }, true);
@@ -107,7 +144,8 @@
       if (!drag) return;
       const d = drag;
       drag = null;
-      liveStop();
+      moveDot(gd, null);  // the dot where it was dropped, now
+      liveStop(d.moved ? [d.x, d.y] : null);
       host.classList.remove("dragging");
       stop(e);
       gd._ovSuppressClick = Date.now();

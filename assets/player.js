@@ -106,20 +106,43 @@
     });
   }
 
+  function nowText(it, epoch) { return epoch < it.meta.n ? fmt(it.loss[epoch]) : "diverged"; }
+  function finalText(it) {
+    const r = it.meta;
+    return r.diverged_at !== null ? "diverged at epoch " + r.diverged_at : fmt(it.loss[r.n - 1]);
+  }
+
+  // The table's cells, written directly: each frame its "now" column; for runs
+  // drawn before Dash has built their table (the dot dragged), every column.
+  let tableFor = null;
+  function fillTable(d, epoch) {
+    const table = document.getElementById(IDS.TABLE_RESULTS);
+    if (!table) return;
+    const whole = tableFor !== d;
+    d.runs.forEach(function (it) {
+      const row = table.querySelector('tr[data-opt="' + it.meta.name + '"]');
+      if (!row) return;
+      row.querySelector("td.now").textContent = nowText(it, epoch);
+      if (whole) {
+        row.querySelector("td.final").textContent = finalText(it);
+        row.querySelector("td.ends").textContent = it.meta.ends || "—";
+        row.classList.toggle("diverged", it.meta.diverged_at !== null);
+      }
+    });
+  }
+
   function resultsTable(d, epoch) {
     if (!d.runs.length) return el("Div", { className: "hint" }, "No optimizer is ticked.");
     const rows = d.runs.map(function (it) {
       const r = it.meta;
-      const diverged = r.diverged_at !== null;
-      const now = epoch < r.n ? it.loss[epoch] : null;
-      const final = diverged ? "diverged at epoch " + r.diverged_at : fmt(it.loss[r.n - 1]);
-      return el("Tr", { "data-opt": r.name, className: diverged ? "diverged" : "" }, [
+      return el("Tr", { "data-opt": r.name, className: r.diverged_at !== null ? "diverged" : "" }, [
         el("Td", {}, [el("Span", { className: "swatch", style: { background: r.color } }), r.title]),
-        el("Td", { className: "num now" }, now === null ? "diverged" : fmt(now)),
-        el("Td", { className: "num final" }, final),
+        el("Td", { className: "num now" }, nowText(it, epoch)),
+        el("Td", { className: "num final" }, finalText(it)),
         el("Td", { className: "ends" }, r.ends || "—"),
       ]);
     });
+    tableFor = d;
     tableKey += 1;  // a fresh table: draw() writes the "now" cells directly
     return el("Table", { className: "results-table", key: "t" + tableKey }, [
       el("Thead", {}, el("Tr", {}, [el("Th", {}, "optimizer"), el("Th", {}, "cost now"),
@@ -128,33 +151,54 @@
     ]);
   }
 
+  function lossLayout(lg, d) {
+    const range = view.log ? d.logRange : d.linRange;
+    return Object.assign({}, lg.layout, {
+      xaxis: Object.assign({}, lg.layout.xaxis, { range: [0, Math.max(d.steps, 1)], autorange: false }),
+      yaxis: Object.assign({}, lg.layout.yaxis, {
+        type: view.log ? "log" : "linear", autorange: !isFinite(range[0]),
+        range: isFinite(range[0]) ? range : undefined,
+        title: { text: view.log ? "f − f_min (log)" : "cost f(x, y)" },
+      }),
+    });
+  }
+
+  // While playing or dragging the dot, frames go to the canvases (paint.js):
+  // plotly keeps only what does not move (the hover read-out, the minima, the
+  // dot; the loss chart's axes). Otherwise plotly draws the paths, so hover on
+  // a path and the PNG work on them.
+  function fast() { return loop.playing || viz.state.live; }
+  let bareLoss = null;  // the runs and scale the loss chart's bare axes were drawn for
+
   function draw() {
     const d = view.d;
     if (!d || !d.src || !window.Plotly) return;  // no runs yet (a background job computes them)
     const gd = plotDiv(IDS.GRAPH_OVERLAY), lg = plotDiv(IDS.GRAPH_LOSS);
+    const quick = fast();
+    if (!quick) viz.paint.clear();
     if (gd && gd.data && gd.layout && gd.layout.meta === d.src.landscape) {
       const fixed = gd.data.filter(function (t) { return t.meta === "fixed"; });
-      window.Plotly.react(gd, fixed.concat(overlayTraces(d, view.epoch)), gd.layout);
+      if (!quick) window.Plotly.react(gd, fixed.concat(overlayTraces(d, view.epoch)), gd.layout);
+      else {
+        if (fixed.length !== gd.data.length) window.Plotly.react(gd, fixed, gd.layout);
+        viz.paint.map(d, view.epoch);
+      }
     }
     if (lg && lg.layout) {
-      const range = view.log ? d.logRange : d.linRange;
-      const layout = Object.assign({}, lg.layout, {
-        xaxis: Object.assign({}, lg.layout.xaxis, { range: [0, Math.max(d.steps, 1)], autorange: false }),
-        yaxis: Object.assign({}, lg.layout.yaxis, {
-          type: view.log ? "log" : "linear", autorange: !isFinite(range[0]),
-          range: isFinite(range[0]) ? range : undefined,
-          title: { text: view.log ? "f − f_min (log)" : "cost f(x, y)" },
-        }),
-      });
-      window.Plotly.react(lg, lossTraces(d, view.epoch, view.log), layout);
+      if (!quick) {
+        bareLoss = null;
+        window.Plotly.react(lg, lossTraces(d, view.epoch, view.log), lossLayout(lg, d));
+      } else {
+        if (bareLoss === null || bareLoss.d !== d || bareLoss.log !== view.log || lg.data.length) {
+          bareLoss = { d: d, log: view.log };
+          window.Plotly.react(lg, [], lossLayout(lg, d));
+        }
+        viz.paint.loss(d, view.epoch, view.log);
+      }
     }
-    const table = document.getElementById(IDS.TABLE_RESULTS);
-    if (table) {
-      d.runs.forEach(function (it) {
-        const cell = table.querySelector('tr[data-opt="' + it.meta.name + '"] td.now');
-        if (cell) cell.textContent = view.epoch < it.meta.n ? fmt(it.loss[view.epoch]) : "diverged";
-      });
-    }
+    fillTable(d, view.epoch);
+    view.frames += 1;  // frames painted, read by benchmarks/bench_app.py
+    view.painted = performance.now();
   }
 
   // Plotly lays a new map out at the box's old size, before the box takes the
@@ -192,6 +236,7 @@
   // moved), plotly replaces its traces: put the paths back.
   viz.whenPlot(IDS.GRAPH_OVERLAY, "_ovRedrawHooked", function (gd) {
     gd.on("plotly_afterplot", function () {
+      if (fast()) return;  // the paths are on the canvas
       const hasPaths = (gd.data || []).some(function (t) { return t.meta && t.meta !== "fixed"; });
       if (!hasPaths && view.d && view.d.runs.length) window.requestAnimationFrame(draw);
     });
@@ -208,10 +253,18 @@
     const N = view.d ? view.d.steps : 0;
     return loop.playing ? "❚❚ Pause" : (view.epoch >= N && N > 0 ? "↻ Replay" : "▶ Play");
   }
-  function syncDash(force) {  // the slider and the play button are React components
-    const now = performance.now();
-    if (!force && now - loop.synced < 150) return;
-    loop.synced = now;
+  // The slider and the play button are React components: a Dash update costs
+  // about 40 ms, so while playing the slider's thumb and bar are moved by hand
+  // (Mantine's own CSS variables) and Dash hears of the epoch once it stops.
+  function moveSlider() {
+    const root = document.getElementById(IDS.SLIDER_EPOCH), N = view.d ? view.d.steps : 0;
+    if (!root || !N) return;
+    const pct = (100 * view.epoch / N) + "%";
+    const thumb = root.querySelector(".mantine-Slider-thumb"), bar = root.querySelector(".mantine-Slider-bar");
+    if (thumb) { thumb.style.setProperty("--slider-thumb-offset", pct); thumb.setAttribute("aria-valuenow", view.epoch); }
+    if (bar) bar.style.setProperty("--slider-bar-width", "calc(" + pct + " + 2 * var(--slider-size))");
+  }
+  function syncDash() {
     window.dash_clientside.set_props(IDS.SLIDER_EPOCH, { value: view.epoch });
     window.dash_clientside.set_props(IDS.BUTTON_PLAY, { children: playLabel() });
   }
@@ -226,10 +279,10 @@
       loop.carry -= step;
       view.epoch = Math.min(N, view.epoch + step);
       draw();
+      moveSlider();
       setText(IDS.TEXT_EPOCH, "epoch " + view.epoch + " / " + N);
     }
-    if (view.epoch >= N) { loop.playing = false; syncDash(true); return; }
-    syncDash(false);
+    if (view.epoch >= N) { loop.playing = false; draw(); syncDash(); return; }
     window.requestAnimationFrame(tick);
   }
   function start() {
@@ -261,6 +314,7 @@
       if (has(IDS.SLIDER_EPOCH) && slider !== null && slider !== epoch && !loop.playing) epoch = slider;
       epoch = Math.max(0, Math.min(N, Math.round(epoch)));
       view.d = d; view.epoch = epoch; view.log = !!log;
+      if (newRuns && viz.state.live === "drop") viz.state.live = false;  // the drop's runs: plotly again
       if (newRuns) viz.rehook();  // a new landscape may come with a new graph to hook
       draw();
       return [epoch, Math.max(N, 1), "epoch " + epoch + " / " + N,

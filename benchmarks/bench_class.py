@@ -12,6 +12,10 @@ rate each time (so no two drags ask the same thing). Actions and their shares:
 drag the dot 50 %, edit a learning rate 20 %, switch landscape 10 %, switch page
 10 %, open the 3-D view 5 %, open the step inspector 5 %. An action's time is
 from its first request to its last answer (its requests one after the other).
+A drag first moves the dot for half a second, with the paths following it as
+the page does (``GET /api/runs?...&preview=1`` for the newest position, one in
+flight at a time: the next asked when the last is answered; timed as
+"preview"), then drops it (the page's Dash requests, timed as "drag").
 
 Mixes:
 - ``ordinary``: the students above, at each count in --students.
@@ -137,6 +141,9 @@ def record(port: int) -> dict[str, list[Any]]:
         sent: list[Any] = []
         page.on("request", lambda r: sent.append(json.loads(r.post_data))
                 if DASH in r.url and r.post_data else None)
+        page.on("request", lambda r: previews.append(r.url[r.url.index("/api/runs"):])
+                if "/api/runs" in r.url else None)
+        previews: list[str] = []
 
         def ready() -> None:
             page.wait_for_function(
@@ -159,6 +166,9 @@ def record(port: int) -> dict[str, list[Any]]:
             box.press("Enter")
 
         act("drag", lambda: drag_dot(page, [0.0, 0.0], [-1.5, 1.0], moves=5))
+        if not previews:
+            raise SystemExit("the drag asked for no preview: is the page following the dot?")
+        actions["preview"] = [previews[0]]
         act("lr", lr)
         act("landscape", lambda: page.locator(".ls-card", has_text="Booth").click())
         act("page", lambda: (page.click("text=Adam vs AdaBelief"), page.wait_for_timeout(1500),
@@ -209,6 +219,10 @@ def student(port: int, actions: dict[str, list[Any]], kinds: list[str], stop: fl
         kind = rng.choice(kinds)
         point = (round(rng.uniform(-4.5, 4.5), 6), round(rng.uniform(-4.5, 4.5), 6))
         lr = f"{rng.uniform(1e-4, 1e-2):.5f}"
+        began = time.perf_counter()
+        if kind == "drag":
+            drag_previews(port, actions["preview"][0], point, time.time() + DRAG_SECONDS,
+                          times, errors, rng)
         t0 = time.perf_counter()
         for body in actions[kind]:
             if time.time() > stop + 30:
@@ -223,7 +237,33 @@ def student(port: int, actions: dict[str, list[Any]], kinds: list[str], stop: fl
                 errors.append(f"{kind}: {exc!r}")
         spent = time.perf_counter() - t0
         times[kind].append(spent)
-        time.sleep(max(0.0, rng.uniform(0.7, 1.3) - spent))
+        time.sleep(max(0.0, rng.uniform(0.7, 1.3) - (time.perf_counter() - began)))
+
+
+DRAG_SECONDS = 0.5
+"""How long a simulated student moves the dot before dropping it."""
+
+
+def drag_previews(port: int, url: str, to: tuple[float, float], until: float,
+                  times: dict[str, list[float]], errors: list[str], rng: random.Random) -> None:
+    """The paths following the dot: previews one after the other until ``until``,
+    each for a new position on the way to ``to`` (the page's one request in flight)."""
+    base, query = url.split("?", 1)
+    params = [kv for kv in query.split("&") if not kv.startswith("start=")]
+    here = (rng.uniform(-4.5, 4.5), rng.uniform(-4.5, 4.5))
+    k = 0
+    while time.time() < until:
+        k += 1
+        f = min(1.0, k / 10)
+        point = (round(here[0] + (to[0] - here[0]) * f, 6), round(here[1] + (to[1] - here[1]) * f, 6))
+        t0 = time.perf_counter()
+        try:
+            status, _ = get(port, f"{base}?{'&'.join(params)}&start={point[0]},{point[1]}")
+            if status not in (200, 409):  # 409: too heavy to follow, the page waits for the drop
+                errors.append(f"preview: HTTP {status}")
+        except OSError as exc:
+            errors.append(f"preview: {exc!r}")
+        times["preview"].append(time.perf_counter() - t0)
 
 
 def troublemaker(port: int, stop: float, answers: dict[int, int], errors: list[str]) -> None:
@@ -262,7 +302,8 @@ def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, 
     for t in threads:
         t.join(seconds + 120)
     cpu = sum(cpu_seconds(p) for p in pids) - cpu0
-    n_actions = sum(len(v) for v in times.values()) + sum(len(v) for v in heavy_times.values())
+    n_actions = (sum(len(v) for k, v in times.items() if k != "preview")
+                 + sum(len(v) for v in heavy_times.values()))
 
     def pct(values: list[float], q: float) -> float:
         s = sorted(values)
@@ -274,7 +315,8 @@ def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, 
               f"p95 {pct(values, 0.95):7.0f} ms  p99 {pct(values, 0.99):7.0f} ms")
     if answers:
         print(f"  malformed requests: {sum(answers.values())}, answers {dict(sorted(answers.items()))}")
-    print(f"  worker CPU per action: {cpu / max(1, n_actions) * 1e3:.1f} ms; peak RSS per worker: "
+    print(f"  worker CPU per action (a drag's previews included): "
+          f"{cpu / max(1, n_actions) * 1e3:.1f} ms; peak RSS per worker: "
           + ", ".join(f"{peak_rss_mb(p):.0f} MB" for p in pids))
     for e in sorted(set(errors))[:5]:
         print(f"  error: {e}")
@@ -295,7 +337,10 @@ def main() -> None:
               + ", ".join(f"{k} {len(v)}" for k, v in actions.items()))
         for kind in actions:  # warm every worker's caches a little, as a class would
             for body in actions[kind]:
-                post(port, json.dumps(body).encode())
+                if kind == "preview":
+                    get(port, body)
+                else:
+                    post(port, json.dumps(body).encode())
         mixes = args.mixes.split(",")
         if "ordinary" in mixes:
             for n in (int(s) for s in args.students.split(",")):

@@ -100,6 +100,16 @@ def assert_map_layers_aligned(page: Page) -> None:
     assert under == pytest.approx(over, abs=1e-6)
 
 
+PAINTED_FIRST_POINT = """() => { const it = window.viz.state.view.d.runs.find(r => r.meta.name === 'adam');
+    return [it.x[0], it.y[0]]; }"""
+# the player's path canvas is shown and has paint on it
+CANVAS_PATHS_SHOWN = """() => { const c = document.querySelector('#map-stack canvas.paint-paths');
+    if (!c || c.style.display === 'none') return false;
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < px.length; i += 4) if (px[i]) return true;
+    return false; }"""
+
+
 def test_page_opens_with_the_classic_scene(page, server):
     open_app(page, server.url)
     settle(page)
@@ -126,6 +136,10 @@ def test_play_advances_with_no_server_requests(page, server):
     page.click("#button-play")
     page.wait_for_timeout(1500)
     during = epoch(page)
+    # frames go to the canvases: plotly keeps the minima, the dot and the axes
+    assert page.evaluate(CANVAS_PATHS_SHOWN) and page.evaluate(PATH_LENGTHS) == {}
+    thumb = float(page.locator("#slider-epoch .mantine-Slider-thumb").get_attribute("aria-valuenow"))
+    assert 0 < thumb <= epoch(page)  # the slider moves with the frames
     shot(page, "02-playing")
     page.keyboard.press("Space")  # pause
     paused = epoch(page)
@@ -133,7 +147,8 @@ def test_play_advances_with_no_server_requests(page, server):
     assert epoch(page) == paused > during > 0
     assert len(page.dash_requests) == before, page.dash_requests[before:]
     lengths = page.evaluate(PATH_LENGTHS)
-    assert lengths["adam"] == paused + 1
+    assert lengths["adam"] == paused + 1  # paused: plotly holds the paths again
+    assert not page.evaluate(CANVAS_PATHS_SHOWN)
     page.keyboard.press("Space")  # resume, not restart
     page.wait_for_timeout(300)
     assert epoch(page) > paused
@@ -187,8 +202,9 @@ def test_dragging_the_red_dot_moves_the_start_and_the_paths(page, server):
 
 
 def test_paths_follow_the_dot_while_it_is_dragged(page, server):
-    """A slow drag redraws the paths several times on the way; the drop's paths are
-    a fresh run from the drop point; nothing from the drag is drawn after the drop."""
+    """A slow drag redraws the paths several times on the way (on the player's
+    canvases); the drop's paths are a fresh run from the drop point; nothing from
+    the drag is drawn after the drop but the dropped start's own runs."""
     import numpy as np
 
     import landscapes
@@ -204,7 +220,8 @@ def test_paths_follow_the_dot_while_it_is_dragged(page, server):
     for i in range(1, 26):
         page.mouse.move(x0 + (x1 - x0) * i / 25, y0 + (y1 - y0) * i / 25)
         page.wait_for_timeout(80)
-        starts_seen.add(tuple(page.evaluate(FIRST_POINTS)["adam"]))
+        starts_seen.add(tuple(page.evaluate(PAINTED_FIRST_POINT)))
+        assert page.evaluate(CANVAS_PATHS_SHOWN)  # the paths are on the canvas, not in plotly
     drawn = page.evaluate("() => window.__live.drawn.slice()")
     page.mouse.up()
     assert len(drawn) >= 4 and drawn == sorted(drawn)  # several updates, in order
@@ -213,7 +230,10 @@ def test_paths_follow_the_dot_while_it_is_dragged(page, server):
                            " const t = gd.data.find(t => t.meta === 'adam' && t.mode === 'lines');"
                            " return t && t.x[0] > 1.5; }", timeout=10000)
     settle(page)
-    assert page.evaluate("() => window.__live.drawn.length") == len(drawn)  # none after the drop
+    after = page.evaluate("() => window.__live.drawn.slice()")
+    assert after[: len(drawn)] == drawn and len(after) <= len(drawn) + 1  # at most the drop's own
+    assert after == sorted(after)
+    assert not page.evaluate(CANVAS_PATHS_SHOWN)  # plotly holds the paths again (hover, PNG)
     sx, sy = page.evaluate(SHAPE)
     shot(page, "04b-dragged-live")
     paths = page.evaluate("""() => document.querySelector('#graph-overlay .js-plotly-plot').data

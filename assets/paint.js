@@ -1,0 +1,155 @@
+/*
+ * Fast frames on canvases, for while the player plays and while the start dot
+ * is dragged: the paths on one canvas laid between the contour and the overlay
+ * (so the minima stars and the dot stay above them), the current points on a
+ * second one above it, and the loss curves on a canvas over the loss chart's
+ * plot area (plotly draws its axes once). Any plotly call on the overlay
+ * replots all of its traces (12–14 ms a frame); a canvas adds only the new
+ * segments. When the player stops, player.js hands the frame back to plotly,
+ * which keeps hover on a path and the PNG export.
+ */
+(function () {
+  "use strict";
+  const viz = window.viz, IDS = viz.IDS, plotDiv = viz.plotDiv;
+  const layers = {};  // name -> {canvas, ctx, key, upto}
+
+  // A canvas over the plotly graph gd, inside host, at gd's place and size.
+  function layer(name, host, gd, z) {
+    let l = layers[name];
+    if (!l || !l.canvas.isConnected || l.canvas.parentNode !== host) {
+      const canvas = document.createElement("canvas");
+      canvas.className = "paint-layer paint-" + name;
+      canvas.style.zIndex = z;
+      host.appendChild(canvas);
+      l = layers[name] = { canvas: canvas, ctx: canvas.getContext("2d"), key: null, upto: -1 };
+    }
+    const a = gd.getBoundingClientRect(), b = host.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.round(a.width), h = Math.round(a.height);
+    const c = l.canvas;
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
+      c.style.width = w + "px"; c.style.height = h + "px";
+      l.key = null;
+    }
+    c.style.left = (a.left - b.left) + "px"; c.style.top = (a.top - b.top) + "px";
+    c.style.display = "";
+    l.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    return l;
+  }
+
+  // Data to canvas pixels through the graph's own axes (log axes included);
+  // far-off values are pinned so the canvas never sees huge coordinates.
+  function mapper(gd) {
+    const fl = gd._fullLayout, s = fl._size, xa = fl.xaxis, ya = fl.yaxis;
+    const pin = function (v) { return v > 1e5 ? 1e5 : v < -1e5 ? -1e5 : v; };
+    return {
+      x: function (v) { return s.l + pin(xa.d2p(v)); },
+      y: function (v) { return s.t + pin(ya.d2p(v)); },
+      key: [s.l, s.t, s.w, s.h, xa.range, ya.range, xa.type, ya.type].join(","),
+      clip: function (ctx) { ctx.beginPath(); ctx.rect(s.l, s.t, s.w, s.h); ctx.clip(); },
+    };
+  }
+
+  function opacity(name) {
+    const h = viz.state.highlighted;
+    return h === null || h === name ? 1 : 0.18;
+  }
+
+  // Draw the polylines of xs[i], ys[i] from index `from` to `to` for every run.
+  function strokes(l, m, d, runs, from, to, width) {
+    const ctx = l.ctx;
+    ctx.save();
+    m.clip(ctx);
+    ctx.lineJoin = "round"; ctx.lineCap = "round"; ctx.lineWidth = width;
+    runs.forEach(function (run) {
+      const end = Math.min(run.n, to + 1);
+      if (end - from < 2) return;
+      ctx.globalAlpha = opacity(run.name);
+      ctx.strokeStyle = run.color;
+      ctx.beginPath();
+      ctx.moveTo(m.x(run.xs[from]), m.y(run.ys[from]));
+      for (let i = from + 1; i < end; i++) ctx.lineTo(m.x(run.xs[i]), m.y(run.ys[i]));
+      ctx.stroke();
+    });
+    ctx.restore();
+  }
+
+  // Grow the lines on layer `name` to `epoch`: only the new segments, unless
+  // what they are drawn for (runs, axes, size, highlight) changed or the
+  // epoch went back.
+  function grow(name, host, gd, z, d, runs, epoch, width) {
+    const l = layer(name, host, gd, z), m = mapper(gd);
+    const key = [m.key, viz.state.highlighted, l.canvas.width, l.canvas.height].join("|");
+    if (l.key !== key || l.d !== d || epoch < l.upto) {
+      l.ctx.clearRect(0, 0, l.canvas.width, l.canvas.height);
+      l.key = key; l.d = d; l.upto = 0;
+    }
+    if (epoch > l.upto) strokes(l, m, d, runs, l.upto, epoch, width);
+    l.upto = Math.max(l.upto, epoch);
+  }
+
+  function marks(host, gd, d, epoch) {
+    const l = layer("marks", host, gd, 1), m = mapper(gd), ctx = l.ctx;
+    ctx.clearRect(0, 0, l.canvas.width, l.canvas.height);
+    ctx.save();
+    m.clip(ctx);
+    d.runs.forEach(function (it) {
+      const r = it.meta, i = Math.min(r.n, epoch + 1) - 1;
+      if (i < 0) return;
+      const x = m.x(it.x[i]), y = m.y(it.y[i]);
+      ctx.globalAlpha = opacity(r.name);
+      if (r.diverged_at !== null && epoch >= r.diverged_at) {
+        ctx.strokeStyle = r.color; ctx.lineWidth = 3;
+        ctx.beginPath();
+        ctx.moveTo(x - 5, y - 5); ctx.lineTo(x + 5, y + 5);
+        ctx.moveTo(x + 5, y - 5); ctx.lineTo(x - 5, y + 5);
+        ctx.stroke();
+      } else {
+        ctx.beginPath(); ctx.arc(x, y, 6, 0, 2 * Math.PI);
+        ctx.fillStyle = r.color; ctx.fill();
+        ctx.lineWidth = 2; ctx.strokeStyle = "white"; ctx.stroke();
+      }
+    });
+    ctx.restore();
+  }
+
+  const paint = {
+    // The map (paths and current points) at `epoch`; false when the map is not on screen.
+    map: function (d, epoch) {
+      const host = document.getElementById("map-stack"), gd = plotDiv(IDS.GRAPH_OVERLAY);
+      if (!host || !gd || !gd._fullLayout || !gd._fullLayout.xaxis) return false;
+      const runs = d.runs.map(function (it) {
+        return { name: it.meta.name, color: it.meta.color, n: it.meta.n, xs: it.x, ys: it.y };
+      });
+      grow("paths", host, gd, 1, d, runs, epoch, 2.6);
+      marks(host, gd, d, epoch);
+      return true;
+    },
+    // The loss curves (f, or f − f_min on the log scale) up to `epoch`.
+    loss: function (d, epoch, log) {
+      const host = document.getElementById(IDS.GRAPH_LOSS), gd = plotDiv(IDS.GRAPH_LOSS);
+      if (!host || !gd || !gd._fullLayout || !gd._fullLayout.xaxis) return false;
+      const runs = d.runs.map(function (it) {
+        return { name: it.meta.name, color: it.meta.color, n: it.meta.n, xs: d.epochs,
+                 ys: log ? it.gap : it.loss };
+      });
+      grow("loss", host, gd, 1, d, runs, epoch, 2.2);
+      return true;
+    },
+    // Hide every canvas (plotly draws the frame again).
+    clear: function () {
+      Object.keys(layers).forEach(function (k) {
+        const l = layers[k];
+        l.canvas.style.display = "none"; l.key = null; l.upto = -1; l.d = null;
+      });
+    },
+    // The canvas with the paths (and the one with the points), for the PNG export.
+    mapCanvases: function () {
+      return ["paths", "marks"].map(function (k) { return layers[k]; })
+        .filter(function (l) { return l && l.canvas.isConnected && l.canvas.style.display !== "none"; })
+        .map(function (l) { return l.canvas; });
+    },
+  };
+  viz.paint = paint;
+})();
