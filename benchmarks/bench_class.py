@@ -14,7 +14,7 @@ drag the dot 50 %, edit a learning rate 20 %, switch landscape 10 %, switch page
 from its first request to its last answer (its requests one after the other).
 A drag first moves the dot for half a second, with the paths following it as
 the page does (``GET /api/runs?...&preview=1`` for the newest position, one in
-flight at a time: the next asked when the last is answered; timed as
+flight at a time and at most one every 50 ms, as assets/map.js asks; timed as
 "preview"), then drops it (the page's Dash requests, timed as "drag").
 
 Mixes:
@@ -242,6 +242,8 @@ def student(port: int, actions: dict[str, list[Any]], kinds: list[str], stop: fl
 
 DRAG_SECONDS = 0.5
 """How long a simulated student moves the dot before dropping it."""
+PREVIEW_SECONDS = 0.05
+"""The page asks for a preview at most this often (PREVIEW_MS in assets/map.js)."""
 
 
 def drag_previews(port: int, url: str, to: tuple[float, float], until: float,
@@ -263,7 +265,9 @@ def drag_previews(port: int, url: str, to: tuple[float, float], until: float,
                 errors.append(f"preview: HTTP {status}")
         except OSError as exc:
             errors.append(f"preview: {exc!r}")
-        times["preview"].append(time.perf_counter() - t0)
+        spent = time.perf_counter() - t0
+        times["preview"].append(spent)
+        time.sleep(max(0.0, PREVIEW_SECONDS - spent))
 
 
 def troublemaker(port: int, stop: float, answers: dict[int, int], errors: list[str]) -> None:

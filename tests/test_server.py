@@ -150,6 +150,20 @@ def test_a_bad_runs_query_gets_its_message(client, query, status, needle):
     assert r.status_code == status and needle in r.get_json()["error"]
 
 
+def test_a_drag_preview_is_computed_but_not_kept_for_the_class(client):
+    """A dragged dot passes hundreds of starts nobody asks for again: their runs are
+    answered, equal to the kept ones, but not written to the class cache."""
+    from visualizer.pages.race import callbacks, scene
+
+    q = "landscape=booth&start=0.123457,-1.5&steps=40&opt=adam:lr=0.05"
+    canonical = scene.runs_of("?" + q)[4]
+    assert not callbacks.cached_runs(canonical)
+    preview = client.get("/api/runs?" + q + "&preview=1")
+    assert preview.status_code == 200 and not callbacks.cached_runs(canonical)
+    kept = client.get("/api/runs?" + q)
+    assert callbacks.cached_runs(canonical) and kept.get_json() == preview.get_json()
+
+
 def test_a_drag_preview_of_a_heavy_scene_is_declined_not_computed(client):
     query = ("landscape=formula:-5,5,-5,5:" + "sin(x*" * 8 + "y" + ")" * 8
              + "&start=-1,1&steps=3000&opt=adam:lr=0.01&opt=gd:lr=0.01")

@@ -105,7 +105,8 @@ def runs_api(app: Dash) -> None:
     that follow the dot while it is dragged. The answer is a pure function of
     the canonical link: cached for the class, and for an hour by browsers.
     ``&preview=1`` (a drag in progress) answers 409 instead of computing a
-    scene that would take over ``callbacks.LIGHT_SECONDS``. A bad part of the
+    scene that would take over ``callbacks.LIGHT_SECONDS``, and does not store
+    what it computes in the class cache. A bad part of the
     link gets 400, a scene over the budget 422, each with its message."""
     from visualizer import engine
     from visualizer.pages.race import callbacks, scene
@@ -122,9 +123,10 @@ def runs_api(app: Dash) -> None:
         try:
             engine.check_budget(ls, specs, 1, steps, engine.REQUEST_BUDGET)
             heavy = engine.expected_seconds(ls, specs, 1, steps) > callbacks.LIGHT_SECONDS
-            if request.args.get("preview") and heavy and not callbacks.cached_runs(canonical):
+            preview = bool(request.args.get("preview"))
+            if preview and heavy and not callbacks.cached_runs(canonical):
                 return jsonify(error="too heavy to follow a drag: the runs come on the drop"), 409
-            payload = callbacks.scene_runs(canonical)
+            payload = (callbacks.passing_runs if preview else callbacks.scene_runs)(canonical)
         except engine.BudgetError as exc:
             return _refuse(str(exc), 422)
         body = json.dumps(payload, separators=(",", ":"))

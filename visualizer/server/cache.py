@@ -189,6 +189,18 @@ def get_or_compute(namespace: str, args: tuple, compute: Callable[[], Any]) -> A
     return value
 
 
+def lookup(namespace: str, *args: Any) -> Any:
+    """The stored value for ``(namespace, *args)``, or None (nothing is computed or stored)."""
+    k = key(namespace, *args)
+    found, value = _memory.get(k)
+    if found:
+        return value
+    value = store().get(k, default=None)
+    if value is not None:
+        _memory.put(k, value)
+    return value
+
+
 def contains(namespace: str, *args: Any) -> bool:
     """Whether a value is stored for ``(namespace, *args)`` (nothing is computed)."""
     k = key(namespace, *args)

@@ -317,6 +317,14 @@ def scene_runs(query: str) -> dict:
     return _scene_runs(query)
 
 
+def passing_runs(query: str) -> dict:
+    """:func:`scene_runs` for a start the dragged dot passes by: from the class
+    cache when there, else computed and not stored (a drag passes hundreds of
+    starts nobody asks for again)."""
+    found = cache.lookup(scene_runs.namespace, query)
+    return found if found is not None else _scene_runs(query)
+
+
 def cached_runs(query: str) -> bool:
     """Whether a scene's runs are in the shared cache already (nothing is computed)."""
     return cache.contains(scene_runs.namespace, query)

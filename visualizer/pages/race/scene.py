@@ -156,12 +156,27 @@ def runs_of(query: str) -> tuple[landscapes.Landscape, list[engine.RunSpec], tup
     """The runs a scene's link asks for: its landscape, its ticked rows' runs, the
     start, the epochs and the canonical link (:func:`to_query`). ``ValueError``
     naming every bad part: here nothing is quietly replaced by a default."""
+    parsed = _PARSED.get(query)
+    if parsed is None:
+        parsed = _parse_runs(query)
+        if len(_PARSED) > 1024:
+            _PARSED.clear()
+        _PARSED[query] = _PARSED[parsed[4]] = parsed  # a request reads its canonical link next
+    ls, specs, start, steps, canonical = parsed
+    return ls, list(specs), start, steps, canonical
+
+
+_PARSED: dict[str, tuple] = {}
+"""Links read lately, and their canonical forms (:func:`runs_of`)."""
+
+
+def _parse_runs(query: str) -> tuple:
     sc, problems = from_query(query)
     if problems:
         raise ValueError("; ".join(problems))
-    specs = [s for s in (parse_row(r)[0] for r in sc.rows if r.checked) if s]
+    specs = tuple(s for s in (parse_row(r)[0] for r in sc.rows if r.checked) if s)
     return (landscapes.get(sc.landscape), specs, sc.start, sc.steps,
-            to_query(sc.landscape, sc.start, sc.steps, specs))
+            to_query(sc.landscape, sc.start, sc.steps, list(specs)))
 
 
 def to_query(landscape: str, start: tuple[float, float], steps: int,
