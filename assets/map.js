@@ -1,7 +1,7 @@
 /*
  * The map: hover a result row or an optimizer row to highlight that optimizer;
  * the start dot's drag (mouse, pen or touch) and click, with the paths following
- * the dot while it moves (GET /api/runs).
+ * the dot while it moves (GET /api/runs); the start's clientside callbacks.
  */
 (function () {
   "use strict";
@@ -47,32 +47,41 @@
 
   // Paths follow the dot while it is dragged: the scene's runs from where the
   // dot is now, from GET /api/runs (the scene's link with the new start), drawn
-  // on the player's canvases. One request in flight at a time, the newest
-  // position wins, and an answer for a position the dot has left since is not
-  // drawn. On the drop, the dropped start's runs are fetched the same way (if
-  // they are not on screen already) and drawn at once; plotly takes the paths
-  // back when the drop's runs come through Dash (player.js).
+  // on the player's canvases. One request in flight at a time, at most one
+  // every PREVIEW_MS, the newest position wins, and an answer for a position
+  // the dot has left since is not drawn. On the drop, the dropped start's runs
+  // are fetched the same way (unless they are on screen already) and drawn at
+  // once; only then is Dash told (its update of a page this size holds the
+  // browser for tens of milliseconds), and plotly takes the paths back when the
+  // drop's runs come through it (player.js).
   const live = { active: false, off: false, busy: false, want: null, seq: 0, drawn: [],
-                 asked: null, last: null, drop: null, sentAt: -Infinity, timer: 0 };
+                 asked: null, last: null, drop: null, then: null, sentAt: -Infinity, timer: 0 };
   window.__live = live;  // read by the browser tests
   const key = function (p) { return p[0] + "," + p[1]; };
+  function afterPaint(fn) { window.requestAnimationFrame(function () { setTimeout(fn, 0); }); }
   function liveStart() {
-    Object.assign(live, { active: true, off: false, want: null, drawn: [], last: null, drop: null });
+    Object.assign(live, { active: true, off: false, want: null, drawn: [], last: null, drop: null,
+                          then: null });
     viz.state.live = "drag";
   }
-  function liveStop(p) {
+  // The drop: `then` (telling Dash) runs once the dropped start's runs are painted.
+  function liveStop(p, then) {
     live.active = false; live.want = null;
-    if (!p || viz.state.live !== "drag") { viz.state.live = false; return; }
+    if (!p || viz.state.live !== "drag") { viz.state.live = false; if (then) then(); return; }
     viz.state.live = "drop";  // canvases until the drop's runs come through Dash
-    live.drop = key(p);
-    if (!live.off && live.last !== live.drop && !(live.busy && live.asked === live.drop)) {
-      live.want = p;
-      liveNext();
-    }
+    live.drop = key(p); live.then = then;
+    if (live.off || live.last === live.drop) settle();
+    else if (!(live.busy && live.asked === live.drop)) { live.want = p; liveNext(true); }
+    setTimeout(settle, 1000);  // no answer in time: tell Dash anyway
     const shown = view.d;
     setTimeout(function () {  // the same scene again: no new runs will come
       if (viz.state.live === "drop" && view.d === shown) { viz.state.live = false; draw(); }
-    }, 1500);
+    }, 2500);
+  }
+  function settle() {
+    const fn = live.then;
+    live.then = null;
+    if (fn) afterPaint(fn);
   }
   function liveMove(x, y) {
     if (!live.active || live.off) return;
@@ -83,10 +92,11 @@
   // continuous, and a class of dragging students stays within what a small
   // server answers (benchmarks/bench_class.py).
   const PREVIEW_MS = 50;
-  function liveNext() {
+  function liveNext(now) {  // now: the drop's own runs, not paced
+    if (now && live.timer) { clearTimeout(live.timer); live.timer = 0; }
     if (live.busy || !live.want || live.timer) return;
     const wait = live.sentAt + PREVIEW_MS - performance.now();
-    if (wait > 0) {
+    if (wait > 0 && !now) {
       live.timer = setTimeout(function () { live.timer = 0; liveNext(); }, wait);
       return;
     }
@@ -98,34 +108,42 @@
     q.set("start", key(p));
     q.set("preview", "1");
     live.busy = true; live.asked = key(p);
+    const forDrop = function () { return viz.state.live === "drop" && live.drop === key(p); };
     fetch("api/runs?" + q.toString()).then(function (r) {
       if (r.status === 409) live.off = true;  // too heavy to follow: wait for the drop
       return r.ok ? r.json() : null;
     }).then(function (runs) {
       live.busy = false;
-      const wanted = live.active || (viz.state.live === "drop" && live.drop === key(p));
-      if (runs && wanted && runs.landscape === (view.d && view.d.src && view.d.src.landscape)) {
+      if (runs && (live.active || forDrop())
+          && runs.landscape === (view.d && view.d.src && view.d.src.landscape)) {
         view.d = decoded(runs);
         view.epoch = view.d.steps;
         live.drawn.push(seq); live.last = key(p);
         draw();
       }
-      liveNext();
-    }).catch(function () { live.busy = false; });
+      if (forDrop()) settle();
+      liveNext(viz.state.live === "drop");
+    }).catch(function () { live.busy = false; if (forDrop()) settle(); });
   }
 
-  // The dot follows the pointer once per animation frame: each relayout
-  // replots the overlay, and pointer events come faster than frames.
-  const dot = { want: null, frame: 0 };
+  // While dragged, the dot is drawn on a canvas above the map (paint.js) and
+  // plotly's own dot is hidden: a relayout replots the whole overlay (about
+  // 15 ms), too slow for every pointer move. On the drop, plotly's dot comes
+  // back where it was dropped.
+  const dot = { moving: false };
   function moveDot(gd, p) {
-    if (p) dot.want = p;
-    const put = function () {
-      dot.frame = 0;
-      if (dot.want) window.Plotly.relayout(gd, { "shapes[0].xanchor": dot.want[0], "shapes[0].yanchor": dot.want[1] });
-      dot.want = null;
-    };
-    if (!p) { if (dot.frame) window.cancelAnimationFrame(dot.frame); put(); }
-    else if (!dot.frame) dot.frame = window.requestAnimationFrame(put);
+    const shape = gd.layout.shapes && gd.layout.shapes[0];
+    if (!shape) return;
+    if (p && !dot.moving) {
+      dot.moving = true;
+      window.Plotly.relayout(gd, { "shapes[0].visible": false });
+    }
+    if (p) { viz.paint.dot(p, shape); return; }
+    if (!dot.moving) return;
+    dot.moving = false;
+    const last = viz.paint.dot(null);
+    const at = last ? { "shapes[0].xanchor": last[0], "shapes[0].yanchor": last[1] } : {};
+    window.Plotly.relayout(gd, Object.assign(at, { "shapes[0].visible": true }));
   }
 
   function hookMap(host, gd) {
@@ -155,11 +173,11 @@
       const d = drag;
       drag = null;
       moveDot(gd, null);  // the dot where it was dropped, now
-      liveStop(d.moved ? [d.x, d.y] : null);
+      if (d.moved) liveStop([d.x, d.y], function () { pick(d.x, d.y); });
+      else liveStop(null);
       host.classList.remove("dragging");
       stop(e);
       gd._ovSuppressClick = Date.now();
-      if (d.moved) pick(d.x, d.y);
     };
     host.addEventListener("pointerup", end, true);
     host.addEventListener("pointercancel", end, true);
@@ -174,6 +192,31 @@
       pick(p[0], p[1]);
     });
   }
+
+  // Clientside callbacks of the start (visualizer/pages/race/callbacks.py).
+  const no = function () { return window.dash_clientside.no_update; };
+  function boxText(text) { return String(text === null || text === undefined ? "" : text).trim(); }
+  window.dash_clientside = Object.assign({}, window.dash_clientside, { map: {
+    // A start placed on the map is the start: no request but the runs'. The
+    // boxes show it as JavaScript writes a number (the shortest exact form).
+    pick: function (p, current) {
+      if (!p || !current) return [no(), no(), no(), no()];
+      const x = six(p.x), y = six(p.y);
+      return [{ landscape: current.landscape, x: x, y: y, source: "map" }, String(x), String(y), ""];
+    },
+    // The boxes' text, for update_start to read, unless it is the start already
+    // (written there by update_start or pick).
+    typed: function (x, y, start) {
+      const same = function (text, v) { const t = boxText(text); return t !== "" && Number(t) === v; };
+      if (start && same(x, start.x) && same(y, start.y)) return no();
+      return { x: boxText(x), y: boxText(y) };
+    },
+    // A start the map must draw: a new landscape, or a start not placed on the map.
+    mapStart: function (start, drawn) {
+      if (!start || (start.landscape === drawn && start.source === "map")) return no();
+      return start;
+    },
+  } });
 
   viz.whenPlot(IDS.GRAPH_OVERLAY, "_ovHooked", function (gd) {
     hookMap(document.getElementById(IDS.GRAPH_OVERLAY), gd);

@@ -137,10 +137,33 @@
       grow("loss", host, gd, 1, d, runs, epoch, 2.2);
       return true;
     },
-    // Hide every canvas (plotly draws the frame again).
+    // The start dot at p, drawn like plotly's shape (circle radius, fill,
+    // outline), on a canvas above the overlay; null hides it and returns
+    // where it was last drawn.
+    dot: function (p, shape) {
+      const host = document.getElementById("map-stack"), gd = plotDiv(IDS.GRAPH_OVERLAY);
+      if (!p) {
+        const l = layers.dot, last = l ? l.at : null;
+        if (l) { l.canvas.style.display = "none"; l.at = null; }
+        return last;
+      }
+      if (!host || !gd || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+      const l = layer("dot", host, gd, 3), m = mapper(gd), ctx = l.ctx;
+      ctx.clearRect(0, 0, l.canvas.width, l.canvas.height);
+      ctx.beginPath();
+      ctx.arc(m.x(p[0]), m.y(p[1]), (shape.x1 - shape.x0) / 2, 0, 2 * Math.PI);
+      ctx.fillStyle = shape.fillcolor; ctx.fill();
+      ctx.lineWidth = (shape.line && shape.line.width) || 2;
+      ctx.strokeStyle = (shape.line && shape.line.color) || "white";
+      ctx.stroke();
+      l.at = p;
+      return p;
+    },
+    // Hide every canvas but the dot's (plotly draws the frame again).
     clear: function () {
       Object.keys(layers).forEach(function (k) {
         const l = layers[k];
+        if (k === "dot") return;
         l.canvas.style.display = "none"; l.key = null; l.upto = -1; l.d = null;
       });
     },

@@ -314,7 +314,15 @@
       if (has(IDS.SLIDER_EPOCH) && slider !== null && slider !== epoch && !loop.playing) epoch = slider;
       epoch = Math.max(0, Math.min(N, Math.round(epoch)));
       view.d = d; view.epoch = epoch; view.log = !!log;
-      if (newRuns && viz.state.live === "drop") viz.state.live = false;  // the drop's runs: plotly again
+      if (newRuns && viz.state.live === "drop") {
+        // The drop's runs: on the canvases at once (this frame), then plotly
+        // takes the paths back once the frame is painted.
+        window.requestAnimationFrame(function () {
+          setTimeout(function () {
+            if (viz.state.live === "drop" && view.d === d) { viz.state.live = false; draw(); }
+          }, 0);
+        });
+      }
       if (newRuns) viz.rehook();  // a new landscape may come with a new graph to hook
       draw();
       return [epoch, Math.max(N, 1), "epoch " + epoch + " / " + N,

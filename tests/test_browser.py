@@ -184,6 +184,7 @@ def test_dragging_the_red_dot_moves_the_start_and_the_paths(page, server):
     open_app(page, server.url)
     settle(page)
     before = page.evaluate(FIRST_POINTS)
+    sent = len(page.dash_requests)
     drag_dot(page, [0.0, 0.0], [-2.0, 1.0])
     page.wait_for_function("() => { const gd = document.querySelector('#graph-overlay .js-plotly-plot');"
                            " const t = gd.data.find(t => t.meta === 'adam' && t.mode === 'lines');"
@@ -198,7 +199,21 @@ def test_dragging_the_red_dot_moves_the_start_and_the_paths(page, server):
     assert float(page.locator("#input-start-x").input_value()) == pytest.approx(sx, abs=1e-5)
     query = parse_qs(urlparse(page.url).query)
     assert [float(v) for v in query["start"][0].split(",")] == pytest.approx([sx, sy], abs=1e-5)
+    assert len(page.dash_requests) - sent == 1, page.dash_requests[sent:]  # the drop's runs, only
     shot(page, "04-dragged")
+    # the boxes move the start too, and the dot with it
+    box = page.locator("#input-start-x")
+    box.fill("2.5")
+    box.press("Tab")
+    page.wait_for_function("() => { const gd = document.querySelector('#graph-overlay .js-plotly-plot');"
+                           " const t = gd.data.find(t => t.meta === 'adam' && t.mode === 'lines');"
+                           " return t && Math.abs(t.x[0] - 2.5) < 1e-6; }", timeout=10000)
+    settle(page)
+    assert page.evaluate(SHAPE)[0] == pytest.approx(2.5)
+    box.fill("abc")
+    box.press("Tab")
+    expect(page.locator("#input-start-x").locator("xpath=..").locator("..")).to_contain_text(
+        "must be a number", timeout=10000)
 
 
 def test_paths_follow_the_dot_while_it_is_dragged(page, server):
@@ -222,6 +237,8 @@ def test_paths_follow_the_dot_while_it_is_dragged(page, server):
         page.wait_for_timeout(80)
         starts_seen.add(tuple(page.evaluate(PAINTED_FIRST_POINT)))
         assert page.evaluate(CANVAS_PATHS_SHOWN)  # the paths are on the canvas, not in plotly
+        if i == 20:
+            shot(page, "04a-dragging")
     drawn = page.evaluate("() => window.__live.drawn.slice()")
     page.mouse.up()
     assert len(drawn) >= 4 and drawn == sorted(drawn)  # several updates, in order

@@ -201,16 +201,21 @@ def test_every_preset_loads_and_runs():
 
 def test_update_start_from_each_source():
     current = {"landscape": "himmelblau", "x": 0.0, "y": 0.0}
-    pick = {"x": 1.23456789, "y": -2.0, "t": 1}
-    out = in_context(callbacks.update_start, ["store-pick.data"], "himmelblau", None, pick, "0", "0", current)
-    assert out == ({"landscape": "himmelblau", "x": 1.234568, "y": -2.0, "source": "map"},
-                   "1.234568", "-2", "")
-    out = in_context(callbacks.update_start, ["input-start-x.value"], "himmelblau", None, None, "abc", "0", current)
+    typed = in_context(callbacks.update_start, ["store-typed-start.data"], "himmelblau", None,
+                       {"x": "1.23456789", "y": "-2"}, current)
+    assert typed == ({"landscape": "himmelblau", "x": 1.234568, "y": -2.0, "source": "box"},
+                     "1.234568", "-2", "")
+    out = in_context(callbacks.update_start, ["store-typed-start.data"], "himmelblau", None,
+                     {"x": "abc", "y": "0"}, current)
     assert out[0] is worked.no_update and out[3] == "X: must be a number (got 'abc')"
-    out = in_context(callbacks.update_start, ["input-start-x.value"], "himmelblau", None, None, "1e9", "0", current)
+    out = in_context(callbacks.update_start, ["store-typed-start.data"], "himmelblau", None,
+                     {"x": "1e9", "y": "0"}, current)
     assert "Start: must" in out[3]
-    out = in_context(callbacks.update_start, ["store-landscape.data"], "beale", None, None, "0", "0", current)
+    out = in_context(callbacks.update_start, ["store-landscape.data"], "beale", None, None, current)
     assert out[0] == {"landscape": "beale", "x": 1.0, "y": 1.5, "source": "box"}  # its own start
+    linked = in_context(callbacks.update_start, ["store-requested-start.data"], "beale",
+                        {"landscape": "beale", "x": 2.0, "y": -1.0}, None, current)
+    assert linked[0] == {"landscape": "beale", "x": 2.0, "y": -1.0, "source": "box"}
 
 
 def test_draw_map_sends_the_contour_only_for_a_new_landscape():

@@ -100,6 +100,38 @@ def apply_scene(search: str | None, _presets: list[int]) -> tuple:
 
 
 # -- 2. The start point: drag, click, boxes, landscape change, URL ----------------------
+# A start placed on the map (the dot dropped, or a click) is the browser's own
+# (map.pick): it goes straight to store-start, so a drop costs one request, the
+# runs. The boxes reach update_start only when their text is not the start's
+# (map.typed), and the map is drawn again only for a start it does not show yet
+# (map.mapStart).
+clientside_callback(
+    Fn("map", "pick"),
+    Output(ids.STORE_START, "data", allow_duplicate=True),
+    Output(ids.INPUT_START_X, "value", allow_duplicate=True),
+    Output(ids.INPUT_START_Y, "value", allow_duplicate=True),
+    Output(ids.INPUT_START_X, "error", allow_duplicate=True),
+    Input(ids.STORE_PICK, "data"),
+    State(ids.STORE_START, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    Fn("map", "typed"),
+    Output(ids.STORE_TYPED_START, "data"),
+    Input(ids.INPUT_START_X, "value"),
+    Input(ids.INPUT_START_Y, "value"),
+    State(ids.STORE_START, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    Fn("map", "mapStart"),
+    Output(ids.STORE_MAP_START, "data"),
+    Input(ids.STORE_START, "data"),
+    State(ids.STORE_DRAWN, "data"),
+    prevent_initial_call=True,
+)
+
+
 @callback(
     Output(ids.STORE_START, "data"),
     Output(ids.INPUT_START_X, "value"),
@@ -107,26 +139,22 @@ def apply_scene(search: str | None, _presets: list[int]) -> tuple:
     Output(ids.INPUT_START_X, "error"),
     Input(ids.STORE_LANDSCAPE, "data"),
     Input(ids.STORE_REQUESTED_START, "data"),
-    Input(ids.STORE_PICK, "data"),
-    Input(ids.INPUT_START_X, "value"),
-    Input(ids.INPUT_START_Y, "value"),
+    Input(ids.STORE_TYPED_START, "data"),
     State(ids.STORE_START, "data"),
 )
-def update_start(name, requested, pick, x_text, y_text, current) -> tuple:
-    """One start point, whoever moved it: a preset or link, the map (the dot
-    dropped or a click), the x/y boxes, or a new landscape (its default start)."""
+def update_start(name, requested, typed, current) -> tuple:
+    """One start point, whoever moved it: a preset or link, the x/y boxes, or a
+    new landscape (its default start). The map's own starts (the dot dropped, a
+    click) are set in the browser (``map.pick``)."""
     ls = landscapes.get(name)
     triggers = ctx.triggered_prop_ids.values() if ctx.triggered_id else []
     point: tuple[float, float] | None = None
     source = "box"
     if ids.STORE_REQUESTED_START in triggers and requested and requested.get("landscape") == name:
         point = (requested["x"], requested["y"])
-    elif ids.STORE_PICK in triggers and pick:
-        point = (pick["x"], pick["y"])
-        source = "map"  # the browser already moved the dot
-    elif ids.INPUT_START_X in triggers or ids.INPUT_START_Y in triggers:
+    elif ids.STORE_TYPED_START in triggers and typed:
         try:
-            point = scene.parse_start(x_text, y_text, ls)
+            point = scene.parse_start(typed.get("x"), typed.get("y"), ls)
         except ValueError as exc:
             return no_update, no_update, no_update, str(exc)
     elif current and current.get("landscape") == name:
@@ -180,7 +208,7 @@ def _formula_name(text: str | None, domain_text: str | None) -> str:
     Output("map-col", "style"),
     Output(ids.INPUT_FORMULA, "value"),
     Output(ids.INPUT_DOMAIN, "value"),
-    Input(ids.STORE_START, "data"),
+    Input(ids.STORE_MAP_START, "data"),
     State(ids.STORE_DRAWN, "data"),
     State(ids.INPUT_FORMULA, "value"),
     State(ids.INPUT_DOMAIN, "value"),
@@ -287,7 +315,7 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
         return (no_update, no_update, *box_errors, steps_err, "", no_update)
     ls = landscapes.get(start["landscape"])
     point = (start["x"], start["y"])
-    engine.check_starts(ls, point)  # the page sends only checked starts (update_start)
+    engine.check_starts(ls, point)  # starts come checked (update_start) or from the map (map.pick)
     bad = [optimizers.get(r.name).title for r in rows if r.checked and r.name in errors]
     status = f"Not run until fixed: {', '.join(bad)}." if bad else ""
     if not specs:

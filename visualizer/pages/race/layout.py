@@ -252,6 +252,8 @@ def page() -> html.Main:
         dcc.Store(id=ids.STORE_DRAWN, data=default.landscape),
         dcc.Store(id=ids.STORE_REQUESTED_START),
         dcc.Store(id=ids.STORE_PICK),
+        dcc.Store(id=ids.STORE_TYPED_START),
+        dcc.Store(id=ids.STORE_MAP_START),
         dcc.Store(id=ids.STORE_RUNS),
         dcc.Store(id=ids.STORE_JOB),
         dcc.Store(id=ids.STORE_JOB_DONE),
