@@ -142,6 +142,7 @@ def test_play_advances_with_no_server_requests(page, server):
     assert 0 < thumb <= epoch(page)  # the slider moves with the frames
     shot(page, "02-playing")
     page.keyboard.press("Space")  # pause
+    expect(page.locator("#button-play")).to_contain_text("Play")
     paused = epoch(page)
     page.wait_for_timeout(400)
     assert epoch(page) == paused > during > 0
