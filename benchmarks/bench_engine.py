@@ -98,10 +98,9 @@ def ours(names: list[str], starts: np.ndarray, steps: int) -> None:
 def torch_loop(name: str, starts: np.ndarray, steps: int) -> None:
     import torch
 
-    from scripts.make_torch_reference import DEFAULTS, torch_optimizer
-
+    info = optimizers.get(name)
     p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
-    opt = torch_optimizer(name, [p], LR.get(name, 1e-3), DEFAULTS[name])
+    opt = info.torch_make([p], LR.get(name, 1e-3), info.defaults())
     for _ in range(steps):
         opt.zero_grad()
         x, y = p[:, 0], p[:, 1]
