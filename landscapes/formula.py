@@ -357,15 +357,21 @@ _PRECEDENCE = {"add": 1, "sub": 1, "neg": 2, "mul": 3, "div": 3, "pow": 4}
 _TEX_FUNCTIONS = {"atan": r"\arctan", "sign": r"\mathrm{sign}", "abs": None, "sqrt": None}
 
 
-def _tex_number(v: float) -> str:
-    if v == math.pi:
+def tex_number(v: float, constants: bool = True) -> str:
+    """A number in LaTeX, the project's one way (formulas here, the step
+    inspector's explainers in visualizer.engine.explain): 6 significant digits,
+    a power of ten written out, π and e by name when ``constants``; a value that
+    is not finite as text."""
+    if not math.isfinite(v):
+        return r"\text{" + str(v) + "}"
+    if constants and v == math.pi:
         return r"\pi"
-    if v == math.e:
+    if constants and v == math.e:
         return "e"
     text = f"{v:.6g}"
     if "e" in text:
         mantissa, exp = text.split("e")
-        return rf"{mantissa} \cdot 10^{{{int(exp)}}}"
+        return rf"{mantissa}\cdot 10^{{{int(exp)}}}"
     return text
 
 
@@ -381,7 +387,7 @@ def to_latex(node: Node) -> str:
         return rf"\left({text}\right)" if child_level < level else text
 
     if kind == "num":
-        return _tex_number(node[1])
+        return tex_number(node[1])
     if kind == "var":
         return node[1]
     if kind == "neg":
@@ -426,7 +432,9 @@ def parse_domain(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
     return (x0, x1), (y0, y1)
 
 
-def _fmt(v: float) -> str:
+def exact(v: float) -> str:
+    """A number as the project writes it where it must read back exactly (a box,
+    a link, a formula's name, a CSV): the shortest exact form, no trailing ``.0``."""
     text = repr(float(v))
     return text[:-2] if text.endswith(".0") else text
 
@@ -434,7 +442,7 @@ def _fmt(v: float) -> str:
 def name_of(text: str, domain=DEFAULT_DOMAIN) -> str:
     """The registry name of a formula on a domain: ``formula:x0,x1,y0,y1:text``."""
     (x0, x1), (y0, y1) = domain
-    return f"{PREFIX}{_fmt(x0)},{_fmt(x1)},{_fmt(y0)},{_fmt(y1)}:{text.strip()}"
+    return f"{PREFIX}{exact(x0)},{exact(x1)},{exact(y0)},{exact(y1)}:{text.strip()}"
 
 
 def split_name(name: str) -> tuple[str, tuple[tuple[float, float], tuple[float, float]]]:
@@ -508,13 +516,13 @@ def to_text(node: Node) -> str:
     kind = node[0]
     if kind == "num":
         v = node[1]
-        return "pi" if v == math.pi else _fmt(v) if v >= 0 else f"({_fmt(v)})"
+        return "pi" if v == math.pi else exact(v) if v >= 0 else f"({exact(v)})"
     if kind == "var":
         return node[1]
     if kind == "neg":
         return f"-{_paren(node[1], 3)}"
     if kind == "pow":
-        return f"{_paren(node[1], 5)}**{_fmt(node[2]) if node[2] >= 0 else f'({_fmt(node[2])})'}"
+        return f"{_paren(node[1], 5)}**{exact(node[2]) if node[2] >= 0 else f'({exact(node[2])})'}"
     if kind == "call":
         return f"{node[1]}({to_text(node[2])})"
     symbol = {"add": " + ", "sub": " - ", "mul": "*", "div": "/"}[kind]

@@ -510,7 +510,7 @@ def test_check_my_work_marks_the_document_answer_as_a_teacher_would(page, server
 def test_lesson_scenes_show_their_claims(page, server):
     page.goto(server.url + "?page=lr")
     expect(page.locator("#lr-note")).to_contain_text("lr 0.041: diverged", timeout=15000)
-    page.locator("#lr-scene").click()
+    page.locator("#lr-preset").click()
     page.get_by_role("option", name="Warmup tames Adam's first steps (Rosenbrock)").click()
     note = page.locator("#lr-note")
     expect(note).to_contain_text("with 100 warmup epochs the peak is far lower", timeout=10000)
@@ -520,7 +520,7 @@ def test_lesson_scenes_show_their_claims(page, server):
     assert dashes == ["solid", "dash"]  # with and without warmup, on one chart
     expect(page).to_have_url(re.compile(r"page=lr&scene=warmup_peak.*compare=1"))
     shot(page, "24-warmup-side-by-side")
-    page.locator("#lr-scene").click()
+    page.locator("#lr-preset").click()
     page.get_by_role("option", name="A small lr stays in the local minimum (double well)").click()
     expect(note).to_contain_text("lr 0.12: ends in the global minimum", timeout=10000)
     expect(note).to_contain_text("lr 0.01: ends in the local minimum")

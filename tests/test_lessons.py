@@ -11,7 +11,7 @@ from visualizer.pages import belief, ewc, lr, worked
 from visualizer.ui import shell
 
 
-@pytest.mark.parametrize("key", list(belief.BELIEF_SCENES))
+@pytest.mark.parametrize("key", list(belief.BELIEF_PRESETS))
 def test_belief_denominators_follow_their_recurrences(key):
     run = belief.belief(key, steps=60)
     res = run.result
@@ -124,7 +124,7 @@ def test_links_round_trip():
     boxes = lr.lr_from_query(lr.lr_query(s))
     assert lr.lr_settings(*(boxes[k] for k in lr.LR_KEYS)) == s
     assert ewc.ewc_from_query(ewc.ewc_query("lion", 0.001, 5.0, 50)) == (
-        "lion", "0.001", "5.0", "50")
+        "lion", "0.001", "5", "50")
     texts = (worked.data_text(worked.DEFAULT_DATA), "1, 2, 3, 4", "0.05", "0.8", "3")
     back = worked.from_query(worked.to_query(*texts))
     assert worked.parse_data(back[0]) == worked.parse_data(texts[0]) and back[1:] == texts[1:]
@@ -140,7 +140,7 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     assert error == "" and query == "?page=belief&scene=abs_skew&lr=0.05&steps=300"
     assert "AdaBelief: within 0.1 of the minimum at epoch" in note[-1]
     assert len(charts["data"]) == 16
-    assert note[0] == belief.BELIEF_SCENES["abs_skew"].note and "across the valley" in note[-1]
+    assert note[0] == belief.BELIEF_PRESETS["abs_skew"].note and "across the valley" in note[-1]
     _, _, other, *_ = belief.update_belief("belief", "0.04", "300", "abs_skew")
     assert len(other) == 1 and other[0].startswith("Measured:")  # not the scene's settings
     assert {t.get("name") for t in fig_map["data"]} >= {"Adam", "AdaBelief"}
@@ -154,7 +154,7 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
                                      "", False, "bowl")
     assert "unknown landscape 'nowhere'" in out[3]
     out = ewc.update_ewc("ewc", "adam", "0.05", "1", "300")
-    assert "With EWC (λ = 1)" in out[2] and out[4] == "?page=ewc&opt=adam&lr=0.05&lambda=1.0&steps=300"
+    assert "With EWC (λ = 1)" in out[2] and out[4] == "?page=ewc&opt=adam&lr=0.05&lambda=1&steps=300"
     assert "With L2 (λ = 1, every weight alike)" in out[2]
     out = ewc.update_ewc("ewc", "adam", "0.05", "-3", "300")
     assert out[3] == "λ: must be from 0 to 10,000 (got -3)"
@@ -168,7 +168,7 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
 
 # -- The learning-rate page's scenes: each caption checked on its own settings -----------
 def _lr_scene(key: str):
-    settings = lr.LR_SCENES[key].settings
+    settings = lr.LR_PRESETS[key].settings
     res = lr.lr_run(settings)
     ls = res.landscape
     out = {}
@@ -196,7 +196,7 @@ def test_lr_scene_stuck():
 
 def test_lr_scene_warmup_basin():
     ls, runs = _lr_scene("warmup_basin")
-    start = lr.LR_SCENES["warmup_basin"].settings.start_point
+    start = lr.LR_PRESETS["warmup_basin"].settings.start_point
     nearest = min(range(len(ls.minima)),
                   key=lambda i: np.hypot(*np.subtract(ls.minima[i].point, start)))
     assert runs["lr 0.02, warmup 50"][0] == nearest
@@ -211,8 +211,8 @@ def test_lr_scene_warmup_peak():
 
 def test_every_lr_scene_is_checked_and_its_sentence_shows_only_on_its_settings():
     checked = {n[len("test_lr_scene_"):] for n in globals() if n.startswith("test_lr_scene_")}
-    assert checked == set(lr.LR_SCENES)
-    for key, sc in lr.LR_SCENES.items():
+    assert checked == set(lr.LR_PRESETS)
+    for key, sc in lr.LR_PRESETS.items():
         boxes = lr.lr_boxes_of(sc.settings)
         out = lr.update_lr("lr", *(boxes[k] for k in lr.LR_KEYS),
                                          boxes["compare"] == "1", key)
@@ -223,12 +223,12 @@ def test_every_lr_scene_is_checked_and_its_sentence_shows_only_on_its_settings()
                                    compare=back["compare"] == "1") == sc.settings
         from_link = in_context(lr.lr_boxes, ["store-url.data"], out[4], None)
         assert from_link[0] == key  # the link picks the scene
-        picked = in_context(lr.lr_boxes, ["lr-scene.value"], None, key)
+        picked = in_context(lr.lr_boxes, ["lr-preset.value"], None, key)
         assert list(picked[1:-1]) == [boxes[k] for k in lr.LR_KEYS]
 
 
 def test_with_and_without_warmup_side_by_side():
-    s = lr.LR_SCENES["warmup_peak"].settings
+    s = lr.LR_PRESETS["warmup_peak"].settings
     res = lr.lr_run(s)
     assert res.lrs.shape[0] == 2
     np.testing.assert_allclose(res.lrs[0][:100], 0.5 * np.arange(1, 101) / 100)  # warming up
@@ -290,7 +290,7 @@ def test_belief_scene_rosenbrock():
 
 def test_every_belief_scene_is_checked():
     checked = {n[len("test_belief_scene_"):] for n in globals() if n.startswith("test_belief_scene_")}
-    assert checked == set(belief.BELIEF_SCENES)
+    assert checked == set(belief.BELIEF_PRESETS)
 
 
 def test_the_belief_band_is_adabeliefs_own_denominator_along_the_axes():
@@ -307,7 +307,7 @@ def test_every_teaching_page_reads_its_link_and_only_its_own():
     assert in_context(belief.belief_boxes, ["store-url.data"],
                       "?page=belief&scene=rosenbrock&lr=0.03&steps=900", None) == (
         "rosenbrock", "0.03", "900")
-    assert in_context(belief.belief_boxes, ["belief-scene.value"], None, "abs_sum")[1:] == ("0.05", "200")
+    assert in_context(belief.belief_boxes, ["belief-preset.value"], None, "abs_sum")[1:] == ("0.05", "200")
     for fill in (belief.belief_boxes, lr.lr_boxes, ewc.ewc_boxes, worked.worked_boxes):
         with pytest.raises(PreventUpdate):
             in_context(fill, ["store-url.data"], "?page=sweep", *([None] if fill in (belief.belief_boxes,

@@ -14,7 +14,7 @@ SIX_ROWS = ((1.0, 0.5, 2.0), (-0.5, 1.0, 0.5), (0.8, -0.6, 1.5), (-1.0, -0.4, 1.
 
 
 def test_first_two_steps_by_hand():
-    steps = worked.run(SIX_ROWS, (1, -1, -1, 1), lr=0.1, beta=0.9, steps=2)
+    steps = worked.solve(SIX_ROWS, (1, -1, -1, 1), lr=0.1, beta=0.9, steps=2)
     s1, s2 = steps
     # Step 1, rows 1 and 2: (x1, x2, y) = (1, 0.5, 2) and (-0.5, 1, 0.5).
     # Features (x1^2, x2^2, x1 x2, 1): (1, 0.25, 0.5, 1) and (0.25, 1, -0.5, 1).
@@ -49,7 +49,7 @@ def test_first_two_steps_by_hand():
 
 
 def test_batches_wrap_around_the_data():
-    steps = worked.run(SIX_ROWS[:3], steps=3)
+    steps = worked.solve(SIX_ROWS[:3], steps=3)
     assert [s.rows for s in steps] == [(0, 1), (2, 0), (1, 2)]
 
 
@@ -96,7 +96,7 @@ def test_a_huge_learning_rate_overflows_with_a_message():
 
 
 def test_csv_has_every_step_and_parameter_in_full_precision():
-    steps = worked.run(worked.DEFAULT_DATA, steps=2)
+    steps = worked.solve(worked.DEFAULT_DATA, steps=2)
     lines = worked.csv_text(steps).splitlines()
     assert lines[0] == worked.CSV_HEADER and len(lines) == 1 + 2 * 4
     step, rows, param, before, grad, velocity, after = lines[5].split(",")
@@ -109,9 +109,9 @@ def test_download_sends_the_csv_and_nothing_for_a_bad_box():
     data = worked.data_text(worked.DEFAULT_DATA)
     sent = worked.download_worked(1, data, "1, -1, -1, 1", "0.1", "0.9", "2", "torch")
     assert sent["filename"] == "momentum_by_hand.csv"
-    assert sent["content"] == worked.csv_text(worked.run(worked.DEFAULT_DATA, steps=2))
+    assert sent["content"] == worked.csv_text(worked.solve(worked.DEFAULT_DATA, steps=2))
     sent = worked.download_worked(1, data, "1, -1, -1, 1", "0.1", "0.9", "2", "ema")
-    assert sent["content"] == worked.csv_text(worked.run(worked.DEFAULT_DATA, steps=2, convention="ema"))
+    assert sent["content"] == worked.csv_text(worked.solve(worked.DEFAULT_DATA, steps=2, convention="ema"))
     with pytest.raises(callbacks.PreventUpdate):
         worked.download_worked(1, data, "1, -1, -1, 1", "0", "0.9", "2", "torch")
 
@@ -120,7 +120,7 @@ def test_download_sends_the_csv_and_nothing_for_a_bad_box():
 def test_the_document_example_is_the_default_and_its_correct_steps():
     """Recomputed here by hand: rows (x1, x2, y) = (1, -1, 10), (2, 0, 13), (0, 2, 11),
     (-1, 1, 7); w = (1, -1, -1, 1), lr 0.1, beta 0.9, batches of two rows in order."""
-    steps = worked.run(worked.DEFAULT_DATA, worked.DEFAULT_WEIGHTS, worked.DEFAULT_LR,
+    steps = worked.solve(worked.DEFAULT_DATA, worked.DEFAULT_WEIGHTS, worked.DEFAULT_LR,
                        worked.DEFAULT_BETA, worked.DEFAULT_STEPS)
     assert len(steps) == 2
     s1, s2 = steps
@@ -138,7 +138,7 @@ def test_the_document_example_is_the_default_and_its_correct_steps():
 
 def test_the_moving_average_convention():
     """v = beta v + (1 - beta) g: step 1's velocity is 0.1 g, so the first step is ten times shorter."""
-    s1, s2 = worked.run(worked.DEFAULT_DATA, convention="ema")
+    s1, s2 = worked.solve(worked.DEFAULT_DATA, convention="ema")
     assert s1.velocity == pytest.approx((-4.0, -0.8, 0.8, -1.6), abs=1e-12)
     assert s1.params_after == pytest.approx((1.4, -0.92, -1.08, 1.16), abs=1e-12)
     # step 2 from there, by hand: rows (0, 2, 11) and (-1, 1, 7)
@@ -151,12 +151,12 @@ def test_the_moving_average_convention():
     assert s2.velocity == pytest.approx(v, abs=1e-12)
     assert s2.params_after == pytest.approx([a - 0.1 * b for a, b in zip(w, v, strict=True)], abs=1e-12)
     with pytest.raises(ValueError, match="unknown convention"):
-        worked.run(worked.DEFAULT_DATA, convention="nesterov")
+        worked.solve(worked.DEFAULT_DATA, convention="nesterov")
 
 
 def test_follow_with_no_answers_is_the_run():
     for convention in worked.CONVENTIONS:
-        steps = worked.run(worked.DEFAULT_DATA, steps=3, convention=convention)
+        steps = worked.solve(worked.DEFAULT_DATA, steps=3, convention=convention)
         own, _ = worked.follow(worked.DEFAULT_DATA, worked.DEFAULT_WEIGHTS, 0.1, 0.9, 3, convention, {})
         assert list(own) == worked.answer_keys(3)
         for s in steps:

@@ -8,16 +8,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from landscapes.formula import tex_number
+
 
 def num(value: float) -> str:
-    """A number inside a formula: 6 significant digits, negatives in parentheses."""
-    if not math.isfinite(value):
-        return r"\text{" + str(value) + "}"
-    text = f"{value:.6g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = rf"{mantissa}\cdot 10^{{{int(exponent)}}}"
-    return f"({text})" if value < 0 else text
+    """A number put into a formula (:func:`landscapes.formula.tex_number`), a
+    negative one in parentheses."""
+    text = tex_number(value, constants=False)
+    return f"({text})" if value < 0 and math.isfinite(value) else text
 
 
 def line(lhs: str, symbolic: str, numbers: str, value: float) -> str:

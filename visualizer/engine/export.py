@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from landscapes.formula import exact
 from visualizer import engine
 from visualizer.engine import many, optimizers
 
@@ -189,13 +190,9 @@ def steps_csv(result: engine.Result) -> str:
     for run, spec in enumerate(result.specs):
         for t in range(1, last_step(result, run) + 1):
             s = step(result, run, t)
-            state = [repr(float(s.state_after[f][k])) if f in s.state_after else ""
+            state = [exact(s.state_after[f][k]) if f in s.state_after else ""
                      for f in fields for k in (0, 1)]
-            writer.writerow([run, spec.optimizer, t, repr(s.lr), *map(_r, s.point_before),
-                             *map(_r, s.grad), *state, *map(_r, s.delta), *map(_r, s.point_after),
-                             _r(s.loss_after)])
+            writer.writerow([run, spec.optimizer, t, exact(s.lr), *map(exact, s.point_before),
+                             *map(exact, s.grad), *state, *map(exact, s.delta), *map(exact, s.point_after),
+                             exact(s.loss_after)])
     return out.getvalue()
-
-
-def _r(value: float) -> str:
-    return repr(float(value))

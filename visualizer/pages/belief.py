@@ -1,8 +1,9 @@
 """Adam vs AdaBelief: both from the same start with the same lr and betas, on
 one map, with the belief itself (AdaBelief's gradient against its prediction)
 and the step each takes across and along the valley. One page: model, view and
-callbacks; the scene's settings round-trip through its link
-(``?page=belief&scene=abs_skew&lr=0.05&steps=300``)."""
+callbacks; the preset's settings round-trip through its link
+(``?page=belief&scene=abs_skew&lr=0.05&steps=300``: ``scene=`` names the
+preset, as links already shared spell it)."""
 
 from __future__ import annotations
 
@@ -34,11 +35,12 @@ from visualizer.ui.lesson import (
     show_view,
 )
 from visualizer.ui.text import (
-    fmt_float,
+    exact,
     page_query,
     parse_lr,
     parse_number,
     query_params,
+    rounded,
 )
 
 Array = np.ndarray
@@ -46,18 +48,18 @@ Array = np.ndarray
 
 # -- The model ---------------------------------------------------------------------------
 @dataclass(frozen=True)
-class BeliefScene:
+class BeliefPreset:
     key: str
     landscape: str
     start: tuple[float, float]
     lr: float
     steps: int
-    note: str  # true of the scene's own settings (a test checks it)
+    note: str  # true of the preset's own settings (a test checks it)
     valley: tuple[float, float] | None = None  # unit vector along a straight valley
 
 
-BELIEF_SCENES: dict[str, BeliefScene] = {s.key: s for s in [
-    BeliefScene("abs_skew", "abs_skew", (-1.2, 1.6), 0.05, 300,
+BELIEF_PRESETS: dict[str, BeliefPreset] = {s.key: s for s in [
+    BeliefPreset("abs_skew", "abs_skew", (-1.2, 1.6), 0.05, 300,
                 "|x + y| + |x − y|/10: a narrow valley along x = −y. Across it the gradient "
                 "flips sign every step; along it, it hardly changes. Both optimizers divide "
                 "per coordinate, and the valley is diagonal, so per coordinate the two "
@@ -65,16 +67,16 @@ BELIEF_SCENES: dict[str, BeliefScene] = {s.key: s for s in [
                 "shows: AdaBelief steps less across the valley, where g keeps missing its "
                 "prediction m, and as much as Adam along it.",
                 valley=(math.sqrt(0.5), -math.sqrt(0.5))),
-    BeliefScene("abs_sum", "abs_sum", (-1.5, 1.0), 0.05, 200,
+    BeliefPreset("abs_sum", "abs_sum", (-1.5, 1.0), 0.05, 200,
                 "|x| + |y|: the gradient is (±1, ±1) everywhere, so Adam's √v̂ is exactly 1. "
                 "Away from the kinks the gradient never changes, AdaBelief's √ŝ stays below "
                 "1, and its steps are larger; at the kinks both start to bounce."),
-    BeliefScene("ill_conditioned_bowl", "ill_conditioned_bowl", (-2.8, 1.0), 0.1, 200,
+    BeliefPreset("ill_conditioned_bowl", "ill_conditioned_bowl", (-2.8, 1.0), 0.1, 200,
                 "A narrow bowl (curvature 1 along x, 50 across it along y). Along x the "
                 "gradient changes slowly and predictably: AdaBelief's √ŝ there is smaller than "
                 "Adam's √v̂, and its first steps along x are larger.",
                 valley=(1.0, 0.0)),
-    BeliefScene("rosenbrock", "rosenbrock", (-1.5, 1.5), 0.02, 1500,
+    BeliefPreset("rosenbrock", "rosenbrock", (-1.5, 1.5), 0.02, 1500,
                 "Rosenbrock's curved valley: AdaBelief's √ŝ stays below Adam's √v̂ on both "
                 "coordinates, so its first steps are larger and it reaches the valley's floor "
                 "sooner; on the floor the two step alike."),
@@ -83,7 +85,7 @@ BELIEF_SCENES: dict[str, BeliefScene] = {s.key: s for s in [
 
 @dataclass
 class BeliefRun:
-    scene: BeliefScene
+    preset: BeliefPreset
     lr: float
     steps: int
     result: engine.Result
@@ -94,26 +96,26 @@ class BeliefRun:
     belief: dict[str, Array]  # AdaBelief's "g", "m" along each direction, and "band" (steps, 2)
 
 
-def belief_directions(scene: BeliefScene) -> list[tuple[str, Array]]:
-    """Across and along the scene's valley, or the x and y axes when it has none."""
-    if scene.valley is None:
+def belief_directions(preset: BeliefPreset) -> list[tuple[str, Array]]:
+    """Across and along the preset's valley, or the x and y axes when it has none."""
+    if preset.valley is None:
         return [("along x", np.array([1.0, 0.0])), ("along y", np.array([0.0, 1.0]))]
-    along = np.array(scene.valley, dtype=float)
+    along = np.array(preset.valley, dtype=float)
     across = np.array([-along[1], along[0]])
     return [("across the valley", across), ("along the valley", along)]
 
 
-def belief(scene_key: str, lr: float | None = None, steps: int | None = None) -> BeliefRun:
-    """Adam and AdaBelief from the scene's start with the same lr and betas."""
-    scene = BELIEF_SCENES[scene_key]
-    lr = scene.lr if lr is None else lr
-    steps = scene.steps if steps is None else steps
+def belief(preset_key: str, lr: float | None = None, steps: int | None = None) -> BeliefRun:
+    """Adam and AdaBelief from the preset's start with the same lr and betas."""
+    preset = BELIEF_PRESETS[preset_key]
+    lr = preset.lr if lr is None else lr
+    steps = preset.steps if steps is None else steps
     specs = [engine.make_spec("adam", lr=lr), engine.make_spec("adabelief", lr=lr)]
-    result = engine.run(landscapes.get(scene.landscape), specs, scene.start, steps,
+    result = engine.run(landscapes.get(preset.landscape), specs, preset.start, steps,
                         budget=engine.REQUEST_BUDGET)
     t = np.arange(1, steps + 1, dtype=float)[:, None]
     dens, sizes, projected = {}, {}, {}
-    dirs = belief_directions(scene)
+    dirs = belief_directions(preset)
     basis = np.stack([e for _, e in dirs], axis=1)  # (2, 2): columns are the directions
     for i, (name, field) in enumerate((("adam", "exp_avg_sq"), ("adabelief", "exp_avg_var"))):
         beta2 = result.specs[i].hypers["beta2"]
@@ -132,7 +134,7 @@ def belief(scene_key: str, lr: float | None = None, steps: int | None = None) ->
     for k in range(steps):
         s = beta2 * s + (1.0 - beta2) * (g[k] - m[k]) ** 2
         spread[k] = np.sqrt(s / (1.0 - beta2 ** (k + 1)))
-    return BeliefRun(scene, lr, steps, result, dens, sizes, dirs, projected,
+    return BeliefRun(preset, lr, steps, result, dens, sizes, dirs, projected,
                      {"g": g, "m": m, "band": spread})
 
 
@@ -146,27 +148,27 @@ def belief_summary(run: BeliefRun) -> str:
         a = float(run.projected_steps["adam"][:, j].mean())
         b = float(run.projected_steps["adabelief"][:, j].mean())
         ratio = f" ({b / a:.2f}×)" if a > 0 else ""
-        parts.append(f"{label}, AdaBelief {fmt_float(b)} against Adam's {fmt_float(a)}{ratio}")
+        parts.append(f"{label}, AdaBelief {rounded(b)} against Adam's {rounded(a)}{ratio}")
     with np.errstate(all="ignore"):
         dens = np.nanmean(run.denominators["adabelief"] / run.denominators["adam"], axis=0)
     return ("Mean step " + "; ".join(parts) + ". Mean √ŝ/√v̂ per coordinate: "
-            f"{fmt_float(float(dens[0]))} (x), {fmt_float(float(dens[1]))} (y).")
+            f"{rounded(float(dens[0]))} (x), {rounded(float(dens[1]))} (y).")
 
 
-def belief_query(scene_key: str, lr: float, steps: int) -> str:
-    return page_query("belief", {"scene": scene_key, "lr": repr(lr), "steps": steps})
+def belief_query(preset_key: str, lr: float, steps: int) -> str:
+    return page_query("belief", {"scene": preset_key, "lr": exact(lr), "steps": steps})
 
 
 def belief_from_query(query: str) -> tuple[str, str, str]:
-    """The scene key, lr text and steps text a link asks for (defaults where absent or wrong)."""
+    """The preset key, lr text and steps text a link asks for (defaults where absent or wrong)."""
     p = query_params(query)
-    key = p.get("scene") if p.get("scene") in BELIEF_SCENES else "abs_skew"
-    scene = BELIEF_SCENES[key]
-    return key, p.get("lr", repr(scene.lr)), p.get("steps", str(scene.steps))
+    key = p.get("scene") if p.get("scene") in BELIEF_PRESETS else "abs_skew"
+    preset = BELIEF_PRESETS[key]
+    return key, p.get("lr", repr(preset.lr)), p.get("steps", str(preset.steps))
 
 
 def belief_settings(lr: str, steps: str) -> tuple[float, int]:
-    """The scene's learning rate and epochs boxes, or ValueError naming the bad box."""
+    """The page's learning rate and epochs boxes, or ValueError naming the bad box."""
     return (parse_lr(lr),
             parse_number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True))
 
@@ -174,7 +176,7 @@ def belief_settings(lr: str, steps: str) -> tuple[float, int]:
 # -- The view ----------------------------------------------------------------------------
 def belief_charts(run: BeliefRun) -> go.Figure:
     """Three rows: AdaBelief's gradient g_t against its prediction m_t with the band
-    m_t ± √ŝ_t (the belief), along each of the scene's two directions; the two
+    m_t ± √ŝ_t (the belief), along each of the preset's two directions; the two
     denominators per coordinate; and the step each optimizer takes along each direction."""
     (d0, _), (d1, _) = run.directions
     fig = make_subplots(rows=3, cols=2, shared_xaxes=True, vertical_spacing=0.09,
@@ -239,14 +241,14 @@ def algorithm(title: str, lines: list[tuple[str, bool]]) -> html.Div:
 
 
 def belief_page() -> html.Div:
-    scene = BELIEF_SCENES["abs_skew"]
+    preset = BELIEF_PRESETS["abs_skew"]
     controls = [
-        select(ids.BELIEF_SCENE, "scene",
-                [(k, landscapes.get(s.landscape).title) for k, s in BELIEF_SCENES.items()],
-                scene.key),
-        dmc.TextInput(id=ids.BELIEF_LR, label="learning rate (both)", value=repr(scene.lr), **BOX),
+        select(ids.BELIEF_PRESET, "preset",
+                [(k, landscapes.get(s.landscape).title) for k, s in BELIEF_PRESETS.items()],
+                preset.key),
+        dmc.TextInput(id=ids.BELIEF_LR, label="learning rate (both)", value=repr(preset.lr), **BOX),
         dmc.TextInput(id=ids.BELIEF_STEPS, label=f"epochs (1–{MAX_LESSON_STEPS:,})",
-                      value=str(scene.steps), **BOX),
+                      value=str(preset.steps), **BOX),
     ]
     formulas = html.Div([
         algorithm("Adam", ADAM_LINES),
@@ -267,27 +269,27 @@ def belief_page() -> html.Div:
 
 
 # -- The callbacks -----------------------------------------------------------------------
-def _scene_boxes(scene_key: str) -> tuple:
-    scene = BELIEF_SCENES.get(scene_key)
-    if scene is None:
+def _preset_boxes(preset_key: str) -> tuple:
+    preset = BELIEF_PRESETS.get(preset_key)
+    if preset is None:
         raise PreventUpdate
-    return no_update, repr(scene.lr), str(scene.steps)
+    return no_update, repr(preset.lr), str(preset.steps)
 
 
-def _settle(lr_text: str, steps_text: str, scene_key: str) -> tuple[tuple, str]:
+def _settle(lr_text: str, steps_text: str, preset_key: str) -> tuple[tuple, str]:
     lr, steps = belief_settings(lr_text, steps_text)
-    key = scene_key if scene_key in BELIEF_SCENES else "abs_skew"
+    key = preset_key if preset_key in BELIEF_PRESETS else "abs_skew"
     return belief_view(key, lr, steps), belief_query(key, lr, steps)
 
 
 belief_boxes = fill_from_link(
-    "belief", [Output(ids.BELIEF_SCENE, "value"), Output(ids.BELIEF_LR, "value"),
+    "belief", [Output(ids.BELIEF_PRESET, "value"), Output(ids.BELIEF_LR, "value"),
                Output(ids.BELIEF_STEPS, "value")], belief_from_query,
-    scene=(ids.BELIEF_SCENE, _scene_boxes))
+    preset=(ids.BELIEF_PRESET, _preset_boxes))
 update_belief = show_view(
     "belief", [(ids.BELIEF_MAP, "figure"), (ids.BELIEF_CHARTS, "figure"), (ids.BELIEF_NOTE, "children")],
     ids.BELIEF_ERROR, ids.BELIEF_QUERY,
-    [Input(ids.BELIEF_LR, "value"), Input(ids.BELIEF_STEPS, "value"), State(ids.BELIEF_SCENE, "value")],
+    [Input(ids.BELIEF_LR, "value"), Input(ids.BELIEF_STEPS, "value"), State(ids.BELIEF_PRESET, "value")],
     _settle)
 
 
@@ -299,9 +301,9 @@ def belief_view(key: str, lr: float, steps: int) -> tuple[dict, dict, list]:
     paths = [(optimizers.get(s.optimizer).title, figures.COLORS[s.optimizer], res.path(i)[0])
              for i, s in enumerate(res.specs)]
     measured = f"Measured: {_race_note(res, ['Adam', 'AdaBelief'])} {belief_summary(run)}"
-    scene = run.scene
-    own = (lr, steps) == (scene.lr, scene.steps)  # the scene's sentence holds on its own settings
-    note = [scene.note, " ", measured] if own else [measured]
+    preset = run.preset
+    own = (lr, steps) == (preset.lr, preset.steps)  # the preset's sentence holds on its own settings
+    note = [preset.note, " ", measured] if own else [measured]
     return (path_map(res.landscape, paths).to_plotly_json(),
             belief_charts(run).to_plotly_json(), note)
 
@@ -318,7 +320,7 @@ def _race_note(res, labels: list[str]) -> str:
         gap = res.losses[i, 0] - ref
         near = np.nonzero(gap < 0.1)[0]
         when = f"within 0.1 of the minimum at epoch {near[0]}" if len(near) else "never within 0.1"
-        parts.append(f"{label}: {when}, final cost {fmt_float(float(res.losses[i, 0, -1]))}")
+        parts.append(f"{label}: {when}, final cost {rounded(float(res.losses[i, 0, -1]))}")
     return "; ".join(parts) + "."
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import dash_mantine_components as dmc
 from dash import (
@@ -28,6 +27,7 @@ from visualizer.pages.race import scene
 from visualizer.server import cache
 from visualizer.ui import ids
 from visualizer.ui.lesson import BOX, CONFIG, FONT  # noqa: F401  (the pages' own, shared)
+from visualizer.ui.text import with_params
 
 
 class Ids:
@@ -89,13 +89,6 @@ def race_scene(query: str | None, need_ticked: bool = True) -> tuple:
     if need_ticked and not specs:
         raise ValueError("Tick at least one optimizer on the Compare optimizers page.")
     return ls, specs, start, steps, canonical
-
-
-def with_params(query: str, **params: str) -> str:
-    """``query`` with these parameters set (replacing any of the same name)."""
-    items = [(k, v) for k, v in parse_qsl(query.lstrip("?"), keep_blank_values=True)
-             if k not in params]
-    return "?" + urlencode(items + list(params.items()), safe=":,=")
 
 
 def race_link(query: str, start: tuple[float, float] | None = None,

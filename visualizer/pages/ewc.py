@@ -31,11 +31,12 @@ from visualizer.ui.lesson import (
     show_view,
 )
 from visualizer.ui.text import (
-    fmt_float,
+    exact,
     page_query,
     parse_lr,
     parse_number,
     query_params,
+    rounded,
 )
 
 Array = np.ndarray
@@ -162,7 +163,7 @@ def ewc_settings(optimizer: str, lr: str, lam: str, steps: str) -> tuple[str, fl
 
 
 def ewc_query(optimizer: str, lr: float, lam: float, steps: int) -> str:
-    return page_query("ewc", {"opt": optimizer, "lr": repr(lr), "lambda": repr(lam), "steps": steps})
+    return page_query("ewc", {"opt": optimizer, "lr": exact(lr), "lambda": exact(lam), "steps": steps})
 
 
 def ewc_from_query(query: str) -> tuple[str, str, str, str]:
@@ -284,7 +285,7 @@ def ewc_view(name: str, lr: float, lam: float, steps: int) -> tuple[dict, dict, 
     if run.diverged:
         note = "This learning rate makes the run diverge: lower it to see the tasks."
     else:
-        f = fmt_float
+        f = rounded
 
         def losses(path) -> str:
             return f"task A's loss {f(float(a.f(path[-1])))}, task B's {f(float(b.f(path[-1])))}"

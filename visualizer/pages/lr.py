@@ -1,5 +1,5 @@
 """Learning rates: one optimizer at several learning rates at once, with a
-schedule, each run drawn again without its warmup when asked; scenes that show
+schedule, each run drawn again without its warmup when asked; presets that show
 too small, too large, stuck in a local minimum, and what warmup is for. One page:
 model, view and callbacks; every box round-trips through its link."""
 
@@ -34,11 +34,11 @@ from visualizer.ui.lesson import (
     show_view,
 )
 from visualizer.ui.text import (
-    fmt_float,
     page_query,
     parse_lr,
     parse_number,
     query_params,
+    rounded,
 )
 
 Array = np.ndarray
@@ -112,31 +112,31 @@ class LrSettings:
 
 
 @dataclass(frozen=True)
-class LrScene:
+class LrPreset:
     key: str
     title: str
     settings: LrSettings
     note: str
 
 
-LR_SCENES: dict[str, LrScene] = {s.key: s for s in [
-    LrScene("bowl", "Too small, too large (narrow bowl)", LrSettings(),
+LR_PRESETS: dict[str, LrPreset] = {s.key: s for s in [
+    LrPreset("bowl", "Too small, too large (narrow bowl)", LrSettings(),
             "Curvature 50 across the bowl: gradient descent is stable only for lr below "
             "2/50 = 0.04. At 0.005 it crawls, at 0.039 it bounces across the valley but "
             "gets there, at 0.041 it diverges."),
-    LrScene("stuck", "A small lr stays in the local minimum (double well)",
+    LrPreset("stuck", "A small lr stays in the local minimum (double well)",
             LrSettings(landscape="double_well", lrs=(0.01, 0.05, 0.12, 0.3), steps=300,
                        start=(1.8, 0.5)),
             "Gradient descent from (1.8, 0.5): at lr 0.01 and 0.05 it settles in the nearer, "
             "shallower well and stays there; at 0.12 its first steps overshoot the barrier "
             "and it ends in the deeper well; at 0.3 it diverges."),
-    LrScene("warmup_basin", "Warmup keeps the nearest minimum (Himmelblau)",
+    LrPreset("warmup_basin", "Warmup keeps the nearest minimum (Himmelblau)",
             LrSettings(landscape="himmelblau", lrs=(0.02,), warmup=50, steps=300,
                        start=(-4.5, 4.5), compare=True),
             "Gradient descent at lr 0.02 from (−4.5, 4.5), where the slope is steep: without "
             "warmup the first step flies across the map and the run ends in a far minimum; "
             "with 50 warmup epochs the first steps are small and it settles in the nearest."),
-    LrScene("warmup_peak", "Warmup tames Adam's first steps (Rosenbrock)",
+    LrPreset("warmup_peak", "Warmup tames Adam's first steps (Rosenbrock)",
             LrSettings(landscape="rosenbrock", optimizer="adam", lrs=(0.5,), warmup=100,
                        steps=500, compare=True),
             "Adam at lr 0.5 on Rosenbrock: without warmup its first steps climb the valley's "
@@ -171,7 +171,7 @@ def parse_start_text(text: str, landscape: Landscape) -> tuple[float, float] | N
 def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, warmup: str,
                 gamma: str, step_size: str, decay: str, steps: str, start: str = "",
                 compare: bool = False) -> LrSettings:
-    """The scene's boxes as settings, or ValueError naming the bad box."""
+    """The page's boxes as settings, or ValueError naming the bad box."""
     ls = landscapes.get(landscape)
     optimizers.get(optimizer)
     if schedule not in LR_SCHEDULES:
@@ -193,7 +193,7 @@ def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, wa
 
 
 def lr_run(s: LrSettings) -> engine.Result:
-    """Every run of :meth:`LrSettings.runs`, from the scene's start."""
+    """Every run of :meth:`LrSettings.runs`, from the settings' start."""
     ls = landscapes.get(s.landscape)
     return engine.run(ls, [spec for _, spec, _ in s.runs()], s.start_point, s.steps,
                       record_state=False, budget=engine.REQUEST_BUDGET)
@@ -209,19 +209,20 @@ def lr_outcomes(s: LrSettings, res: engine.Result) -> list[str]:
             out.append(f"{label}: diverged at epoch {d}")
             continue
         pts, losses = res.path(i)
-        x, y = (fmt_float(float(v)) for v in pts[-1])
+        x, y = (rounded(float(v)) for v in pts[-1])
         where = f"ends at ({x}, {y})"
         if res.landscape.minima:
             at = res.landscape.outcome_label(pts[-1])
             where = f"{where}, no listed minimum" if at == "no listed minimum" else f"ends in the {at}"
-        out.append(f"{label}: {where}; highest cost {fmt_float(float(losses[1:].max()))}, "
-                   f"final {fmt_float(float(losses[-1]))}")
+        out.append(f"{label}: {where}; highest cost {rounded(float(losses[1:].max()))}, "
+                   f"final {rounded(float(losses[-1]))}")
     return out
 
 
-def lr_query(s: LrSettings, scene: str | None = None) -> str:
-    """The page's link: the scene picked (when there is one) and every box."""
-    items: dict[str, object] = {"scene": scene} if scene in LR_SCENES else {}
+def lr_query(s: LrSettings, preset: str | None = None) -> str:
+    """The page's link: the preset picked (when there is one; ``scene=`` in the
+    link, as links already shared spell it) and every box."""
+    items: dict[str, object] = {"scene": preset} if preset in LR_PRESETS else {}
     items |= {"landscape": s.landscape, "opt": s.optimizer,
              "lrs": ",".join(repr(v) for v in s.lrs), "schedule": s.schedule,
              "warmup": s.warmup, "gamma": "" if s.gamma is None else repr(s.gamma),
@@ -278,7 +279,7 @@ def loss_and_lr(result, labels: list[str], colors: list[str],
 def lr_page() -> html.Div:
     d = LrSettings()
     controls = [
-        select(ids.LR_SCENE, "scene", [(k, sc.title) for k, sc in LR_SCENES.items()], "bowl",
+        select(ids.LR_PRESET, "preset", [(k, sc.title) for k, sc in LR_PRESETS.items()], "bowl",
                 wide=True),
         select(ids.LR_LANDSCAPE, "landscape", [(ls.name, ls.title) for ls in landscapes.all_landscapes()],
                 d.landscape),
@@ -321,45 +322,45 @@ LR_KEYS = ["landscape", "opt", "lrs", "schedule", "warmup", "gamma", "step_size"
 
 
 # -- The callbacks -----------------------------------------------------------------------
-def _boxes(values: dict[str, str], scene_key) -> tuple:
-    return scene_key, *[values[k] for k in LR_KEYS], values["compare"] in ("1", "true", True)
+def _boxes(values: dict[str, str], preset_key) -> tuple:
+    return preset_key, *[values[k] for k in LR_KEYS], values["compare"] in ("1", "true", True)
 
 
 def _link_boxes(search: str) -> tuple:
-    """A link sets every box (and the scene it names)."""
+    """A link sets every box (and the preset it names)."""
     key = query_params(search).get("scene")
-    return _boxes(lr_from_query(search), key if key in LR_SCENES else no_update)
+    return _boxes(lr_from_query(search), key if key in LR_PRESETS else no_update)
 
 
-def _scene_boxes(scene_key: str) -> tuple:
-    """A scene sets the boxes to its own settings."""
-    scene = LR_SCENES.get(scene_key)
-    if scene is None:
+def _preset_boxes(preset_key: str) -> tuple:
+    """A preset sets the boxes to its own settings."""
+    preset = LR_PRESETS.get(preset_key)
+    if preset is None:
         raise PreventUpdate
-    return _boxes(lr_boxes_of(scene.settings), no_update)
+    return _boxes(lr_boxes_of(preset.settings), no_update)
 
 
 def _settle(*boxes) -> tuple[tuple, str]:
-    *boxes, compare, scene_key = boxes
+    *boxes, compare, preset_key = boxes
     settings = lr_settings(*boxes, compare=bool(compare))
-    return lr_view(settings), lr_query(settings, scene_key)
+    return lr_view(settings), lr_query(settings, preset_key)
 
 
 lr_boxes = fill_from_link(
-    "lr", [Output(ids.LR_SCENE, "value"), *[Output(box, "value") for box in LR_BOXES],
-           Output(ids.LR_COMPARE, "checked")], _link_boxes, scene=(ids.LR_SCENE, _scene_boxes))
+    "lr", [Output(ids.LR_PRESET, "value"), *[Output(box, "value") for box in LR_BOXES],
+           Output(ids.LR_COMPARE, "checked")], _link_boxes, preset=(ids.LR_PRESET, _preset_boxes))
 update_lr = show_view(
     "lr", [(ids.LR_MAP, "figure"), (ids.LR_CHARTS, "figure"), (ids.LR_NOTE, "children")],
     ids.LR_ERROR, ids.LR_QUERY,
     [*[Input(box, "value") for box in LR_BOXES], Input(ids.LR_COMPARE, "checked"),
-     State(ids.LR_SCENE, "value")], _settle)
+     State(ids.LR_PRESET, "value")], _settle)
 
 
 @cache.shared("lr")
 def lr_view(settings: LrSettings) -> tuple[dict, dict, str]:
     """The page's map, charts and note for these settings, computed once for the class.
-    The note is what the runs on screen did, measured; a scene's own sentence is
-    added only while the boxes hold that scene's settings."""
+    The note is what the runs on screen did, measured; a preset's own sentence is
+    added only while the boxes hold that preset's settings."""
     res = lr_run(settings)
     runs = settings.runs()
     labels = [label for label, _, _ in runs]
@@ -368,9 +369,9 @@ def lr_view(settings: LrSettings) -> tuple[dict, dict, str]:
     paths = [(label, color, res.path(i)[0], dash)
              for i, (label, color, dash) in enumerate(zip(labels, colors, dashed, strict=True))]
     note = "Measured: " + "; ".join(lr_outcomes(settings, res)) + "."
-    scene = next((sc for sc in LR_SCENES.values() if sc.settings == settings), None)
-    if scene is not None:
-        note = f"{scene.note} {note}"
+    preset = next((sc for sc in LR_PRESETS.values() if sc.settings == settings), None)
+    if preset is not None:
+        note = f"{preset.note} {note}"
     return (path_map(res.landscape, paths).to_plotly_json(),
             loss_and_lr(res, labels, colors, dashed).to_plotly_json(), note)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import dash_mantine_components as dmc
 import numpy as np
@@ -32,6 +31,8 @@ from visualizer.ui.lesson import fill_from_link
 from visualizer.ui.text import (
     parse_lr,
     query_params,
+    rounded,
+    write_query,
 )
 
 Array = np.ndarray
@@ -107,8 +108,8 @@ def batch_rows(step_index: int, n_rows: int) -> tuple[int, ...]:
     return tuple((BATCH * step_index + j) % n_rows for j in range(BATCH))
 
 
-def run(data, weights=DEFAULT_WEIGHTS, lr: float = DEFAULT_LR, beta: float = DEFAULT_BETA,
-        steps: int = DEFAULT_STEPS, convention: str = DEFAULT_CONVENTION) -> list[Step]:
+def solve(data, weights=DEFAULT_WEIGHTS, lr: float = DEFAULT_LR, beta: float = DEFAULT_BETA,
+          steps: int = DEFAULT_STEPS, convention: str = DEFAULT_CONVENTION) -> list[Step]:
     """Every step of momentum SGD on ``data`` (rows of x1, x2, y). The torch
     convention steps with the engine's own momentum rule, so these are the app's
     numbers; ``ema`` scales the gradient by (1 − β) first (the same rule then)."""
@@ -316,9 +317,9 @@ def data_text(data) -> str:
     return "\n".join(", ".join(f"{v:g}" for v in row) for row in data)
 
 
-def fmt(value: float) -> str:
-    """Enough digits to check by hand; the CSV has them all."""
-    return f"{value:.6g}"
+def shown(value: float) -> str:
+    """A worked value as the page shows it: enough digits to check by hand (the CSV has them all)."""
+    return rounded(value, 6)
 
 
 CSV_HEADER = "step,rows,param,before,grad,velocity,after"
@@ -348,7 +349,7 @@ def to_query(data_text_: str, weights: str, lr: str, beta: str, steps: str,
         entered = [(k, str(v).strip()) for k, v in (answers or {}).items() if str(v or "").strip()]
         if entered:
             items.append(("ans", ";".join(f"{k}:{v}" for k, v in entered)))
-    return "?" + urlencode(items, safe=":,;")
+    return write_query(items)
 
 
 def from_query(query: str) -> tuple[str, str, str, str, str]:
@@ -385,7 +386,7 @@ MARK_TEXT = {"right": "✓ right", "follows": "↳ follows from an earlier slip"
 # -- The view ----------------------------------------------------------------------------
 def _p(value: float) -> str:
     """A number as it appears inside a formula: negatives in parentheses."""
-    text = fmt(value)
+    text = shown(value)
     return f"({text})" if value < 0 else text
 
 
@@ -403,7 +404,7 @@ class _Card:
                 html.Span(id={"type": ids.WORKED_MARK, "key": key}, className="w-mark")]
 
     def line(self, label: str, formula: str, value: float, key: str) -> html.Div:
-        worked_out = [html.Span(f" = {formula} = "), html.B(fmt(value))]
+        worked_out = [html.Span(f" = {formula} = "), html.B(shown(value))]
         if self.answers is None:
             return html.Div([html.Span(label, className="w-lhs"), *worked_out], className="w-line")
         return html.Div([html.Span(label, className="w-lhs"), html.Span(" = "), *self.box(key),
@@ -412,9 +413,9 @@ class _Card:
 
     def cell(self, text: str, value: float, key: str) -> html.Td:
         if self.answers is None:
-            return html.Td(f"{text} = {fmt(value)}" if text else fmt(value))
-        shown = f"{text} = {fmt(value)}" if text else fmt(value)
-        return html.Td([*self.box(key), html.Details([html.Summary("show"), shown],
+            return html.Td(f"{text} = {shown(value)}" if text else shown(value))
+        answer = f"{text} = {shown(value)}" if text else shown(value)
+        return html.Td([*self.box(key), html.Details([html.Summary("show"), answer],
                                                      className="w-show")])
 
 
@@ -431,8 +432,8 @@ def step_card(step: Step, data, lr: float, beta: float, v_before,
         x1, x2, y = data[i]
         phi = features(x1, x2)
         sum_text = " + ".join(f"{_p(wj)}·{_p(fj)}" for wj, fj in zip(w, phi, strict=True))
-        rows.append(html.Tr([html.Td(str(i + 1)), html.Td(fmt(x1)), html.Td(fmt(x2)),
-                             html.Td(fmt(y)), card.cell(sum_text, y_hat, f"{k}.yhat.{j}"),
+        rows.append(html.Tr([html.Td(str(i + 1)), html.Td(shown(x1)), html.Td(shown(x2)),
+                             html.Td(shown(y)), card.cell(sum_text, y_hat, f"{k}.yhat.{j}"),
                              card.cell(f"{_p(y_hat)} − {_p(y)}" if answers is not None else "", r,
                                        f"{k}.res.{j}")]))
     table = html.Table([
@@ -452,11 +453,11 @@ def step_card(step: Step, data, lr: float, beta: float, v_before,
             terms.append(_p(r) if j == 3 else f"{_p(r)}·{_p(f)}")
         label = f"∂L/∂{name}" + ("" if j == 3 else f" = Σ (ŷ − y)·{feature}")
         grads.append(card.line(label, " + ".join(terms), step.grad[j], f"{k}.grad.{j}"))
-    push = "{g}" if convention == "torch" else f"{fmt(1 - beta)}·{{g}}"
-    velocity = [card.line(f"v_{name}", f"{fmt(beta)}·{_p(v_before[j])} + "
+    push = "{g}" if convention == "torch" else f"{shown(1 - beta)}·{{g}}"
+    velocity = [card.line(f"v_{name}", f"{shown(beta)}·{_p(v_before[j])} + "
                           + push.format(g=_p(step.grad[j])), step.velocity[j], f"{k}.vel.{j}")
                 for j, name in enumerate(PARAMS)]
-    update = [card.line(name, f"{_p(w[j])} − {fmt(lr)}·{_p(step.velocity[j])}", step.params_after[j],
+    update = [card.line(name, f"{_p(w[j])} − {shown(lr)}·{_p(step.velocity[j])}", step.params_after[j],
                         f"{k}.w.{j}")
               for j, name in enumerate(PARAMS)]
     batch = ", ".join(str(i + 1) for i in step.rows)
@@ -504,7 +505,7 @@ MAPPING = ("The document writes V ← βV + η∇L, w ← w − αV with η = 1 
 def page() -> html.Div:
     """The controls with the document's example, and the steps they give."""
     data = DEFAULT_DATA
-    steps = run(data)
+    steps = solve(data)
     box = {"size": "xs", "debounce": 400, "className": "num-input"}
     return html.Div([
         html.Div([
@@ -567,7 +568,7 @@ def _worked(data_text, weights_text, lr_text, beta_text, steps_text, convention=
     weights = parse_weights(weights_text)
     lr, beta, steps = parse_settings(lr_text, beta_text, steps_text)
     with np.errstate(all="ignore"):
-        return run(data, weights, lr, beta, steps, convention), data, weights, lr, beta, steps
+        return solve(data, weights, lr, beta, steps, convention), data, weights, lr, beta, steps
 
 
 @callback(

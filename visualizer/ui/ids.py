@@ -105,7 +105,7 @@ WORKED_FILL = "worked-fill"  # values put into the boxes from outside (a link, t
 
 # The teaching pages (visualizer/pages/belief.py, lr.py, ewc.py); each writes its link to a store
 PAGE_BELIEF = "page-belief"
-BELIEF_SCENE = "belief-scene"
+BELIEF_PRESET = "belief-preset"
 BELIEF_LR = "belief-lr"
 BELIEF_STEPS = "belief-steps"
 BELIEF_MAP = "belief-map"
@@ -123,7 +123,7 @@ LR_GAMMA = "lr-gamma"
 LR_STEP_SIZE = "lr-step-size"
 LR_DECAY = "lr-decay"
 LR_STEPS = "lr-steps"
-LR_SCENE = "lr-scene"
+LR_PRESET = "lr-preset"
 LR_START = "lr-start"
 LR_COMPARE = "lr-compare"  # each lr with and without its warmup
 LR_MAP = "lr-map"

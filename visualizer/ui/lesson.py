@@ -86,20 +86,20 @@ def frame(title: str, intro, controls: list, body: list, error_id: str) -> html.
 
 # -- The page protocol: every teaching page's two callbacks, written once -------------------
 def fill_from_link(key: str, outputs: list, read: Callable[[str], Sequence],
-                   scene: tuple[str, Callable[[Any], Sequence]] | None = None) -> Callable:
+                   preset: tuple[str, Callable[[Any], Sequence]] | None = None) -> Callable:
     """Register "a link to this page sets its boxes": ``read(search)`` gives the
-    boxes' values. With ``scene = (select id, values_of)``, picking a scene in
-    that select sets the boxes to ``values_of(scene key)`` too (the select is
+    boxes' values. With ``preset = (select id, values_of)``, picking a preset in
+    that select sets the boxes to ``values_of(preset key)`` too (the select is
     then the first output). Returns the callback (a plain function)."""
-    inputs = [Input(ids.STORE_URL, "data")] + ([Input(scene[0], "value")] if scene else [])
+    inputs = [Input(ids.STORE_URL, "data")] + ([Input(preset[0], "value")] if preset else [])
 
     @callback(*outputs, *inputs, prevent_initial_call=True)
     def fill(search, *picked):
-        if scene is None or ctx.triggered_id == ids.STORE_URL:
+        if preset is None or ctx.triggered_id == ids.STORE_URL:
             if not link_is_for(search, key):
                 raise PreventUpdate
             return read(search)
-        return scene[1](picked[0])
+        return preset[1](picked[0])
 
     return fill
 

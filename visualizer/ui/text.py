@@ -1,12 +1,20 @@
 """Text to numbers and back, and links: the boxes' parser, the formatters, and
-the query-string reader and writer every page uses."""
+the query-string reader and writer every page uses.
+
+A number is written one of three ways, by purpose: :func:`exact` where it
+must read back (a box, a link, a CSV), :func:`rounded` where it is only read,
+and in LaTeX with :func:`landscapes.formula.tex_number`."""
 
 from __future__ import annotations
 
 import math
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
+from landscapes import formula
 from visualizer import engine
+
+exact = formula.exact
+"""A number where it must read back exactly (:func:`landscapes.formula.exact`)."""
 
 
 def parse_number(text: object, what: str, low: float, high: float, whole: bool = False) -> float:
@@ -15,8 +23,22 @@ def parse_number(text: object, what: str, low: float, high: float, whole: bool =
     return engine.Range(low, high, whole=whole).parse(what, text if text is None else str(text))
 
 
+def write_query(items: list[tuple[str, str]]) -> str:
+    """A URL query from its parameters, in order: the one writer of every link
+    (``:``, ``,``, ``;`` and ``=`` are left readable, as in ``opt=adam:lr=0.01,decay=0``)."""
+    return "?" + urlencode(items, safe=":,;=")
+
+
 def page_query(page: str, items: dict[str, object]) -> str:
-    return "?" + urlencode([("page", page), *((k, str(v)) for k, v in items.items())], safe=":,=")
+    """The link of a page (``?page=KEY&...``)."""
+    return write_query([("page", page), *((k, str(v)) for k, v in items.items())])
+
+
+def with_params(link: str, **params: str) -> str:
+    """``link`` with these parameters set (replacing any of the same name)."""
+    items = [(k, v) for k, v in parse_qsl(link.lstrip("?"), keep_blank_values=True)
+             if k not in params]
+    return write_query(items + list(params.items()))
 
 
 def parse_lr(text: object, what: str = "learning rate") -> float:
@@ -24,8 +46,10 @@ def parse_lr(text: object, what: str = "learning rate") -> float:
     return engine.LR.parse(what, text if text is None else str(text))
 
 
-def fmt_float(value: float) -> str:
-    return f"{value:.4g}" if math.isfinite(value) else "—"
+def rounded(value: float, digits: int = 4) -> str:
+    """A number to read, not to type back (captions, tables, worked steps):
+    ``digits`` significant digits, "—" for a value that is not finite."""
+    return f"{value:.{digits}g}" if math.isfinite(value) else "—"
 
 
 def query_params(query: str | None) -> dict[str, str]:

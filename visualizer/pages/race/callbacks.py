@@ -35,7 +35,7 @@ from visualizer.engine import export, optimizers
 from visualizer.pages.race import inspector_view, layout, scene
 from visualizer.server import cache
 from visualizer.ui import figures, ids
-from visualizer.ui.text import query_params
+from visualizer.ui.text import exact, query_params
 
 NAMES = list(optimizers.OPTIMIZERS)
 
@@ -167,7 +167,7 @@ def update_start(name, requested, typed, current) -> tuple:
         return no_update, no_update, no_update, str(exc)
     point = (round(float(point[0]), 6), round(float(point[1]), 6))
     store = {"landscape": name, "x": point[0], "y": point[1], "source": source}
-    return store, scene.fmt(point[0]), scene.fmt(point[1]), ""
+    return store, exact(point[0]), exact(point[1]), ""
 
 
 # -- 2b. Your own landscape: a formula, parsed safely --------------------------------
@@ -234,7 +234,7 @@ def draw_map(start: dict, drawn: str | None, text: str = "", domain_text: str = 
     if ls.name.startswith(formula.PREFIX) and not from_boxes:
         # from a link (not from the boxes, which may be in the middle of an edit)
         text, ((x0, x1), (y0, y1)) = formula.split_name(ls.name)
-        boxes = (text, ", ".join(scene.fmt(v) for v in (x0, x1, y0, y1)))
+        boxes = (text, ", ".join(exact(v) for v in (x0, x1, y0, y1)))
     return (figures.contour_json(ls.name), figures.overlay_json(ls.name, point),
             layout.landscape_info(ls), classes, ls.name, {"--aspect": figures.aspect(ls)}, *boxes)
 

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import math
-
 from dash import dcc, html
 
 from visualizer import engine
 from visualizer.engine import optimizers
 from visualizer.pages.race import inspector
 from visualizer.ui import figures
+from visualizer.ui.text import rounded
 
 
-def _n(value: float) -> str:
+def _eight(value: float) -> str:
     """A number in the card's table: 8 significant digits (the CSV has them all)."""
-    return f"{value:.8g}" if math.isfinite(value) else str(value)
+    return rounded(value, 8)
 
 
 def _row(label: str, pair=None, single: str | None = None) -> html.Tr:
     if single is not None:
         return html.Tr([html.Th(label), html.Td(single, colSpan=2)])
-    return html.Tr([html.Th(label), html.Td(_n(float(pair[0]))), html.Td(_n(float(pair[1])))])
+    return html.Tr([html.Th(label), html.Td(_eight(float(pair[0]))), html.Td(_eight(float(pair[1])))])
 
 
 def card(result: engine.Result, run: int, t: int) -> html.Div:
@@ -37,12 +36,12 @@ def card(result: engine.Result, run: int, t: int) -> html.Div:
         if t > last:
             note += f"; showing step {shown}"
     rows = [_row("θ before", s.point_before), _row("gradient g", s.grad),
-            _row("learning rate η", single=_n(s.lr))]
+            _row("learning rate η", single=_eight(s.lr))]
     for f in info.state_fields:
         label = f"{inspector.LETTERS[f]} ({f})"
         rows += [_row(f"{label} before", s.state_before[f]), _row(f"{label} after", s.state_after[f])]
     rows += [_row("step Δθ", s.delta), _row("θ after", s.point_after),
-             _row("cost f", single=f"{_n(s.loss_before)} → {_n(s.loss_after)}")]
+             _row("cost f", single=f"{_eight(s.loss_before)} → {_eight(s.loss_after)}")]
     table = html.Table([html.Thead(html.Tr([html.Th(""), html.Th("x"), html.Th("y")])),
                         html.Tbody(rows)], className="i-table")
     rules = [dcc.Markdown("\n".join(f"$${line}$$" for line in inspector.rule_lines(s, i)),

@@ -10,11 +10,12 @@ gives a :class:`engine.RunSpec` or a message per bad box.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 import landscapes
 from visualizer import engine
 from visualizer.engine import optimizers, schedules
+from visualizer.ui.text import exact, write_query
 
 MAX_APP_STEPS = 10_000
 """The most epochs the app runs (the command line allows engine.MAX_STEPS)."""
@@ -29,12 +30,6 @@ def default_lr(name: str) -> float:
     """The learning rate a row starts with: the classic figure's 0.001, except
     Adadelta, whose lr is a multiplier that torch sets to 1."""
     return 1.0 if name == "adadelta" else 1e-3
-
-
-def fmt(value: float) -> str:
-    """A number as a box shows it: shortest exact form, no trailing ``.0``."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
 
 
 @dataclass
@@ -53,21 +48,21 @@ class Row:
     def default(cls, name: str) -> Row:
         info = optimizers.get(name)
         return cls(
-            name=name, checked=name in CLASSIC, lr=fmt(default_lr(name)), decay="0",
-            hypers={k: fmt(v) for k, v in info.defaults().items()},
+            name=name, checked=name in CLASSIC, lr=exact(default_lr(name)), decay="0",
+            hypers={k: exact(v) for k, v in info.defaults().items()},
             schedule="constant", schedule_params={k: "" for k in SCHEDULE_KEYS},
         )
 
     @classmethod
     def from_spec(cls, spec: engine.RunSpec) -> Row:
         row = cls.default(spec.optimizer)
-        row.checked, row.lr, row.decay = True, fmt(spec.lr), fmt(spec.decay)
-        row.hypers = {k: fmt(v) for k, v in spec.hypers.items()}
+        row.checked, row.lr, row.decay = True, exact(spec.lr), exact(spec.decay)
+        row.hypers = {k: exact(v) for k, v in spec.hypers.items()}
         row.schedule = spec.schedule
         defaults = schedules.check_schedule(spec.schedule, {})
         for k, v in spec.schedule_params.items():
             if defaults.get(k) != v:
-                row.schedule_params[k] = fmt(v)
+                row.schedule_params[k] = exact(v)
         return row
 
 
@@ -182,9 +177,8 @@ def _parse_runs(query: str) -> tuple:
 def to_query(landscape: str, start: tuple[float, float], steps: int,
              specs: list[engine.RunSpec]) -> str:
     """The URL query of a scene (ticked, valid rows only)."""
-    items = [("landscape", landscape), ("start", f"{fmt(start[0])},{fmt(start[1])}"),
-             ("steps", str(steps))] + [("opt", engine.spec_text(s)) for s in specs]
-    return "?" + urlencode(items, safe=":,=")
+    return write_query([("landscape", landscape), ("start", f"{exact(start[0])},{exact(start[1])}"),
+                        ("steps", str(steps))] + [("opt", engine.spec_text(s)) for s in specs])
 
 
 def from_query(query: str) -> tuple[Scene, list[str]]:
