@@ -1,4 +1,6 @@
-"""The per-request budget: work is bounded by what it costs, checked before running."""
+"""The budgets: work is bounded by what it costs, checked before running; a
+request computes at most ``engine.REQUEST_BUDGET``, a background job at most
+``engine.JOB_BUDGET`` (the race sends a scene too heavy for a request there)."""
 
 from __future__ import annotations
 
@@ -41,10 +43,30 @@ def test_an_over_budget_scene_is_refused_before_running(monkeypatch):
 
 @pytest.mark.parametrize("name", ["himmelblau", "ackley", "plateau"])
 def test_the_largest_legal_scene_on_a_registered_landscape_is_admitted(name):
+    """Every optimizer at the most epochs the race allows, on the compiled loop
+    (Himmelblau) and the NumPy loop's landscapes: the race takes it (at once or
+    as a background job, never refused) and the job's budget runs it."""
     ls = landscapes.get(name)
+    rows = scene.Scene().rows
+    out = callbacks.compute_runs({"landscape": name, "x": ls.start[0], "y": ls.start[1]},
+                                 str(scene.MAX_APP_STEPS), [True] * len(rows),
+                                 [r.lr for r in rows], [r.decay for r in rows], {})
+    runs, query, _errors, _steps_error, status, job = out
+    assert "Too much work" not in status
+    assert runs is not callbacks.no_update or job == {"query": query}
     r = engine.run(ls, EVERY, ls.start, scene.MAX_APP_STEPS, record_state=False,
-                   budget=engine.REQUEST_BUDGET)
+                   budget=engine.JOB_BUDGET)
     assert r.points.shape == (len(NAMES), 1, scene.MAX_APP_STEPS + 1, 2)
+
+
+def test_the_registry_can_grow_without_the_race_refusing_its_largest_scene():
+    """Room to spare: twice today's optimizers at the most epochs still fit a
+    background job's budget on the slowest registered landscape, so adding an
+    optimizer to the registry is all it takes."""
+    slowest = max(engine.estimate_seconds(landscapes.get(n), 2 * len(NAMES), 2 * len(NAMES),
+                                          scene.MAX_APP_STEPS, compiled=False)
+                  for n in landscapes.names())
+    assert slowest < engine.JOB_BUDGET
 
 
 def test_the_estimate_grows_with_the_work():
@@ -57,14 +79,17 @@ def test_the_estimate_grows_with_the_work():
     assert deep.cost > 500 and ls.cost == landscapes.Landscape.cost
 
 
+DEEPEST = f"formula:-5,5,-5,5:{_nest(20)}"  # as deep as a formula may go: 8 s for every optimizer
+
+
 def test_the_race_shows_the_budget_message_and_keeps_its_runs():
     rows = scene.Scene().rows
-    start = {"landscape": DEEP, "x": 0.1, "y": 0.2}
+    start = {"landscape": DEEPEST, "x": 0.1, "y": 0.2}
     out = callbacks.compute_runs(start, "10000", [True] * len(rows),
                                  [r.lr for r in rows], [r.decay for r in rows], {})
     runs, query, _errors, steps_error, status, job = out
     assert runs is callbacks.no_update and query is callbacks.no_update and steps_error == ""
-    assert status.startswith("Too much work for one request") and "shorten the formula" in status
+    assert status.startswith("Too much work for one background job") and "shorten the formula" in status
     assert job is callbacks.no_update  # refused at once, not sent to the background
     ok = callbacks.compute_runs(start, "10", [True] * len(rows), [r.lr for r in rows],
                                 [r.decay for r in rows], {})

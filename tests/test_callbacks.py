@@ -245,13 +245,27 @@ def test_draw_map_sends_the_contour_only_for_a_new_landscape():
 
 def test_downloads():
     query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0.0"
-    csv = in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, query)
-    assert csv["filename"] == "optimizers-booth.csv"
+    csv, notice = in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, query)
+    assert csv["filename"] == "optimizers-booth.csv" and notice == ""
     assert csv["content"].splitlines()[0] == "run,optimizer,step,x,y,loss,lr"
     assert len(csv["content"].splitlines()) == 7
-    doc = json.loads(in_context(callbacks.download, ["button-json.n_clicks"], 0, 1, query)["content"])
+    doc = json.loads(in_context(callbacks.download, ["button-json.n_clicks"], 0, 1, query)[0]["content"])
     assert doc["landscape"] == "booth" and len(doc["runs"][0]["points"]) == 6
-    assert in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, None) is worked.no_update
+    assert in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, None) == (
+        worked.no_update, worked.no_update)
+
+
+def test_a_download_over_a_requests_budget_says_what_to_lower():
+    """A scene only a background job may run (over a request's 1 s) is not
+    computed again in the request for a download: the page says why."""
+    deep = "formula:-5,5,-5,5:" + "sin(x*" * 10 + "y" + ")" * 10
+    query = f"?landscape={deep}&start=0,0&steps=10000&opt=gd:lr=0.01&opt=adam:lr=0.01&opt=lion:lr=0.01"
+    ls, specs, _, steps, _ = scene.runs_of(query)
+    seconds = engine.estimate_seconds(ls, 3, 3, steps, compiled=False)
+    assert engine.REQUEST_BUDGET < seconds < engine.JOB_BUDGET  # the race runs it as a job
+    sent, notice = in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, query)
+    assert sent is worked.no_update
+    assert notice.startswith("Not downloaded: Too much work for one request") and "lower the epochs" in notice
 
 
 def test_surface_of_the_scene():

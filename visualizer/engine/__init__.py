@@ -71,6 +71,11 @@ COMPILED_STEP_SECONDS = 0.1e-6
 """What one trajectory step costs in the compiled loop (measured: 10 to 70 ns)."""
 REQUEST_BUDGET = 1.0
 """The most seconds the app lets one request compute (``run(..., budget=)``)."""
+JOB_BUDGET = 5.0
+"""The most seconds one background job may compute: a scene too heavy for a
+request (the race sends those to a job), with room for many more optimizers than
+the registry holds (every optimizer x 10,000 epochs on the NumPy loop's
+landscapes takes about 1 s)."""
 MAX_LR = 1e3
 MAX_DECAY = 1e3
 MAX_NOISE = 1e3
@@ -219,18 +224,19 @@ def expected_seconds(landscape: Landscape, specs: Sequence[RunSpec], n_starts: i
 
 
 def check_budget(landscape: Landscape, specs: Sequence[RunSpec], n_starts: int, steps: int,
-                 budget: float) -> None:
+                 budget: float, unit: str = "one request") -> None:
     """``BudgetError`` (saying what to lower) if these runs would take over ``budget``
-    seconds even on the fastest loop this landscape can take."""
+    seconds even on the fastest loop this landscape can take; ``unit`` names what
+    the budget is for in the message ("one request", "one background job")."""
     n_groups, n_runs = len(_groups(specs)), len(specs)
     fastest = compiled_path.available() and compiled_path.compilable(landscape)
     seconds = estimate_seconds(landscape, n_groups, n_runs * n_starts, steps, fastest)
     if seconds > budget:
-        raise _over_budget(landscape, n_runs, n_starts, steps, seconds, budget)
+        raise _over_budget(landscape, n_runs, n_starts, steps, seconds, budget, unit)
 
 
 def _over_budget(landscape: Landscape, n_runs: int, n_starts: int, steps: int,
-                 seconds: float, budget: float) -> BudgetError:
+                 seconds: float, budget: float, unit: str = "one request") -> BudgetError:
     per_epoch = seconds / steps
     fit = int(budget / per_epoch)
     what = (f"{n_runs} runs x {n_starts:,} starts" if n_starts > 1 else
@@ -240,7 +246,7 @@ def _over_budget(landscape: Landscape, n_runs: int, n_starts: int, steps: int,
     if landscape.cost > Landscape.cost:
         lower += ", or shorten the formula"
     return BudgetError(
-        f"Too much work for one request: {steps:,} epochs x {what} on this landscape would take "
+        f"Too much work for {unit}: {steps:,} epochs x {what} on this landscape would take "
         f"about {seconds:.1f} s, over the {budget:g} s allowed; {lower}."
     )
 

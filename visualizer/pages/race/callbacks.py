@@ -323,7 +323,8 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
     query = scene.to_query(ls.name, point, steps, specs)
     try:
         if specs:
-            engine.check_budget(ls, specs, 1, steps, engine.REQUEST_BUDGET)
+            # a scene over a request's budget goes to the background: the job's is the limit
+            engine.check_budget(ls, specs, 1, steps, engine.JOB_BUDGET, "one background job")
         if (specs and not cached_runs(query)
                 and engine.expected_seconds(ls, specs, 1, steps) > LIGHT_SECONDS):
             return (no_update, query, *box_errors, steps_err,
@@ -334,8 +335,8 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
     return (payload, query, *box_errors, steps_err, status, no_update)
 
 
-def _scene_runs(query: str, progress=lambda done: None) -> dict:
-    result = _rerun(query, progress=progress)
+def _scene_runs(query: str, progress=lambda done: None, budget: float = engine.REQUEST_BUDGET) -> dict:
+    result = _rerun(query, progress=progress, budget=budget)
     return runs_payload(result.landscape, result.steps, result, query)
 
 
@@ -377,7 +378,7 @@ def run_job(set_progress, job: dict | None) -> dict:
     query = job["query"]
     try:
         runs = cache.get_or_compute(scene_runs.namespace, (query,), lambda: _scene_runs(
-            query, progress=lambda done: set_progress(round(100 * done))))
+            query, progress=lambda done: set_progress(round(100 * done)), budget=engine.JOB_BUDGET))
     except ValueError as exc:  # over the budget; a part of the link that is bad
         return {"query": query, "runs": None, "status": str(exc)}
     return {"query": query, "runs": runs, "status": ""}
@@ -394,12 +395,13 @@ clientside_callback(
 
 
 # -- 5. Downloads, the 3-D view and the step inspector ------------------------------------
-def _rerun(query: str, record_state: bool = False, progress=lambda done: None) -> engine.Result:
+def _rerun(query: str, record_state: bool = False, progress=lambda done: None,
+           budget: float = engine.REQUEST_BUDGET) -> engine.Result:
     """The runs of a scene's link (ValueError if any part of it is bad), within
-    the request budget."""
+    ``budget`` (a request's, unless a background job runs them)."""
     ls, specs, start, steps, _ = scene.runs_of(query)
     return engine.run(ls, specs, start, steps, record_state=record_state,
-                      budget=engine.REQUEST_BUDGET, progress=progress)
+                      budget=budget, progress=progress)
 
 
 def _stem(ls: landscapes.Landscape) -> str:
@@ -419,8 +421,8 @@ def _unpack(packed: dict) -> engine.Result:
     return engine.Result(**{**packed, "landscape": landscapes.get(packed["landscape"])})
 
 
-def _record(query: str, progress=lambda done: None) -> dict:
-    return _pack(_rerun(query, record_state=True, progress=progress))
+def _record(query: str, budget: float = engine.REQUEST_BUDGET) -> dict:
+    return _pack(_rerun(query, record_state=True, budget=budget))
 
 
 def _recorded(query: str) -> engine.Result | None:
@@ -488,7 +490,7 @@ def record_job(job: dict | None) -> dict:
         raise PreventUpdate
     query = job["query"]
     try:
-        cache.get_or_compute("recorded", (query,), lambda: _record(query))
+        cache.get_or_compute("recorded", (query,), lambda: _record(query, engine.JOB_BUDGET))
     except ValueError as exc:
         return {"query": query, "error": str(exc)}
     return {"query": query, "error": None}
@@ -519,20 +521,26 @@ def download_steps(_clicks, query: str | None):
 
 @callback(
     Output(ids.DOWNLOAD, "data"),
+    Output(ids.TEXT_NOTICE, "children", allow_duplicate=True),
     Input(ids.BUTTON_CSV, "n_clicks"),
     Input(ids.BUTTON_JSON, "n_clicks"),
     State(ids.STORE_QUERY, "data"),
     prevent_initial_call=True,
 )
 def download(_csv: int, _json: int, query: str | None):
+    """Every run at full precision, computed again in the request (within its
+    budget: a scene only a background job may run says what to lower)."""
     if not query or "opt=" not in query:
-        return no_update
-    result = _rerun(query)
+        return no_update, no_update
+    try:
+        result = _rerun(query)
+    except ValueError as exc:
+        return no_update, f"Not downloaded: {exc}"
     stem = f"optimizers-{_stem(result.landscape)}"
     if ctx.triggered_id == ids.BUTTON_CSV:
-        return dcc.send_string(export.result_to_csv(result), f"{stem}.csv")
+        return dcc.send_string(export.result_to_csv(result), f"{stem}.csv"), ""
     doc = export.result_to_json(result, result.starts[0].tolist())
-    return dcc.send_string(json.dumps(doc), f"{stem}.json")
+    return dcc.send_string(json.dumps(doc), f"{stem}.json"), ""
 
 
 @callback(
