@@ -98,7 +98,7 @@ def ours(names: list[str], starts: np.ndarray, steps: int) -> None:
 def torch_loop(name: str, starts: np.ndarray, steps: int) -> None:
     import torch
 
-    info = optimizers.get(name)
+    info = optimizers.info(name)
     p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
     opt = info.torch_make([p], LR.get(name, 1e-3), info.defaults())
     for _ in range(steps):

@@ -34,7 +34,7 @@ OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "torch_re
 
 def torch_optimizer(name: str, params: list, lr: float, h: dict):
     """torch's own optimizer for a registry entry (its ``torch_make``)."""
-    return optimizers.get(name).torch_make(params, lr, h)
+    return optimizers.info(name).torch_make(params, lr, h)
 
 
 def cases() -> list[dict]:
@@ -54,7 +54,7 @@ def cases() -> list[dict]:
     for name in ("adam", "adabelief", "momentum", "lion"):
         lr = {"adam": 0.05, "adabelief": 0.05, "momentum": 0.01, "lion": 0.02}[name]
         out.append(dict(optimizer=name, landscape="abs_skew", start=[-1.2, 1.6], steps=150,
-                        lr=lr, decay=0.0, hypers=optimizers.get(name).defaults()))
+                        lr=lr, decay=0.0, hypers=optimizers.info(name).defaults()))
     # Diverges: the points before divergence must still match, and the engine
     # must stop at the first step that leaves the bound.
     out.append(dict(optimizer="gd", landscape="himmelblau", start=[0.0, 0.0], steps=40,

@@ -286,7 +286,7 @@ def test_query_round_trip_and_layout_order():
     found = [n for n in NAMES if f'"opt": "{n}", "type": "opt-lr"' in page or
              f'"type": "opt-lr", "opt": "{n}"' in page]
     assert found == NAMES
-    positions = [page.index(f'"aria-label": "{optimizers.get(n).title} learning rate"') for n in NAMES]
+    positions = [page.index(f'"aria-label": "{optimizers.info(n).title} learning rate"') for n in NAMES]
     assert positions == sorted(positions)
 
 

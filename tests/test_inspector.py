@@ -41,7 +41,7 @@ def test_the_step_is_the_engines_record(result, run, t):
         np.testing.assert_array_equal(s.state_after[field], arr[0, t - 1])
         expected_before = arr[0, t - 2] if t > 1 else np.zeros(2)
         np.testing.assert_array_equal(s.state_before[field], expected_before)
-    assert set(s.state_after) == set(optimizers.get(s.optimizer).state_fields)
+    assert set(s.state_after) == set(optimizers.info(s.optimizer).state_fields)
 
 
 def _evaluate(latex: str) -> float:

@@ -145,7 +145,7 @@ def test_recorded_state_follows_its_definition():
 @pytest.mark.parametrize("name", NAMES)
 def test_every_optimizer_records_its_declared_state(name):
     r = engine.run(landscapes.get("booth"), [engine.make_spec(name)], (0.0, 0.0), 7)
-    info = optimizers.get(name)
+    info = optimizers.info(name)
     assert set(r.states[0]) == set(info.state_fields)
     for values in r.states[0].values():
         assert values.shape == (1, 7, 2) and np.isfinite(values).all()

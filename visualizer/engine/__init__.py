@@ -145,7 +145,7 @@ def make_spec(
         FieldError: (a ``ValueError``) a value outside its range, naming the field.
         ValueError: an unknown parameter, naming the valid ones.
     """
-    info = optimizers.get(optimizer)
+    info = optimizers.info(optimizer)
     lr = info.lr if lr is None else LR.check("learning rate", lr)
     decay = DECAY.check("decay", decay)
     hypers = info.defaults()
@@ -171,7 +171,7 @@ def parse_spec(text: str) -> RunSpec:
     """
     name, _, rest = str(text).partition(":")
     name = name.strip()
-    optimizers.get(name)  # unknown name: KeyError listing the choices
+    optimizers.info(name)  # unknown name: KeyError listing the choices
     values: dict[str, Any] = {}
     for item in filter(None, (part.strip() for part in rest.split(","))):
         key, sep, raw = item.partition("=")
@@ -189,7 +189,7 @@ def parse_spec(text: str) -> RunSpec:
 
 def spec_text(spec: RunSpec) -> str:
     """The inverse of :func:`parse_spec`: lr and decay always, the rest when not default."""
-    info = optimizers.get(spec.optimizer)
+    info = optimizers.info(spec.optimizer)
     parts = [f"lr={spec.lr!r}", f"decay={spec.decay!r}"]  # repr: exact round trip
     parts += [f"{k}={v!r}" for k, v in spec.hypers.items() if v != info.hypers[k].default]
     if spec.schedule != "constant":
@@ -496,7 +496,7 @@ def run(
         lrs = lr_table[:, rows]
         # A lone run gets Python floats: the scalar arithmetic is torch's and fast.
         lr_steps = lrs[:, 0].tolist() if len(idx) == 1 else lrs[:, :, None, None]
-        opt = optimizers.get(name).build(**dict(hypers))
+        opt = optimizers.info(name).build(**dict(hypers))
         n_fields = len(opt.fields) if record_state else 0
         record = np.empty((n_fields, steps, len(idx), n_starts, 2))
         loop.append(_Group(rows, name, opt, lr_steps, record))

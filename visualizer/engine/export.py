@@ -63,7 +63,7 @@ def step(result: engine.Result, run: int, t: int) -> Step:
     if not 1 <= t <= result.steps:
         raise ValueError(f"step must be from 1 to {result.steps}, not {t}")
     spec = result.specs[run]
-    fields = optimizers.get(spec.optimizer).state_fields
+    fields = optimizers.info(spec.optimizer).state_fields
     states = result.states[run]
     if fields and not states:
         raise ValueError("the run was made without record_state=True")
@@ -181,7 +181,7 @@ def steps_csv(result: engine.Result) -> str:
     its own optimizer (``exp_avg_x`` ...) and leaves the others empty.
     """
     fields = list(dict.fromkeys(f for spec in result.specs
-                                for f in optimizers.get(spec.optimizer).state_fields))
+                                for f in optimizers.info(spec.optimizer).state_fields))
     head = ["run", "optimizer", "step", "lr", "x_before", "y_before", "grad_x", "grad_y",
             *(f"{f}_{c}" for f in fields for c in "xy"), "step_x", "step_y", "x", "y", "loss"]
     out = io.StringIO()

@@ -8,7 +8,7 @@ to the last digits. All operations are element-wise: parameters of shape
 
 An optimizer is one registry entry (:data:`OPTIMIZERS`): its element-wise
 rule, the coefficients each step needs, its hyperparameters with torch's
-defaults and ranges, and its typeset rule. ``get(name).build(beta1=0.9)``
+defaults and ranges, and its typeset rule. ``info(name).build(beta1=0.9)``
 makes the optimizer, used as::
 
     state = opt.init(params)
@@ -734,8 +734,10 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
 }
 
 
-def get(name: str) -> OptimizerInfo:
-    """The registry entry called ``name``; ``KeyError`` names the valid choices."""
+def info(name: str) -> OptimizerInfo:
+    """The registry entry called ``name``; ``KeyError`` names the valid choices.
+    (``info``, not ``get``: ``landscapes.get`` is the public API's, and one name
+    should not mean two lookups.)"""
     try:
         return OPTIMIZERS[name]
     except (KeyError, TypeError):

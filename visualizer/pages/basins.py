@@ -88,7 +88,7 @@ def figure(data: dict, colouring: str) -> go.Figure:
     cols = min(4, len(names))
     rows = math.ceil(len(names) / cols)
     fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.04, vertical_spacing=0.1,
-                        subplot_titles=[optimizers.get(n).title for n in names])
+                        subplot_titles=[optimizers.info(n).title for n in names])
     xs, ys, steps = data["xs"], data["ys"], data["steps"]
     n_min = len(ls.minima)
     hover = len(xs) * len(ys) <= HOVER_CELLS
@@ -116,7 +116,7 @@ def figure(data: dict, colouring: str) -> go.Figure:
                                      np.char.add(np.char.add("min", code.astype(str)), ", ")))
             text = np.where(code >= 0, np.char.add(np.char.add(text, epochs.astype(str)), " epochs"), text)
             text = np.char.add(np.char.add(text, "; cost "), np.char.mod("%.4g", loss))
-        fig.add_trace(go.Heatmap(x=xs, y=ys, text=text, name=optimizers.get(names[s]).title,
+        fig.add_trace(go.Heatmap(x=xs, y=ys, text=text, name=optimizers.info(names[s]).title,
                                  hovertemplate="start (%{x:.3f}, %{y:.3f})<br>"
                                  + ("%{text}" if hover else "%{z:.3g}") + "<extra>%{fullData.name}</extra>",
                                  **trace),
@@ -167,7 +167,7 @@ def summary(data: dict) -> str:
     if not any(m.kind == "global" for m in ls.minima):
         return ("This landscape lists no minimum: colour by the final cost. "
                 "Click a pixel to make it the race's start.")
-    shares = ", ".join(f"{optimizers.get(spec.optimizer).title} {100 * share:.1f} %"
+    shares = ", ".join(f"{optimizers.info(spec.optimizer).title} {100 * share:.1f} %"
                        for spec, share in zip(data["specs"], data["share"], strict=True))
     n = len(data["xs"])
     return (f"Share of the {n * n:,} starts that end in a global minimum after {data['steps']:,} "

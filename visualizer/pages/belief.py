@@ -298,7 +298,7 @@ def belief_view(key: str, lr: float, steps: int) -> tuple[dict, dict, list]:
     """The page's map, charts and note for these settings, computed once for the class."""
     run = belief(key, lr, steps)
     res = run.result
-    paths = [(optimizers.get(s.optimizer).title, figures.COLORS[s.optimizer], res.path(i)[0])
+    paths = [(optimizers.info(s.optimizer).title, figures.COLORS[s.optimizer], res.path(i)[0])
              for i, s in enumerate(res.specs)]
     measured = f"Measured: {_race_note(res, ['Adam', 'AdaBelief'])} {belief_summary(run)}"
     preset = run.preset

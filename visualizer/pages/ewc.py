@@ -157,7 +157,7 @@ def ewc(optimizer: str = "adam", lr: float = 0.05, lam: float = DEFAULT_LAMBDA,
 
 
 def ewc_settings(optimizer: str, lr: str, lam: str, steps: str) -> tuple[str, float, float, int]:
-    optimizers.get(optimizer)
+    optimizers.info(optimizer)
     return (optimizer, parse_lr(lr, "learning rate"), parse_number(lam, "λ", 0.0, MAX_LAMBDA),
             parse_number(steps, "epochs per task", 1, MAX_LESSON_STEPS, whole=True))
 

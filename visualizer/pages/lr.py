@@ -173,7 +173,7 @@ def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, wa
                 compare: bool = False) -> LrSettings:
     """The page's boxes as settings, or ValueError naming the bad box."""
     ls = landscapes.get(landscape)
-    optimizers.get(optimizer)
+    optimizers.info(optimizer)
     if schedule not in LR_SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; choose from: {', '.join(LR_SCHEDULES)}")
     n = parse_number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True)

@@ -115,7 +115,7 @@ def summary(mm: many.MomentumMap) -> str:
     r = mm.result
     diverged = float((r.outcome[:, 0] == many.DIVERGED).mean())
     reached = r.outcome[:, 0] >= 0
-    title = optimizers.get(mm.optimizer).title
+    title = optimizers.info(mm.optimizer).title
     text = (f"{title} on {mm.landscape.title} from ({mm.start[0]:g}, {mm.start[1]:g}), "
             f"{mm.steps:,} epochs: {100 * diverged:.0f} % of the cells diverge, "
             f"{100 * float(reached.mean()):.0f} % end at a listed minimum.")
@@ -148,7 +148,7 @@ def layout() -> html.Div:
     controls = [
         dmc.Select(id=I.opt, label="optimizer", value="momentum", size="xs", allowDeselect=False,
                    className="lesson-select",
-                   data=[{"value": n, "label": f"{optimizers.get(n).title} ({h})"}
+                   data=[{"value": n, "label": f"{optimizers.info(n).title} ({h})"}
                          for n, h in many.MOMENTUM_HYPER.items()]),
         dmc.TextInput(id=I.lrs, label="learning rates LO:HI:N (log)", value=DEFAULT_RANGE, **BOX),
         dmc.TextInput(id=I.betas, label=f"momentum values (2–{MAX_BETAS})",

@@ -62,7 +62,7 @@ def parse(race_query, range_text, factor_text, metric) -> tuple[tuple, dict, dic
 def band_text(sw: many.Sweep, factor: float) -> str:
     parts = []
     for spec, band in zip(sw.specs, sw.band(factor), strict=True):
-        title = optimizers.get(spec.optimizer).title
+        title = optimizers.info(spec.optimizer).title
         parts.append(f"{title}: every run diverged" if band is None
                      else f"{title} works from {band[0]:.2g} to {band[1]:.2g}")
     return (f"Within {factor:g}× of each optimizer's best final cost (after {sw.steps:,} epochs): "
@@ -79,7 +79,7 @@ def figure(sw: many.Sweep, factor: float, metric: str) -> go.Figure:
     r = sw.result
     for o, spec in enumerate(sw.specs):
         name = spec.optimizer
-        title, color = optimizers.get(name).title, figures.COLORS[name]
+        title, color = optimizers.info(name).title, figures.COLORS[name]
         rows = slice(o * len(sw.lrs), (o + 1) * len(sw.lrs))
         div = r.diverged_at[rows, 0] >= 0
         if metric == "epochs":

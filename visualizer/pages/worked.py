@@ -115,7 +115,7 @@ def solve(data, weights=DEFAULT_WEIGHTS, lr: float = DEFAULT_LR, beta: float = D
     numbers; ``ema`` scales the gradient by (1 − β) first (the same rule then)."""
     if convention not in CONVENTIONS:
         raise ValueError(f"unknown convention {convention!r}; choose from: {', '.join(CONVENTIONS)}")
-    rule = optimizers.get("momentum").rule
+    rule = optimizers.info("momentum").rule
     data = [tuple(map(float, row)) for row in data]
     params = np.array(weights, dtype=float)
     velocity = np.zeros(4)

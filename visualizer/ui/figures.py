@@ -230,7 +230,7 @@ def surface_figure(landscape: Landscape, paths: list[tuple[str, np.ndarray]]) ->
         zs = np.minimum(landscape.f(pts), cap) + 0.005 * (cap - float(np.nanmin(z)))
         fig.add_trace(go.Scatter3d(
             x=pts[:, 0].astype(np.float32), y=pts[:, 1].astype(np.float32),
-            z=zs.astype(np.float32), mode="lines", name=optimizers.get(name).title,
+            z=zs.astype(np.float32), mode="lines", name=optimizers.info(name).title,
             line={"color": COLORS[name], "width": 6},
         ))
     (x0, x1), (y0, y1) = landscape.domain

@@ -263,7 +263,7 @@ def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | N
         pts, losses = result.path(i)
         d = int(result.diverged_at[i, 0])
         runs.append({
-            "name": spec.optimizer, "title": optimizers.get(spec.optimizer).title,
+            "name": spec.optimizer, "title": optimizers.info(spec.optimizer).title,
             "color": figures.COLORS[spec.optimizer], "n": len(pts),
             "x": encode(pts[:, 0]), "y": encode(pts[:, 1]), "loss": encode(losses),
             "diverged_at": None if d < 0 else d,
@@ -316,7 +316,7 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
     ls = landscapes.get(start["landscape"])
     point = (start["x"], start["y"])
     engine.check_starts(ls, point)  # starts come checked (update_start) or from the map (map.pick)
-    bad = [optimizers.get(r.name).title for r in rows if r.checked and r.name in errors]
+    bad = [optimizers.info(r.name).title for r in rows if r.checked and r.name in errors]
     status = f"Not run until fixed: {', '.join(bad)}." if bad else ""
     if not specs:
         status = status or "Tick an optimizer to see its path."

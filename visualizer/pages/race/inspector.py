@@ -34,6 +34,6 @@ def rule_lines(s: Step, i: int) -> list[str]:
             new={f: float(v[i]) for f, v in s.state_after.items()}, axis="xy"[i])
     head = (rf"g_{{{a.t}}} = \partial f/\partial {a.axis} = \mathbf{{{num(a.g)}}},\quad"
             rf" \eta_{{{a.t}}} = \mathbf{{{num(a.lr)}}}")
-    return [head, *optimizers.get(s.optimizer).explain(a)]
+    return [head, *optimizers.info(s.optimizer).explain(a)]
 
 

@@ -26,7 +26,7 @@ def card(result: engine.Result, run: int, t: int) -> html.Div:
     """What run ``run`` did at step ``t`` (capped at its last step): the numbers
     as a table, then the rule with them put in, for x and for y."""
     spec = result.specs[run]
-    info = optimizers.get(spec.optimizer)
+    info = optimizers.info(spec.optimizer)
     last = inspector.last_step(result, run)
     shown = min(t, last)
     s = inspector.step(result, run, shown)

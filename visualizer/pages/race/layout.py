@@ -72,7 +72,7 @@ MAX_HYPERS = max(len(info.hypers) for info in optimizers.OPTIMIZERS.values())
 
 
 def optimizer_row(row: scene.Row) -> html.Div:
-    info = optimizers.get(row.name)
+    info = optimizers.info(row.name)
     color = figures.COLORS[row.name]
     key = {"opt": row.name}
     return html.Div([

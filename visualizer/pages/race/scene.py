@@ -46,7 +46,7 @@ class Row:
 
     @classmethod
     def default(cls, name: str) -> Row:
-        info = optimizers.get(name)
+        info = optimizers.info(name)
         return cls(
             name=name, checked=name in CLASSIC, lr=exact(default_lr(name)), decay="0",
             hypers={k: exact(v) for k, v in info.defaults().items()},
