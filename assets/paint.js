@@ -117,7 +117,7 @@
   const paint = {
     // The map (paths and current points) at `epoch`; false when the map is not on screen.
     map: function (d, epoch) {
-      const host = document.getElementById("map-stack"), gd = plotDiv(IDS.GRAPH_OVERLAY);
+      const host = document.getElementById(IDS.MAP_STACK), gd = plotDiv(IDS.GRAPH_OVERLAY);
       if (!host || !gd || !gd._fullLayout || !gd._fullLayout.xaxis) return false;
       const runs = d.runs.map(function (it) {
         return { name: it.meta.name, color: it.meta.color, n: it.meta.n, xs: it.x, ys: it.y };
@@ -141,7 +141,7 @@
     // outline), on a canvas above the overlay; null hides it and returns
     // where it was last drawn.
     dot: function (p, shape) {
-      const host = document.getElementById("map-stack"), gd = plotDiv(IDS.GRAPH_OVERLAY);
+      const host = document.getElementById(IDS.MAP_STACK), gd = plotDiv(IDS.GRAPH_OVERLAY);
       if (!p) {
         const l = layers.dot, last = l ? l.at : null;
         if (l) { l.canvas.style.display = "none"; l.at = null; }

@@ -26,6 +26,10 @@ GRAPH_CONTOUR = "graph-contour"
 GRAPH_OVERLAY = "graph-overlay"
 GRAPH_LOSS = "graph-loss"
 GRAPH_SURFACE = "graph-surface"
+MAP_COL = "map-col"  # the race's view column: its style carries the landscape's aspect
+MAP_STACK = "map-stack"  # the contour, the player's canvases and the overlay, stacked
+SURFACE_WRAP = "surface-wrap"
+INSPECT_WRAP = "inspect-wrap"
 
 BUTTON_PLAY = "button-play"
 BUTTON_STEP_BACK = "button-step-back"

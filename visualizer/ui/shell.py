@@ -94,11 +94,28 @@ clientside_callback(
 )
 
 
-def index_string() -> str:
-    """Dash's page with the element ids and the page keys handed to the browser
-    half as ``window.VIZ_IDS`` (assets/core.js), so no id is typed twice."""
-    from dash.dash import _default_index
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            <script>window.VIZ_IDS = @IDS@;</script>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+"""Dash's page (its documented ``index_string`` placeholders) with the element ids
+and the page keys handed to the browser half first."""
 
-    config = json.dumps({**ids.as_dict(), "PAGE_KEYS": PAGE_KEYS})
-    return _default_index.replace("{%config%}", f"<script>window.VIZ_IDS = {config};</script>\n"
-                                                 "            {%config%}")
+
+def index_string() -> str:
+    """The page, with ``window.VIZ_IDS`` (assets/core.js): no id is typed twice."""
+    return INDEX.replace("@IDS@", json.dumps({**ids.as_dict(), "PAGE_KEYS": PAGE_KEYS}))

@@ -205,7 +205,7 @@ def _formula_name(text: str | None, domain_text: str | None) -> str:
     Output(ids.TEXT_LANDSCAPE_INFO, "children"),
     Output({"type": ids.LS_CARD, "name": ALL}, "className"),
     Output(ids.STORE_DRAWN, "data"),
-    Output("map-col", "style"),
+    Output(ids.MAP_COL, "style"),
     Output(ids.INPUT_FORMULA, "value"),
     Output(ids.INPUT_DOMAIN, "value"),
     Input(ids.STORE_MAP_START, "data"),
@@ -617,9 +617,9 @@ clientside_callback(
 )
 clientside_callback(
     Fn("player", "showView"),
-    Output("map-stack", "style"),
-    Output("surface-wrap", "style"),
-    Output("inspect-wrap", "style"),
+    Output(ids.MAP_STACK, "style"),
+    Output(ids.SURFACE_WRAP, "style"),
+    Output(ids.INSPECT_WRAP, "style"),
     Output(ids.STORE_SURFACE_QUERY, "data"),  # no request for the 3-D view while it is hidden
     Input(ids.TABS_VIEW, "value"),
     Input(ids.STORE_QUERY, "data"),

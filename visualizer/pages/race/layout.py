@@ -213,10 +213,10 @@ def page() -> html.Main:
                               # by assets/player.js
                               config={**graph_config, "displayModeBar": False},
                               className="graph-overlay", clear_on_unhover=True),
-                ], className="map-stack", id="map-stack"),
+                ], className="map-stack", id=ids.MAP_STACK),
                 html.Div([
                     dcc.Graph(id=ids.GRAPH_SURFACE, config=graph_config, className="graph-surface"),
-                ], className="surface-wrap", id="surface-wrap", style={"display": "none"}),
+                ], className="surface-wrap", id=ids.SURFACE_WRAP, style={"display": "none"}),
                 html.Div([
                     html.Div([
                         dmc.Button("⤓ CSV of every step", id=ids.BUTTON_INSPECT_CSV, size="xs",
@@ -226,8 +226,8 @@ def page() -> html.Main:
                     ], className="i-actions"),
                     html.Div(id=ids.INSPECT_OUT, className="i-cards"),
                     dcc.Download(id=ids.DOWNLOAD_INSPECT),
-                ], className="inspect-wrap", id="inspect-wrap", style={"display": "none"}),
-            ], className="map-col", id="map-col", style={"--aspect": figures.aspect(ls)}),
+                ], className="inspect-wrap", id=ids.INSPECT_WRAP, style={"display": "none"}),
+            ], className="map-col", id=ids.MAP_COL, style={"--aspect": figures.aspect(ls)}),
             html.Div([
                 html.Div([html.Span("Cost per epoch", className="chart-title"),
                           dmc.Switch(id=ids.SWITCH_LOG, label="log scale (f − f_min)", size="xs",
