@@ -54,9 +54,10 @@
   }
   function whenPlot(id, flag, fn) { hooks.push({ id: id, flag: flag, fn: fn }); rehook(); }
 
-  // What is on screen; player.js's draw() paints it straight into the two plotly
-  // graphs. Frames do not go through Dash's figure props: that cost half of
-  // every frame (React, the store, a full Plotly.react from the prop).
+  // What is on screen; player.js's draw() paints it (on paint.js's canvases
+  // while playing or dragging, else straight into the two plotly graphs).
+  // Frames do not go through Dash's figure props: that cost half of every
+  // frame (React, the store, a full Plotly.react from the prop).
   const state = {
     view: { d: null, epoch: 0, log: false, frames: 0 },
     // The play loop runs on requestAnimationFrame, not on a Dash interval: a

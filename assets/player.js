@@ -1,9 +1,11 @@
 /*
  * The player: trajectories arrive once per change in store-runs (base64
  * float32 arrays); play, pause, step, back and scrub are handled here, with no
- * request to the server per frame. Each frame is painted with Plotly.react
- * straight into the overlay graph (paths and current points) and the loss
- * chart. Keys: space plays and pauses, arrows step, Home resets.
+ * request to the server per frame. While playing (and while the start dot is
+ * dragged) frames go to paint.js's canvases; a frame at rest is painted with
+ * Plotly.react straight into the overlay graph (paths and current points) and
+ * the loss chart, so hover and the PNG see the paths. Keys: space plays and
+ * pauses, arrows step, Home resets.
  */
 (function () {
   "use strict";
