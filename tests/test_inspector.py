@@ -52,9 +52,13 @@ def _evaluate(latex: str) -> float:
     """
     text = latex.replace(r"\cdot", "*").replace(r"\max", "max").replace(r"\text{nan}", "nan")
     text = re.sub(r"(\d)\*\s*10\^\{(-?\d+)\}", r"\1e\2", text)  # 1\cdot 10^{-8}
-    while r"\frac" in text:
+    for _ in range(20):  # innermost first; a line it cannot reduce fails, never hangs
+        if r"\frac" not in text:
+            break
         text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"((\1)/(\2))", text)
         text = re.sub(r"\\sqrt\{([^{}]*)\}", r"sqrt(\1)", text)
+    else:
+        raise AssertionError(f"cannot work out {latex}")
     text = re.sub(r"\\sqrt\{([^{}]*)\}", r"sqrt(\1)", text)
     text = text.replace("^2", "**2").replace("|", " abs_bar ")
     text = re.sub(r"abs_bar ([^|]*?) abs_bar", r"abs(\1)", text)
