@@ -198,4 +198,9 @@ def test_the_formula_box_sets_the_landscape_or_says_why_not():
     # drawn from a link: the boxes show the formula and its domain
     out = callbacks.draw_map({"landscape": name, "x": 1.0, "y": 1.0}, "himmelblau")
     assert out[-2:] == ("x**2 + 3*sin(y)", "-4, 4, -3, 3")
+    # drawn from the boxes while its domain box is being edited: the boxes stay as typed
+    default = formula.name_of("x**2 + 3*sin(y)")
+    out = callbacks.draw_map({"landscape": default, "x": 1.0, "y": 1.0}, "himmelblau",
+                             "x**2 + 3*sin(y)", "-4, 4, -3, 3")
+    assert out[-2:] == (callbacks.no_update, callbacks.no_update)
     assert "Your own" in str(out[2]) and "∂f/∂y = 3*cos(y)" in str(out[2])

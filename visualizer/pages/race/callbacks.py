@@ -227,14 +227,12 @@ def draw_map(start: dict, drawn: str | None, text: str = "", domain_text: str = 
         return no_update, dot, no_update, cards, no_update, no_update, no_update, no_update
     classes = ["ls-card selected" if n == ls.name else "ls-card" for n in landscapes.names()]
     boxes = (no_update, no_update)
-    try:
-        from_boxes = _formula_name(text, domain_text) == ls.name
-    except ValueError:
-        from_boxes = False
-    if ls.name.startswith(formula.PREFIX) and not from_boxes:
-        # from a link (not from the boxes, which may be in the middle of an edit)
-        text, ((x0, x1), (y0, y1)) = formula.split_name(ls.name)
-        boxes = (text, ", ".join(exact(v) for v in (x0, x1, y0, y1)))
+    if ls.name.startswith(formula.PREFIX):
+        drawn_text, ((x0, x1), (y0, y1)) = formula.split_name(ls.name)
+        if (text or "").strip() != drawn_text:
+            # from a link: fill the boxes. A formula the box already holds came
+            # from the boxes, and its domain box may be in the middle of an edit.
+            boxes = (drawn_text, ", ".join(exact(v) for v in (x0, x1, y0, y1)))
     return (figures.contour_json(ls.name), figures.overlay_json(ls.name, point),
             layout.landscape_info(ls), classes, ls.name, {"--aspect": figures.aspect(ls)}, *boxes)
 
