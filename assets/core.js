@@ -63,12 +63,21 @@
     // The play loop runs on requestAnimationFrame, not on a Dash interval: a
     // Dash round per frame (props, store, React) held it near 20 frames/s.
     loop: { playing: false, last: 0, carry: 0, speed: 5 },
-    live: false,  // the start dot is being dragged (map.js): frames go to the canvases
+    // "drag" while the start dot is dragged, "drop" from its drop until the
+    // drop's runs come through Dash (map.js), else false: while set, frames go
+    // to the canvases
+    live: false,
     highlighted: null,  // the optimizer under the pointer
   };
 
+  // How opaque an optimizer's path and point are: faded while another is highlighted.
+  function opacity(name) {
+    return state.highlighted === null || state.highlighted === name ? 1 : 0.18;
+  }
+
   window.viz = {
     IDS: IDS, state: state, plotDiv: plotDiv, triggered: triggered, triggeredDict: triggeredDict,
+    opacity: opacity,
     whenPlot: whenPlot, rehook: rehook,
     watching: function () { return observer !== null; },  // for the browser tests
     draw: function () {},  // player.js sets it

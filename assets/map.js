@@ -72,7 +72,7 @@
     live.drop = key(p); live.then = then;
     if (live.off || live.last === live.drop) settle();
     else if (!(live.busy && live.asked === live.drop)) { live.want = p; liveNext(true); }
-    setTimeout(settle, 1000);  // no answer in time: tell Dash anyway
+    setTimeout(function () { if (live.then === then) settle(); }, 1000);  // no answer in time: tell Dash anyway
     const shown = view.d;
     setTimeout(function () {  // the same scene again: no new runs will come
       if (viz.state.live === "drop" && view.d === shown) { viz.state.live = false; draw(); }

@@ -10,7 +10,7 @@
  */
 (function () {
   "use strict";
-  const viz = window.viz, IDS = viz.IDS, plotDiv = viz.plotDiv;
+  const viz = window.viz, IDS = viz.IDS, plotDiv = viz.plotDiv, opacity = viz.opacity;
   const layers = {};  // name -> {canvas, ctx, key, upto}
 
   // A canvas over the plotly graph gd, inside host, at gd's place and size.
@@ -51,13 +51,8 @@
     };
   }
 
-  function opacity(name) {
-    const h = viz.state.highlighted;
-    return h === null || h === name ? 1 : 0.18;
-  }
-
   // Draw the polylines of xs[i], ys[i] from index `from` to `to` for every run.
-  function strokes(l, m, d, runs, from, to, width) {
+  function strokes(l, m, runs, from, to, width) {
     const ctx = l.ctx;
     ctx.save();
     m.clip(ctx);
@@ -85,7 +80,7 @@
       l.ctx.clearRect(0, 0, l.canvas.width, l.canvas.height);
       l.key = key; l.d = d; l.upto = 0;
     }
-    if (epoch > l.upto) strokes(l, m, d, runs, l.upto, epoch, width);
+    if (epoch > l.upto) strokes(l, m, runs, l.upto, epoch, width);
     l.upto = Math.max(l.upto, epoch);
   }
 

@@ -11,6 +11,7 @@
   "use strict";
   const viz = window.viz, IDS = viz.IDS, view = viz.state.view, loop = viz.state.loop;
   const plotDiv = viz.plotDiv, triggered = viz.triggered, triggeredDict = viz.triggeredDict;
+  const opacity = viz.opacity;
   let cache = { src: null };
   let tableKey = 0;
 
@@ -64,11 +65,6 @@
   function el(type, props, children) {
     return { type: type, namespace: "dash_html_components",
              props: Object.assign({ children: children }, props || {}) };
-  }
-
-  function opacity(name) {
-    const highlighted = viz.state.highlighted;
-    return highlighted === null || highlighted === name ? 1 : 0.18;
   }
 
   function overlayTraces(d, epoch) {
