@@ -178,27 +178,30 @@ _MISSING = object()
 def get_or_compute(namespace: str, args: tuple, compute: Callable[[], Any]) -> Any:
     """The stored value for ``(namespace, *args)``, else ``compute()``, stored."""
     k = key(namespace, *args)
-    found, value = _memory.get(k)
-    if found:
-        return value
-    value = store().get(k, default=_MISSING)
-    if value is _MISSING:
+    found, value = _find(k)
+    if not found:
         value = compute()
         store().set(k, value)
-    _memory.put(k, value)
+        _memory.put(k, value)
     return value
 
 
 def lookup(namespace: str, *args: Any) -> Any:
     """The stored value for ``(namespace, *args)``, or None (nothing is computed or stored)."""
-    k = key(namespace, *args)
+    return _find(key(namespace, *args))[1]
+
+
+def _find(k: str) -> tuple[bool, Any]:
+    """Whether ``k`` is stored, and its value: from this worker's memory, else
+    from the shared store (then kept in memory too)."""
     found, value = _memory.get(k)
     if found:
-        return value
-    value = store().get(k, default=None)
-    if value is not None:
-        _memory.put(k, value)
-    return value
+        return True, value
+    value = store().get(k, default=_MISSING)
+    if value is _MISSING:
+        return False, None
+    _memory.put(k, value)
+    return True, value
 
 
 def contains(namespace: str, *args: Any) -> bool:
