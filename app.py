@@ -31,6 +31,7 @@ server = app.server
 celery_app = jobs.celery_app() if jobs.redis_url() else None
 http.harden(app)  # request size and shape checks; a bad request gets a 400 and one log line
 http.runs_api(app)  # GET /api/runs?<a scene's link>
+http.health(app)  # GET /healthz: the app, its results store and its job backend
 server.config["COMPRESS_MIMETYPES"] = ["application/json", "text/html", "text/css",
                                        "application/javascript", "text/javascript"]
 server.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]

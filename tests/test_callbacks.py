@@ -59,7 +59,10 @@ def test_a_heavy_scene_goes_to_the_background_job_with_progress(monkeypatch):
     seen: list[int] = []
     done = callbacks.run_job(seen.append, job)
     assert done["query"] == query and done["status"] == "" and len(done["runs"]["runs"]) == len(NAMES)
-    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] >= 90 and len(seen) > 10
+    assert seen[0] == (0, "computing")  # admitted at once: no other job is waiting
+    shares = [percent for percent, label in seen[1:]]
+    assert seen[1:] == [(p, f"{p} %") for p in shares]  # the bar and its label
+    assert shares == sorted(shares) and shares[0] == 0 and shares[-1] >= 90 and len(shares) > 10
     # computed once: the same scene now answers at once, from the shared cache
     again = callbacks.compute_runs(*default_inputs(checks=checks, lrs=lrs, steps="3000"))
     assert again[0] == done["runs"] and again[-1] is worked.no_update

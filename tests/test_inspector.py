@@ -137,6 +137,6 @@ def test_the_callback_shows_the_step_the_player_is_on():
     assert "Step 1: from" in str(callbacks.inspect_step({"query": query, "epoch": "junk"})[0])
     empty, _ = callbacks.inspect_step({"query": "?landscape=booth&steps=30", "epoch": 3})
     assert "Tick an optimizer" in str(empty)
-    download = callbacks.download_steps(1, query)
-    assert download["filename"] == "steps-booth.csv"
+    download, notice = callbacks.download_steps(1, query)
+    assert download["filename"] == "steps-booth.csv" and notice == ""
     assert download["content"].count("\n") == 1 + 2 * 30

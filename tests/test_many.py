@@ -163,7 +163,8 @@ def test_a_page_computes_in_the_background_then_draws_from_the_cache():
     assert common.stored("basins", (RACE, 8)) is None
     seen = []
     done = basins.job(seen.append, request)  # the background job, as its worker runs it
-    assert done == request and seen[-1] == 100
+    assert done == {"key": request["key"]} and seen[0] == (0, "computing")
+    assert seen[-1] == (100, "100 %")
     figure, legend, note, error, link, request = basins.update("basins", "8", "outcome", done, RACE)
     assert error == "" and request is common.no_update
     assert "Share of the 64 starts that end in a global minimum after 200 epochs" in note
@@ -171,7 +172,8 @@ def test_a_page_computes_in_the_background_then_draws_from_the_cache():
     assert link.startswith("?landscape=himmelblau") and "page=basins" in link and "grid=8" in link
     # the job's data is the model's basin map, and its CSV has every cell
     data = common.stored("basins", (RACE, 8))
-    text, filename = basins.csv(data)
+    columns, table, filename = basins.csv(data)
+    text = "".join(export.table_chunks(columns, table))
     assert filename == "basins_himmelblau_8.csv" and len(text.splitlines()) == 1 + 4 * 64
     bm = basins.basin_map(data)
     np.testing.assert_array_equal(bm.result.final, many.basins(HIMMELBLAU, CLASSIC, 200, 8).result.final)
@@ -181,14 +183,26 @@ def test_a_page_computes_in_the_background_then_draws_from_the_cache():
     assert basins.update("basins", "1000", "outcome", None, RACE)[3] == "Grid: must be a whole number from 2 to 400 (got 1000)"
     heavy = scene.to_query("himmelblau", (0.0, 0.0), 10_000, CLASSIC)
     error = basins.update("basins", "400", "outcome", None, heavy)[3]
-    assert "too much work" in error and "lower the grid cells" in error
+    assert "Too much work for one background job" in error and "lower the grid cells" in error
     assert "Set up a scene" in basins.update("basins", "8", "outcome", None, None)[3]
 
 
 def test_a_failed_job_says_why():
-    request = {"key": common.args_key(("?landscape=nowhere", 8))}
+    request = {"key": common.args_key(("?landscape=nowhere", 8)), "race": "?landscape=nowhere",
+               "values": ["8", "outcome"]}
     done = basins.job(lambda p: None, request)
     assert "unknown landscape" in done["error"]
+
+
+def test_a_forged_job_request_gets_the_pages_checks(monkeypatch):
+    """A job request the page did not send (a key for a huge grid, with boxes that
+    pass nothing) is refused by the page's own parse: nothing is computed."""
+    monkeypatch.setattr(basins, "compute", lambda *a, **k: pytest.fail("computed"))
+    heavy = scene.to_query("himmelblau", (0.0, 0.0), 10_000, CLASSIC)
+    forged = {"key": common.args_key((heavy, 400)), "race": heavy, "values": ["400", "outcome"]}
+    assert "Too much work for one background job" in basins.job(lambda p: None, forged)["error"]
+    for bad in [{"key": common.args_key((heavy, 400))}, {"race": RACE, "values": "8"}, "x", None]:
+        assert basins.job(lambda p: None, bad)["error"]
 
 
 def test_sweep_and_map_pages_draw_their_views():

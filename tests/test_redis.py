@@ -24,6 +24,8 @@ from playwright.sync_api import sync_playwright
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+PASSWORD = "class-redis-password"
+SECRET = "the-class-secret"  # every app server and job worker of one class shares it
 QUERY = "?landscape=booth&start=1,1&steps=200&opt=adam:lr=0.05,decay=0.0"
 BASINS_SCENE = ("?landscape=himmelblau&start=0,0&steps=200&opt=gd:lr=0.01,decay=0.0"
                 "&opt=adam:lr=0.01,decay=0.0")
@@ -57,11 +59,13 @@ def redis_url():
     port = _free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--maxmemory", "64mb",
-                             "--maxmemory-policy", "allkeys-lru"],
+                             "--maxmemory-policy", "allkeys-lru", "--requirepass", PASSWORD],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
+    url = f"redis://:{PASSWORD}@127.0.0.1:{port}/0"
     try:
         _wait(lambda: redis.Redis.from_url(url).ping(), 15, "redis-server")
+        with pytest.raises(redis.AuthenticationError):  # protected, as the recipe sets it up
+            redis.Redis.from_url(f"redis://127.0.0.1:{port}/0").ping()
         yield url
     finally:
         proc.terminate()
@@ -69,7 +73,79 @@ def redis_url():
 
 
 def _env(redis_url: str, tmp: pathlib.Path) -> dict:
-    return {**os.environ, "REDIS_URL": redis_url, "VISUALIZER_CACHE_DIR": str(tmp)}
+    return {**os.environ, "REDIS_URL": redis_url, "VISUALIZER_CACHE_DIR": str(tmp),
+            "VISUALIZER_SECRET": SECRET}
+
+
+def _values(monkeypatch, store, pattern: str) -> list:
+    """The values stored under keys matching ``pattern``, opened with the class's secret."""
+    from visualizer.server import cache
+
+    monkeypatch.setenv("VISUALIZER_SECRET", SECRET)
+    cache._secret.cache_clear()
+    values = []
+    try:
+        for k in store.client.scan_iter(store.PREFIX + pattern):
+            try:
+                values.append(cache.unseal(k.decode().removeprefix(store.PREFIX),
+                                           store.client.get(k)))
+            except cache.Forged:  # sealed by another test's server, with another secret
+                continue
+        return values
+    finally:
+        monkeypatch.undo()
+        cache._secret.cache_clear()
+
+
+class _Planted:
+    """A pickle that would leave a file behind if anyone unpickled it."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def test_a_value_planted_in_redis_never_runs(redis_url, tmp_path):
+    """Anyone who can write to the class's Redis can plant a pickle at the key a
+    preset is stored under (the key follows from the public source); the app
+    server reads it as a miss, says so in one line, and computes the answer."""
+    import pickle
+
+    import redis
+
+    from visualizer.server import cache
+
+    marker = tmp_path / "ran"
+    key = cache.RedisStore.PREFIX + cache.key("runs", QUERY)
+    client = redis.Redis.from_url(redis_url)
+    client.set(key, pickle.dumps(_Planted(str(marker))))
+    client.set(key.replace(":runs:", ":surface:"), b"\0" * 40 + pickle.dumps(_Planted(str(marker))))
+    script = ("import json\nfrom visualizer.pages.race import callbacks\n"
+              f"print(json.dumps(callbacks.scene_runs({QUERY!r})['runs'][0]['name']))\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, text=True, capture_output=True,
+                         env=_env(redis_url, tmp_path / "app"), check=True)
+    assert json.loads(out.stdout) == "adam" and not marker.exists()
+    assert "is not this server's" in out.stderr and "Traceback" not in out.stderr
+    # the answer computed replaced the planted value, sealed with the class's secret
+    assert client.get(key) != pickle.dumps(_Planted(str(marker)))
+
+
+def test_a_server_with_another_secret_does_not_trust_the_stored_values(redis_url, tmp_path):
+    script = (
+        "import json, sys\n"
+        "from visualizer.pages.race import callbacks\n"
+        "calls = []\nreal = callbacks._rerun\n"
+        "callbacks._rerun = lambda *a, **k: calls.append(1) or real(*a, **k)\n"
+        f"callbacks.scene_runs({QUERY!r}.replace('1,1', '1,0.5'))\n"
+        "print(len(calls))\n")
+    counts = []
+    for secret in ("one", "one", "another"):
+        env = {**_env(redis_url, tmp_path / secret), "VISUALIZER_SECRET": secret}
+        counts.append(int(subprocess.run([sys.executable, "-c", script], cwd=ROOT, text=True,
+                                         capture_output=True, env=env, check=True).stdout))
+    assert counts == [1, 0, 1]  # computed, read back by a server of the class, not trusted by another
 
 
 def test_the_results_cache_on_redis_is_shared_between_processes(redis_url, tmp_path):
@@ -91,7 +167,7 @@ def test_the_results_cache_on_redis_is_shared_between_processes(redis_url, tmp_p
 
 @pytest.mark.browser
 def test_a_heavy_scene_and_a_basin_map_run_on_a_celery_worker_and_equal_the_embedded_result(
-        redis_url, tmp_path):
+        redis_url, tmp_path, monkeypatch):
     env = _env(redis_url, tmp_path)
     log = open(tmp_path / "celery.log", "w")
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "app.celery_app", "worker",
@@ -136,8 +212,7 @@ def test_a_heavy_scene_and_a_basin_map_run_on_a_celery_worker_and_equal_the_embe
         from visualizer.server import cache
 
         store = cache.RedisStore(redis_url)
-        values = [store.get(k.decode().removeprefix(store.PREFIX))
-                  for k in store.client.scan_iter(store.PREFIX + "*:runs:*")]
+        values = _values(monkeypatch, store, "*:runs:*")
         job = next(v for v in values if v["landscape"].startswith("formula:") and v["steps"] == 3000)
         embedded = callbacks._scene_runs(job["query"])
         assert json.dumps(embedded, sort_keys=True) == json.dumps(job, sort_keys=True)
@@ -146,8 +221,7 @@ def test_a_heavy_scene_and_a_basin_map_run_on_a_celery_worker_and_equal_the_embe
 
         from visualizer.pages import basins
 
-        stored = [store.get(k.decode().removeprefix(store.PREFIX))
-                  for k in store.client.scan_iter(store.PREFIX + "*:basins:*")]
+        stored = _values(monkeypatch, store, "*:basins:*")
         assert len(stored) == 1
         here = basins.compute(BASINS_SCENE, 40)
         for field in ("final", "loss", "outcome", "epochs", "diverged_at"):

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import ctypes
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -392,6 +394,18 @@ def _compiled_loop(loop: list[_Group], pts: Array, grads: Array, lrs: Array, noi
                                  record if len(record) else None)
 
 
+_compile_cpu: dict[int | None, float] = {}
+_compiling: dict[int | None, float] = {}
+
+
+def compile_seconds(thread: int | None, now: float) -> float:
+    """The CPU seconds thread ``thread`` (an ident) has spent on compiles it asked
+    for (``compiled=True``), the one in progress included (``now``: that thread's
+    CPU clock): a job's limit does not count them."""
+    started = _compiling.get(thread)
+    return _compile_cpu.get(thread, 0.0) + (now - started if started is not None else 0.0)
+
+
 def _kernels(choice: bool | None, landscape: Landscape,
              names: Sequence[str]) -> dict[str, Callable] | None:
     """The compiled kernels for these optimizers on this landscape, or None for the
@@ -406,8 +420,16 @@ def _kernels(choice: bool | None, landscape: Landscape,
         return None
     if not compiled_path.compilable(landscape):
         return None
-    kernels = {kind: compiled_path.kernel(landscape, kind, wait=bool(choice))
-               for kind in [*names, "losses_and_divergence"]}
+    ident = threading.get_ident()
+    if choice:
+        _compiling[ident] = time.thread_time()
+    try:
+        kernels = {kind: compiled_path.kernel(landscape, kind, wait=bool(choice))
+                   for kind in [*names, "losses_and_divergence"]}
+    finally:
+        started = _compiling.pop(ident, None)
+        if started is not None:
+            _compile_cpu[ident] = _compile_cpu.get(ident, 0.0) + time.thread_time() - started
     return None if any(k is None for k in kernels.values()) else kernels
 
 

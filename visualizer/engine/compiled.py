@@ -349,15 +349,44 @@ def _submit(job: tuple[str, str]) -> None:
     _queue.put(job)
 
 
+def _numba_lock() -> Any:
+    """numba's own compiler lock, if numba is loaded (else None)."""
+    module = sys.modules.get("numba.core.compiler_lock")
+    return getattr(module, "global_compiler_lock", None)
+
+
+def _before_fork() -> None:
+    """No fork while a kernel compiles: a child would inherit the compile's locks
+    held by a thread it does not have, and hang on its first kernel (a background
+    job forked within seconds of a worker's start did). The fork waits for the
+    compile in progress, if any (one to four seconds, once per kernel and machine)."""
+    _build_lock.acquire()
+    lock = _numba_lock()
+    if lock is not None:
+        lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    lock = _numba_lock()
+    if lock is not None:
+        lock.release()
+    _build_lock.release()
+
+
 def _after_fork() -> None:
-    """A forked child (gunicorn --preload) has no worker thread: start afresh."""
-    global _worker, _queue
+    """A forked child has no compile thread: start afresh, with the locks free."""
+    global _worker, _queue, _build_lock
+    lock = _numba_lock()
+    if lock is not None:
+        lock.release()
+    _build_lock = threading.Lock()
     _worker = None
     _queue = queue.Queue()
     _queued.clear()
 
 
-os.register_at_fork(after_in_child=_after_fork)
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                    after_in_child=_after_fork)
 
 
 def kernel(landscape: Any, kind: str, wait: bool = False) -> Callable | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,61 +121,115 @@ def result_to_csv(result: engine.Result) -> str:
 BASINS_COLUMNS = ("optimizer", "x0", "y0", "x", "y", "loss", "outcome", "epochs")
 SWEEP_COLUMNS = ("optimizer", "lr", "loss", "epochs", "diverged_at")
 MAP_COLUMNS = ("optimizer", "lr", "momentum", "loss", "outcome", "epochs", "diverged_at")
+CHUNK_ROWS = 20_000
+"""Rows per piece of a CSV written in pieces."""
+TABLE_ROW_SECONDS = 6e-6
+"""What writing one row of a many-run view's table costs (measured: 4.2 us)."""
+STEP_ROW_SECONDS = 25e-6
+"""What writing one row of the step inspector's table costs (measured: 18 us)."""
+PATH_ROW_SECONDS = 4e-6
+"""What writing one row of a run's path (``result_to_csv``, JSON alike) costs."""
 
 
-def _num(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
+def check_download(rows: int, row_seconds: float, budget: float, lower: str) -> None:
+    """``BudgetError`` (saying what to lower) if writing ``rows`` rows would take
+    over ``budget`` seconds: a download is written in the request."""
+    seconds = rows * row_seconds
+    if seconds > budget:
+        raise engine.BudgetError(
+            f"Too large to download from the page: {rows:,} rows would take about "
+            f"{seconds:.1f} s to write, over the {budget:g} s a request may take; {lower}, "
+            "or write it with the command line (python -m visualizer --help).")
+
+Table = dict[str, np.ndarray]
+"""A view's table by column: text, floats (NaN: none) or whole numbers (-1: none)."""
+
+
+def _outcome_names(codes: np.ndarray) -> np.ndarray:
+    flat = codes.ravel()
+    names = {int(c): many.outcome_name(int(c)) for c in np.unique(flat)}
+    return np.array([names[int(c)] for c in flat.tolist()], dtype=object)
+
+
+def basins_table(bm: many.BasinMap) -> Table:
+    """One row per optimizer and start (the grid row by row, x fastest)."""
+    r, starts = bm.result, bm.starts()
+    n_starts = len(starts)
+    return {"optimizer": np.repeat(np.array([s.optimizer for s in bm.specs], dtype=object), n_starts),
+            "x0": np.tile(starts[:, 0], len(bm.specs)), "y0": np.tile(starts[:, 1], len(bm.specs)),
+            "x": r.final[..., 0].ravel(), "y": r.final[..., 1].ravel(), "loss": r.loss.ravel(),
+            "outcome": _outcome_names(r.outcome), "epochs": r.epochs.ravel()}
+
+
+def sweep_table(sw: many.Sweep) -> Table:
+    """One row per optimizer and learning rate."""
+    r, n = sw.result, len(sw.lrs)
+    return {"optimizer": np.repeat(np.array([s.optimizer for s in sw.specs], dtype=object), n),
+            "lr": np.tile(np.asarray(sw.lrs, dtype=float), len(sw.specs)),
+            "loss": r.loss[:, 0], "epochs": r.epochs[:, 0], "diverged_at": r.diverged_at[:, 0]}
+
+
+def map_table(mm: many.MomentumMap) -> Table:
+    """One row per (momentum, lr) cell."""
+    r, n_lrs, n_betas = mm.result, len(mm.lrs), len(mm.betas)
+    return {"optimizer": np.full(n_lrs * n_betas, mm.optimizer, dtype=object),
+            "lr": np.tile(np.asarray(mm.lrs, dtype=float), n_betas),
+            "momentum": np.repeat(np.asarray(mm.betas, dtype=float), n_lrs),
+            "loss": r.loss[:, 0], "outcome": _outcome_names(r.outcome[:, 0]),
+            "epochs": r.epochs[:, 0], "diverged_at": r.diverged_at[:, 0]}
+
+
+def _cells(values: np.ndarray) -> list:
+    """A column's values as Python values, None where there is none."""
+    if values.dtype.kind == "f":
+        return [v if math.isfinite(v) else None for v in values.tolist()]
+    if values.dtype.kind in "iu":
+        return [v if v >= 0 else None for v in values.tolist()]
+    return values.tolist()
+
+
+def table_rows(table: Table) -> list[dict]:
+    """A table as one dict per row (the command line's JSON); None where there is none."""
+    columns = {name: _cells(values) for name, values in table.items()}
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def basins_rows(bm: many.BasinMap) -> list[dict]:
-    """One row per optimizer and start (the grid row by row, x fastest)."""
-    r, starts, rows = bm.result, bm.starts(), []
-    for s, spec in enumerate(bm.specs):
-        for k, (x0, y0) in enumerate(starts):
-            e = int(r.epochs[s, k])
-            rows.append({"optimizer": spec.optimizer, "x0": float(x0), "y0": float(y0),
-                         "x": _num(r.final[s, k, 0]), "y": _num(r.final[s, k, 1]),
-                         "loss": _num(r.loss[s, k]), "outcome": many.outcome_name(r.outcome[s, k]),
-                         "epochs": e if e >= 0 else None})
-    return rows
+    return table_rows(basins_table(bm))
 
 
 def sweep_rows(sw: many.Sweep) -> list[dict]:
-    """One row per optimizer and learning rate."""
-    r, rows, n = sw.result, [], len(sw.lrs)
-    for o, spec in enumerate(sw.specs):
-        for j, lr in enumerate(sw.lrs):
-            i = o * n + j
-            e, d = int(r.epochs[i, 0]), int(r.diverged_at[i, 0])
-            rows.append({"optimizer": spec.optimizer, "lr": float(lr), "loss": _num(r.loss[i, 0]),
-                         "epochs": e if e >= 0 else None, "diverged_at": d if d >= 0 else None})
-    return rows
+    return table_rows(sweep_table(sw))
 
 
 def map_rows(mm: many.MomentumMap) -> list[dict]:
-    """One row per (momentum, lr) cell."""
-    r, rows, n = mm.result, [], len(mm.lrs)
-    for b, beta in enumerate(mm.betas):
-        for j, lr in enumerate(mm.lrs):
-            i = b * n + j
-            e, d = int(r.epochs[i, 0]), int(r.diverged_at[i, 0])
-            rows.append({"optimizer": mm.optimizer, "lr": float(lr), "momentum": float(beta),
-                         "loss": _num(r.loss[i, 0]), "outcome": many.outcome_name(r.outcome[i, 0]),
-                         "epochs": e if e >= 0 else None, "diverged_at": d if d >= 0 else None})
-    return rows
+    return table_rows(map_table(mm))
+
+
+def _cell(v: object) -> str:
+    return "" if v is None else repr(v) if isinstance(v, float) else str(v)
 
 
 def table_csv(columns: Sequence[str], rows: list[dict]) -> str:
     """Rows as CSV: numbers in full precision (``repr``), empty where there is none."""
-    def cell(v: object) -> str:
-        return "" if v is None else repr(v) if isinstance(v, float) else str(v)
-    lines = [",".join(columns)] + [",".join(cell(row[c]) for c in columns) for row in rows]
+    lines = [",".join(columns)] + [",".join(_cell(row[c]) for c in columns) for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def steps_csv(result: engine.Result) -> str:
+def table_chunks(columns: Sequence[str], table: Table) -> Iterator[str]:
+    """:func:`table_csv` of a table, in pieces of :data:`CHUNK_ROWS` rows: the same
+    text, never the whole of it (nor a dict per row) in memory at once."""
+    yield ",".join(columns) + "\n"
+    n = len(table[columns[0]])
+    for lo in range(0, n, CHUNK_ROWS):
+        cols = [[_cell(v) for v in _cells(table[c][lo:lo + CHUNK_ROWS])] for c in columns]
+        yield "".join(",".join(row) + "\n" for row in zip(*cols, strict=True))
+
+
+def steps_chunks(result: engine.Result) -> Iterator[str]:
     """Every step of every run (first start): the gradient, lr, state after,
-    step and new point, at full precision (``repr``), one row per run and step.
+    step and new point, at full precision (the shortest exact form), one row per
+    run and step, in pieces of :data:`CHUNK_ROWS` rows.
 
     Columns common to all runs come first; each run fills the state columns of
     its own optimizer (``exp_avg_x`` ...) and leaves the others empty.
@@ -184,15 +238,32 @@ def steps_csv(result: engine.Result) -> str:
                                 for f in optimizers.info(spec.optimizer).state_fields))
     head = ["run", "optimizer", "step", "lr", "x_before", "y_before", "grad_x", "grad_y",
             *(f"{f}_{c}" for f in fields for c in "xy"), "step_x", "step_y", "x", "y", "loss"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(head)
+    yield ",".join(head) + "\n"
     for run, spec in enumerate(result.specs):
-        for t in range(1, last_step(result, run) + 1):
-            s = step(result, run, t)
-            state = [exact(s.state_after[f][k]) if f in s.state_after else ""
-                     for f in fields for k in (0, 1)]
-            writer.writerow([run, spec.optimizer, t, exact(s.lr), *map(exact, s.point_before),
-                             *map(exact, s.grad), *state, *map(exact, s.delta), *map(exact, s.point_after),
-                             exact(s.loss_after)])
-    return out.getvalue()
+        own = optimizers.info(spec.optimizer).state_fields
+        states = result.states[run]
+        if own and not states:
+            raise ValueError("the run was made without record_state=True")
+        last = last_step(result, run)
+        # where each column comes from in a row of numbers (None: another optimizer's state)
+        slots: list[int | None] = list(range(5))  # lr, x, y before, the gradient
+        k = 5
+        for f in fields:
+            slots += [k, k + 1] if f in own else [None, None]
+            k += 2 if f in own else 0
+        slots += list(range(k, k + 5))  # the step, the point after, the loss
+        for lo in range(1, last + 1, CHUNK_ROWS):
+            t = np.arange(lo, min(last, lo + CHUNK_ROWS - 1) + 1)
+            before, after = result.points[run, 0, t - 1], result.points[run, 0, t]
+            numbers = [result.lrs[run, t - 1][:, None], before, result.grads[run, 0, t - 1]]
+            numbers += [states[f][0, t - 1] for f in fields if f in own]
+            numbers += [after - before, after, result.losses[run, 0, t][:, None]]
+            table = np.concatenate(numbers, axis=1).tolist()
+            yield "".join(f"{run},{spec.optimizer},{step}," + ",".join(
+                "" if k is None else exact(row[k]) for k in slots) + "\n"
+                for step, row in zip(t.tolist(), table, strict=True))
+
+
+def steps_csv(result: engine.Result) -> str:
+    """:func:`steps_chunks` as one text."""
+    return "".join(steps_chunks(result))

@@ -43,6 +43,43 @@ class TooMuchWork(ValueError):
     """A view asks for more than :data:`MAX_WORK` optimizer steps; the message says what to lower."""
 
 
+RESULT_BYTES_PER_RUN = 48
+"""What one run x start of :class:`Outcomes` keeps (final point, cost, outcome,
+epochs, divergence): a view's stored size."""
+MAX_RESULT_BYTES = 48 * 2**20
+"""The largest view the app computes as a job (it is kept in the class's cache,
+whose entries are bounded; see :mod:`visualizer.server.cache`)."""
+MAX_CHUNK_POINTS = 2_000_000
+"""Recorded points per engine call (steps x runs x starts): a chunk's paths,
+gradients and costs stay under about 100 MB."""
+
+
+def check_job(landscape: Landscape, n_groups: int, n_runs: int, n_starts: int, steps: int,
+              cells_name: str, budget: float = engine.JOB_BUDGET) -> None:
+    """Refuse a view a background job cannot compute within ``budget`` seconds (the
+    engine's cost model: the landscape's cost, the loop it takes, the groups of
+    runs, the starts and the epochs) or whose result would exceed
+    :data:`MAX_RESULT_BYTES`; the message says what to lower. ``n_groups``: how
+    many distinct optimizer settings (each a group of the loop), ``n_runs``: runs
+    per start."""
+    fastest = engine.compiled_path.available() and engine.compiled_path.compilable(landscape)
+    seconds = engine.estimate_seconds(landscape, n_groups, n_runs * n_starts, steps, fastest)
+    lower = f"lower the {cells_name}, the optimizers or the epochs"
+    if landscape.cost > Landscape.cost:
+        lower += ", or shorten the formula"
+    if seconds > budget:
+        raise TooMuchWork(
+            f"Too much work for one background job: {n_starts * n_runs:,} runs x {steps:,} epochs "
+            f"on this landscape would take about {seconds:.1f} s, over the {budget:g} s allowed; "
+            f"{lower}.")
+    nbytes = n_runs * n_starts * RESULT_BYTES_PER_RUN
+    if nbytes > MAX_RESULT_BYTES:
+        raise TooMuchWork(
+            f"Too large to keep: {n_starts * n_runs:,} runs make a result of "
+            f"{nbytes / 2**20:.0f} MB, over the {MAX_RESULT_BYTES >> 20} MB a view may take; "
+            f"lower the {cells_name} or the optimizers.")
+
+
 def check_work(cells: int, runs_per_cell: int, steps: int, cells_name: str) -> None:
     """Refuse more than :data:`MAX_WORK` optimizer steps, saying what to lower."""
     work = cells * runs_per_cell * steps
@@ -83,7 +120,9 @@ def outcomes(landscape: Landscape, specs: Sequence[engine.RunSpec], starts: Arra
     out = Outcomes(np.full((n_runs, n_starts, 2), np.nan), np.full((n_runs, n_starts), np.nan),
                    np.full((n_runs, n_starts), ELSEWHERE), np.full((n_runs, n_starts), -1),
                    np.full((n_runs, n_starts), -1))
-    chunk = max(1, CHUNK_RUNS // n_runs)
+    chunk = max(1, min(CHUNK_RUNS, MAX_CHUNK_POINTS // (steps + 1)) // n_runs)
+    if compiled is None and engine.compiled_path.compilable(landscape):
+        compiled = True  # a job waits for the kernels (seconds, once) rather than crawl
     for lo in range(0, n_starts, chunk):
         hi = min(n_starts, lo + chunk)
         res = engine.run(landscape, specs, starts[lo:hi], steps, record_state=False,
@@ -326,5 +365,5 @@ def heavy_ball_rate(lr: float, beta: float, curvatures: Sequence[float]) -> floa
 
 
 __all__ = ["DIVERGED", "ELSEWHERE", "BasinMap", "MomentumMap", "Outcomes", "Sweep", "TooMuchWork",
-           "basins", "betas_grid", "check_work", "heavy_ball_rate", "log_lrs", "momentum_map",
+           "basins", "betas_grid", "check_job", "check_work", "heavy_ball_rate", "log_lrs", "momentum_map",
            "outcome_name", "outcomes", "sweep"]

@@ -50,8 +50,9 @@ def basin_map(data: dict) -> many.BasinMap:
 def parse(race_query, grid_text, colouring) -> tuple[tuple, str, dict]:
     """The page's boxes: the computation's arguments, the colouring, the link's parameters."""
     grid = many.check_grid(grid_text)
-    _, specs, _, steps, canonical = common.race_scene(race_query)
-    many.check_work(grid * grid, len(specs), steps, "grid cells")
+    ls, specs, _, steps, canonical = common.race_scene(race_query)
+    groups = {(s.optimizer, tuple(sorted(s.hypers.items()))) for s in specs}
+    many.check_job(ls, len(groups), len(specs), grid * grid, steps, "grid cells")
     colouring = colouring if colouring in COLOURINGS else "outcome"
     return (canonical, grid), colouring, {"grid": str(grid), "color": colouring}
 
@@ -187,10 +188,9 @@ def layout() -> html.Div:
     return common.frame(I, "Where each start ends up", intro, controls, "cell")
 
 
-def csv(data: dict) -> tuple[str, str]:
+def csv(data: dict) -> tuple[tuple[str, ...], export.Table, str]:
     """Every cell: optimizer, start, final point and cost, outcome, epochs."""
-    text = export.table_csv(export.BASINS_COLUMNS, export.basins_rows(basin_map(data)))
-    return text, f"basins_{data['landscape']}_{len(data['xs'])}.csv"
+    return export.BASINS_COLUMNS, export.basins_table(basin_map(data)), f"basins_{data['landscape']}_{len(data['xs'])}.csv"
 
 
 PAGE = Page(KEY, "Basins", layout, 60)

@@ -23,8 +23,9 @@ from dash import (
 from dash.exceptions import PreventUpdate
 
 from visualizer import engine
+from visualizer.engine import export
 from visualizer.pages.race import scene
-from visualizer.server import cache
+from visualizer.server import cache, jobs
 from visualizer.ui import ids
 from visualizer.ui.lesson import BOX, CONFIG, FONT  # noqa: F401  (the pages' own, shared)
 from visualizer.ui.text import with_params
@@ -53,6 +54,7 @@ def frame(page: Ids, title: str, intro, controls: list, csv_label: str) -> html.
             html.Div([
                 dmc.Progress(id=page.progress, value=0, size="sm", className="job-bar",
                              **{"aria-label": "Progress of the computation"}),
+                html.Span(id=page.job_label, className="job-label", role="status"),
                 dmc.Button("Cancel", id=page.cancel, size="compact-xs", variant="light", n_clicks=0),
             ], id=page.job, className="job", style={"display": "none"}),
             html.Div(id=page.error, className="notice", role="alert"),
@@ -120,8 +122,10 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     ``args`` already (the shared cache, ``namespace``), ``render(data, view) ->
     (figure, legend, note)`` draws it at once; else the background ``job`` computes
     ``compute(*args, progress=...)`` into the cache, with a progress bar and Cancel,
-    and its end runs ``update`` again. A new request cancels a stale job. The
-    CSV button sends ``csv(data) -> (text, filename)`` once the data is computed.
+    and its end runs ``update`` again (admitted and bounded as every job is:
+    :mod:`visualizer.server.jobs`). The CSV button sends ``csv(data) -> (columns,
+    table, filename)`` once the data is computed, if it can be written within a
+    request's budget.
     Returns ``update`` and ``job`` (plain functions, for the tests).
     """
 
@@ -152,39 +156,55 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
             args, view, params = parse(race_query, *values)
         except ValueError as exc:
             return no_update, no_update, no_update, str(exc), no_update, no_update
-        if isinstance(done, dict) and done.get("key") == args_key(args) and done.get("error"):
+        finished = isinstance(done, dict) and done.get("key") == args_key(args)
+        if finished and done.get("error"):
             return no_update, no_update, "", done["error"], no_update, no_update
         if not cache.contains(namespace, args_key(args)):
+            if finished:  # computed, but the class's cache could not keep it
+                return (no_update, no_update, "", "This view is too large for the class's cache "
+                        "(VISUALIZER_CACHE_MB): lower the grid, the points or the optimizers.",
+                        no_update, no_update)
             return (no_update, no_update, "Computing in the background…", "", no_update,
-                    {"key": args_key(args)})
+                    {"key": args_key(args), "race": race_query, "values": values})
         figure, legend, note = render(cached(args), view)
         return figure, legend, note, "", page_link(key, args[0], **params), no_update
+
+    def stopped(message: str, request: Any) -> dict:
+        return {"key": request.get("key") if isinstance(request, dict) else None,
+                "error": message}
 
     @callback(
         Output(I.done, "data"),
         Input(I.request, "data"),
         background=True,
-        progress=[Output(I.progress, "value")],
+        progress=jobs.progress_outputs(I.progress, I.job_label),
         running=running(I),
         cancel=[Input(I.cancel, "n_clicks")],
         interval=250,
         prevent_initial_call=True,
     )
+    @jobs.guarded(stopped)
     def job(set_progress, request):
+        """The view's computation, its request checked as the page checks its boxes
+        (``parse``: a forged request gets no further than a bad box would)."""
         try:
-            cached(tuple(json.loads(request["key"])), lambda done: set_progress(round(100 * done)))
+            args = parse(request["race"], *request["values"])[0]
+            cached(args, set_progress)
         except (TypeError, KeyError, ValueError) as exc:
-            return {**(request or {}), "error": str(exc)}
-        return request
+            return stopped(str(exc), request)
+        return {"key": args_key(args)}
 
     @callback(
         Output(I.download, "data"),
+        Output(I.error, "children", allow_duplicate=True),
         Input(I.csv, "n_clicks"),
         State(ids.STORE_QUERY, "data"),
         *[State(i.component_id, i.component_property) for i in inputs],
         prevent_initial_call=True,
     )
     def download(_clicks, race_query, *values):
+        """The view's table as CSV, once the view is computed (never computed
+        here), written within a request's budget (else a message says what to lower)."""
         try:
             args = parse(race_query, *values)[0]
         except ValueError:
@@ -192,8 +212,14 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         data = stored(namespace, args)
         if data is None:
             raise PreventUpdate
-        text, filename = csv(data)
-        return dcc.send_string(text, filename)
+        columns, table, filename = csv(data)
+        try:
+            export.check_download(len(table[columns[0]]), export.TABLE_ROW_SECONDS,
+                                  engine.REQUEST_BUDGET, "lower the grid, the points or the "
+                                  "optimizers")
+        except engine.BudgetError as exc:
+            return no_update, str(exc)
+        return dcc.send_string("".join(export.table_chunks(columns, table)), filename), ""
 
     clientside_callback(
         ClientsideFunction("links", "whileShown"),

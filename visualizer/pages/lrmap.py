@@ -56,8 +56,8 @@ def parse(race_query, optimizer, range_text, betas_text, metric) -> tuple[tuple,
         raise ValueError(f"optimizer: choose from {', '.join(many.MOMENTUM_HYPER)}")
     lo, hi, n = many.parse_lrs_range(range_text)
     n_betas = parse_betas(betas_text)
-    _, specs, _, steps, canonical = common.race_scene(race_query, need_ticked=False)
-    many.check_work(n * n_betas, 1, steps, "cells")
+    ls, specs, _, steps, canonical = common.race_scene(race_query, need_ticked=False)
+    many.check_job(ls, n_betas, n * n_betas, 1, steps, "cells")
     metric = metric if metric in METRICS else "cost"
     current = next((s for s in specs if s.optimizer == optimizer), None)
     mark = None
@@ -163,10 +163,9 @@ def layout() -> html.Div:
     return common.frame(I, "The (lr, momentum) map", intro, controls, "cell")
 
 
-def csv(data: dict) -> tuple[str, str]:
+def csv(data: dict) -> tuple[tuple[str, ...], export.Table, str]:
     """Every cell: optimizer, lr, momentum, final cost, outcome, epochs, the epoch it diverged."""
-    return (export.table_csv(export.MAP_COLUMNS, export.map_rows(as_map(data))),
-            f"lr_momentum_{data['landscape']}_{data['optimizer']}.csv")
+    return export.MAP_COLUMNS, export.map_table(as_map(data)), f"lr_momentum_{data['landscape']}_{data['optimizer']}.csv"
 
 
 PAGE = Page(KEY, "(lr, momentum) map", layout, 80)

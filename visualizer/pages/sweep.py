@@ -52,8 +52,9 @@ def parse_factor(text: object) -> float:
 def parse(race_query, range_text, factor_text, metric) -> tuple[tuple, dict, dict]:
     lo, hi, n = many.parse_lrs_range(range_text)
     factor = parse_factor(factor_text)
-    _, specs, _, steps, canonical = common.race_scene(race_query)
-    many.check_work(n, len(specs), steps, "learning rates")
+    ls, specs, _, steps, canonical = common.race_scene(race_query)
+    groups = {(s.optimizer, tuple(sorted(s.hypers.items()))) for s in specs}
+    many.check_job(ls, len(groups), n * len(specs), 1, steps, "learning rates")
     metric = metric if metric in METRICS else "cost"
     return ((canonical, lo, hi, n), {"factor": factor, "metric": metric},
             {"lrs": f"{lo!r}:{hi!r}:{n}", "within": f"{factor:g}", "metric": metric})
@@ -140,10 +141,9 @@ def layout() -> html.Div:
     return common.frame(I, "Which learning rates work", intro, controls, "run")
 
 
-def csv(data: dict) -> tuple[str, str]:
+def csv(data: dict) -> tuple[tuple[str, ...], export.Table, str]:
     """Every run: optimizer, lr, final cost, epochs, the epoch it diverged."""
-    return (export.table_csv(export.SWEEP_COLUMNS, export.sweep_rows(as_sweep(data))),
-            f"sweep_{data['landscape']}.csv")
+    return export.SWEEP_COLUMNS, export.sweep_table(as_sweep(data)), f"sweep_{data['landscape']}.csv"
 
 
 PAGE = Page(KEY, "LR sweep", layout, 70)

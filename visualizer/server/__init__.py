@@ -20,7 +20,8 @@ import sys
 from typing import Any
 
 from dash import Dash
-from flask import Response, jsonify, request
+from dash.exceptions import DependencyException
+from flask import Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MAX_BODY = 1024 * 1024
@@ -65,9 +66,9 @@ def check_callback_body(data: bytes, callbacks: dict[str, Any]) -> dict:
 
 
 def _refuse(reason: str, status: int = 400):
-    what = (request.get_json(silent=True, cache=True) or {}) if status == 400 else {}
-    output = what.get("output", "") if isinstance(what, dict) else ""
-    log.warning("%s %s %s: %s", status, request.path, str(output)[:80], reason[:200])
+    """The one-line answer (and the one log line) for a request refused."""
+    output = g.get("callback_output", "")  # read once, by the check: never parsed again
+    log.warning("%s %s %s: %s", status, request.path[:80], str(output)[:80], reason[:200])
     return jsonify(error=reason[:300]), status
 
 
@@ -81,9 +82,10 @@ def harden(app: Dash) -> None:
         if request.method != "POST" or not request.path.endswith(CALLBACK_PATH):
             return None
         try:
-            check_callback_body(request.get_data(cache=True), app.callback_map)
+            body = check_callback_body(request.get_data(cache=True), app.callback_map)
         except BadRequest as exc:
             return _refuse(str(exc))
+        g.callback_output = body["output"]
         return None
 
     @server.errorhandler(Exception)
@@ -92,11 +94,29 @@ def harden(app: Dash) -> None:
             if exc.code == 413:
                 return _refuse(f"the body is larger than {MAX_BODY // 1024} KB", 413)
             return exc
+        if isinstance(exc, DependencyException):  # a script path Dash does not serve
+            return _refuse("no such file", 404)
+        if isinstance(exc, RecursionError):  # nested too deep to read
+            return _refuse("the request is nested too deeply")
         if not request.path.endswith(CALLBACK_PATH):  # not a callback: a real fault
             server.log_exception(sys.exc_info())
             return InternalServerError()
         log.debug("callback failed", exc_info=exc)
         return _refuse(f"{type(exc).__name__}: {exc}")
+
+
+def health(app: Dash) -> None:
+    """``GET /healthz``: 200 with ``{"app": "ok", "store": ..., "jobs": ...}`` when
+    the results store and the job backend answer, else 503 saying which does not
+    (for a load balancer or a service manager; it computes nothing)."""
+    from visualizer.server import cache, jobs
+
+    @app.server.get("/healthz")
+    def _healthz():
+        store_ok, store = cache.healthy()
+        jobs_ok, backend = jobs.healthy()
+        body = {"app": "ok", "store": store, "jobs": backend}
+        return jsonify(body), 200 if store_ok and jobs_ok else 503
 
 
 def runs_api(app: Dash) -> None:

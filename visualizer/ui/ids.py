@@ -19,6 +19,7 @@ STORE_DRAWN = "store-drawn"  # the landscape the map shows now
 STORE_JOB = "store-job"  # a scene too heavy for a request: {"query"} for the background job
 STORE_JOB_DONE = "store-job-done"  # what the job found: {"query", "runs", "status"}
 PROGRESS_JOB = "progress-job"
+TEXT_JOB = "text-job"  # the job bar's label: "waiting: 2 ahead", "40 %"
 BUTTON_CANCEL_JOB = "button-cancel-job"
 WRAP_JOB = "wrap-job"
 

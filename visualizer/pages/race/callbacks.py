@@ -33,7 +33,7 @@ from landscapes import formula
 from visualizer import engine, pages
 from visualizer.engine import export, optimizers
 from visualizer.pages.race import inspector_view, layout, scene
-from visualizer.server import cache
+from visualizer.server import cache, jobs
 from visualizer.ui import figures, ids
 from visualizer.ui.text import exact, query_params
 
@@ -357,26 +357,38 @@ def cached_runs(query: str) -> bool:
     return cache.contains(scene_runs.namespace, query)
 
 
+def _job_query(job: Any) -> str:
+    """The canonical link of a job's scene (a job's request is checked as the page
+    checks its boxes: a forged one gets no further than a bad link would)."""
+    if not isinstance(job, dict) or not isinstance(job.get("query"), str):
+        raise PreventUpdate
+    return scene.runs_of(job["query"])[4]
+
+
 @callback(
     Output(ids.STORE_JOB_DONE, "data"),
     Input(ids.STORE_JOB, "data"),
     background=True,
-    progress=[Output(ids.PROGRESS_JOB, "value")],
+    progress=jobs.progress_outputs(ids.PROGRESS_JOB, ids.TEXT_JOB),
     running=[(Output(ids.WRAP_JOB, "style"), {"display": "flex"}, {"display": "none"})],
     cancel=[Input(ids.BUTTON_CANCEL_JOB, "n_clicks")],
     interval=250,
     prevent_initial_call=True,
 )
+@jobs.guarded(lambda message, job: {
+    "query": job.get("query") if isinstance(job, dict) else None, "runs": None, "status": message})
 def run_job(set_progress, job: dict | None) -> dict:
-    """A heavy scene's runs, off the request path (a Dash background job: a new
-    one cancels the one before, and so does Cancel). The page takes them only
-    if it still shows that scene (``jobs.accept``)."""
-    if not isinstance(job, dict) or not isinstance(job.get("query"), str):
-        raise PreventUpdate
-    query = job["query"]
+    """A heavy scene's runs, off the request path (a background job, admitted and
+    bounded by :mod:`visualizer.server.jobs`: the client's newer job replaces it,
+    and so does Cancel). The page takes them only if it still shows that scene
+    (``jobs.accept``)."""
+    query = job.get("query") if isinstance(job, dict) else None
     try:
+        query = _job_query(job)
+        ls, specs, _, steps, _ = scene.runs_of(query)
+        engine.check_budget(ls, specs, 1, steps, engine.JOB_BUDGET, "one background job")
         runs = cache.get_or_compute(scene_runs.namespace, (query,), lambda: _scene_runs(
-            query, progress=lambda done: set_progress(round(100 * done)), budget=engine.JOB_BUDGET))
+            query, progress=set_progress, budget=engine.JOB_BUDGET))
     except ValueError as exc:  # over the budget; a part of the link that is bad
         return {"query": query, "runs": None, "status": str(exc)}
     return {"query": query, "runs": runs, "status": ""}
@@ -460,10 +472,12 @@ def inspect_step(wanted: dict | None, asked: dict | None = None):
         epoch = int(wanted.get("epoch") or 0)
     except (TypeError, ValueError):
         epoch = 0
-    query = wanted["query"]
     try:
         if wanted.get("error"):  # the background recording failed
             raise ValueError(str(wanted["error"]))
+        query = str(wanted["query"])
+        if "opt=" in query:  # the class's cache keys on the canonical link
+            query = scene.runs_of(query)[4]
         if _record_is_heavy(query):
             job = no_update if asked == {"query": query} else {"query": query}
             return (html.P("Recording every step of this scene in the background…",
@@ -481,13 +495,15 @@ def inspect_step(wanted: dict | None, asked: dict | None = None):
     interval=250,
     prevent_initial_call=True,
 )
+@jobs.guarded(lambda message, job: {
+    "query": job.get("query") if isinstance(job, dict) else None, "error": message},
+    progress=False)
 def record_job(job: dict | None) -> dict:
     """A heavy scene's every step, recorded off the request path into the shared
-    cache; the inspector then shows it (a new job cancels the one before)."""
-    if not isinstance(job, dict) or not isinstance(job.get("query"), str):
-        raise PreventUpdate
-    query = job["query"]
+    cache; the inspector then shows it (admitted and bounded as every job is)."""
+    query = job.get("query") if isinstance(job, dict) else None
     try:
+        query = _job_query(job)
         cache.get_or_compute("recorded", (query,), lambda: _record(query, engine.JOB_BUDGET))
     except ValueError as exc:
         return {"query": query, "error": str(exc)}
@@ -505,16 +521,26 @@ clientside_callback(
 
 @callback(
     Output(ids.DOWNLOAD_INSPECT, "data"),
+    Output(ids.TEXT_NOTICE, "children", allow_duplicate=True),
     Input(ids.BUTTON_INSPECT_CSV, "n_clicks"),
     State(ids.STORE_QUERY, "data"),
     prevent_initial_call=True,
 )
 def download_steps(_clicks, query: str | None):
-    """Every step of every run, with its state, as CSV."""
-    result = _recorded(query) if query else None
+    """Every step of every run, with its state, as CSV (written within a request's
+    budget, else a message says what to lower)."""
+    if not query or "opt=" not in query:
+        raise PreventUpdate
+    try:
+        ls, specs, _, steps, query = scene.runs_of(query)
+        export.check_download(len(specs) * steps, export.STEP_ROW_SECONDS, engine.REQUEST_BUDGET,
+                              "lower the epochs or tick fewer optimizers")
+        result = _recorded(query)
+    except ValueError as exc:
+        return no_update, f"Not downloaded: {exc}"
     if result is None:
         raise PreventUpdate
-    return dcc.send_string(export.steps_csv(result), f"steps-{_stem(result.landscape)}.csv")
+    return dcc.send_string(export.steps_csv(result), f"steps-{_stem(result.landscape)}.csv"), ""
 
 
 @callback(
@@ -531,6 +557,9 @@ def download(_csv: int, _json: int, query: str | None):
     if not query or "opt=" not in query:
         return no_update, no_update
     try:
+        _, specs, _, steps, query = scene.runs_of(query)
+        export.check_download(len(specs) * steps, export.PATH_ROW_SECONDS, engine.REQUEST_BUDGET,
+                              "lower the epochs or tick fewer optimizers")
         result = _rerun(query)
     except ValueError as exc:
         return no_update, f"Not downloaded: {exc}"
@@ -547,9 +576,11 @@ def download(_csv: int, _json: int, query: str | None):
     prevent_initial_call=True,
 )
 def draw_surface(query: str | None):
+    """The 3-D view, computed once for the class per canonical link (any other
+    spelling of the same scene reads the same entry)."""
     if not query:
         return no_update
-    return scene_surface(query)
+    return scene_surface(scene.runs_of(query)[4])
 
 
 @cache.shared("surface")

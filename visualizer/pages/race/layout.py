@@ -242,6 +242,7 @@ def page() -> html.Main:
         html.Div([
             dmc.Progress(id=ids.PROGRESS_JOB, value=0, size="sm", className="job-bar",
                          **{"aria-label": "Progress of the background computation"}),
+            html.Span(id=ids.TEXT_JOB, className="job-label", role="status"),
             dmc.Button("Cancel", id=ids.BUTTON_CANCEL_JOB, size="compact-xs", variant="light"),
         ], id=ids.WRAP_JOB, className="job", style={"display": "none"}),
         html.Div(id=ids.TEXT_NOTICE, className="notice", role="alert"),

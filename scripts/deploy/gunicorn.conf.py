@@ -1,0 +1,24 @@
+"""gunicorn's settings for a class (``scripts/serve.py`` passes this file).
+
+Sync workers (one request at a time each, the work is CPU-bound) on 127.0.0.1,
+behind nginx, which buffers whole requests and answers so a slow client never
+holds a worker. A stop is quick: a worker has ``graceful_timeout`` seconds to
+finish its request, and its background jobs end with it.
+"""
+
+import os
+
+bind = f"127.0.0.1:{os.environ.get('VISUALIZER_APP_PORT', '8051')}"
+workers = int(os.environ.get("VISUALIZER_WORKERS", "2"))
+worker_class = "sync"
+timeout = 30  # a worker stuck this long in one request is replaced
+graceful_timeout = 3  # a stop: requests in flight get this long
+keepalive = 5
+max_requests = 5000  # a worker is renewed now and then: memory cannot creep for ever
+max_requests_jitter = 500
+forwarded_allow_ips = "127.0.0.1"
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = None
+errorlog = "-"
+loglevel = "warning"
