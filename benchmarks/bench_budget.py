@@ -56,7 +56,8 @@ def measure(ls, specs, starts, steps, loop: bool | None) -> tuple[float, float]:
 
     starts = np.asarray(starts, dtype=float).reshape(-1, 2)
     groups = len({(s.optimizer, tuple(sorted(s.hypers.items()))) for s in specs})
-    est = engine.estimate_seconds(ls, groups, len(specs) * len(starts), steps, bool(loop))
+    est = engine.estimate_seconds(ls, groups, len(specs) * len(starts), steps, bool(loop),
+                                  len(starts))
     best = float("inf")
     for _ in range(2):
         t = time.perf_counter()

@@ -1,16 +1,21 @@
-"""A class on one server: simulated students against gunicorn on loopback. Prints
-figures; asserts nothing.
+"""A class on one server: simulated students against the documented setup on
+loopback. Prints figures; asserts nothing.
 
     python benchmarks/bench_class.py [--students 10,30,100] [--seconds 20] [--workers 2]
-                                     [--mixes ordinary,heavy,malformed]
+                                     [--mixes ordinary,heavy,malformed] [--setup stack|gunicorn]
 
-It starts ``gunicorn -w N -b 127.0.0.1:PORT app:server`` (the README's command,
-on loopback only), records what the page really sends for each action by doing
-it once in headless Chromium, then lets simulated students replay those
-requests, each acting about once a second, with a new start point or learning
-rate each time (so no two drags ask the same thing). Actions and their shares:
-drag the dot 50 %, edit a learning rate 20 %, switch landscape 10 %, switch page
-10 %, open the 3-D view 5 %, open the step inspector 5 %. An action's time is
+It starts the README's class server (``scripts/serve.py``: nginx in front of
+``gunicorn -w N``, all on 127.0.0.1; ``--setup gunicorn`` for gunicorn alone),
+records what the page really sends for each action by doing it once in headless
+Chromium, then lets simulated students replay those requests, each from an
+address of its own on loopback (127.0.0.2, 127.0.0.3, ...: the server admits
+jobs per client), each acting about once a second, with a new start point or
+learning rate each time (so no two drags, and no two jobs, ask the same thing).
+Actions and their shares: drag the dot 50 %, edit a learning rate 15 %, switch
+landscape 10 %, switch page 10 %, open the 3-D view 5 %, open the step
+inspector 5 %, and open each many-run page (basins 2 %, the learning-rate
+sweep 2 %, the (lr, momentum) map 1 %), whose background job is followed as the
+page follows it (its polls every 500 ms until the answer). An action's time is
 from its first request to its last answer (its requests one after the other).
 A drag first moves the dot for half a second, with the paths following it as
 the page does (``GET /api/runs?...&preview=1`` for the newest position, one in
@@ -33,16 +38,19 @@ every request times out after 30 s.
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import json
 import os
 import pathlib
 import random
+import re
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
 from typing import Any
 
@@ -52,12 +60,16 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, drag_dot  # noqa: E402
 
 HOST = "127.0.0.1"
 DASH = "/_dash-update-component"
+_source = threading.local()
+"""The loopback address the current student's requests come from."""
 HEAVY_QUERY = ("?landscape=himmelblau&start=0,0&steps=10000&"
                + "&".join(f"opt={n}:lr={'1.0' if n == 'adadelta' else '0.001'}"
                           for n in ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
                                     "adam", "amsgrad", "adamw", "adamax", "nadam", "radam",
                                     "adabelief", "lion"]))
-SHARES = {"drag": 50, "lr": 20, "landscape": 10, "page": 10, "3d": 5, "inspect": 5}
+SHARES = {"drag": 50, "lr": 15, "landscape": 10, "page": 10, "3d": 5, "inspect": 5,
+          "basins": 2, "sweep": 2, "lrmap": 1}
+MANY_PAGES = {"basins": "Basins", "sweep": "LR sweep", "lrmap": "(lr, momentum) map"}
 
 
 # -- The server ---------------------------------------------------------------------------
@@ -68,42 +80,110 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen, int]:
+def fresh_cache() -> pathlib.Path:
+    """A cache folder of the benchmark's own, with no results in it (every job is
+    computed) and the machine's compiled kernels (none is compiled again)."""
+    import shutil
+
+    from visualizer import paths
+
+    kernels = paths.cache_root() / "kernels"
+    folder = ROOT / "artifacts" / "bench-cache"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700, parents=True)
+    kernels.mkdir(exist_ok=True)
+    (folder / "kernels").symlink_to(kernels)
+    return folder
+
+
+def start_server(workers: int, setup: str = "stack",
+                 env: dict | None = None) -> tuple[subprocess.Popen, int]:
+    """The class server on a free port: ``stack`` (scripts/serve.py: nginx and
+    gunicorn) or ``gunicorn`` alone, with a fresh results cache; its process and port."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{HOST}:{port}",
-         "--timeout", "60", "app:server"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(ROOT / "artifacts" / "gunicorn.log", "w"))
-    deadline = time.time() + 60
+    env = {**os.environ, "VISUALIZER_CACHE_DIR": str(fresh_cache()), **(env or {})}
+    if setup == "stack":
+        cmd = [sys.executable, "scripts/serve.py", "--host", HOST, "--port", str(port),
+               "--workers", str(workers), "--run-dir", str(ROOT / "artifacts" / "serve")]
+    else:
+        cmd = [sys.executable, "-m", "gunicorn", "-c", "scripts/deploy/gunicorn.conf.py",
+               "-w", str(workers), "-b", f"{HOST}:{port}", "app:server"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=open(ROOT / "artifacts" / "gunicorn.log", "w"),
+                            start_new_session=True)
+    deadline = time.time() + 120
     while time.time() < deadline:
         try:
-            if get(port, "/")[0] == 200:
+            if get(port, "/healthz")[0] == 200:
                 return proc, port
         except OSError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("gunicorn did not answer within 60 s")
+    raise RuntimeError("the server did not answer within 120 s")
+
+
+def _cmdline(p) -> str:  # noqa: ANN001
+    import psutil
+
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def worker_pids(master: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+    """gunicorn's workers under ``master`` (serve.py, or gunicorn's own master)."""
+    import psutil
+
+    top = psutil.Process(master)
+    masters = [p for p in [top, *top.children(recursive=True)]
+               if "gunicorn" in _cmdline(p) and (p.pid == master or "gunicorn" not in _cmdline(
+                   p.parent()))]
+    return [c.pid for m in masters for c in m.children() if "gunicorn" in _cmdline(c)]
+
+
+def job_pids(master: int) -> list[int]:
+    """The background jobs' processes running now (the workers' children, zombies aside)."""
+    import psutil
+
+    found = []
+    for pid in worker_pids(master):
+        try:
+            found += [c.pid for c in psutil.Process(pid).children()
+                      if c.status() != psutil.STATUS_ZOMBIE]
+        except psutil.Error:
+            continue
+    return found
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """A process's CPU seconds (0 for one that is gone: gunicorn renews its workers)."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        text = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return float("nan")
+    for line in text.splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
+def connect(port: int) -> http.client.HTTPConnection:
+    source = getattr(_source, "address", None)
+    return http.client.HTTPConnection(HOST, port, timeout=30,
+                                      source_address=(source, 0) if source else None)
+
+
 def get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    conn = connect(port)
     try:
         conn.request("GET", path)
         r = conn.getresponse()
@@ -112,19 +192,57 @@ def get(port: int, path: str) -> tuple[int, bytes]:
         conn.close()
 
 
-def post(port: int, body: bytes) -> int:
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+def post(port: int, body: bytes, path: str = DASH) -> int:
+    return post_read(port, body, path)[0]
+
+
+def post_read(port: int, body: bytes, path: str = DASH) -> tuple[int, bytes]:
+    conn = connect(port)
     try:
         try:
-            conn.request("POST", DASH, body=body, headers={
-                "Content-Type": "application/json", "Accept-Encoding": "gzip, br"})
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/json",
+                                                           "Accept-Encoding": "gzip"})
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered (413) without reading all of a huge body: read it
         r = conn.getresponse()
-        r.read()
-        return r.status
+        data = r.read()
+        if r.getheader("Content-Encoding") == "gzip":
+            data = gzip.decompress(data)
+        return r.status, data
     finally:
         conn.close()
+
+
+JOBS: list[str] = []
+"""Every background job the simulated students started."""
+JOB_POLL_SECONDS = 0.5
+"""How often the page asks after a background job (``jobs.POLL_MS``)."""
+
+
+def send(port: int, path: str, body: bytes, deadline: float) -> tuple[int, bytes]:
+    """One of the page's requests; a background job's start is followed by its
+    polls until its answer (as the renderer does), all part of the action."""
+    status, data = post_read(port, body, path)
+    if status != 200 or not data.startswith(b'{"cacheKey"'):
+        return status, data
+    JOBS.append(path)
+    handles = json.loads(data)
+    sep = "&" if "?" in path else "?"
+    poll = (f"{path}{sep}cacheKey={urllib.parse.quote(handles['cacheKey'])}"
+            f"&job={urllib.parse.quote(handles['job'])}")
+    while time.time() < deadline:
+        time.sleep(JOB_POLL_SECONDS)
+        status, data = post_read(port, body, poll)
+        if status != 200:
+            return status, data
+        answer = json.loads(data) if data else {}
+        if "response" in answer or answer.get("multi") and "response" in answer:
+            return status, data
+        if not answer or answer == {"multi": True}:
+            continue
+        if "progress" not in answer:
+            return status, data
+    return 0, b"job not answered in time"
 
 
 # -- What the page sends, recorded once --------------------------------------------------
@@ -139,8 +257,9 @@ def record(port: int) -> dict[str, list[Any]]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         sent: list[Any] = []
-        page.on("request", lambda r: sent.append(json.loads(r.post_data))
-                if DASH in r.url and r.post_data else None)
+        page.on("request", lambda r: sent.append(
+            (r.url[r.url.index(DASH):], json.loads(r.post_data)))
+            if DASH in r.url and r.post_data and "cacheKey=" not in r.url else None)
         page.on("request", lambda r: previews.append(r.url[r.url.index("/api/runs"):])
                 if "/api/runs" in r.url else None)
         previews: list[str] = []
@@ -177,6 +296,15 @@ def record(port: int) -> dict[str, list[Any]]:
                            page.click("text=Contour map")))
         act("inspect", lambda: (page.click("text=Step inspector"), page.wait_for_timeout(1500),
                                 page.click("text=Contour map")))
+        for key, tab in MANY_PAGES.items():  # each many-run page with its job, then back
+            act(key, lambda tab=tab, key=key: (
+                page.click(f"text={tab}"),
+                page.wait_for_function(  # drawn, or a message said why not
+                    f"() => {{ const note = document.getElementById('{key}-note'),"
+                    f" error = document.getElementById('{key}-error');"
+                    " return (note && note.innerText && !note.innerText.startsWith('Computing'))"
+                    " || (error && error.innerText); }", timeout=60000),
+                page.click("text=Compare optimizers")))
         act("heavy", lambda: (page.goto(url + HEAVY_QUERY), ready(),
                               page.click("text=3-D surface"), page.wait_for_timeout(3000),
                               page.click("text=Step inspector"), page.wait_for_timeout(3000),
@@ -185,8 +313,14 @@ def record(port: int) -> dict[str, list[Any]]:
     return actions
 
 
+START_IN_LINK = re.compile(r"start=-?[0-9.e+-]+,-?[0-9.e+-]+")
+
+
 def vary(obj: Any, point: tuple[float, float] | None, lr: str | None) -> Any:
-    """The recorded body with a new start point (every {x, y} dict) and Adam's lr."""
+    """The recorded body with a new start point (every {x, y} dict, and the start
+    in every link it carries) and Adam's lr."""
+    if isinstance(obj, str) and point and "start=" in obj:
+        return START_IN_LINK.sub(f"start={point[0]},{point[1]}", obj)
     if isinstance(obj, dict):
         out = {k: vary(v, point, lr) for k, v in obj.items()}
         if point and isinstance(obj.get("x"), (int, float)) and isinstance(obj.get("y"), (int, float)):
@@ -214,7 +348,9 @@ MALFORMED: list[bytes] = [
 # -- The class ------------------------------------------------------------------------------
 
 def student(port: int, actions: dict[str, list[Any]], kinds: list[str], stop: float,
-            times: dict[str, list[float]], errors: list[str], rng: random.Random) -> None:
+            times: dict[str, list[float]], errors: list[str], rng: random.Random,
+            address: str | None = None) -> None:
+    _source.address = address
     while time.time() < stop:
         kind = rng.choice(kinds)
         point = (round(rng.uniform(-4.5, 4.5), 6), round(rng.uniform(-4.5, 4.5), 6))
@@ -224,13 +360,13 @@ def student(port: int, actions: dict[str, list[Any]], kinds: list[str], stop: fl
             drag_previews(port, actions["preview"][0], point, time.time() + DRAG_SECONDS,
                           times, errors, rng)
         t0 = time.perf_counter()
-        for body in actions[kind]:
+        for path, body in actions[kind]:
             if time.time() > stop + 30:
                 break
-            data = json.dumps(vary(body, point if kind == "drag" else None,
+            data = json.dumps(vary(body, point if kind in ("drag", *MANY_PAGES) else None,
                                    lr if kind == "lr" else None)).encode()
             try:
-                status = post(port, data)
+                status, _ = send(port, path, data, time.time() + 60)
                 if status != 200 and status != 204:
                     errors.append(f"{kind}: HTTP {status}")
             except OSError as exc:
@@ -284,6 +420,11 @@ def troublemaker(port: int, stop: float, answers: dict[int, int], errors: list[s
         time.sleep(0.1)
 
 
+def address(i: int) -> str:
+    """Student i's own loopback address (127.0.0.2 and up; 127.0.0.1 is the proxy's)."""
+    return f"127.0.{(i + 2) // 250}.{(i + 2) % 250 + 1}"
+
+
 def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, heavy: int,
           malformed: bool, seconds: float, title: str) -> None:
     kinds = [k for k, n in SHARES.items() for _ in range(n)]
@@ -293,11 +434,14 @@ def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, 
     answers: dict[int, int] = {}
     pids = worker_pids(master)
     cpu0 = sum(cpu_seconds(p) for p in pids)
+    jobs0 = len(JOBS)
     stop = time.time() + seconds
     threads = [threading.Thread(target=student, args=(port, actions, kinds, stop, times, errors,
-                                                      random.Random(i))) for i in range(ordinary)]
+                                                      random.Random(i), address(i)))
+               for i in range(ordinary)]
     threads += [threading.Thread(target=student, args=(port, actions, ["heavy"], stop, heavy_times,
-                                                       errors, random.Random(1000 + i)))
+                                                       errors, random.Random(1000 + i),
+                                                       address(ordinary + i)))
                 for i in range(heavy)]
     if malformed:
         threads.append(threading.Thread(target=troublemaker, args=(port, stop, answers, errors)))
@@ -305,7 +449,9 @@ def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, 
         t.start()
     for t in threads:
         t.join(seconds + 120)
-    cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+    renewed = [p for p in worker_pids(master) if p not in pids]  # workers gunicorn renewed
+    cpu = sum(cpu_seconds(p) for p in pids + renewed) - cpu0
+    pids = [p for p in pids if os.path.exists(f"/proc/{p}")] + renewed
     n_actions = (sum(len(v) for k, v in times.items() if k != "preview")
                  + sum(len(v) for v in heavy_times.values()))
 
@@ -319,6 +465,7 @@ def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, 
               f"p95 {pct(values, 0.95):7.0f} ms  p99 {pct(values, 0.99):7.0f} ms")
     if answers:
         print(f"  malformed requests: {sum(answers.values())}, answers {dict(sorted(answers.items()))}")
+    print(f"  background jobs started: {len(JOBS) - jobs0}")
     print(f"  worker CPU per action (a drag's previews included): "
           f"{cpu / max(1, n_actions) * 1e3:.1f} ms; peak RSS per worker: "
           + ", ".join(f"{peak_rss_mb(p):.0f} MB" for p in pids))
@@ -332,19 +479,20 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--mixes", default="ordinary,heavy,malformed")
+    ap.add_argument("--setup", default="stack", choices=["stack", "gunicorn"])
     args = ap.parse_args()
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    proc, port = start_server(args.workers)
+    proc, port = start_server(args.workers, args.setup)
     try:
         actions = record(port)
         print(f"gunicorn -w {args.workers} on {HOST}:{port}; recorded requests per action: "
               + ", ".join(f"{k} {len(v)}" for k, v in actions.items()))
         for kind in actions:  # warm every worker's caches a little, as a class would
-            for body in actions[kind]:
+            for item in actions[kind]:
                 if kind == "preview":
-                    get(port, body)
+                    get(port, item)
                 else:
-                    post(port, json.dumps(body).encode())
+                    send(port, item[0], json.dumps(item[1]).encode(), time.time() + 60)
         mixes = args.mixes.split(",")
         if "ordinary" in mixes:
             for n in (int(s) for s in args.students.split(",")):
@@ -356,8 +504,15 @@ def main() -> None:
             phase(port, proc.pid, actions, 30, 0, True, args.seconds,
                   "30 students + a stream of malformed requests")
     finally:
-        proc.terminate()
+        stop_server(proc)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
         proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
 
 
 if __name__ == "__main__":

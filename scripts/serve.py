@@ -175,7 +175,6 @@ def main(argv: list[str] | None = None) -> int:
     nginx = ensure("nginx", "nginx")
     env = {**os.environ, "VISUALIZER_WORKERS": str(args.workers),
            "VISUALIZER_APP_PORT": str(free_port())}
-    env.setdefault("VISUALIZER_SECRET", secrets.token_hex(32))  # gunicorn and Celery share it
     procs: list[subprocess.Popen] = []
 
     def start(cmd: list[str], log: str) -> subprocess.Popen:

@@ -64,13 +64,16 @@ MAX_STEPS = 100_000
 """The most steps one run may take."""
 MAX_POINTS = 20_000_000
 """The most recorded points (steps x runs x starts) in one call: bounds memory."""
-NUMPY_STEP_SECONDS = 6.5e-6
-"""What one optimizer group's update costs per step on the NumPy loop (measured)."""
-NUMPY_NODE_SECONDS = (0.15e-6, 0.015e-6)
+NUMPY_STEP_SECONDS = 14e-6
+"""What one optimizer group's update costs per step on the NumPy loop (measured
+with ``benchmarks/bench_budget.py``: 11 to 14 us on every registered landscape)."""
+NUMPY_NODE_SECONDS = (0.27e-6, 0.015e-6)
 """What one landscape operation costs per step on the NumPy loop: a fixed part and
-a part per point (runs x starts); measured on nested formulas, rounded up."""
+a part per point (runs x starts); measured on the worst legal formulas, rounded up."""
 COMPILED_STEP_SECONDS = 0.1e-6
-"""What one trajectory step costs in the compiled loop (measured: 10 to 70 ns)."""
+"""What one run's step costs in the compiled loop from one start (measured: 65 to 105 ns)."""
+COMPILED_BATCH_SECONDS = 0.06e-6
+"""... and per start and step from many starts at once (measured: 10 to 50 ns)."""
 REQUEST_BUDGET = 1.0
 """The most seconds the app lets one request compute (``run(..., budget=)``)."""
 JOB_BUDGET = 5.0
@@ -206,11 +209,14 @@ class BudgetError(ValueError):
 
 
 def estimate_seconds(landscape: Landscape, n_groups: int, n_points: int, steps: int,
-                     compiled: bool) -> float:
+                     compiled: bool, n_starts: int = 1) -> float:
     """About how long :func:`run` takes: ``n_groups`` optimizers (with their own
-    hyperparameters), ``n_points`` runs x starts, on the compiled or the NumPy loop."""
+    hyperparameters), ``n_points`` runs x starts (``n_starts`` of them), on the
+    compiled or the NumPy loop. Calibrated to be at least the time measured
+    (``benchmarks/bench_budget.py`` prints both, landscape by landscape)."""
     if compiled:
-        return steps * n_points * COMPILED_STEP_SECONDS
+        rate = COMPILED_STEP_SECONDS if n_starts == 1 else COMPILED_BATCH_SECONDS
+        return steps * n_points * rate
     fixed, per_point = NUMPY_NODE_SECONDS
     per_step = n_groups * NUMPY_STEP_SECONDS + landscape.cost * (fixed + per_point * n_points)
     return steps * per_step
@@ -222,7 +228,7 @@ def expected_seconds(landscape: Landscape, specs: Sequence[RunSpec], n_starts: i
     (the compiled one only if its kernels are ready; asking queues them)."""
     names = [name for name, _, _ in _groups(specs)]
     ready = _kernels(None, landscape, names) is not None
-    return estimate_seconds(landscape, len(names), len(specs) * n_starts, steps, ready)
+    return estimate_seconds(landscape, len(names), len(specs) * n_starts, steps, ready, n_starts)
 
 
 def check_budget(landscape: Landscape, specs: Sequence[RunSpec], n_starts: int, steps: int,
@@ -232,7 +238,7 @@ def check_budget(landscape: Landscape, specs: Sequence[RunSpec], n_starts: int, 
     the budget is for in the message ("one request", "one background job")."""
     n_groups, n_runs = len(_groups(specs)), len(specs)
     fastest = compiled_path.available() and compiled_path.compilable(landscape)
-    seconds = estimate_seconds(landscape, n_groups, n_runs * n_starts, steps, fastest)
+    seconds = estimate_seconds(landscape, n_groups, n_runs * n_starts, steps, fastest, n_starts)
     if seconds > budget:
         raise _over_budget(landscape, n_runs, n_starts, steps, seconds, budget, unit)
 
@@ -499,7 +505,7 @@ def run(
     if budget is not None:
         check_budget(landscape, specs, n_starts, steps, budget)
         seconds = estimate_seconds(landscape, len(groups), n_runs * n_starts, steps,
-                                   compiled=kernels is not None)
+                                   compiled=kernels is not None, n_starts=n_starts)
         if seconds > budget and kernels is None:
             if compiled is False:  # the NumPy loop was asked for, and it does not fit
                 raise _over_budget(landscape, n_runs, n_starts, steps, seconds, budget)

@@ -31,6 +31,7 @@ else ``~/.cache/optimizer-visualizer``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -42,7 +43,7 @@ import sys
 import tempfile
 import threading
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -355,38 +356,47 @@ def _numba_lock() -> Any:
     return getattr(module, "global_compiler_lock", None)
 
 
-def _before_fork() -> None:
-    """No fork while a kernel compiles: a child would inherit the compile's locks
-    held by a thread it does not have, and hang on its first kernel (a background
-    job forked within seconds of a worker's start did). The fork waits for the
-    compile in progress, if any (one to four seconds, once per kernel and machine)."""
+_forking = False
+
+
+@contextlib.contextmanager
+def no_compile() -> Iterator[None]:
+    """Hold every compile back while the block runs, after waiting for the one in
+    progress (one to four seconds, once per kernel and machine): fork a job's
+    process in here. A child forked while a compile held its locks would inherit
+    them held by a thread it does not have, and hang on its first kernel (a
+    background job started within seconds of a worker's start did). Not an
+    ``os.register_at_fork`` hook: those run while other modules' locks (logging's)
+    are held, which the compile may need to finish."""
+    global _forking
     _build_lock.acquire()
     lock = _numba_lock()
     if lock is not None:
         lock.acquire()
-
-
-def _after_fork_in_parent() -> None:
-    lock = _numba_lock()
-    if lock is not None:
-        lock.release()
-    _build_lock.release()
+    _forking = True
+    try:
+        yield
+    finally:
+        _forking = False
+        if lock is not None:
+            lock.release()
+        _build_lock.release()
 
 
 def _after_fork() -> None:
-    """A forked child has no compile thread: start afresh, with the locks free."""
+    """A forked child has no compile thread: start afresh. Forked in
+    :func:`no_compile`, this thread holds the locks and the block's end frees them
+    (in the child too); forked elsewhere, a lock held by a thread the child does not
+    have is replaced by a free one."""
     global _worker, _queue, _build_lock
-    lock = _numba_lock()
-    if lock is not None:
-        lock.release()
-    _build_lock = threading.Lock()
+    if not _forking:
+        _build_lock = threading.Lock()
     _worker = None
     _queue = queue.Queue()
     _queued.clear()
 
 
-os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
-                    after_in_child=_after_fork)
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def kernel(landscape: Any, kind: str, wait: bool = False) -> Callable | None:

@@ -63,7 +63,8 @@ def check_job(landscape: Landscape, n_groups: int, n_runs: int, n_starts: int, s
     many distinct optimizer settings (each a group of the loop), ``n_runs``: runs
     per start."""
     fastest = engine.compiled_path.available() and engine.compiled_path.compilable(landscape)
-    seconds = engine.estimate_seconds(landscape, n_groups, n_runs * n_starts, steps, fastest)
+    seconds = engine.estimate_seconds(landscape, n_groups, n_runs * n_starts, steps, fastest,
+                                      n_starts)
     lower = f"lower the {cells_name}, the optimizers or the epochs"
     if landscape.cost > Landscape.cost:
         lower += ", or shorten the formula"

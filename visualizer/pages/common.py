@@ -180,7 +180,7 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         progress=jobs.progress_outputs(I.progress, I.job_label),
         running=running(I),
         cancel=[Input(I.cancel, "n_clicks")],
-        interval=250,
+        interval=jobs.POLL_MS,
         prevent_initial_call=True,
     )
     @jobs.guarded(stopped)

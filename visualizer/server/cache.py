@@ -186,7 +186,7 @@ FAULT_LOG_SECONDS = 60.0
 
 
 def _fault(what: str, exc: Exception) -> None:
-    kind = f"{what}:{type(exc).__name__}"
+    kind = f"{what.rpartition('; ')[2]}:{type(exc).__name__}"
     now = time.monotonic()
     if now - _said.get(kind, -1e9) >= FAULT_LOG_SECONDS:
         _said[kind] = now
@@ -366,7 +366,7 @@ def _find(k: str) -> tuple[bool, Any]:
     try:
         value = unseal(k, blob)
     except Forged as exc:
-        log.warning("results store: the value at %s is not this server's (%s): ignored", k, exc)
+        _fault(f"the value at {k} is not this server's ({exc}): ignored; checking a tag", exc)
         return False, None
     except Exception as exc:  # noqa: BLE001  (signed but unreadable: an older library)
         _fault("unpickling", exc)

@@ -19,8 +19,10 @@ backends (:func:`guarded` wraps each job's body):
 - **A few jobs per server, queued fairly.** At most :func:`slots` jobs compute
   at once (``VISUALIZER_JOB_SLOTS``, default half the cores); the others wait in
   arrival order, and since each client has one job at most, that order is round
-  robin by client. A waiting job's bar says how many are ahead. Jobs run at a
-  lower CPU priority than requests (``nice``), so a drag never waits for one.
+  robin by client. A waiting job's bar says how many are ahead; past
+  :func:`max_waiting` a job is refused at once ("the server is busy"). Jobs run
+  at a lower CPU priority than requests (``nice``), so a drag never waits for one,
+  and their pages ask after them every ``POLL_MS``.
 - **Bounded in time and memory.** A job is stopped past ``LIMIT_SECONDS`` of
   computing (CPU time: the budget it was admitted with, plus a margin), past
   ``WALL_SECONDS`` however busy the machine, when its CPU time stops advancing
@@ -46,6 +48,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from visualizer import engine
+from visualizer.engine import compiled
 from visualizer.server import cache
 
 EXPIRE_SECONDS = 600
@@ -64,6 +67,9 @@ HEARTBEAT_SECONDS = 1.0
 """How often a waiting or running job says it is alive; one silent for
 ``5 x`` this is taken for dead and leaves the queue."""
 POLL_SECONDS = 0.2
+POLL_MS = 500
+"""How often a page asks after its job (the callbacks' ``interval``): each ask is a
+request, so a class's waiting jobs must not ask too often."""
 NICE = 10
 """Jobs run at this lower CPU priority than the requests."""
 
@@ -90,6 +96,16 @@ def slots() -> int:
         return max(1, int(os.environ["VISUALIZER_JOB_SLOTS"]))
     except (KeyError, ValueError):
         return max(1, (os.cpu_count() or 2) // 2)
+
+
+def max_waiting() -> int:
+    """How many jobs may wait for a slot (``VISUALIZER_JOB_QUEUE``, default 16); a job
+    beyond them is refused at once with a message, so a flood of jobs costs the
+    server a few quick answers, not a long queue of processes and polls."""
+    try:
+        return max(1, int(os.environ["VISUALIZER_JOB_QUEUE"]))
+    except (KeyError, ValueError):
+        return 16
 
 
 def memory_limit() -> int:
@@ -381,6 +397,9 @@ def admitted(report: Callable[[int, str], None],
                 raise Superseded("a newer job of this client replaced it")
             if ahead == 0:
                 break
+            if shown is None and ahead > max_waiting():
+                raise JobStopped(f"The server is busy: {ahead - 1} jobs are waiting already. "
+                                 "Try again in a moment.")
             if ahead != shown:
                 report(0, waiting_label(ahead))
                 shown = ahead
@@ -511,11 +530,39 @@ def manager() -> Any:
     from dash import DiskcacheManager
 
     class GuardedDiskcacheManager(DiskcacheManager):
-        """Dash's manager, with each job's ticket in its context and a last answer
-        written for a job that has to be ended without its cooperation."""
+        """Dash's manager, with each job's ticket in its context, a last answer
+        written for a job that has to be ended without its cooperation, and a
+        stop that never waits on another worker's job."""
+
+        def terminate_job(self, job):  # noqa: ANN001
+            """End a job (its process and any of its own), at once. Dash's waits up
+            to a second for the process to go, inside a lock every worker shares:
+            a job forked by another worker stays a zombie until that worker reaps
+            it, so every poll answered by the other worker waited the full second
+            (the class's slow drags). A pid now used by some other program (the
+            job long gone) is left alone."""
+            import psutil
+
+            if job is None:
+                return
+            try:
+                proc = psutil.Process(int(job))
+                if proc.cmdline() != psutil.Process().cmdline():
+                    return  # not one of ours
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    for child in proc.children(recursive=True):
+                        child.kill()
+                    proc.kill()
+                if proc.ppid() == os.getpid():
+                    proc.wait(1)  # our own child: reap it (it is gone or going)
+            except (psutil.Error, ValueError, OSError):
+                pass
 
         def call_job_fn(self, key, job_fn, args, context):  # noqa: ANN001
+            import multiprocess
             from multiprocess import Process
+
+            multiprocess.active_children()  # reap this worker's finished jobs
 
             handle = self.handle
 
@@ -526,7 +573,8 @@ def manager() -> Any:
             process = Process(target=target,
                               args=(key, self._make_progress_key(key), args,
                                     _with_ticket(context)))
-            process.start()
+            with compiled.no_compile():  # the child must not inherit a compile's locks
+                process.start()
             return process.pid
 
     return GuardedDiskcacheManager(_jobs_cache(), expire=EXPIRE_SECONDS)

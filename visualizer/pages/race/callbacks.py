@@ -238,8 +238,10 @@ def draw_map(start: dict, drawn: str | None, text: str = "", domain_text: str = 
 
 
 # -- 4. The runs: every ticked, valid row, computed once per change --------------------
-LIGHT_SECONDS = 0.05
-"""A scene expected to take longer (and not yet computed) runs as a background job."""
+LIGHT_SECONDS = 0.1
+"""A scene expected to take longer (and not yet computed) runs as a background job
+(a job costs a process and its polls: the NumPy loop's 0.1 s, estimated high, is
+cheaper, and it answers only until the compiled kernels are loaded)."""
 
 
 def _ends(ls: landscapes.Landscape, point) -> str:
@@ -372,7 +374,7 @@ def _job_query(job: Any) -> str:
     progress=jobs.progress_outputs(ids.PROGRESS_JOB, ids.TEXT_JOB),
     running=[(Output(ids.WRAP_JOB, "style"), {"display": "flex"}, {"display": "none"})],
     cancel=[Input(ids.BUTTON_CANCEL_JOB, "n_clicks")],
-    interval=250,
+    interval=jobs.POLL_MS,
     prevent_initial_call=True,
 )
 @jobs.guarded(lambda message, job: {
@@ -492,7 +494,7 @@ def inspect_step(wanted: dict | None, asked: dict | None = None):
     Output(ids.STORE_RECORD_DONE, "data"),
     Input(ids.STORE_RECORD_JOB, "data"),
     background=True,
-    interval=250,
+    interval=jobs.POLL_MS,
     prevent_initial_call=True,
 )
 @jobs.guarded(lambda message, job: {
