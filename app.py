@@ -1,6 +1,7 @@
 """Optimizer visualizer: ``python app.py`` serves it on http://127.0.0.1:8050.
 
-For a class: ``gunicorn -w 2 -b 0.0.0.0:8050 app:server``.
+For a class: ``python scripts/serve.py --host 0.0.0.0`` (nginx in front of gunicorn
+workers on 127.0.0.1: see the README).
 """
 
 from __future__ import annotations

@@ -79,7 +79,8 @@ def cases(ls, quick: bool):
     out = []
     if compiled.compilable(ls):
         out += [("compiled: 14 x 10,000, one start", race, start, 10_000, True),
-                ("compiled: 4 x 4,000 starts x 300", four, many_starts, 300, True)]
+                ("compiled: 4 x 4,000 starts x 300", four, many_starts, 300, True),
+                ("compiled: 14 x 1,000 starts x 200", race, many_starts[:1000], 200, True)]
     steps = 500 if quick else 2000
     out += [(f"NumPy: 14 x {steps:,}, one start", race, start, steps, False),
             ("NumPy: 4 x 4,000 starts x 50", four, many_starts, 50, False)]

@@ -4,8 +4,12 @@ Celery worker for the background jobs.
 
     python scripts/serve.py --host 0.0.0.0 --port 8050            # a class on this machine
     python scripts/serve.py --host 0.0.0.0 --port 8050 --redis    # jobs and cache on Redis
+    REDIS_URL=redis://:PASSWORD@HOST:6379/0 VISUALIZER_SECRET=... \
+        python scripts/serve.py --host 0.0.0.0                    # one of several machines
 
-Students open ``http://<this machine>:8050``. Ctrl+C (or SIGTERM) stops
+With ``REDIS_URL`` already set (several machines sharing one Redis), no Redis is
+started: the app and a Celery worker use that one. Students open
+``http://<this machine>:8050``. Ctrl+C (or SIGTERM) stops
 everything within a few seconds and leaves no process behind. Debian's
 ``nginx`` (and ``redis-server`` with ``--redis``) are installed with apt-get
 when missing and the script runs as root; otherwise it says what to install.
@@ -201,12 +205,15 @@ def main(argv: list[str] | None = None) -> int:
 
             wait_for(lambda: redis.Redis.from_url(env["REDIS_URL"]).ping(), 20, "redis-server",
                      procs)
+        elif env.get("REDIS_URL") and not env.get("VISUALIZER_SECRET"):
+            raise SystemExit("several machines share REDIS_URL: set the same VISUALIZER_SECRET "
+                             "on each (a long random text)")
         start([sys.executable, "-m", "gunicorn", "-c", str(DEPLOY / "gunicorn.conf.py"),
                "app:server"], "gunicorn.log")
         app_url = f"http://127.0.0.1:{env['VISUALIZER_APP_PORT']}/healthz"
         wait_for(lambda: urllib.request.urlopen(app_url, timeout=2).status == 200, 60,
                  "gunicorn", procs)
-        if args.redis:
+        if env.get("REDIS_URL"):
             start([sys.executable, "-m", "celery", "-A", "app.celery_app", "worker",
                    "--concurrency", str(max(1, (os.cpu_count() or 2) // 2)), "--loglevel",
                    "warning", "--without-gossip", "--without-mingle"], "celery.log")

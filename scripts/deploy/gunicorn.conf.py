@@ -14,8 +14,11 @@ worker_class = "sync"
 timeout = 30  # a worker stuck this long in one request is replaced
 graceful_timeout = 3  # a stop: requests in flight get this long
 keepalive = 5
-max_requests = 5000  # a worker is renewed now and then: memory cannot creep for ever
-max_requests_jitter = 500
+# A worker is renewed now and then, so memory cannot creep for ever (it is bounded
+# in bytes anyway). Not often: a renewal costs a second of CPU and its kernels and
+# caches, and a class of 100 makes about 200 requests a second (a drag's previews).
+max_requests = 50000
+max_requests_jitter = 5000
 forwarded_allow_ips = "127.0.0.1"
 limit_request_line = 8190
 limit_request_fields = 100

@@ -173,6 +173,14 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         return {"key": request.get("key") if isinstance(request, dict) else None,
                 "error": message}
 
+    def check(request: Any) -> tuple:
+        """A job's request, checked as the page checks its boxes (``parse``: a forged
+        request gets no further than a bad box would), before it waits for a slot."""
+        try:
+            return parse(request["race"], *request["values"])[0]
+        except (TypeError, KeyError) as exc:
+            raise ValueError(f"not a request this page sends ({exc!r:.60})") from None
+
     @callback(
         Output(I.done, "data"),
         Input(I.request, "data"),
@@ -183,15 +191,13 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         interval=jobs.POLL_MS,
         prevent_initial_call=True,
     )
-    @jobs.guarded(stopped)
-    def job(set_progress, request):
-        """The view's computation, its request checked as the page checks its boxes
-        (``parse``: a forged request gets no further than a bad box would)."""
+    @jobs.guarded(stopped, check=check)
+    def job(set_progress, args):
+        """The view's computation, into the class's cache."""
         try:
-            args = parse(request["race"], *request["values"])[0]
             cached(args, set_progress)
-        except (TypeError, KeyError, ValueError) as exc:
-            return stopped(str(exc), request)
+        except ValueError as exc:
+            return {"key": args_key(args), "error": str(exc)}
         return {"key": args_key(args)}
 
     @callback(

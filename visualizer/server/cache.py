@@ -157,10 +157,22 @@ def _disk_store(folder: pathlib.Path) -> Any:
         return open_()
 
 
-@functools.cache
 def store() -> Any:
     """The shared store: Redis when ``REDIS_URL`` is set, else one ``diskcache.Cache``
-    per process on the same folder."""
+    per process on the same folder (a forked job opens its own: a database
+    connection must not cross a fork)."""
+    return _store(os.getpid())
+
+
+def _store_clear() -> None:
+    _store.cache_clear()
+
+
+store.cache_clear = _store_clear  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _store(pid: int) -> Any:
     url = os.environ.get("REDIS_URL")
     if url and _folder is None:
         return RedisStore(url)

@@ -59,8 +59,11 @@ LIMIT_SECONDS = 8.0
 WALL_SECONDS = 30.0
 """The most seconds a job may run once admitted, however busy the machine (jobs
 run at a lower priority than requests, so a busy class slows them down)."""
-STALL_SECONDS = 4.0
-"""A running job whose CPU time does not advance for this long is hung: stopped."""
+STALL_SECONDS = 10.0
+"""A running job whose process's CPU time does not advance for this long is hung:
+stopped (longer than a store's own lock timeout, 5 s, which a job may wait out)."""
+WAIT_SECONDS = 30.0
+"""A job still waiting for a slot after this long gives up: the server is busy."""
 GRACE_SECONDS = 2.0
 """How long a job has to wind down after it is told to stop, before it is ended."""
 HEARTBEAT_SECONDS = 1.0
@@ -190,9 +193,14 @@ class Board:
                     continue
 
 
-@functools.cache
 def board() -> Board:
-    """This process's handle on the shared queue."""
+    """This process's handle on the shared queue (a forked job opens its own: a
+    database connection is not shared across a fork)."""
+    return _board(os.getpid())
+
+
+@functools.cache
+def _board(pid: int) -> Board:
     if redis_url():
         import redis
 
@@ -391,6 +399,7 @@ def admitted(report: Callable[[int, str], None],
     try:
         _join(ticket)
         shown = None
+        waiting_since = time.monotonic()
         while True:
             ahead = _place(ticket)
             if ahead is None:
@@ -400,6 +409,9 @@ def admitted(report: Callable[[int, str], None],
             if shown is None and ahead > max_waiting():
                 raise JobStopped(f"The server is busy: {ahead - 1} jobs are waiting already. "
                                  "Try again in a moment.")
+            if time.monotonic() - waiting_since > WAIT_SECONDS:
+                raise JobStopped(f"The server is busy: this job waited {WAIT_SECONDS:g} s for its "
+                                 "turn. Try again in a moment.")
             if ahead != shown:
                 report(0, waiting_label(ahead))
                 shown = ahead
@@ -425,12 +437,16 @@ def admitted(report: Callable[[int, str], None],
         _leave(ticket)
 
 
-def guarded(stopped: Callable[[str], Any], progress: bool = True) -> Callable:
+def guarded(stopped: Callable[[str], Any], progress: bool = True,
+            check: Callable[..., Any] | None = None) -> Callable:
     """Decorate a background callback's body ``fn(set_progress, *args)`` (or
     ``fn(*args)`` with ``progress=False``): it runs :func:`admitted`; its
     ``set_progress`` takes the share done (0 to 1) and drives the callback's two
     progress outputs (:func:`progress_outputs`: the bar, and its label); a stop
-    returns ``stopped(message, *args)``; a job its client replaced answers nothing."""
+    returns ``stopped(message, *args)``; a job its client replaced answers nothing.
+    ``check(*args)``, if given, runs first, before the job takes a place in the
+    queue (the page's own checks: a request they refuse, forged or not, is answered
+    at once); ``fn`` then gets what it returned instead of the args."""
 
     def wrap(fn: Callable) -> Callable:
         def run(set_progress: Callable | None, args: tuple) -> Any:
@@ -447,8 +463,12 @@ def guarded(stopped: Callable[[str], Any], progress: bool = True) -> Callable:
                 report(percent, f"{percent} %")
 
             try:
+                given = (check(*args),) if check is not None else args
+            except ValueError as exc:
+                return stopped(str(exc), *args)
+            try:
                 with admitted(report, hard_stop):
-                    return fn(share, *args) if progress else fn(*args)
+                    return fn(share, *given) if progress else fn(*given)
             except Superseded:
                 from dash.exceptions import PreventUpdate
 

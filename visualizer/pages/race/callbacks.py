@@ -367,6 +367,15 @@ def _job_query(job: Any) -> str:
     return scene.runs_of(job["query"])[4]
 
 
+def _check_run_job(job: Any) -> str:
+    """A heavy scene's job request, checked before it waits for a slot: its link
+    (canonical) and the job's budget."""
+    query = _job_query(job)
+    ls, specs, _, steps, _ = scene.runs_of(query)
+    engine.check_budget(ls, specs, 1, steps, engine.JOB_BUDGET, "one background job")
+    return query
+
+
 @callback(
     Output(ids.STORE_JOB_DONE, "data"),
     Input(ids.STORE_JOB, "data"),
@@ -378,17 +387,14 @@ def _job_query(job: Any) -> str:
     prevent_initial_call=True,
 )
 @jobs.guarded(lambda message, job: {
-    "query": job.get("query") if isinstance(job, dict) else None, "runs": None, "status": message})
-def run_job(set_progress, job: dict | None) -> dict:
+    "query": job.get("query") if isinstance(job, dict) else None, "runs": None, "status": message},
+    check=_check_run_job)
+def run_job(set_progress, query: str) -> dict:
     """A heavy scene's runs, off the request path (a background job, admitted and
     bounded by :mod:`visualizer.server.jobs`: the client's newer job replaces it,
     and so does Cancel). The page takes them only if it still shows that scene
     (``jobs.accept``)."""
-    query = job.get("query") if isinstance(job, dict) else None
     try:
-        query = _job_query(job)
-        ls, specs, _, steps, _ = scene.runs_of(query)
-        engine.check_budget(ls, specs, 1, steps, engine.JOB_BUDGET, "one background job")
         runs = cache.get_or_compute(scene_runs.namespace, (query,), lambda: _scene_runs(
             query, progress=set_progress, budget=engine.JOB_BUDGET))
     except ValueError as exc:  # over the budget; a part of the link that is bad
@@ -499,13 +505,11 @@ def inspect_step(wanted: dict | None, asked: dict | None = None):
 )
 @jobs.guarded(lambda message, job: {
     "query": job.get("query") if isinstance(job, dict) else None, "error": message},
-    progress=False)
-def record_job(job: dict | None) -> dict:
+    progress=False, check=_job_query)
+def record_job(query: str) -> dict:
     """A heavy scene's every step, recorded off the request path into the shared
     cache; the inspector then shows it (admitted and bounded as every job is)."""
-    query = job.get("query") if isinstance(job, dict) else None
     try:
-        query = _job_query(job)
         cache.get_or_compute("recorded", (query,), lambda: _record(query, engine.JOB_BUDGET))
     except ValueError as exc:
         return {"query": query, "error": str(exc)}
