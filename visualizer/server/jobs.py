@@ -20,7 +20,8 @@ backends (:func:`guarded` wraps each job's body):
   at once (``VISUALIZER_JOB_SLOTS``, default half the cores); the others wait in
   arrival order, and since each client has one job at most, that order is round
   robin by client. A waiting job's bar says how many are ahead; past
-  :func:`max_waiting` a job is refused at once ("the server is busy"). Jobs run
+  :func:`max_waiting` a job is refused at once ("the server is busy"), and one
+  that waited ``WAIT_SECONDS`` for its turn gives up with that message. Jobs run
   at a lower CPU priority than requests (``nice``), so a drag never waits for one,
   and their pages ask after them every ``POLL_MS``.
 - **Bounded in time and memory.** A job is stopped past ``LIMIT_SECONDS`` of

@@ -525,6 +525,15 @@ clientside_callback(
 )
 
 
+def _to_download(query: str, row_seconds: float) -> str:
+    """A scene's canonical link, if writing its rows (``row_seconds`` each) fits a
+    request's budget (else ``BudgetError`` says what to lower)."""
+    _, specs, _, steps, canonical = scene.runs_of(query)
+    export.check_download(len(specs) * steps, row_seconds, engine.REQUEST_BUDGET,
+                          "lower the epochs or tick fewer optimizers")
+    return canonical
+
+
 @callback(
     Output(ids.DOWNLOAD_INSPECT, "data"),
     Output(ids.TEXT_NOTICE, "children", allow_duplicate=True),
@@ -538,10 +547,7 @@ def download_steps(_clicks, query: str | None):
     if not query or "opt=" not in query:
         raise PreventUpdate
     try:
-        ls, specs, _, steps, query = scene.runs_of(query)
-        export.check_download(len(specs) * steps, export.STEP_ROW_SECONDS, engine.REQUEST_BUDGET,
-                              "lower the epochs or tick fewer optimizers")
-        result = _recorded(query)
+        result = _recorded(_to_download(query, export.STEP_ROW_SECONDS))
     except ValueError as exc:
         return no_update, f"Not downloaded: {exc}"
     if result is None:
@@ -563,10 +569,7 @@ def download(_csv: int, _json: int, query: str | None):
     if not query or "opt=" not in query:
         return no_update, no_update
     try:
-        _, specs, _, steps, query = scene.runs_of(query)
-        export.check_download(len(specs) * steps, export.PATH_ROW_SECONDS, engine.REQUEST_BUDGET,
-                              "lower the epochs or tick fewer optimizers")
-        result = _rerun(query)
+        result = _rerun(_to_download(query, export.PATH_ROW_SECONDS))
     except ValueError as exc:
         return no_update, f"Not downloaded: {exc}"
     stem = f"optimizers-{_stem(result.landscape)}"
