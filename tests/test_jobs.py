@@ -215,6 +215,31 @@ def test_a_job_dies_with_its_worker(tmp_path):
     assert float(out.stdout.split()[-1]) < 3.0  # a poll of its watch, on a busy machine
 
 
+def test_a_job_process_can_load_a_kernel_its_worker_had_not(tmp_path):
+    """A job's process (multiprocess, as the job manager starts it) runs its job inside
+    the fork's ``no_compile()``: it frees the locks first, or its first kernel waits
+    on itself (a job started just after gunicorn renewed its workers hung so)."""
+    out = _run("""
+        import time
+        import multiprocess
+        import landscapes
+        from visualizer.engine import compiled
+
+        def job(queue):
+            compiled.release_after_fork()
+            compiled.kernel(landscapes.get("booth"), "gd", wait=True)
+            queue.put("loaded")
+
+        queue = multiprocess.Queue()
+        with compiled.no_compile():
+            p = multiprocess.Process(target=job, args=(queue,))
+            p.start()
+        print(queue.get(timeout=100))
+        p.join(10)
+        """, timeout=120, VISUALIZER_CACHE_DIR=str(tmp_path))
+    assert out.stdout.strip() == "loaded", out.stdout + out.stderr
+
+
 def test_a_job_forked_while_a_kernel_compiles_does_not_hang(tmp_path):
     """The fork waits for the compile in progress, so the child does not inherit a
     lock held by a thread it does not have (8 of 8 jobs hung before). The job

@@ -377,10 +377,26 @@ def no_compile() -> Iterator[None]:
     try:
         yield
     finally:
-        _forking = False
-        if lock is not None:
-            lock.release()
-        _build_lock.release()
+        if _forking:  # (a child that called release_after_fork has freed them)
+            _forking = False
+            if lock is not None:
+                lock.release()
+            _build_lock.release()
+
+
+def release_after_fork() -> None:
+    """In a child forked inside :func:`no_compile` that never leaves the block (a
+    job's process runs its job, then ends, within the fork's call): free the locks
+    this thread holds, so the job can compile or load a kernel (it waited on itself
+    before, on the first kernel a fresh worker had not loaded). No-op elsewhere."""
+    global _forking
+    if not _forking:
+        return
+    _forking = False
+    lock = _numba_lock()
+    if lock is not None:
+        lock.release()
+    _build_lock.release()
 
 
 def _after_fork() -> None:

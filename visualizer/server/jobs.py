@@ -588,6 +588,7 @@ def manager() -> Any:
             handle = self.handle
 
             def target(*job_args: Any) -> None:
+                compiled.release_after_fork()  # the job runs inside the fork's no_compile()
                 _answer[:] = [lambda value: handle.set(key, value)]
                 job_fn(*job_args)
 
