@@ -37,6 +37,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_class as bc  # noqa: E402
 
+from tests.test_cache import _Planted  # noqa: E402  (a pickle that says if it ran)
+
 ABUSER = "127.0.1.250"
 """The troublemaker's own address (the students have 127.0.0.2 and up)."""
 FORMULA = "*".join("xy"[i % 2] for i in range(40))  # 79 characters of x*y*x*y...
@@ -174,7 +176,7 @@ def rows(port: int, master: int, actions: dict, cache_dir: pathlib.Path, log: pa
     import diskcache
 
     with diskcache.Cache(str(cache_dir / "results")) as store:
-        store.set(cache.key("runs", canonical), pickle.dumps(Planted(str(marker))))
+        store.set(cache.key("runs", canonical), pickle.dumps(_Planted(str(marker))))
     status, data = bc.get(port, "/api/runs" + link)
     say("a planted pickle", f"HTTP {status}, runs {len(json.loads(data)['runs'])}; "
         f"the pickle ran: {marker.exists()}")
@@ -249,14 +251,6 @@ def rows(port: int, master: int, actions: dict, cache_dir: pathlib.Path, log: pa
              bc.get(port, "/_dash-component-suites/../../etc/passwd")[0]]
     lines = len(log.read_text().splitlines()) - lines0
     say("deep JSON and bad asset paths", f"answers {codes}, {lines} log lines for the 3")
-
-
-class Planted:
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
 
 
 def slow_socket(port: int, stop: threading.Event, opened: list) -> None:

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.test_cache import _Planted
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PASSWORD = "class-redis-password"
@@ -95,16 +96,6 @@ def _values(monkeypatch, store, pattern: str) -> list:
     finally:
         monkeypatch.undo()
         cache._secret.cache_clear()
-
-
-class _Planted:
-    """A pickle that would leave a file behind if anyone unpickled it."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
 
 
 def test_a_value_planted_in_redis_never_runs(redis_url, tmp_path):

@@ -24,20 +24,16 @@ import urllib.request
 import psutil
 import pytest
 
+from scripts.serve import free_port
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Stack:
     """``python scripts/serve.py`` on a free port, until stopped."""
 
     def __init__(self, tmp: pathlib.Path, *extra: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.run = tmp / "run"
         self.log = open(tmp / "serve.log", "w")  # noqa: SIM115
