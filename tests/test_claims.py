@@ -7,11 +7,16 @@ fails if the text stops being true.
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 import pytest
 
 import landscapes
 from visualizer import engine
+from visualizer.engine import optimizers
+from visualizer.pages import lr
 from visualizer.pages.race import scene
 
 PRESETS = {p.key: p for p in scene.PRESETS}
@@ -126,3 +131,67 @@ def test_double_well_lesson_learning_rates():
         res = engine.run(ls, [engine.make_spec(name, lr=lr) for lr in lrs], ls.start, 1000,
                          record_state=False)
         assert [ls.minimum_near(res.path(i)[0][-1]) for i in range(len(lrs))] == [want] * len(lrs)
+
+
+# -- Colours: every pair of runs a preset shows together is told apart at a glance ----------
+def lab(color: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of an sRGB ``#rrggbb``."""
+    rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)]) / 255.0
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ lin / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def ciede2000(lab1, lab2) -> float:
+    """The CIEDE2000 colour difference (Sharma, Wu and Dalal's formulation)."""
+    (l1, a1, b1), (l2, a2, b2) = lab1, lab2
+    c_bar = (math.hypot(a1, b1) + math.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - math.sqrt(c_bar**7 / (c_bar**7 + 25**7)))
+    a1, a2 = (1 + g) * a1, (1 + g) * a2
+    c1, c2 = math.hypot(a1, b1), math.hypot(a2, b2)
+    h1, h2 = (math.degrees(math.atan2(b, a)) % 360 if c else 0.0
+              for a, b, c in ((a1, b1, c1), (a2, b2, c2)))
+    dh = 0.0 if c1 * c2 == 0 else (h2 - h1 + 180) % 360 - 180
+    if c1 * c2 == 0:
+        h_bar = h1 + h2
+    elif abs(h1 - h2) <= 180:
+        h_bar = (h1 + h2) / 2
+    else:
+        h_bar = (h1 + h2 + (360 if h1 + h2 < 360 else -360)) / 2
+    dl, dc = l2 - l1, c2 - c1
+    dhh = 2 * math.sqrt(c1 * c2) * math.sin(math.radians(dh / 2))
+    l_bar, c_bar = (l1 + l2) / 2, (c1 + c2) / 2
+    t = (1 - 0.17 * math.cos(math.radians(h_bar - 30)) + 0.24 * math.cos(math.radians(2 * h_bar))
+         + 0.32 * math.cos(math.radians(3 * h_bar + 6)) - 0.20 * math.cos(math.radians(4 * h_bar - 63)))
+    sl = 1 + 0.015 * (l_bar - 50) ** 2 / math.sqrt(20 + (l_bar - 50) ** 2)
+    sc, sh = 1 + 0.045 * c_bar, 1 + 0.015 * c_bar * t
+    rt = (-2 * math.sqrt(c_bar**7 / (c_bar**7 + 25**7))
+          * math.sin(math.radians(60 * math.exp(-(((h_bar - 275) / 25) ** 2)))))
+    return math.sqrt((dl / sl) ** 2 + (dc / sc) ** 2 + (dhh / sh) ** 2 + rt * (dc / sc) * (dhh / sh))
+
+
+GLANCE = 25.0  # CIEDE2000: 2 is a just-noticeable difference; two paths this far apart read as two colours
+
+
+def test_ciede2000_matches_sharmas_published_pairs():
+    pairs = [((50, 2.6772, -79.7751), (50, 0, -82.7485), 2.0425),
+             ((50, -1.3802, -84.2814), (50, 0, -82.7485), 1.0000),
+             ((50, 2.5, 0), (73, 25, -18), 27.1492),
+             ((60.2574, -34.0099, 36.2677), (60.4626, -34.1751, 39.4387), 1.2644),
+             ((22.7233, 20.0904, -46.694), (23.0331, 14.973, -42.5619), 2.0373)]
+    for one, two, want in pairs:
+        assert ciede2000(one, two) == pytest.approx(want, abs=1e-4)
+
+
+def test_every_preset_tells_its_runs_apart():
+    """Every pair of optimizers a race preset draws together, Adam and AdaBelief on
+    their page, and the learning rates of every learning-rate preset."""
+    groups = {p.key: [optimizers.info(s.optimizer).color for s in scene.runs_of(p.query)[1]]
+              for p in scene.PRESETS}
+    groups["belief"] = [optimizers.info(n).color for n in ("adam", "adabelief")]
+    groups |= {f"lr {k}": lr.LR_COLORS[:len(p.settings.lrs)] for k, p in lr.LR_PRESETS.items()}
+    for key, colors in groups.items():
+        for one, two in itertools.combinations(colors, 2):
+            assert ciede2000(lab(one), lab(two)) >= GLANCE, (key, one, two)

@@ -635,7 +635,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "torch.optim.SGD(momentum=0.9, nesterov=True)",
             r"b_t = \mu b_{t-1} + g_t,\; \theta_t = \theta_{t-1} - \eta_t (g_t + \mu b_t)",
             ("momentum_buffer",),
-            color="#0d9488", explain=functools.partial(_explain_momentum, nesterov=True),
+            color="#721d56", explain=functools.partial(_explain_momentum, nesterov=True),
             torch_make=_torch("SGD", momentum="momentum", nesterov=True), reference_lrs=(0.005, 0.0005), reference_variant={"momentum": 0.7},
         ),
         OptimizerInfo(
@@ -684,7 +684,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "torch.optim.AdamW",
             r"\theta \leftarrow \theta (1 - \eta_t\lambda),\; \text{then Adam: }" + _ADAM_RULE,
             ("exp_avg", "exp_avg_sq"),
-            color="#7c3aed", explain=functools.partial(_explain_adam, decoupled=True),
+            color="#3004a9", explain=functools.partial(_explain_adam, decoupled=True),
             torch_make=_torch("AdamW", weight_decay="weight_decay", **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant={**_ADAM_VARIANT, "weight_decay": 0.1},
         ),
         OptimizerInfo(
