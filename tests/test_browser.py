@@ -631,11 +631,12 @@ def test_teaching_scenes_and_their_links(page, server):
     expect(page.locator("#belief-note")).to_contain_text("AdaBelief: within 0.1", timeout=10000)
     expect(page.locator(".algo-line.diff")).to_have_count(6)  # v or s: three lines each
     expect(page).to_have_url(re.compile(r"page=belief.*scene=abs_skew"))  # written just after
-    assert page.locator("#belief-charts .js-plotly-plot").evaluate("gd => gd.data.length") == 16
+    assert page.locator("#belief-charts .js-plotly-plot").evaluate("gd => gd.data.length") == 20
     expect(page.locator("#belief-note")).to_contain_text("Mean step across the valley, AdaBelief")
     titles = page.locator("#belief-charts .js-plotly-plot").evaluate(
         "gd => gd.layout.annotations.map(a => a.text)")
-    assert "|step| across the valley" in titles and "g and its prediction m, across the valley" in titles
+    assert "|step| across the valley" in titles and "numerator |m̂| across the valley" in titles
+    assert "AdaBelief: g, its prediction m, m ± √ŝ (x)" in titles
     shot(page, "16-adam-vs-adabelief")
     box = page.locator("#belief-lr")
     box.fill("fast")

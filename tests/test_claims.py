@@ -101,7 +101,18 @@ def test_preset_adabelief():
     def first_within(name: str) -> int:
         return int(np.nonzero(runs[name][1] < 0.1)[0][0])
 
-    assert first_within("adabelief") < first_within("adam")
+    assert first_within("adabelief") < first_within("adam")  # "reaches the minimum sooner"
+    across, along = np.array([1.0, 1.0]) / np.sqrt(2), np.array([1.0, -1.0]) / np.sqrt(2)
+    steps = {name: np.abs(np.diff(runs[name][0], axis=0) @ np.stack([across, along], axis=1))
+             for name in ("adam", "adabelief")}
+    ratio = steps["adabelief"].mean(axis=0) / steps["adam"].mean(axis=0)
+    assert ratio[0] < 0.8 and 0.95 < ratio[1] < 1.1  # "steps less across, as much along"
+    # "the difference is in the numerator here, not the denominator": tested on the page's
+    # own scene (tests/test_lessons.py: test_belief_scene_abs_skew), whose settings these are
+    from visualizer.pages.belief import BELIEF_PRESETS
+    page = BELIEF_PRESETS["abs_skew"]
+    assert scene.runs_of(PRESETS["adabelief"].query)[2:4] == (page.start, page.steps)
+    assert {s.lr for s in scene.runs_of(PRESETS["adabelief"].query)[1]} == {page.lr}
 
 
 def test_preset_rosenbrock():

@@ -260,9 +260,10 @@ PRESETS: list[Preset] = [
            "?landscape=double_well&start=1.8,0.5&steps=500&opt=gd:lr=0.01&opt=momentum:lr=0.01"
            "&opt=nesterov:lr=0.01"),
     Preset("adabelief", "Adam vs AdaBelief",
-           "On |x + y| + |x − y| / 10 the gradient flips sign across the valley every step; "
-           "AdaBelief, which divides by how far the gradient strays from its prediction, "
-           "reaches the minimum sooner than Adam.",
+           "On |x + y| + |x − y| / 10, a narrow valley along x = −y, AdaBelief at Adam's "
+           "learning rate steps less across the valley, as much along it, and reaches the "
+           "minimum sooner. The Adam vs AdaBelief page takes the step apart: the difference "
+           "is in the numerator m̂ here, not the denominator.",
            "?landscape=abs_skew&start=-1.2,1.6&steps=300&opt=adam:lr=0.05&opt=adabelief:lr=0.05"),
     Preset("rosenbrock", "Rosenbrock's valley",
            "Finding the curved valley is quick (every run is on its floor within 50 epochs); "
