@@ -513,12 +513,18 @@ def test_lesson_scenes_show_their_claims(page, server):
     page.locator("#lr-preset").click()
     page.get_by_role("option", name="Warmup tames Adam's first steps (Rosenbrock)").click()
     note = page.locator("#lr-note")
-    expect(note).to_contain_text("with 100 warmup epochs the peak is far lower", timeout=10000)
+    expect(note).to_contain_text("the cost peaks at 13.12 without warmup and at 0.99", timeout=10000)
     expect(note).to_contain_text("lr 0.5, no warmup: ends")
-    dashes = page.locator("#lr-charts .js-plotly-plot").evaluate(
-        "gd => gd.data.filter(t => t.yaxis === 'y').map(t => t.line.dash)")
+    expect(note).to_contain_text("highest cost 13.12 in epochs 1–100, 4.278 after")
+    charts = page.locator("#lr-charts .js-plotly-plot")
+    dashes = charts.evaluate("gd => gd.data.filter(t => t.yaxis === 'y').map(t => t.line.dash)")
     assert dashes == ["solid", "dash"]  # with and without warmup, on one chart
+    assert charts.evaluate("gd => gd.layout.shapes.map(s => s.x1)") == [100, 100]  # the window, shaded
     expect(page).to_have_url(re.compile(r"page=lr&scene=warmup_peak.*compare=1"))
+    page.locator("#lr-preset").click()
+    page.get_by_role("option", name="Warmup, then cosine decay (Rosenbrock)").click()
+    expect(note).to_contain_text("highest cost 0.99 in epochs 1–100, 1.469 after", timeout=10000)
+    expect(page).to_have_url(re.compile(r"page=lr&scene=warmup_cosine.*schedule=cosine"))
     shot(page, "24-warmup-side-by-side")
     page.locator("#lr-preset").click()
     page.get_by_role("option", name="A small lr stays in the local minimum (double well)").click()

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from dash.exceptions import PreventUpdate
 
+import landscapes
 from tests.dash_context import in_context
+from visualizer import engine
 from visualizer.pages import belief, ewc, lr, worked
 from visualizer.ui import shell
 from visualizer.ui.text import rounded
@@ -195,19 +197,65 @@ def test_lr_scene_stuck():
     assert runs["lr 0.3"][1] >= 0
 
 
-def test_lr_scene_warmup_basin():
-    ls, runs = _lr_scene("warmup_basin")
-    start = lr.LR_PRESETS["warmup_basin"].settings.start_point
-    nearest = min(range(len(ls.minima)),
-                  key=lambda i: np.hypot(*np.subtract(ls.minima[i].point, start)))
-    assert runs["lr 0.02, warmup 50"][0] == nearest
-    assert runs["lr 0.02, no warmup"][0] not in (None, nearest)  # a far minimum
+def test_lr_scene_warmup_well():
+    ls, runs = _lr_scene("warmup_well")
+    shallow = max(range(2), key=lambda i: ls.minima[i].value)
+    deep = 1 - shallow
+    res = lr.lr_run(lr.LR_PRESETS["warmup_well"].settings)
+    cold = res.path(1)[0]
+    assert rounded(float(cold[1, 0]), 3) == "0.574" and cold[1, 0] > 0 > cold[0, 0]  # over the barrier
+    assert runs["lr 0.15, no warmup"][0] == shallow and rounded(runs["lr 0.15, no warmup"][2][-1]) == "0.2941"
+    assert runs["lr 0.15, warmup 20"][0] == deep and rounded(runs["lr 0.15, warmup 20"][2][-1]) == "-0.3054"
+    warm = res.path(0)[0]
+    assert (warm[:, 0] < 0).all()  # never leaves the deep well's side
 
 
 def test_lr_scene_warmup_peak():
     _, runs = _lr_scene("warmup_peak")
     warm, cold = runs["lr 0.5, warmup 100"][2], runs["lr 0.5, no warmup"][2]
-    assert warm[1:].max() < 0.5 * cold[1:].max()  # "the peak is far lower"
+    assert rounded(cold[1:101].max()) == "13.12" and rounded(warm[1:101].max(), 2) == "0.99"
+    late = [cold[101:].max(), warm[101:].max()]  # "both show late spikes (up to 4.28)"
+    assert [rounded(v, 3) for v in late] == ["4.28", "4.28"] and min(late) > 4 * warm[1:101].max()
+    res = lr.lr_run(lr.LR_PRESETS["warmup_peak"].settings)
+    start, first = res.path(1)[0][:2]  # "from (0, 0) ... its first step moves x by the full lr,
+    assert tuple(start) == (0.0, 0.0)  # whatever the gradient's size"
+    assert abs(res.grads[1, 0, 0, 0]) == 2.0 and first[0] - start[0] == pytest.approx(0.5, rel=1e-8)
+    for scale in (1e-3, 1e3):  # the page's hint: "± the lr in every coordinate whose gradient
+        ls = landscapes.Landscape(  # is not zero, however small it is"
+            name="scaled", title="", fxy=lambda x, y, k=scale: k * (x * x + 3 * y), domain=((-2, 2),) * 2,
+            gradxy=lambda x, y, k=scale: (2 * k * x + 0 * y, 3 * k + 0 * x), minima=(), start=(1.0, 0.0),
+            formula="", lesson="", compilable=False)
+        one = engine.run(ls, [engine.make_spec("adam", lr=0.5)], (1.0, 0.0), 1, record_state=False)
+        np.testing.assert_allclose(np.diff(one.path(0)[0], axis=0), [[-0.5, -0.5]], rtol=1e-4)
+
+
+def test_radam_takes_plain_momentum_steps_while_its_v_is_unreliable():
+    """The lr page's "RAdam ... takes plain momentum steps until its estimate of v is
+    reliable": its first steps are lr * m_hat (torch's rule: while rho_t <= 5)."""
+    ls = landscapes.get("rosenbrock")
+    res = engine.run(ls, [engine.make_spec("radam", lr=1e-4)], (-1.5, 1.5), 8)
+    pts, g = res.path(0)[0], res.grads[0, 0]
+    m = np.zeros(2)
+    rho_inf = 2 / (1 - 0.999) - 1
+    for t in range(1, 9):
+        m = 0.9 * m + 0.1 * g[t - 1]
+        rho = rho_inf - 2 * t * 0.999**t / (1 - 0.999**t)
+        plain = -1e-4 * m / (1 - 0.9**t)
+        assert np.allclose(pts[t] - pts[t - 1], plain, rtol=1e-9, atol=0) == (rho <= 5), t
+
+
+def test_lr_scene_warmup_cosine():
+    _, runs = _lr_scene("warmup_cosine")
+    warm, cold = runs["lr 0.5, warmup 100"][2], runs["lr 0.5, no warmup"][2]
+    assert rounded(warm[1:101].max(), 2) == "0.99" and rounded(cold[1:101].max()) == "13.12"
+    assert rounded(warm[101:].max(), 3) == "1.47"  # after the warmup, from 4.28 at a constant rate
+    _, constant = _lr_scene("warmup_peak")
+    assert rounded(constant["lr 0.5, warmup 100"][2][101:].max(), 3) == "4.28"
+    assert 0.5e-5 < warm[-1] < 2e-5  # "ends near 1e-5"
+    s = lr.LR_PRESETS["warmup_cosine"].settings
+    rates = lr.lr_run(s).lrs[0]  # warmup, then cosine decay to 0
+    np.testing.assert_allclose(rates[:100], 0.5 * np.arange(1, 101) / 100)
+    assert (np.diff(rates[100:]) <= 0).all() and rates[-1] < 1e-4
 
 
 def test_every_lr_scene_is_checked_and_its_sentence_shows_only_on_its_settings():
