@@ -94,6 +94,31 @@ def test_ewc_keeps_what_task_a_needs_and_plain_training_forgets_it():
     np.testing.assert_allclose(run.ewc[-1], np.linalg.solve(lhs, rhs), atol=2e-2)
 
 
+def test_ewc_page_on_the_fisher_holds_for_a_gaussian_model_of_task_a():
+    """The page: "F averages the squared per-sample log-likelihood gradients, which do not
+    vanish at A's minimum (only their average does) ... for a Gaussian model whose mean is
+    linear in the weights the Fisher equals the Hessian" (the F this page uses)."""
+    rng = np.random.default_rng(7)
+    h = np.array([[6.0, 0.2], [0.2, 0.05]])  # task A's Hessian (ewc.TASK_A)
+    n = 400  # samples x_i with (1/n) sum x_i x_i^T = H exactly: X = sqrt(n) Q L^T
+    q, _ = np.linalg.qr(rng.normal(size=(n, 2)))
+    x = np.sqrt(n) * q @ np.linalg.cholesky(h).T
+    np.testing.assert_allclose(x.T @ x / n, h, atol=1e-12)
+    theta_true = np.array(ewc.TASK_A.minima[0].point)
+    y = x @ theta_true + rng.normal(size=n)  # y_i ~ N(x_i . theta, 1)
+    theta_hat = np.linalg.lstsq(x, y, rcond=None)[0]  # the model's minimum (A's, for this data)
+    per_sample = x * (x @ theta_hat - y)[:, None]  # gradient of each -log p(y_i | x_i, theta)
+    np.testing.assert_allclose(per_sample.mean(axis=0), 0.0, atol=1e-10)  # the average vanishes
+    empirical = (per_sample**2).mean(axis=0)
+    assert np.all(empirical > 0.01)  # the squares do not
+    # The Fisher, y drawn from the model itself: E[g g^T] = (1/n) sum x_i x_i^T = H.
+    draws = x @ theta_hat + rng.normal(size=(4000, n))
+    fisher = np.mean([((x * (x @ theta_hat - d)[:, None]) ** 2).mean(axis=0) for d in draws], axis=0)
+    np.testing.assert_allclose(fisher, np.diag(h), rtol=0.05)
+    np.testing.assert_allclose(ewc.ewc().fisher, np.diag(h), rtol=1e-6)  # what the page uses
+    assert "per-sample gradients do not vanish" in str(ewc.ewc_page())
+
+
 def test_ewc_with_lambda_zero_is_plain_training():
     run = ewc.ewc("gd", 0.1, 0.0, 200)
     np.testing.assert_array_equal(run.ewc, run.plain)

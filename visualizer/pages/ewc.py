@@ -248,10 +248,14 @@ def ewc_page() -> html.Div:
         dcc.Markdown(r"$L_B(\theta) + \frac{\lambda}{2}\sum_i F_i\,(\theta_i - \theta^*_{A,i})^2$",
                      mathjax=True, className="inline-math"),
         ", which holds the weights task A depends on most near where they were, and lets the "
-        "others move. F is the diagonal of task A's curvature at θ*_A (its Hessian diagonal, "
-        "which the diagonal Fisher information approximates when there is plenty of data). "
-        "The average squared gradient cannot serve here: at A's minimum the gradient is zero, "
-        "so its square is zero and would protect nothing. The third path is a plain L2 "
+        "others move. In EWC, F is the diagonal of the Fisher information: the average, over "
+        "task A's samples, of the squared gradient of each sample's log-likelihood. Those "
+        "per-sample gradients do not vanish at A's minimum (only their average does), so F "
+        "does not either. This toy has no samples, only a loss over two weights, so it uses "
+        "the diagonal of task A's Hessian at θ*_A: for a Gaussian model whose mean is linear "
+        "in the weights, a least-squares loss like these two, the Fisher equals that Hessian. "
+        "(The square of the full-batch gradient would not do: it is zero at A's minimum.) "
+        "The third path is a plain L2 "
         "penalty of the same λ, every F_i = 1: it holds every weight alike, the one task B "
         "needs as firmly as the one task A needs.",
     ]
