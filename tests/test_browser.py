@@ -478,14 +478,21 @@ def test_check_my_work_marks_the_document_answer_as_a_teacher_would(page, server
     expect(mark("2.yhat.0")).to_have_text("✗ wrong")
     expect(mark("2.vel.3")).to_have_text("↳ follows from an earlier slip")
     expect(page.locator("#worked-score")).to_have_text(re.compile(
-        r"4 right · 8 wrong · 11 follow from an earlier slip · \d+ blank"))
-    assert answer("1.grad.0").input_value() == "-24"
+        r"9 right · 8 wrong · 13 follow from an earlier slip · 4 blank"))  # the 4 residuals
+    assert answer("1.grad.0").input_value() == "-24" and answer("1.loss").input_value() == "64"
+    expect(mark("1.vel.0")).to_have_text("↳ follows from an earlier slip")
     shot(page, "23-check-my-work", full_page=True)
 
-    # the student corrects dL/dw1: it is right, and their w1 = 3.4 no longer follows from it
+    # the student corrects dL/dw1: it is right, and their velocity -24 no longer follows from
+    # it; corrected too, their w1 = 3.4 no longer follows from that
     answer("1.grad.0").fill("-40")
     answer("1.grad.0").press("Tab")
     expect(mark("1.grad.0")).to_have_text("✓ right", timeout=10000)
+    expect(mark("1.vel.0")).to_have_text("✗ wrong")
+    expect(mark("1.w.0")).to_have_text("↳ follows from an earlier slip")
+    answer("1.vel.0").fill("-40")
+    answer("1.vel.0").press("Tab")
+    expect(mark("1.vel.0")).to_have_text("✓ right", timeout=10000)
     expect(mark("1.w.0")).to_have_text("✗ wrong")
     answer("1.w.0").fill("5")
     answer("1.w.0").press("Tab")

@@ -177,13 +177,16 @@ def test_the_document_answer_is_marked_as_a_teacher_would():
     texts = {k: f"{v:g}" for k, v in worked.DOCUMENT_ANSWER.items()}
     marks = worked.check(worked.DEFAULT_DATA, worked.DEFAULT_WEIGHTS, 0.1, 0.9, 2, "torch", texts)
     status = {k: m.status for k, m in marks.items()}
-    want = {"1.grad.0": "wrong", "1.grad.1": "wrong", "1.grad.2": "right", "1.grad.3": "right",
+    want = {"1.yhat.0": "right", "1.yhat.1": "right", "1.loss": "right",
+            "1.grad.0": "wrong", "1.grad.1": "wrong", "1.grad.2": "right", "1.grad.3": "right",
+            "1.vel.0": "follows", "1.vel.1": "follows", "1.vel.2": "right", "1.vel.3": "right",
             "1.w.0": "follows", "1.w.1": "follows", "1.w.2": "right", "1.w.3": "right",
             "2.yhat.0": "wrong", "2.yhat.1": "follows", "2.loss": "wrong",
             **{f"2.grad.{i}": "wrong" for i in range(4)},
             **{f"2.vel.{i}": "follows" for i in range(4)},
             **{f"2.w.{i}": "follows" for i in range(4)}}
-    assert status == want
+    assert status == want and len(worked.DOCUMENT_ANSWER) == 30  # every number it prints
+    assert "9 right · 8 wrong · 13 follow from an earlier slip · 0 blank" in worked.score(marks, 30)
     assert marks["1.grad.0"].hint == "this uses x₁ where x₁² belongs"
     assert marks["1.grad.1"].hint == "this uses x₂ where x₂² belongs"
     assert marks["2.yhat.0"].expected == pytest.approx(-4.6)

@@ -41,7 +41,9 @@ Array = np.ndarray
 PARAMS = ("w1", "w2", "w3", "b")
 
 
-DEFAULT_DATA: tuple[tuple[float, float, float], ...] = (  # the homework document's four rows
+# The homework document's four rows. It prints no data table: the rows are read from its
+# arithmetic (step 1's predictions and gradients use rows 1-2, step 2's rows 3-4).
+DEFAULT_DATA: tuple[tuple[float, float, float], ...] = (
     (1.0, -1.0, 10.0),
     (2.0, 0.0, 13.0),
     (0.0, 2.0, 11.0),
@@ -157,10 +159,13 @@ def answer_keys(steps: int) -> list[str]:
     return keys
 
 
-# The homework document's own printed answer for its example (with its slips: step 1's
-# dL/dw1 and dL/dw2 use x1 and x2 where x1^2 and x2^2 belong, and its step 2 goes on from there).
+# The homework document's own printed answer for its example, all 30 of its numbers (with
+# its slips: step 1's dL/dw1 and dL/dw2 use x1 and x2 where x1^2 and x2^2 belong, and its
+# step 2 goes on from there). It prints no residuals: their boxes stay blank.
 DOCUMENT_ANSWER: dict[str, float] = {
+    "1.yhat.0": 2.0, "1.yhat.1": 5.0, "1.loss": 64.0,
     **{f"1.grad.{i}": v for i, v in enumerate((-24.0, 8.0, 8.0, -16.0))},
+    **{f"1.vel.{i}": v for i, v in enumerate((-24.0, 8.0, 8.0, -16.0))},
     **{f"1.w.{i}": v for i, v in enumerate((3.4, -1.8, -1.8, 2.6))},
     "2.yhat.0": 7.8, "2.yhat.1": 6.0, "2.loss": 2.6,
     **{f"2.grad.{i}": v for i, v in enumerate((2.0, -2.8, -2.0, 0.8))},
@@ -512,8 +517,9 @@ def page() -> html.Div:
             html.H2("Momentum by hand: a small regression"),
             html.P(["Model ŷ = w₁x₁² + w₂x₂² + w₃x₁x₂ + b; batches of two rows in order; "
                     "loss L = ½ Σ (ŷ − y)² over the batch, so ∂L/∂w₁ = Σ (ŷ − y)·x₁². "
-                    "The defaults are the homework document's example (four rows, start "
-                    "(1, −1, −1, 1), lr 0.1, β 0.9). Every number below is the app's own "
+                    "The defaults are the homework document's example (start (1, −1, −1, 1), "
+                    "lr 0.1, β 0.9, and four rows: it prints no data table, so the rows are "
+                    "read from its arithmetic). Every number below is the app's own "
                     "momentum update; change the data or the settings and check a step by "
                     "hand."], className="hint"),
             html.P(MAPPING, className="hint w-mapping"),
