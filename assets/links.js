@@ -22,6 +22,12 @@
 
     writeUrl: writeUrl,
 
+    // A preset's caption, while the runs on screen are the preset's own (by their
+    // scene link); an edit that changes the runs takes it away.
+    presetNote: function (runs, notes) {
+      return (runs && notes && notes[runs.query]) || "";
+    },
+
     // The map is two stacked graphs: render both and lay one over the other.
     savePng: function () {
       const under = plotDiv(IDS.GRAPH_CONTOUR), over = plotDiv(IDS.GRAPH_OVERLAY);

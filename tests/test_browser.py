@@ -557,6 +557,18 @@ def test_lesson_scenes_show_their_claims(page, server):
     page.click("text=Classic: Goldstein-Price")
     expect(table.locator("tr[data-opt=rmsprop] td.ends")).to_have_text("global (0, -1)", timeout=15000)
     expect(table.locator("tr[data-opt=adam] td.ends")).to_have_text("local (-0.6, -0.4)")
+    caption = page.locator("#text-preset-note")  # the preset's caption, while its runs are shown
+    expect(caption).to_contain_text("Classic: Goldstein-Price — The classic figure's second")
+    expect(caption).to_contain_text("Goldstein-Price is the most likely one")
+    page.click("text=Presets ▾")
+    page.click("text=Classic: Himmelblau")
+    expect(caption).to_contain_text("Himmelblau is not convex", timeout=15000)
+    shot(page, "26a-classic-caption")
+    steps_box = page.locator("#input-steps")  # an edit: the runs are no longer the preset's
+    steps_box.fill("900")
+    steps_box.press("Enter")
+    expect(caption).to_have_text("", timeout=15000)
+    expect(caption).to_be_hidden()
 
 
 def test_your_own_landscape(page, server):

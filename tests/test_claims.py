@@ -40,6 +40,24 @@ def test_every_preset_is_checked_here():
     assert checked == set(PRESETS)
 
 
+def test_each_preset_caption_is_keyed_by_the_link_its_runs_carry():
+    """The caption shows while the runs on screen are the preset's: the browser looks it
+    up by the runs' own link, which the race computes from the boxes the preset fills."""
+    from tests.test_callbacks import runs_of as runs_answer
+    from visualizer.pages.race import callbacks
+    captions = scene.preset_captions()
+    assert len(captions) == len(PRESETS)
+    for p in scene.PRESETS:
+        sc, problems = scene.from_query(p.query)
+        assert problems == []
+        rows = sc.rows
+        computed = callbacks.compute_runs(
+            {"landscape": sc.landscape, "x": sc.start[0], "y": sc.start[1]}, str(sc.steps),
+            [r.checked for r in rows], [r.lr for r in rows], [r.decay for r in rows],
+            scene.settings(rows))
+        assert captions[runs_answer(computed)["query"]] == f"{p.title} — {p.caption}"
+
+
 def test_preset_classic():
     ls, runs = run_preset("classic")
     assert ends(ls, runs["gd"][0]) == ends(ls, runs["momentum"][0]) == (3.0, 2.0)
@@ -49,6 +67,20 @@ def test_preset_classic():
     res = engine.run(ls, [engine.make_spec("rmsprop", lr=0.01), engine.make_spec("adam", lr=0.01)],
                      (0.0, 0.0), 1000, record_state=False)
     assert all(ends(ls, res.path(i)[0]) == (3.0, 2.0) for i in range(2))
+    # The caption's reading of that picture. "Himmelblau is not convex: it has four minima"
+    assert len(ls.minima) == 4
+    # "momentum swings past (3, 2) and comes back, within 0.001 of the minimum's cost at
+    # epoch 91, before gradient descent (epoch 199)"
+    dist = {k: np.hypot(runs[k][0][:, 0] - 3, runs[k][0][:, 1] - 2) for k in ("gd", "momentum")}
+    assert (np.diff(dist["momentum"]) > 0).any() and (np.diff(dist["gd"]) <= 0).all()
+    first = {k: int(np.nonzero(runs[k][1] < 1e-3)[0][0]) for k in ("gd", "momentum")}
+    assert first == {"momentum": 91, "gd": 199}
+    # "at lr 0.01 RMSprop and Adam take nearly the same path (never more than 0.08 apart),
+    # and Adam is the slower: within 0.1 of the minimum's cost at epoch 359, RMSprop at 244"
+    (rms, rms_loss), (adam, adam_loss) = res.path(0), res.path(1)
+    apart = np.hypot(*(rms[:, None, :] - adam[None, :, :]).transpose(2, 0, 1))
+    assert max(apart.min(axis=0).max(), apart.min(axis=1).max()) < 0.08
+    assert [int(np.nonzero(loss < 0.1)[0][0]) for loss in (adam_loss, rms_loss)] == [359, 244]
 
 
 def test_preset_classic_gp():
@@ -66,6 +98,10 @@ def test_preset_classic_gp():
     (x0, x1), (y0, y1) = ls.domain
     x, y = res.path(0)[0][-1]
     assert not (x0 <= x <= x1 and y0 <= y <= y1) and res.path(0)[1][-1] > 1e4
+    # "A start at (-0.5, -0.5) fits its picture too; from there RMSprop also ends in the
+    # local minimum" (and so do the other three)
+    res = engine.run(ls, specs, (-0.5, -0.5), steps, record_state=False)
+    assert [ends(ls, res.path(i)[0]) for i in range(len(specs))] == [(-0.6, -0.4)] * 4
 
 
 def test_preset_overshoot():

@@ -65,7 +65,7 @@ BELIEF_PRESETS: dict[str, BeliefPreset] = {s.key: s for s in [
                 "divides by more. Its smaller steps across the valley come from the numerator: "
                 "the across-valley part of its gradient flips sign on about 40 % of its steps "
                 "(Adam's on about 20 %), so its m̂ across the valley averages out (mean |m̂| "
-                "0.11 against Adam's 0.19 after epoch 30). Along the valley the two step alike. "
+                "0.15 against Adam's 0.22). Along the valley the two step alike. "
                 "The paper's mechanism, dividing by less where the gradient is predictable, "
                 "shows on |x| + |y|.",
                 valley=(math.sqrt(0.5), -math.sqrt(0.5))),

@@ -672,6 +672,12 @@ clientside_callback(
     prevent_initial_call=True,
 )
 clientside_callback(
+    Fn("links", "presetNote"),
+    Output(ids.TEXT_PRESET_NOTE, "children"),
+    Input(ids.STORE_RUNS, "data"),
+    State(ids.STORE_PRESET_NOTES, "data"),
+)
+clientside_callback(
     Fn("links", "readUrl"),
     Output(ids.STORE_URL, "data"),
     Input(ids.STORE_BOOT, "data"),

@@ -201,6 +201,7 @@ def page() -> html.Main:
             ], id=ids.TABS_VIEW, value="map", className="view-tabs"),
             actions(),
         ], className="stage-head"),
+        html.Div(id=ids.TEXT_PRESET_NOTE, className="preset-note"),
         html.Div([
             html.Div([
                 html.Div([
@@ -267,6 +268,7 @@ def page() -> html.Main:
         dcc.Store(id=ids.STORE_EDITING),
         dcc.Store(id=ids.STORE_ERRORS),
         dcc.Store(id=ids.STORE_META, data=meta()),
+        dcc.Store(id=ids.STORE_PRESET_NOTES, data=scene.preset_captions()),
         dcc.Download(id=ids.DOWNLOAD),
     ]
     return html.Main([*stores, panel, stage], className="main", id=ids.PAGE_RACE)
