@@ -1,11 +1,12 @@
-"""The command line: ``python -m visualizer run|basins|sweep|list``.
+"""The command line: ``python -m visualizer run|basins|sweep|animate|list``.
 
 ``run`` prints the trajectories of one or more optimizers on a landscape as
 JSON or CSV; ``basins`` prints where every start of a grid ends up, per
 optimizer; ``sweep`` prints each optimizer's final cost at every learning rate
-of a log range; ``list`` prints the landscapes (with their known minima, by
-index) and the optimizers with their hyperparameters. A bad name, value or
-missing argument prints one line to stderr and exits with status 2.
+of a log range; ``animate`` writes the race as an MP4, WebM or GIF (with
+requirements-notebook.txt); ``list`` prints the landscapes (with their known
+minima, by index) and the optimizers with their hyperparameters. A bad name,
+value or missing argument prints one line to stderr and exits with status 2.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, NoReturn
 import landscapes
 from visualizer import engine
 from visualizer.engine import export, many, optimizers, schedules
+from visualizer.engine.fields import FieldError
 
 EXAMPLES = """\
 examples:
@@ -34,6 +36,8 @@ examples:
       --grid 120 --steps 1000 --format csv
   python -m visualizer sweep rosenbrock --start -1.5 1.5 --optimizer adam --optimizer gd \\
       --lrs 1e-5:10:60 --steps 1000
+  python -m visualizer animate rosenbrock --start -1.5 2 --steps 500 --output race.mp4 \\
+      --optimizer gd:lr=0.001 --optimizer adam:lr=0.05 --seconds 8 --size 1280x720
 
 LANDSCAPE is a name from `list`, or your own: formula:X0,X1,Y0,Y1:F with F a
 formula in x and y (numbers, pi, e, + - * / ** or ^, parentheses, sin cos tan
@@ -62,11 +66,11 @@ def _build_parser() -> _Parser:
         prog="python -m visualizer",
         description="Run optimizers on 2-D cost landscapes and print their paths, where every "
         "start of a grid ends up (basins), and how the final cost depends on the learning rate "
-        "(sweep).",
+        "(sweep); or write the race as a video (animate).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="{run,basins,sweep,list}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,basins,sweep,animate,list}")
     sub.required = True
     run = sub.add_parser(
         "run",
@@ -131,6 +135,30 @@ def _build_parser() -> _Parser:
     sweep.add_argument("--format", choices=("csv", "json"), default="csv",
                        help="output format (default: csv)")
     sweep.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    animate = sub.add_parser(
+        "animate", help="write the race as a video (MP4, WebM) or a GIF",
+        description="Run optimizers from one start and write the race as the app draws it "
+        "(the map with the paths, the cost chart, the legend and the epoch) to an .mp4 "
+        "(H.264: plays in PowerPoint and Keynote), .webm or .gif, with a progress bar on "
+        "stderr. Needs: pip install -r requirements-notebook.txt.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    animate.error = parser.error  # type: ignore[method-assign]
+    animate.add_argument("landscape", metavar="LANDSCAPE",
+                         help="a landscape name (see `list`), or formula:X0,X1,Y0,Y1:F")
+    animate.add_argument("--start", nargs=2, type=float, metavar=("X", "Y"),
+                         help="starting point (default: the landscape's own start)")
+    animate.add_argument("--steps", type=int, default=1000, help="epochs per run (default: 1000)")
+    animate.add_argument("--optimizer", action="append", required=True,
+                         metavar="NAME[:key=value,...]",
+                         help="an optimizer and its settings; repeat for several runs")
+    animate.add_argument("--output", required=True, metavar="FILE",
+                         help="the file to write: .mp4, .webm or .gif")
+    animate.add_argument("--fps", type=int, default=30, help="frames a second (default: 30)")
+    animate.add_argument("--seconds", type=float, default=8.0,
+                         help="length (default: 8; one frame per epoch when fewer)")
+    animate.add_argument("--size", default="1280x720", metavar="WxH",
+                         help="frame size in pixels (default: 1280x720)")
+    animate.add_argument("--quiet", action="store_true", help="no progress bar")
     lst = sub.add_parser("list", help="list landscapes and optimizers",
                          description="List landscapes and optimizers with their hyperparameters.")
     lst.error = parser.error  # type: ignore[method-assign]
@@ -206,6 +234,25 @@ def _many(args: argparse.Namespace) -> str:
     return _table(export.SWEEP_COLUMNS, export.sweep_rows(sw), args.format)
 
 
+def _size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` as (width, height)."""
+    try:
+        w, h = str(text).lower().split("x")
+        return int(w), int(h)
+    except ValueError:
+        raise FieldError("size", f"give WIDTHxHEIGHT in pixels, e.g. 1280x720 (got {text!r})") from None
+
+
+def _animate(args: argparse.Namespace) -> str:
+    from visualizer import notebook, video
+
+    video.check(args.output, args.fps, args.seconds, _size(args.size))  # before the runs
+    race = notebook.race(args.landscape, args.optimizer, start=args.start, epochs=args.steps)
+    path = race.animate(args.output, fps=args.fps, seconds=args.seconds, size=_size(args.size),
+                        progress=not args.quiet)
+    return f"wrote {path}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0, or 2 for bad input)."""
     try:
@@ -214,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = _print_listing(args.format)
         elif args.command in ("basins", "sweep"):
             text = _many(args)
+        elif args.command == "animate":
+            sys.stderr.write(_animate(args))
+            return 0
         else:
             landscape = landscapes.get(args.landscape)
             specs = [engine.parse_spec(text) for text in args.optimizer]
@@ -231,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fh.write(text)
         else:
             sys.stdout.write(text)
-    except (UsageError, ValueError, KeyError, OSError) as exc:
+    except (UsageError, ValueError, KeyError, OSError, RuntimeError) as exc:
         message = exc.strerror + f": {exc.filename}" if isinstance(exc, OSError) else str(exc)
         print(f"python -m visualizer: error: {message}", file=sys.stderr)
         return 2
