@@ -4,6 +4,8 @@ in a real Jupyter kernel."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import pathlib
@@ -19,6 +21,7 @@ from visualizer import notebook as nb
 from visualizer.engine import export, many
 from visualizer.engine.fields import FieldError
 from visualizer.pages.race import scene
+from visualizer.ui import figures
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SPECS = ["gd:lr=0.001", "adam:lr=0.05", "adam:lr=0.5"]
@@ -81,12 +84,18 @@ def test_the_figure_plays_the_race_frame_by_frame(race):
             line, head = frame.data[2 * i], frame.data[2 * i + 1]
             assert (line.x[-1], line.y[-1]) == (pts[k, 0], pts[k, 1]) == (head.x[0], head.y[0])
             assert len(line.x) <= nb.FRAME_PATH_POINTS
-        assert frame.layout.title.text == f"Rosenbrock: epoch {e} / 300"
     # it opens on the last epoch, in the optimizers' own colours (one colour per optimizer,
     # a second run of it dashed)
     assert [fig.data[i].line.color for i in moving[0::2]] == ["#2563eb", "#db2777", "#db2777"]
     assert [fig.data[i].line.dash for i in moving[0::2]] == ["solid", "solid", "dash"]
-    assert fig.data[0].type == "contour"  # the app's own contour
+    assert fig.layout.title.text == "Rosenbrock: 300 epochs from (-1.5, 2)"
+    assert fig.layout.sliders[0].currentvalue.prefix == "epoch "  # the epoch shown, as it plays
+    # the map is the app's contour as a picture (a contour trace vanishes once frames play),
+    # with the contour's own colour bar kept by an invisible copy of it
+    assert fig.layout.images[0].source == figures.contour_picture("rosenbrock")
+    assert fig.layout.images[0].layer == "below" and fig.data[0].opacity == 0
+    app_map = figures.contour_figure("rosenbrock").data[0]
+    assert fig.data[0].colorbar == app_map.colorbar and fig.data[0].colorscale == app_map.colorscale
     assert json.loads(fig.to_json())["frames"][5]["name"] == str(epochs[5])
 
 
@@ -283,3 +292,55 @@ def test_notebook_requirements_are_optional():
     assert "matplotlib==" in extra and "imageio-ffmpeg==" in extra
     assert "-r requirements-notebook.txt" in (ROOT / "requirements-test.txt").read_text()
     assert os.path.exists(ROOT / "examples" / "optimizers.ipynb")
+
+
+def test_the_map_stays_while_the_figure_plays(race, tmp_path):
+    """In a browser (Debian's Chromium; without it this fails): ▶ plays the frames, the
+    paths grow, and the map under them stays (a contour trace would vanish here)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+
+    page_file = tmp_path / "race.html"
+    race.figure(frames=30).write_html(page_file, include_plotlyjs=True, auto_play=False)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 900, "height": 700})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_file.as_uri())
+        page.wait_for_selector(".imagelayer image")
+        lengths = "() => document.querySelector('.js-plotly-plot')._fullData.slice(-6).map(t => t._length)"
+        at_end = page.evaluate(lengths)
+        page.get_by_text("▶").first.click()
+        page.wait_for_timeout(400)
+        playing = page.evaluate(lengths)
+        assert sum(playing) < sum(at_end)  # back to the start, growing again
+        page.wait_for_timeout(2500)
+        assert page.locator(".imagelayer image").count() == 1  # the map is still there
+        assert page.evaluate(lengths) == at_end  # played to the last frame
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "30-notebook-figure.png"))
+        browser.close()
+    assert not errors, errors
+
+
+def test_the_map_picture_is_the_apps_contour():
+    from PIL import Image
+
+    uri = figures.contour_picture("rosenbrock")
+    with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as im:
+        pixels = np.asarray(im.convert("RGB"))
+    assert pixels.shape == (600, 600, 3)
+    ls = landscapes.get("rosenbrock")
+    (x0, x1), (y0, y1) = ls.domain
+
+    def at(x: float, y: float) -> np.ndarray:  # row 0 is the top (y1)
+        return pixels[int((y1 - y) / (y1 - y0) * 599), int((x - x0) / (x1 - x0) * 599)]
+
+    light = np.array([int(figures.COLORSCALE[0][1][i:i + 2], 16) for i in (1, 3, 5)])
+    rows, cols = np.nonzero(np.abs(pixels.astype(int) - light).max(axis=-1) <= 2)
+    assert len(rows)  # the lowest band: the light end, around the minimum (1, 1)
+    assert abs(x0 + cols.mean() / 599 * (x1 - x0) - 1) < 0.3
+    assert abs(y1 - rows.mean() / 599 * (y1 - y0) - 1) < 0.3
+    assert at(-2, -2).sum() < at(0, 1.5).sum() < at(0.5, 0.25).sum()  # darker uphill

@@ -246,12 +246,21 @@ class Race:
     def _colors(self) -> list[str]:
         return [figures.COLORS[s.optimizer] for s in self.specs]
 
-    def figure(self, frames: int = DEFAULT_FRAMES, height: int = 600) -> go.Figure:
-        """The landscape's contour (the app's) with every path on it, the minima as stars
-        and the start as the red dot; ▶ plays the race over ``frames`` frames and the slider
-        scrubs it (plain Plotly frames: no widget needed). It opens on the last epoch."""
-        fig = go.Figure(figures.contour_figure(self.landscape.name))
+    def figure(self, frames: int = DEFAULT_FRAMES, height: int = 640) -> go.Figure:
+        """The landscape's map (the app's colours, levels and colour bar) with every path on
+        it, the minima as stars and the start as the red dot; ▶ plays the race over
+        ``frames`` frames and the slider scrubs it (plain Plotly frames: no widget needed).
+        It opens on the last epoch."""
         ls = self.landscape
+        (x0, x1), (y0, y1) = ls.domain
+        base = figures.contour_figure(ls.name)
+        # The map is a picture under the plot (a contour trace would vanish once the frames
+        # play: plotly.js #4491); an invisible 2 x 2 contour keeps the map's colour bar.
+        scale = go.Contour(base.data[0]).update(x=[x0, x1], y=[y0, y1], z=[[0, 0], [0, 0]],
+                                                opacity=0, hoverinfo="skip", showlegend=False)
+        fig = go.Figure(scale, layout=base.layout)
+        fig.add_layout_image(source=figures.contour_picture(ls.name), xref="x", yref="y", x=x0,
+                             y=y1, sizex=x1 - x0, sizey=y1 - y0, sizing="stretch", layer="below")
         if ls.minima:
             fig.add_trace(go.Scatter(
                 x=[m.point[0] for m in ls.minima], y=[m.point[1] for m in ls.minima],
@@ -275,34 +284,35 @@ class Race:
             fig.add_traces([line, head])
         moving = list(range(first, len(fig.data)))
         epochs = self.frame_epochs(frames)
-        fig.frames = [go.Frame(name=str(e), data=self._frame_traces(int(e)), traces=moving,
-                               layout={"title": {"text": self._title(int(e))}})
-                      for e in epochs]
-        play = {"frame": {"duration": 60, "redraw": False}, "fromcurrent": True,
-                "transition": {"duration": 0}}
-        (x0, x1), (y0, y1) = ls.domain
+        fig.frames = [go.Frame(name=str(e), data=self._frame_traces(int(e)), traces=moving)
+                      for e in epochs]  # the slider's label says the epoch shown
+        still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate",
+                 "transition": {"duration": 0}}
+        side = height - 190  # the plot's height in pixels; its width follows the domain
         fig.update_layout(
-            height=height, width=int((height - 150) * (x1 - x0) / (y1 - y0)) + 260,
-            showlegend=True, title={"text": self._title(self.epochs), "x": 0.02},
-            margin={"l": 52, "r": 96, "t": 48, "b": 150, "autoexpand": False},
-            legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top"},
-            meta=None,
-            updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.12,
+            height=height, width=int(side * (x1 - x0) / (y1 - y0)) + 52 + 96,
+            showlegend=True, title={"text": self._title(), "x": 0.02, "y": 0.98,
+                                    "yanchor": "top"},
+            margin={"l": 52, "r": 96, "t": 84, "b": 106, "autoexpand": False},
+            legend={"orientation": "h", "x": 0, "y": 1.01, "yanchor": "bottom"}, meta=None,
+            updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.13,
                           "xanchor": "left", "yanchor": "top", "showactive": False,
-                          "buttons": [{"label": "▶ Play", "method": "animate",
-                                       "args": [None, {**play, "fromcurrent": False}]},
-                                      {"label": "❚❚ Pause", "method": "animate",
-                                       "args": [[None], {"frame": {"duration": 0, "redraw": False},
-                                                         "mode": "immediate"}]}]}],
-            sliders=[{"active": len(epochs) - 1, "x": 0.2, "len": 0.8, "y": -0.1,
-                      "yanchor": "top", "currentvalue": {"prefix": "epoch "},
-                      "steps": [{"label": str(e), "method": "animate",
-                                 "args": [[str(e)], {"frame": {"duration": 0, "redraw": False},
-                                                     "mode": "immediate"}]} for e in epochs]}])
+                          "pad": {"t": 0, "r": 8},
+                          "buttons": [{"label": "▶", "method": "animate",
+                                       "args": [None, {**still, "frame": {"duration": 60,
+                                                                          "redraw": False},
+                                                       "fromcurrent": True}]},
+                                      {"label": "❚❚", "method": "animate",
+                                       "args": [[None], still]}]}],
+            sliders=[{"active": len(epochs) - 1, "x": 0.16, "len": 0.84, "y": -0.1,
+                      "yanchor": "top", "pad": {"t": 0},
+                      "currentvalue": {"prefix": "epoch ", "xanchor": "right"},
+                      "steps": [{"label": str(e), "method": "animate", "args": [[str(e)], still]}
+                                for e in epochs]}])
         return fig
 
-    def _title(self, epoch: int) -> str:
-        return f"{self.landscape.title}: epoch {epoch:,} / {self.epochs:,}"
+    def _title(self) -> str:
+        return f"{self.landscape.title}: {self.epochs:,} epochs from ({self.start[0]:g}, {self.start[1]:g})"
 
     def cost_figure(self, log: bool = False, height: int = 380) -> go.Figure:
         """The cost per epoch of every run (the app's chart); ``log``: f − f_min on a log

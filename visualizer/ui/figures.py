@@ -261,14 +261,35 @@ def _hex(c: str) -> tuple[int, int, int]:
     return int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)
 
 
-@lru_cache(maxsize=64)
-def thumbnail(name: str, size: int = 64) -> str:
-    """A small picture of the landscape (banded log cost, light is low) as a data URI."""
+def _banded(name: str, size: int, lines: bool) -> str:
+    """The landscape as a PNG data URI: banded log cost (light is low), as the contour
+    map colours it; with ``lines``, the bands' edges darkened as the map's contour lines."""
     landscape = landscapes.get(name)
     _, _, z = grid(landscape, size)
     lz, _ = log_cost(landscape, z)
+    lz = np.where(np.isfinite(lz), lz, np.nanmax(lz))
     lo = max(float(lz.min()), float(lz.max()) - 24)
-    t = np.clip((np.floor(lz) - lo) / max(float(lz.max()) - lo, 1e-9), 0, 1)[::-1]  # y up
+    band = np.floor(np.maximum(lz, lo))
+    t = np.clip((band - lo) / max(float(lz.max()) - lo, 1e-9), 0, 1)
     stops = np.array([s for s, _ in COLORSCALE])
     rgb = np.stack([np.interp(t, stops, [_hex(c)[i] for _, c in COLORSCALE]) for i in range(3)], -1)
-    return "data:image/png;base64," + base64.b64encode(_png(rgb.astype(np.uint8))).decode()
+    if lines:
+        edge = np.zeros(band.shape, dtype=bool)
+        edge[1:] |= band[1:] != band[:-1]
+        edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+        rgb[edge] = 0.65 * rgb[edge] + 0.35 * np.array([40, 60, 80])
+    return "data:image/png;base64," + base64.b64encode(_png(rgb[::-1].astype(np.uint8))).decode()
+
+
+@lru_cache(maxsize=64)
+def thumbnail(name: str, size: int = 64) -> str:
+    """A small picture of the landscape (banded log cost, light is low) as a data URI."""
+    return _banded(name, size, lines=False)
+
+
+@lru_cache(maxsize=16)
+def contour_picture(name: str, size: int = 600) -> str:
+    """The contour map's fill and lines as one picture (a PNG data URI), for figures
+    whose traces animate: plotly.js drops a contour trace from the plot once frames
+    play (plotly.js #4491), a layout image stays."""
+    return _banded(name, size, lines=True)
