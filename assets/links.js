@@ -23,9 +23,17 @@
     writeUrl: writeUrl,
 
     // A preset's caption, while the runs on screen are the preset's own (by their
-    // scene link); an edit that changes the runs takes it away.
+    // scene link); an edit that changes the runs takes it away. The same children
+    // as the layout's (pages/race/layout.py: preset_caption), so nothing moves.
     presetNote: function (runs, notes) {
-      return (runs && notes && notes[runs.query]) || "";
+      const c = runs && notes && notes.captions[runs.query];
+      if (!c) return [];
+      const el = function (type, children) {
+        return { type: type, namespace: "dash_html_components", props: { children: children } };
+      };
+      const out = [el("B", c.title), " — " + c.description];
+      if (c.note) out.push(" ", el("Details", [el("Summary", notes.more), c.note]));
+      return out;
     },
 
     // The map is two stacked graphs: render both and lay one over the other.

@@ -563,6 +563,8 @@ def test_lesson_scenes_show_their_claims(page, server):
     page.click("text=Presets ▾")
     page.click("text=Classic: Himmelblau")
     expect(caption).to_contain_text("Himmelblau is not convex", timeout=15000)
+    caption.locator("summary").click()  # the note, folded under the description
+    expect(caption.locator("details")).to_have_attribute("open", "")
     shot(page, "26a-classic-caption")
     steps_box = page.locator("#input-steps")  # an edit: the runs are no longer the preset's
     steps_box.fill("900")

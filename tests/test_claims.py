@@ -55,7 +55,9 @@ def test_each_preset_caption_is_keyed_by_the_link_its_runs_carry():
             {"landscape": sc.landscape, "x": sc.start[0], "y": sc.start[1]}, str(sc.steps),
             [r.checked for r in rows], [r.lr for r in rows], [r.decay for r in rows],
             scene.settings(rows))
-        assert captions[runs_answer(computed)["query"]] == f"{p.title} — {p.caption}"
+        assert captions[runs_answer(computed)["query"]] == {
+            "title": p.title, "description": p.description, "note": p.note}
+    assert scene.default_link() in captions  # the race opens on the classic figure
 
 
 def test_preset_classic():

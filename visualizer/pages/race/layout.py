@@ -150,6 +150,20 @@ def player_bar() -> html.Div:
     ], className="player")
 
 
+def preset_caption(caption: dict[str, str] | None) -> list:
+    """A preset's caption over the map: its title and description, and its note folded
+    (links.js's presetNote builds the same when the runs on screen change)."""
+    if not caption:
+        return []
+    out: list = [html.B(caption["title"]), " — " + caption["description"]]
+    if caption["note"]:
+        out += [" ", html.Details([html.Summary(CAPTION_MORE), caption["note"]])]
+    return out
+
+
+CAPTION_MORE = "More about this picture"
+
+
 def actions() -> html.Div:
     """The race's own actions: presets, the map as PNG, every run as CSV or JSON."""
     presets = dmc.Menu([
@@ -201,7 +215,8 @@ def page() -> html.Main:
             ], id=ids.TABS_VIEW, value="map", className="view-tabs"),
             actions(),
         ], className="stage-head"),
-        html.Div(id=ids.TEXT_PRESET_NOTE, className="preset-note"),
+        html.Div(preset_caption(scene.preset_captions().get(scene.default_link())),
+                 id=ids.TEXT_PRESET_NOTE, className="preset-note"),
         html.Div([
             html.Div([
                 html.Div([
@@ -268,7 +283,8 @@ def page() -> html.Main:
         dcc.Store(id=ids.STORE_EDITING),
         dcc.Store(id=ids.STORE_ERRORS),
         dcc.Store(id=ids.STORE_META, data=meta()),
-        dcc.Store(id=ids.STORE_PRESET_NOTES, data=scene.preset_captions()),
+        dcc.Store(id=ids.STORE_PRESET_NOTES, data={"captions": scene.preset_captions(),
+                                                   "more": CAPTION_MORE}),
         dcc.Download(id=ids.DOWNLOAD),
     ]
     return html.Main([*stores, panel, stage], className="main", id=ids.PAGE_RACE)

@@ -300,7 +300,16 @@ PRESETS: list[Preset] = [
 ]
 
 
-def preset_captions() -> dict[str, str]:
-    """Each preset's caption by the scene link its runs carry (:func:`to_query` of
-    its own settings), for the browser to show while those runs are on screen."""
-    return {runs_of(p.query)[4]: f"{p.title} — {p.caption}" for p in PRESETS}
+def preset_captions() -> dict[str, dict[str, str]]:
+    """Each preset's caption (``title``, ``description``, ``note``) by the scene link its
+    runs carry (:func:`to_query` of its own settings), for the browser to show while
+    those runs are on screen."""
+    return {runs_of(p.query)[4]: {"title": p.title, "description": p.description, "note": p.note}
+            for p in PRESETS}
+
+
+def default_link() -> str:
+    """The canonical link of the scene the race opens on."""
+    sc = Scene()
+    specs = [spec for spec in (parse_row(r)[0] for r in sc.rows if r.checked) if spec is not None]
+    return to_query(sc.landscape, sc.start, sc.steps, specs)
