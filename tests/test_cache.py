@@ -168,6 +168,32 @@ def test_a_store_that_fails_is_a_miss_said_once(monkeypatch, caplog):
     assert "answering without it" in faults[0].getMessage()
 
 
+def test_a_busy_store_is_written_again_before_it_is_a_miss(monkeypatch, caplog):
+    """diskcache's lock timeout (another worker or a job writing a large view) is a moment,
+    not a fault: the write is tried again, half a second apart."""
+    import diskcache
+
+    class Busy(dict):
+        tries = 0
+
+        def set(self, k, value):
+            Busy.tries += 1
+            if Busy.tries < cache.WRITE_TRIES:
+                raise diskcache.Timeout("database is locked")
+            self[k] = value
+
+    busy = Busy()
+    monkeypatch.setattr(cache, "store", lambda: busy)
+    monkeypatch.setattr(cache, "_said", {})
+    cache._store_set("k", b"value")
+    assert busy == {"k": b"value"} and Busy.tries == cache.WRITE_TRIES
+    assert not [r for r in caplog.records if "results store" in r.getMessage()]
+    Busy.tries = -10  # busy for longer than the tries: a miss, said once
+    cache._store_set("k2", b"value")
+    assert "k2" not in busy and Busy.tries == -10 + cache.WRITE_TRIES
+    assert "writing failed (Timeout" in caplog.records[-1].getMessage()
+
+
 def test_a_corrupt_store_is_set_aside_and_made_anew(tmp_path, caplog):
     folder = tmp_path / "corrupt"
     folder.mkdir(mode=0o700)

@@ -160,10 +160,8 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         if finished and done.get("error"):
             return no_update, no_update, "", done["error"], no_update, no_update
         if not cache.contains(namespace, args_key(args)):
-            if finished:  # computed, but the class's cache could not keep it
-                return (no_update, no_update, "", "This view is too large for the class's cache "
-                        "(VISUALIZER_CACHE_MB): lower the grid, the points or the optimizers.",
-                        no_update, no_update)
+            if finished:  # computed, but the class's cache no longer has it
+                return (no_update, no_update, "", KEPT_NOT, no_update, no_update)
             return (no_update, no_update, "Computing in the background…", "", no_update,
                     {"key": args_key(args), "race": race_query, "values": values})
         figure, legend, note = render(cached(args), view)
@@ -198,6 +196,8 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
             cached(args, set_progress)
         except ValueError as exc:
             return {"key": args_key(args), "error": str(exc)}
+        if not cache.contains(namespace, args_key(args)):  # say why, here where it is known
+            return {"key": args_key(args), "error": KEPT_NOT}
         return {"key": args_key(args)}
 
     @callback(
@@ -240,6 +240,11 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         prevent_initial_call=True,
     )
     return update, job
+
+
+KEPT_NOT = ("This view was computed, but the class's cache did not keep it (too large for "
+            "VISUALIZER_CACHE_MB, or the store was busy): reload the page to try again, or "
+            "lower the grid, the points or the optimizers.")
 
 
 def register_pick(I: Ids, states: list, to_link: Callable) -> Callable:  # noqa: E741, N803

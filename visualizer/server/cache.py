@@ -234,15 +234,33 @@ def _store_get(k: str) -> Any:
         return None
 
 
+WRITE_TRIES = 3
+"""A write the disk store refuses for a moment (its lock held past its 2 s timeout by
+another worker or job) is tried this many times, half a second apart, before it is
+a miss."""
+
+
+def _busy(exc: Exception) -> bool:
+    """A store that is busy, not broken: diskcache's lock timeout, SQLite's "locked"."""
+    return type(exc).__name__ == "Timeout" or "locked" in str(exc)
+
+
 def _store_set(k: str, blob: bytes) -> None:
     if len(blob) > size_limit() // ENTRY_SHARE:
         log.info("results store: an entry of %.1f MB is not stored (over 1/%d of the store)",
                  len(blob) / 2**20, ENTRY_SHARE)
         return
-    try:
-        store().set(k, blob)
-    except Exception as exc:  # noqa: BLE001
-        _fault("writing", exc)
+    for attempt in range(WRITE_TRIES):
+        try:
+            store().set(k, blob)
+            return
+        except Exception as exc:  # noqa: BLE001
+            if attempt + 1 < WRITE_TRIES and _busy(exc):
+                time.sleep(0.5)
+                continue
+            _fault("writing", exc)
+            return
+
 
 
 def _store_has(k: str) -> bool:
