@@ -261,9 +261,11 @@ def _hex(c: str) -> tuple[int, int, int]:
     return int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)
 
 
-def _banded(name: str, size: int, lines: bool) -> str:
-    """The landscape as a PNG data URI: banded log cost (light is low), as the contour
-    map colours it; with ``lines``, the bands' edges darkened as the map's contour lines."""
+@lru_cache(maxsize=16)
+def banded(name: str, size: int, lines: bool) -> np.ndarray:
+    """The landscape as an ``(size, size, 3)`` uint8 picture, row 0 at the top: banded
+    log cost (light is low), as the contour map colours it; with ``lines``, the bands'
+    edges darkened as the map's contour lines."""
     landscape = landscapes.get(name)
     _, _, z = grid(landscape, size)
     lz, _ = log_cost(landscape, z)
@@ -278,7 +280,12 @@ def _banded(name: str, size: int, lines: bool) -> str:
         edge[1:] |= band[1:] != band[:-1]
         edge[:, 1:] |= band[:, 1:] != band[:, :-1]
         rgb[edge] = 0.65 * rgb[edge] + 0.35 * np.array([40, 60, 80])
-    return "data:image/png;base64," + base64.b64encode(_png(rgb[::-1].astype(np.uint8))).decode()
+    return rgb[::-1].astype(np.uint8)
+
+
+def _banded(name: str, size: int, lines: bool) -> str:
+    """:func:`banded` as a PNG data URI."""
+    return "data:image/png;base64," + base64.b64encode(_png(banded(name, size, lines))).decode()
 
 
 @lru_cache(maxsize=64)
