@@ -12,10 +12,11 @@ from dash import Dash
 from flask_compress import Compress
 
 from visualizer import server as http
+from visualizer import shell  # the app's frame; it loads every page and its callbacks
 from visualizer.engine import compiled, optimizers
+from visualizer.pages.race import api as race_api
 from visualizer.pages.race import scene
 from visualizer.server import jobs
-from visualizer.ui import shell  # the app's frame; it loads every page and its callbacks
 
 app = Dash(
     __name__,
@@ -31,7 +32,7 @@ server = app.server
 # With REDIS_URL set, heavy scenes run on Celery workers: celery -A app.celery_app worker
 celery_app = jobs.celery_app() if jobs.redis_url() else None
 http.harden(app)  # request size and shape checks; a bad request gets a 400 and one log line
-http.runs_api(app)  # GET /api/runs?<a scene's link>
+race_api.runs_api(app)  # GET /api/runs?<a scene's link>
 http.health(app)  # GET /healthz: the app, its results store and its job backend
 server.config["COMPRESS_MIMETYPES"] = ["application/json", "text/html", "text/css",
                                        "application/javascript", "text/javascript"]

@@ -104,7 +104,7 @@ def job_answer(port: int, path: str, body: bytes, seconds: float = 40) -> tuple[
 
 
 def race_link(landscape: str, steps: int, optimizers: list[str], start="0,0") -> str:
-    opts = "&".join(f"opt={o}:lr=0.001,decay=0.0" for o in optimizers)
+    opts = "&".join(f"opt={o}:lr=0.001,decay=0" for o in optimizers)
     return f"?landscape={quote(landscape, safe=':,')}&start={start}&steps={steps}&{opts}"
 
 

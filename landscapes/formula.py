@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from landscapes import Landscape
+from landscapes.number_text import exact, tex_number
 
 PREFIX = "formula:"
 MAX_LENGTH = 200
@@ -363,24 +364,6 @@ _PRECEDENCE = {"add": 1, "sub": 1, "neg": 2, "mul": 3, "div": 3, "pow": 4}
 _TEX_FUNCTIONS = {"atan": r"\arctan", "sign": r"\mathrm{sign}", "abs": None, "sqrt": None}
 
 
-def tex_number(v: float, constants: bool = True) -> str:
-    """A number in LaTeX, the project's one way (formulas here, the step
-    inspector's explainers in visualizer.engine.explain): 6 significant digits,
-    a power of ten written out, π and e by name when ``constants``; a value that
-    is not finite as text."""
-    if not math.isfinite(v):
-        return r"\text{" + str(v) + "}"
-    if constants and v == math.pi:
-        return r"\pi"
-    if constants and v == math.e:
-        return "e"
-    text = f"{v:.6g}"
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        return rf"{mantissa}\cdot 10^{{{int(exp)}}}"
-    return text
-
-
 def to_latex(node: Node) -> str:
     """The tree as LaTeX, with only the parentheses it needs."""
     kind = node[0]
@@ -436,13 +419,6 @@ def parse_domain(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
         if not hi - lo > 1e-6 * max(1.0, abs(lo), abs(hi)):
             raise FormulaError(f"the {axis} range must go from a smaller to a larger number")
     return (x0, x1), (y0, y1)
-
-
-def exact(v: float) -> str:
-    """A number as the project writes it where it must read back exactly (a box,
-    a link, a formula's name, a CSV): the shortest exact form, no trailing ``.0``."""
-    text = repr(float(v))
-    return text[:-2] if text.endswith(".0") else text
 
 
 def name_of(text: str, domain=DEFAULT_DOMAIN) -> str:

@@ -300,7 +300,7 @@ def test_switching_landscape_redraws(page, server):
 
 def test_a_link_restores_the_scene(page, server):
     url = (server.url + "?landscape=booth&start=-6,-6&steps=300"
-           "&opt=momentum:lr=0.01,decay=0.0,momentum=0.8&opt=adabelief:lr=0.05,decay=0.01")
+           "&opt=momentum:lr=0.01,decay=0,momentum=0.8&opt=adabelief:lr=0.05,decay=0.01")
     open_app(page, url)
     settle(page)
     assert page.locator(".results-table tbody tr td:first-child").all_inner_texts() == ["Momentum", "AdaBelief"]
@@ -311,7 +311,7 @@ def test_a_link_restores_the_scene(page, server):
     assert not page.locator("[data-opt=adam] .opt-check input").is_checked()
     assert page.locator("input[aria-label='AdaBelief learning rate decay']").input_value() == "0.01"
     q = parse_qs(urlparse(page.url).query)
-    assert q["opt"] == ["momentum:lr=0.01,decay=0.0,momentum=0.8", "adabelief:lr=0.05,decay=0.01"]
+    assert q["opt"] == ["momentum:lr=0.01,decay=0,momentum=0.8", "adabelief:lr=0.05,decay=0.01"]
     shot(page, "06-from-link")
 
 
@@ -383,7 +383,7 @@ def test_settings_panel_edits_hyperparameters_and_schedule(page, server):
     box.press("Tab")
     expect(panel.locator(".mantine-TextInput-error")).to_have_count(0, timeout=10000)
     settle(page)
-    assert "opt=momentum:lr=0.001,decay=0.0,momentum=0.5" in page.url
+    assert "opt=momentum:lr=0.001,decay=0,momentum=0.5" in page.url
     page.click("#button-settings-done")
     expect(panel).to_be_hidden()
     shot(page, "10-settings")
@@ -612,7 +612,7 @@ def test_your_own_landscape(page, server):
 
 def test_step_inspector(page, server):
     open_app(page, server.url + "?landscape=rosenbrock&start=-1.5,1.5&steps=300"
-             "&opt=momentum:lr=0.001,decay=0.0&opt=adam:lr=0.02,decay=0.0")
+             "&opt=momentum:lr=0.001,decay=0&opt=adam:lr=0.02,decay=0")
     settle(page)
     before = len(page.dash_requests)
     page.click("text=Step inspector")
@@ -761,9 +761,9 @@ def _click_data_point(page: Page, graph: str, x: float, y: float, axis: str = ""
 
 
 def test_many_run_views_compute_in_the_background_and_send_clicks_to_the_race(page, server):
-    scene_q = ("landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0.0"
-               "&opt=momentum:lr=0.001,decay=0.0&opt=rmsprop:lr=0.001,decay=0.0"
-               "&opt=adam:lr=0.001,decay=0.0")
+    scene_q = ("landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0"
+               "&opt=momentum:lr=0.001,decay=0&opt=rmsprop:lr=0.001,decay=0"
+               "&opt=adam:lr=0.001,decay=0")
     page.goto(server.url + "?page=basins&grid=250&" + scene_q)
     expect(page.locator("#page-basins")).to_be_visible(timeout=15000)
     seen = set()
@@ -807,7 +807,7 @@ def test_many_run_views_compute_in_the_background_and_send_clicks_to_the_race(pa
     adam_lr = page.locator('[data-opt=adam] input').nth(1)
     expect(adam_lr).to_have_value(f"{float(f'{lrs[j]:.3g}')!r}", timeout=10000)
 
-    bowl = "landscape=ill_conditioned_bowl&start=-2.8,1&steps=300&opt=momentum:lr=0.01,decay=0.0"
+    bowl = "landscape=ill_conditioned_bowl&start=-2.8,1&steps=300&opt=momentum:lr=0.01,decay=0"
     page.goto(server.url + "?page=lrmap&betas=20&lrs=1e-3:0.1:20&" + bowl)
     expect(page.locator("#lrmap-note")).to_contain_text("of the cells diverge", timeout=60000)
     names = page.locator("#lrmap-graph .js-plotly-plot").evaluate("gd => gd.data.map(t => t.name)")
@@ -824,9 +824,9 @@ def test_cancel_stops_a_many_run_job(page, server):
     from visualizer.pages import common
     from visualizer.server import cache
 
-    scene_q = ("landscape=booth&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0.0"
-               "&opt=momentum:lr=0.001,decay=0.0&opt=rmsprop:lr=0.001,decay=0.0"
-               "&opt=adam:lr=0.001,decay=0.0")
+    scene_q = ("landscape=booth&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0"
+               "&opt=momentum:lr=0.001,decay=0&opt=rmsprop:lr=0.001,decay=0"
+               "&opt=adam:lr=0.001,decay=0")
     page.goto(server.url + "?page=basins&grid=250&" + scene_q)
     expect(page.locator("#basins-job")).to_be_visible(timeout=15000)  # the bar and Cancel
     page.wait_for_timeout(500)

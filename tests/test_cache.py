@@ -12,7 +12,7 @@ import pytest
 from visualizer.pages.race import callbacks, scene
 from visualizer.server import cache
 
-QUERY = "?landscape=rosenbrock&start=-1,1.5&steps=300&opt=adam:lr=0.01,decay=0.0"
+QUERY = "?landscape=rosenbrock&start=-1,1.5&steps=300&opt=adam:lr=0.01,decay=0"
 START = {"landscape": "rosenbrock", "x": -1.0, "y": 1.5}
 
 

@@ -10,11 +10,11 @@ import pytest
 
 import landscapes
 from tests.dash_context import in_context
-from visualizer import engine
+from visualizer import engine, shell
 from visualizer.engine import compiled, optimizers, schedules
 from visualizer.pages import worked
 from visualizer.pages.race import callbacks, layout, scene
-from visualizer.ui import figures, shell
+from visualizer.ui import figures
 
 NAMES = list(optimizers.OPTIMIZERS)
 DEFAULT = scene.Scene()
@@ -73,9 +73,9 @@ def test_a_heavy_scene_goes_to_the_background_job_with_progress(monkeypatch):
 def test_compute_runs_defaults_are_the_classic_four_at_0_001():
     runs, query, errors, steps_err, status, job = callbacks.compute_runs(*default_inputs())
     assert [r["name"] for r in runs["runs"]] == ["gd", "momentum", "rmsprop", "adam"]
-    assert query == ("?landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0.0"
-                     "&opt=momentum:lr=0.001,decay=0.0&opt=rmsprop:lr=0.001,decay=0.0"
-                     "&opt=adam:lr=0.001,decay=0.0")
+    assert query == ("?landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0"
+                     "&opt=momentum:lr=0.001,decay=0&opt=rmsprop:lr=0.001,decay=0"
+                     "&opt=adam:lr=0.001,decay=0")
     assert errors is worked.no_update  # no messages, none shown: nothing to send
     assert steps_err == "" and status == "" and job is worked.no_update
     # the payload is the engine's result, in float32
@@ -127,7 +127,7 @@ def test_schedule_and_hyperparameters_reach_the_engine():
     settings["adam"]["schedule"] = "cosine"
     settings["adam"]["sched"]["warmup"] = "10"
     runs, query, *_ = callbacks.compute_runs(*default_inputs(settings=settings, steps="50"))
-    assert "opt=adam:lr=0.001,decay=0.0,beta1=0.5,schedule=cosine,warmup=10" in query
+    assert "opt=adam:lr=0.001,decay=0,beta1=0.5,schedule=cosine,warmup=10" in query
     spec = engine.make_spec("adam", lr=1e-3, beta1=0.5, schedule="cosine", warmup=10)
     expected = engine.run(landscapes.get("himmelblau"), [spec], (0, 0), 50).points[0, 0, :, 0]
     np.testing.assert_allclose(decode(runs["runs"][3]["x"]), expected, rtol=1e-6, atol=1e-7)
@@ -155,7 +155,7 @@ def test_a_diverging_run_is_data():
 
 
 def test_apply_scene_from_a_link():
-    query = "?landscape=booth&start=-6,-6&steps=300&opt=momentum:lr=0.01,decay=0.0,momentum=0.8"
+    query = "?landscape=booth&start=-6,-6&steps=300&opt=momentum:lr=0.01,decay=0,momentum=0.8"
     out = in_context(callbacks.apply_scene, ["store-url.data"], query, [0] * len(scene.PRESETS))
     landscape, requested, steps, checks, lrs, decays, settings, editing, notice = out
     assert landscape == "booth" and steps == "300" and notice == "" and editing is None
@@ -247,7 +247,7 @@ def test_draw_map_sends_the_contour_only_for_a_new_landscape():
 
 
 def test_downloads():
-    query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0.0"
+    query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0"
     csv, notice = in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, query)
     assert csv["filename"] == "optimizers-booth.csv" and notice == ""
     assert csv["content"].splitlines()[0] == "run,optimizer,step,x,y,loss,lr"
@@ -272,7 +272,7 @@ def test_a_download_over_a_requests_budget_says_what_to_lower():
 
 
 def test_surface_of_the_scene():
-    query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0.0"
+    query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0"
     assert callbacks.draw_surface(None) is worked.no_update
     fig = callbacks.draw_surface(query)
     assert [t["type"] for t in fig["data"]] == ["surface", "scatter3d"]
@@ -308,7 +308,7 @@ def test_schedule_boxes_come_from_the_registry():
 
 
 def test_the_3d_view_of_a_long_scene_is_thinned_but_keeps_both_ends():
-    query = "?landscape=himmelblau&start=0,0&steps=10000&opt=adam:lr=0.001,decay=0.0"
+    query = "?landscape=himmelblau&start=0,0&steps=10000&opt=adam:lr=0.001,decay=0"
     fig = callbacks.draw_surface(query)
     path = fig["data"][1]
     xs = decode(path["x"]["bdata"]) if isinstance(path["x"], dict) else np.asarray(path["x"])
@@ -324,7 +324,7 @@ def test_the_3d_view_of_a_long_scene_is_thinned_but_keeps_both_ends():
 def test_a_heavy_scenes_first_recording_goes_to_the_background_then_the_cards_come(monkeypatch):
     monkeypatch.setattr(compiled, "available", lambda: False)  # the NumPy loop: slow
     query = "?landscape=rosenbrock&start=-1,1&steps=6000&" + "&".join(
-        f"opt={n}:lr=0.0001,decay=0.0" for n in ["gd", "momentum", "nesterov", "adam", "nadam"])
+        f"opt={n}:lr=0.0001,decay=0" for n in ["gd", "momentum", "nesterov", "adam", "nadam"])
     wanted = {"query": query, "epoch": 4000}
     placeholder, job = callbacks.inspect_step(wanted, None)
     assert "Recording every step of this scene in the background" in str(placeholder)

@@ -124,7 +124,7 @@ def test_a_diverged_run_is_inspected_up_to_its_divergence():
 
 
 def test_the_callback_shows_the_step_the_player_is_on():
-    query = "?landscape=booth&start=0,0&steps=30&opt=momentum:lr=0.01,decay=0.0&opt=adam:lr=0.1,decay=0.0"
+    query = "?landscape=booth&start=0,0&steps=30&opt=momentum:lr=0.01,decay=0&opt=adam:lr=0.1,decay=0"
     cards, job = callbacks.inspect_step({"query": query, "epoch": 12})
     assert job is callbacks.no_update  # a light scene: recorded in the request
     text = str(cards)

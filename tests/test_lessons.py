@@ -7,11 +7,10 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 import landscapes
+from landscapes.number_text import rounded
 from tests.dash_context import in_context
-from visualizer import engine
+from visualizer import engine, shell
 from visualizer.pages import belief, ewc, lr, worked
-from visualizer.ui import shell
-from visualizer.ui.text import rounded
 
 
 @pytest.mark.parametrize("key", list(belief.BELIEF_PRESETS))
@@ -312,7 +311,7 @@ def test_with_and_without_warmup_side_by_side():
     assert "lr 0.5, warmup 100: ends" in note and "lr 0.5, no warmup: ends" in note
     with pytest.raises(ValueError, match="set the warmup steps above 0"):
         lr.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "", True)
-    with pytest.raises(ValueError, match="start: give two numbers"):
+    with pytest.raises(ValueError, match="Start: give two numbers"):
         lr.lr_settings("booth", "gd", "0.01", "constant", "0", "", "50", "0", "100", "1")
 
 

@@ -228,9 +228,9 @@ def test_clicks_send_the_setting_back_to_the_race():
     link = sweep.pick({"points": [{"x": 0.0123456, "y": 1.0, "customdata": "adam"}]}, RACE)
     assert "opt=adam:lr=0.0123," in link and "opt=gd:lr=0.001," in link
     link = lrmap.pick({"points": [{"x": np.log10(0.02), "y": 0.75}]}, RACE, "momentum")
-    assert "opt=momentum:lr=0.02,decay=0.0,momentum=0.75" in link
+    assert "opt=momentum:lr=0.02,decay=0,momentum=0.75" in link
     link = lrmap.pick({"points": [{"x": -2.0, "y": 0.5}]}, RACE, "nesterov")  # not ticked: ticked now
-    assert "opt=nesterov:lr=0.01,decay=0.0,momentum=0.5" in link
+    assert "opt=nesterov:lr=0.01,decay=0,momentum=0.5" in link
     with pytest.raises(common.PreventUpdate):
         basins.pick(None, RACE)
 

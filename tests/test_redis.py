@@ -27,9 +27,9 @@ from tests.test_cache import _Planted
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PASSWORD = "class-redis-password"
 SECRET = "the-class-secret"  # every app server and job worker of one class shares it
-QUERY = "?landscape=booth&start=1,1&steps=200&opt=adam:lr=0.05,decay=0.0"
-BASINS_SCENE = ("?landscape=himmelblau&start=0,0&steps=200&opt=gd:lr=0.01,decay=0.0"
-                "&opt=adam:lr=0.01,decay=0.0")
+QUERY = "?landscape=booth&start=1,1&steps=200&opt=adam:lr=0.05,decay=0"
+BASINS_SCENE = ("?landscape=himmelblau&start=0,0&steps=200&opt=gd:lr=0.01,decay=0"
+                "&opt=adam:lr=0.01,decay=0")
 
 
 def _free_port() -> int:
@@ -176,7 +176,7 @@ def test_a_heavy_scene_and_a_basin_map_run_on_a_celery_worker_and_equal_the_embe
         for i in range(8):  # checked on its grid in about 0.06 s: well inside the 1 s limit
             text = f"sin({'x' if i % 2 else 'y'}*{text})"
         query = ("?landscape=" + quote(f"formula:-5,5,-5,5:{text}", safe=":,")
-                 + "&start=-1,1&steps=3000&opt=adam:lr=0.01,decay=0.0&opt=gd:lr=0.01,decay=0.0")
+                 + "&start=-1,1&steps=3000&opt=adam:lr=0.01,decay=0&opt=gd:lr=0.01,decay=0")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})

@@ -130,7 +130,7 @@ def test_the_runs_of_a_scene_are_an_http_resource(client):
     assert r.status_code == 200 and "max-age" in r.headers["Cache-Control"]
     body = r.get_json()
     # the canonical link: rows in the registry's order, every value spelled out
-    canonical = "?landscape=booth&start=1,-1&steps=50&opt=gd:lr=0.01,decay=0.0&opt=adam:lr=0.1,decay=0.0"
+    canonical = "?landscape=booth&start=1,-1&steps=50&opt=gd:lr=0.01,decay=0&opt=adam:lr=0.1,decay=0"
     assert body == json.loads(json.dumps(callbacks.scene_runs(canonical)))
     assert [run["name"] for run in body["runs"]] == ["gd", "adam"] and body["query"] == canonical
     assert client.get("/api/runs?" + q + "&preview=1").get_json() == body

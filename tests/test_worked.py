@@ -84,7 +84,7 @@ def test_callback_keeps_the_steps_and_says_what_is_wrong():
     assert len(cards) == 3 and error == ""
     cards, error = worked.update_worked(data, "1, -1, -1", "0.1", "0.9", "3", "torch", False,
                                            None, {})
-    assert error == "give four numbers: w1, w2, w3, b"
+    assert error == "Initial weights: give four numbers: w1, w2, w3, b"
     assert cards is worked.no_update
 
 

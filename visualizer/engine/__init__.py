@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from landscapes import Landscape
+from landscapes.number_text import exact
 from visualizer.engine import compiled as compiled_path
 from visualizer.engine import optimizers, schedules
 from visualizer.engine.fields import FieldError, Range  # noqa: F401  (FieldError: the engine's errors)
@@ -205,12 +206,12 @@ def parse_spec(text: str) -> RunSpec:
 def spec_text(spec: RunSpec) -> str:
     """The inverse of :func:`parse_spec`: lr and decay always, the rest when not default."""
     info = optimizers.info(spec.optimizer)
-    parts = [f"lr={spec.lr!r}", f"decay={spec.decay!r}"]  # repr: exact round trip
-    parts += [f"{k}={v!r}" for k, v in spec.hypers.items() if v != info.hypers[k].default]
+    parts = [f"lr={exact(spec.lr)}", f"decay={exact(spec.decay)}"]  # reads back exactly
+    parts += [f"{k}={exact(v)}" for k, v in spec.hypers.items() if v != info.hypers[k].default]
     if spec.schedule != "constant":
         parts.append(f"schedule={spec.schedule}")
     defaults = schedules.check_schedule(spec.schedule, {})
-    parts += [f"{k}={v!r}" for k, v in spec.schedule_params.items() if defaults.get(k) != v]
+    parts += [f"{k}={exact(v)}" for k, v in spec.schedule_params.items() if defaults.get(k) != v]
     return f"{spec.optimizer}:" + ",".join(parts)
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from landscapes.formula import tex_number
+from landscapes.number_text import tex_number
 
 
 def num(value: float) -> str:
-    """A number put into a formula (:func:`landscapes.formula.tex_number`), a
+    """A number put into a formula (:func:`landscapes.number_text.tex_number`), a
     negative one in parentheses."""
     text = tex_number(value, constants=False)
     return f"({text})" if value < 0 and math.isfinite(value) else text

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from landscapes.formula import exact
+from landscapes.number_text import exact
 from visualizer import engine
 from visualizer.engine import many, optimizers
 

@@ -18,6 +18,7 @@ from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
 import landscapes
+from landscapes.number_text import exact, rounded
 from visualizer import engine
 from visualizer.engine import optimizers
 from visualizer.pages import Page
@@ -34,14 +35,7 @@ from visualizer.ui.lesson import (
     select,
     show_view,
 )
-from visualizer.ui.text import (
-    exact,
-    page_query,
-    parse_lr,
-    parse_number,
-    query_params,
-    rounded,
-)
+from visualizer.ui.text import page_query, parse_lr, parse_number, query_params
 
 Array = np.ndarray
 
@@ -169,7 +163,7 @@ def belief_from_query(query: str) -> tuple[str, str, str]:
     p = query_params(query)
     key = p.get("scene") if p.get("scene") in BELIEF_PRESETS else "abs_skew"
     preset = BELIEF_PRESETS[key]
-    return key, p.get("lr", repr(preset.lr)), p.get("steps", str(preset.steps))
+    return key, p.get("lr", exact(preset.lr)), p.get("steps", str(preset.steps))
 
 
 def belief_settings(lr: str, steps: str) -> tuple[float, int]:
@@ -254,7 +248,7 @@ def belief_page() -> html.Div:
         select(ids.BELIEF_PRESET, "preset",
                 [(k, landscapes.get(s.landscape).title) for k, s in BELIEF_PRESETS.items()],
                 preset.key),
-        dmc.TextInput(id=ids.BELIEF_LR, label="learning rate (both)", value=repr(preset.lr), **BOX),
+        dmc.TextInput(id=ids.BELIEF_LR, label="learning rate (both)", value=exact(preset.lr), **BOX),
         dmc.TextInput(id=ids.BELIEF_STEPS, label=f"epochs (1–{MAX_LESSON_STEPS:,})",
                       value=str(preset.steps), **BOX),
     ]
@@ -288,7 +282,7 @@ def _preset_boxes(preset_key: str) -> tuple:
     preset = BELIEF_PRESETS.get(preset_key)
     if preset is None:
         raise PreventUpdate
-    return no_update, repr(preset.lr), str(preset.steps)
+    return no_update, exact(preset.lr), str(preset.steps)
 
 
 def _settle(lr_text: str, steps_text: str, preset_key: str) -> tuple[tuple, str]:

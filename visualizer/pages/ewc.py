@@ -14,6 +14,7 @@ from dash import Input, Output, dcc, html
 from plotly.subplots import make_subplots
 
 from landscapes import Landscape, Minimum
+from landscapes.number_text import exact, rounded
 from visualizer import engine
 from visualizer.engine import optimizers
 from visualizer.pages import Page
@@ -30,14 +31,7 @@ from visualizer.ui.lesson import (
     select,
     show_view,
 )
-from visualizer.ui.text import (
-    exact,
-    page_query,
-    parse_lr,
-    parse_number,
-    query_params,
-    rounded,
-)
+from visualizer.ui.text import page_query, parse_lr, parse_number, query_params
 
 Array = np.ndarray
 
@@ -168,7 +162,7 @@ def ewc_query(optimizer: str, lr: float, lam: float, steps: int) -> str:
 
 def ewc_from_query(query: str) -> tuple[str, str, str, str]:
     p = query_params(query)
-    return (p.get("opt", "adam"), p.get("lr", "0.05"), p.get("lambda", f"{DEFAULT_LAMBDA:g}"),
+    return (p.get("opt", "adam"), p.get("lr", "0.05"), p.get("lambda", exact(DEFAULT_LAMBDA)),
             p.get("steps", "300"))
 
 
@@ -237,7 +231,7 @@ def ewc_page() -> html.Div:
                 "adam"),
         dmc.TextInput(id=ids.EWC_LR, label="learning rate", value="0.05", **BOX),
         dmc.TextInput(id=ids.EWC_LAMBDA, label=f"λ (0–{MAX_LAMBDA:g})",
-                      value=f"{DEFAULT_LAMBDA:g}", **BOX),
+                      value=exact(DEFAULT_LAMBDA), **BOX),
         dmc.TextInput(id=ids.EWC_STEPS, label="epochs per task", value="300", **BOX),
     ]
     intro = [

@@ -16,8 +16,10 @@ from plotly.subplots import make_subplots
 
 import landscapes
 from landscapes import Landscape
+from landscapes.number_text import exact, rounded
 from visualizer import engine
 from visualizer.engine import optimizers
+from visualizer.engine.fields import FieldError
 from visualizer.pages import Page
 from visualizer.pages.race.scene import parse_start
 from visualizer.server import cache
@@ -33,13 +35,7 @@ from visualizer.ui.lesson import (
     select,
     show_view,
 )
-from visualizer.ui.text import (
-    page_query,
-    parse_lr,
-    parse_number,
-    query_params,
-    rounded,
-)
+from visualizer.ui.text import page_query, parse_lr, parse_number, query_params
 
 Array = np.ndarray
 
@@ -164,9 +160,9 @@ def parse_lrs(text: str) -> tuple[float, ...]:
     """``"0.001, 0.01, 0.1"`` as learning rates (1 to MAX_LRS, each in (0, MAX_LR])."""
     parts = [p for p in str(text or "").replace(";", ",").split(",") if p.strip()]
     if not parts:
-        raise ValueError("learning rates: enter one or more, separated by commas")
+        raise FieldError("learning rates", "enter one or more, separated by commas")
     if len(parts) > MAX_LRS:
-        raise ValueError(f"learning rates: at most {MAX_LRS}")
+        raise FieldError("learning rates", f"at most {MAX_LRS}")
     return tuple(dict.fromkeys(parse_lr(p, "learning rates") for p in parts))
 
 
@@ -177,11 +173,8 @@ def parse_start_text(text: str, landscape: Landscape) -> tuple[float, float] | N
         return None
     parts = raw.replace(";", ",").split(",")
     if len(parts) != 2:
-        raise ValueError("start: give two numbers, x, y")
-    try:
-        return parse_start(parts[0], parts[1], landscape)
-    except ValueError as exc:
-        raise ValueError(f"start: {exc}") from None
+        raise FieldError("start", "give two numbers, x, y")
+    return parse_start(parts[0], parts[1], landscape)  # FieldError naming x, y or the start
 
 
 def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, warmup: str,
@@ -191,7 +184,8 @@ def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, wa
     ls = landscapes.get(landscape)
     optimizers.info(optimizer)
     if schedule not in LR_SCHEDULES:
-        raise ValueError(f"unknown schedule {schedule!r}; choose from: {', '.join(LR_SCHEDULES)}")
+        raise FieldError("schedule", f"unknown schedule {schedule!r}; choose from: "
+                                     f"{', '.join(LR_SCHEDULES)}")
     n = parse_number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True)
     settings = LrSettings(
         landscape=landscape, optimizer=optimizer, lrs=parse_lrs(lrs_text), schedule=schedule,
@@ -202,7 +196,7 @@ def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, wa
         start=parse_start_text(start, ls), compare=bool(compare),
     )
     if settings.compare and not settings.warmup_steps:
-        raise ValueError("with and without warmup: set the warmup steps above 0 "
+        raise FieldError("with and without warmup", "set the warmup steps above 0 "
                          "(or pick the linear warmup schedule)")
     settings.runs()  # builds every run: the engine's own checks (an lr too large for it, ...)
     return settings
@@ -246,11 +240,11 @@ def lr_query(s: LrSettings, preset: str | None = None) -> str:
     link, as links already shared spell it) and every box."""
     items: dict[str, object] = {"scene": preset} if preset in LR_PRESETS else {}
     items |= {"landscape": s.landscape, "opt": s.optimizer,
-             "lrs": ",".join(repr(v) for v in s.lrs), "schedule": s.schedule,
-             "warmup": s.warmup, "gamma": "" if s.gamma is None else repr(s.gamma),
-             "step_size": s.step_size, "decay": repr(s.decay), "steps": s.steps}
+             "lrs": ",".join(exact(v) for v in s.lrs), "schedule": s.schedule,
+             "warmup": s.warmup, "gamma": "" if s.gamma is None else exact(s.gamma),
+             "step_size": s.step_size, "decay": exact(s.decay), "steps": s.steps}
     if s.start is not None:
-        items["start"] = f"{s.start[0]!r},{s.start[1]!r}"
+        items["start"] = f"{exact(s.start[0])},{exact(s.start[1])}"
     if s.compare:
         items["compare"] = "1"
     return page_query("lr", items)
@@ -258,11 +252,11 @@ def lr_query(s: LrSettings, preset: str | None = None) -> str:
 
 def lr_boxes_of(s: LrSettings) -> dict[str, str]:
     """The boxes' text for these settings (the page's keys, as in its link)."""
-    return {"landscape": s.landscape, "opt": s.optimizer, "lrs": ", ".join(map(repr, s.lrs)),
+    return {"landscape": s.landscape, "opt": s.optimizer, "lrs": ", ".join(map(exact, s.lrs)),
             "schedule": s.schedule, "warmup": str(s.warmup),
-            "gamma": "" if s.gamma is None else repr(s.gamma), "step_size": str(s.step_size),
-            "decay": repr(s.decay), "steps": str(s.steps),
-            "start": "" if s.start is None else f"{s.start[0]:g}, {s.start[1]:g}",
+            "gamma": "" if s.gamma is None else exact(s.gamma), "step_size": str(s.step_size),
+            "decay": exact(s.decay), "steps": str(s.steps),
+            "start": "" if s.start is None else f"{exact(s.start[0])}, {exact(s.start[1])}",
             "compare": "1" if s.compare else ""}
 
 
@@ -315,12 +309,12 @@ def lr_page() -> html.Div:
         select(ids.LR_OPTIMIZER, "optimizer", [(n, i.title) for n, i in optimizers.OPTIMIZERS.items()],
                 d.optimizer),
         dmc.TextInput(id=ids.LR_LRS, label=f"learning rates (up to {MAX_LRS})",
-                      value=", ".join(map(repr, d.lrs)), size="xs", debounce=400, className="lrs-input"),
+                      value=", ".join(map(exact, d.lrs)), size="xs", debounce=400, className="lrs-input"),
         select(ids.LR_SCHEDULE, "schedule", list(LR_SCHEDULES.items()), d.schedule),
         dmc.TextInput(id=ids.LR_WARMUP, label="warmup steps", value=str(d.warmup), **BOX),
         dmc.TextInput(id=ids.LR_GAMMA, label="γ (step / exp.)", value="", placeholder="0.5 / 0.98", **BOX),
         dmc.TextInput(id=ids.LR_STEP_SIZE, label="step: every", value=str(d.step_size), **BOX),
-        dmc.TextInput(id=ids.LR_DECAY, label="inverse-time decay", value=repr(d.decay), **BOX),
+        dmc.TextInput(id=ids.LR_DECAY, label="inverse-time decay", value=exact(d.decay), **BOX),
         dmc.TextInput(id=ids.LR_STEPS, label="epochs", value=str(d.steps), **BOX),
         dmc.TextInput(id=ids.LR_START, label="start x, y", value="", placeholder="its own",
                       size="xs", debounce=400, className="start-input"),

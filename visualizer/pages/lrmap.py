@@ -14,8 +14,10 @@ from dash import Input, Output, State, html
 
 import landscapes
 from landscapes import teaching
+from landscapes.number_text import exact
 from visualizer import engine
 from visualizer.engine import export, many, optimizers
+from visualizer.engine.fields import FieldError
 from visualizer.pages import Page, common
 from visualizer.pages.common import BOX, FONT
 from visualizer.ui.lesson import fill_from_link
@@ -53,7 +55,7 @@ def as_map(data: dict) -> many.MomentumMap:
 
 def parse(race_query, optimizer, range_text, betas_text, metric) -> tuple[tuple, dict, dict]:
     if optimizer not in many.MOMENTUM_HYPER:
-        raise ValueError(f"optimizer: choose from {', '.join(many.MOMENTUM_HYPER)}")
+        raise FieldError("optimizer", f"choose from {', '.join(many.MOMENTUM_HYPER)}")
     lo, hi, n = many.parse_lrs_range(range_text)
     n_betas = parse_betas(betas_text)
     ls, specs, _, steps, canonical = common.race_scene(race_query, need_ticked=False)
@@ -64,7 +66,7 @@ def parse(race_query, optimizer, range_text, betas_text, metric) -> tuple[tuple,
     if current is not None:
         mark = (current.lr, current.hypers.get(many.MOMENTUM_HYPER[optimizer]))
     return ((canonical, optimizer, lo, hi, n, n_betas), {"metric": metric, "mark": mark},
-            {"opt": optimizer, "lrs": f"{lo!r}:{hi!r}:{n}", "betas": str(n_betas),
+            {"opt": optimizer, "lrs": f"{exact(lo)}:{exact(hi)}:{n}", "betas": str(n_betas),
              "metric": metric})
 
 

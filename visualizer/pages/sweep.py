@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, html
 from plotly.subplots import make_subplots
 
+from landscapes.number_text import exact
 from visualizer import engine
 from visualizer.engine import export, many, optimizers
 from visualizer.pages import Page, common
@@ -57,7 +58,7 @@ def parse(race_query, range_text, factor_text, metric) -> tuple[tuple, dict, dic
     many.check_job(ls, len(groups), n * len(specs), 1, steps, "learning rates")
     metric = metric if metric in METRICS else "cost"
     return ((canonical, lo, hi, n), {"factor": factor, "metric": metric},
-            {"lrs": f"{lo!r}:{hi!r}:{n}", "within": f"{factor:g}", "metric": metric})
+            {"lrs": f"{exact(lo)}:{exact(hi)}:{n}", "within": exact(factor), "metric": metric})
 
 
 def band_text(sw: many.Sweep, factor: float) -> str:
@@ -129,7 +130,7 @@ def render(data: dict, view: dict) -> tuple:
 def layout() -> html.Div:
     controls = [
         dmc.TextInput(id=I.lrs, label="learning rates LO:HI:N (log)", value=DEFAULT_RANGE, **BOX),
-        dmc.TextInput(id=I.within, label="works: within × of its best", value=f"{DEFAULT_FACTOR:g}",
+        dmc.TextInput(id=I.within, label="works: within × of its best", value=exact(DEFAULT_FACTOR),
                       **BOX),
         common.segmented(I.metric, METRICS, "cost"),
     ]
@@ -156,7 +157,7 @@ def _link_boxes(search: str) -> tuple:
     """The page's boxes from a link to it (the race takes the scene from the same link)."""
     p = query_params(search)
     metric = p.get("metric", "cost")
-    return (p.get("lrs", DEFAULT_RANGE), p.get("within", f"{DEFAULT_FACTOR:g}"),
+    return (p.get("lrs", DEFAULT_RANGE), p.get("within", exact(DEFAULT_FACTOR)),
             metric if metric in METRICS else "cost")
 
 

@@ -23,17 +23,14 @@ import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from landscapes.number_text import exact, rounded
 from visualizer import engine
 from visualizer.engine import export, optimizers
+from visualizer.engine.fields import FieldError
 from visualizer.pages import Page
 from visualizer.ui import ids
 from visualizer.ui.lesson import fill_from_link
-from visualizer.ui.text import (
-    parse_lr,
-    query_params,
-    rounded,
-    write_query,
-)
+from visualizer.ui.text import parse_lr, query_params, write_query
 
 Array = np.ndarray
 
@@ -116,7 +113,8 @@ def solve(data, weights=DEFAULT_WEIGHTS, lr: float = DEFAULT_LR, beta: float = D
     convention steps with the engine's own momentum rule, so these are the app's
     numbers; ``ema`` scales the gradient by (1 − β) first (the same rule then)."""
     if convention not in CONVENTIONS:
-        raise ValueError(f"unknown convention {convention!r}; choose from: {', '.join(CONVENTIONS)}")
+        raise FieldError("velocity", f"unknown convention {convention!r}; choose from: "
+                                     f"{', '.join(CONVENTIONS)}")
     rule = optimizers.info("momentum").rule
     data = [tuple(map(float, row)) for row in data]
     params = np.array(weights, dtype=float)
@@ -293,19 +291,19 @@ def parse_data(text: str) -> list[tuple[float, float, float]]:
             continue
         parts = line.replace(";", ",").split(",")
         if len(parts) != 3:
-            raise ValueError(f"line {n}: expected three numbers x1, x2, y")
+            raise FieldError("data", f"line {n}: expected three numbers x1, x2, y")
         rows.append(tuple(finite_number(p, f"line {n}") for p in parts))
     if len(rows) < BATCH:
-        raise ValueError(f"give at least {BATCH} rows (a batch is {BATCH} rows)")
+        raise FieldError("data", f"give at least {BATCH} rows (a batch is {BATCH} rows)")
     if len(rows) > MAX_ROWS:
-        raise ValueError(f"at most {MAX_ROWS} rows")
+        raise FieldError("data", f"at most {MAX_ROWS} rows")
     return rows
 
 
 def parse_weights(text: str) -> tuple[float, ...]:
     parts = str(text or "").split(",")
     if len(parts) != 4:
-        raise ValueError("give four numbers: w1, w2, w3, b")
+        raise FieldError("initial weights", "give four numbers: w1, w2, w3, b")
     return tuple(finite_number(p, "initial parameters") for p in parts)
 
 
@@ -319,7 +317,7 @@ def parse_settings(lr: str, beta: str, steps: str) -> tuple[float, float, int]:
 
 
 def data_text(data) -> str:
-    return "\n".join(", ".join(f"{v:g}" for v in row) for row in data)
+    return "\n".join(", ".join(exact(v) for v in row) for row in data)
 
 
 def shown(value: float) -> str:
@@ -362,8 +360,8 @@ def from_query(query: str) -> tuple[str, str, str, str, str]:
     boxes check it as if typed."""
     p = query_params(query)
     return (p["data"].replace(";", "\n") if "data" in p else data_text(DEFAULT_DATA),
-            p.get("w", ", ".join(f"{v:g}" for v in DEFAULT_WEIGHTS)),
-            p.get("lr", f"{DEFAULT_LR:g}"), p.get("beta", f"{DEFAULT_BETA:g}"),
+            p.get("w", ", ".join(exact(v) for v in DEFAULT_WEIGHTS)),
+            p.get("lr", exact(DEFAULT_LR)), p.get("beta", exact(DEFAULT_BETA)),
             p.get("steps", str(DEFAULT_STEPS)))
 
 
@@ -528,11 +526,11 @@ def page() -> html.Div:
                          debounce=400, className="w-data"),
             html.Div([
                 dmc.TextInput(id=ids.WORKED_WEIGHTS, label="initial w₁, w₂, w₃, b",
-                              value=", ".join(f"{v:g}" for v in DEFAULT_WEIGHTS), **box),
+                              value=", ".join(exact(v) for v in DEFAULT_WEIGHTS), **box),
                 dmc.TextInput(id=ids.WORKED_LR, label="learning rate",
-                              value=f"{DEFAULT_LR:g}", **box),
+                              value=exact(DEFAULT_LR), **box),
                 dmc.TextInput(id=ids.WORKED_BETA, label="momentum β",
-                              value=f"{DEFAULT_BETA:g}", **box),
+                              value=exact(DEFAULT_BETA), **box),
                 dmc.TextInput(id=ids.WORKED_STEPS, label=f"steps (1–{MAX_STEPS})",
                               value=str(DEFAULT_STEPS), **box),
                 html.Div([
@@ -658,7 +656,7 @@ def check_work(_values, *args):
 def fill_answers(_document, _clear):
     """The document's printed answer in the boxes (checking turns on), or none."""
     if ctx.triggered_id == ids.WORKED_DOCUMENT:
-        return {"answers": {k: f"{v:g}" for k, v in DOCUMENT_ANSWER.items()}}, True
+        return {"answers": {k: exact(v) for k, v in DOCUMENT_ANSWER.items()}}, True
     return {"answers": {}}, no_update
 
 

@@ -1,5 +1,6 @@
-"""The HTTP side of the app: what a request may be, how a bad one is answered,
-and the one plain route, ``GET /api/runs`` (:func:`runs_api`).
+"""The HTTP side of the app: what a request may be, how a bad one is answered
+(:func:`refuse`), and ``GET /healthz`` (:func:`health`). The race's own route,
+``GET /api/runs``, lives beside the race (:mod:`visualizer.pages.race.api`).
 
 A class's server sees whatever its students' browsers (or scripts) send. Here a
 callback request is checked before Dash reads it: its body is at most
@@ -21,7 +22,7 @@ from typing import Any
 
 from dash import Dash
 from dash.exceptions import DependencyException
-from flask import Response, g, jsonify, request
+from flask import g, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MAX_BODY = 1024 * 1024
@@ -65,7 +66,7 @@ def check_callback_body(data: bytes, callbacks: dict[str, Any]) -> dict:
     return body
 
 
-def _refuse(reason: str, status: int = 400):
+def refuse(reason: str, status: int = 400):
     """The one-line answer (and the one log line) for a request refused."""
     output = g.get("callback_output", "")  # read once, by the check: never parsed again
     log.warning("%s %s %s: %s", status, request.path[:80], str(output)[:80], reason[:200])
@@ -84,7 +85,7 @@ def harden(app: Dash) -> None:
         try:
             body = check_callback_body(request.get_data(cache=True), app.callback_map)
         except BadRequest as exc:
-            return _refuse(str(exc))
+            return refuse(str(exc))
         g.callback_output = body["output"]
         return None
 
@@ -92,17 +93,17 @@ def harden(app: Dash) -> None:
     def _one_line(exc: Exception):
         if isinstance(exc, HTTPException):
             if exc.code == 413:
-                return _refuse(f"the body is larger than {MAX_BODY // 1024} KB", 413)
+                return refuse(f"the body is larger than {MAX_BODY // 1024} KB", 413)
             return exc
         if isinstance(exc, DependencyException):  # a script path Dash does not serve
-            return _refuse("no such file", 404)
+            return refuse("no such file", 404)
         if isinstance(exc, RecursionError):  # nested too deep to read
-            return _refuse("the request is nested too deeply")
+            return refuse("the request is nested too deeply")
         if not request.path.endswith(CALLBACK_PATH):  # not a callback: a real fault
             server.log_exception(sys.exc_info())
             return InternalServerError()
         log.debug("callback failed", exc_info=exc)
-        return _refuse(f"{type(exc).__name__}: {exc}")
+        return refuse(f"{type(exc).__name__}: {exc}")
 
 
 def health(app: Dash) -> None:
@@ -117,38 +118,3 @@ def health(app: Dash) -> None:
         jobs_ok, backend = jobs.healthy()
         body = {"app": "ok", "store": store, "jobs": backend}
         return jsonify(body), 200 if store_ok and jobs_ok else 503
-
-
-def runs_api(app: Dash) -> None:
-    """``GET /api/runs?<a scene's link query>``: the scene's runs, as the player
-    takes them (JSON, paths as base64 float32), for scripts and for the paths
-    that follow the dot while it is dragged. The answer is a pure function of
-    the canonical link: cached for the class, and for an hour by browsers.
-    ``&preview=1`` (a drag in progress) answers 409 instead of computing a
-    scene that would take over ``callbacks.LIGHT_SECONDS``, and does not store
-    what it computes in the class cache. A bad part of the
-    link gets 400, a scene over the budget 422, each with its message."""
-    from visualizer import engine
-    from visualizer.pages.race import callbacks, scene
-
-    @app.server.get("/api/runs")
-    def _runs():
-        query = "?" + request.query_string.decode("utf-8", "replace")
-        try:
-            ls, specs, _, steps, canonical = scene.runs_of(query)
-        except ValueError as exc:
-            return _refuse(str(exc))
-        if not specs:
-            return _refuse("no runs: add opt=NAME[:key=value,...] to the query")
-        try:
-            engine.check_budget(ls, specs, 1, steps, engine.REQUEST_BUDGET)
-            heavy = engine.expected_seconds(ls, specs, 1, steps) > callbacks.LIGHT_SECONDS
-            preview = bool(request.args.get("preview"))
-            if preview and heavy and not callbacks.cached_runs(canonical):
-                return jsonify(error="too heavy to follow a drag: the runs come on the drop"), 409
-            payload = (callbacks.passing_runs if preview else callbacks.scene_runs)(canonical)
-        except engine.BudgetError as exc:
-            return _refuse(str(exc), 422)
-        body = json.dumps(payload, separators=(",", ":"))
-        return Response(body, mimetype="application/json",
-                        headers={"Cache-Control": "public, max-age=3600"})

@@ -1,20 +1,12 @@
-"""Text to numbers and back, and links: the boxes' parser, the formatters, and
-the query-string reader and writer every page uses.
-
-A number is written one of three ways, by purpose: :func:`exact` where it
-must read back (a box, a link, a CSV), :func:`rounded` where it is only read,
-and in LaTeX with :func:`landscapes.formula.tex_number`."""
+"""Text to numbers and links: the boxes' parser and the query-string reader and
+writer every page uses. Numbers are written by :mod:`landscapes.number_text`
+(``exact`` where they read back, ``rounded`` where they are only read)."""
 
 from __future__ import annotations
 
-import math
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
-from landscapes import formula
 from visualizer import engine
-
-exact = formula.exact
-"""A number where it must read back exactly (:func:`landscapes.formula.exact`)."""
 
 
 def parse_number(text: object, what: str, low: float, high: float, whole: bool = False) -> float:
@@ -44,12 +36,6 @@ def with_params(link: str, **params: str) -> str:
 def parse_lr(text: object, what: str = "learning rate") -> float:
     """A learning rate in the engine's range, or FieldError naming the box."""
     return engine.LR.parse(what, text if text is None else str(text))
-
-
-def rounded(value: float, digits: int = 4) -> str:
-    """A number to read, not to type back (captions, tables, worked steps):
-    ``digits`` significant digits, "—" for a value that is not finite."""
-    return f"{value:.{digits}g}" if math.isfinite(value) else "—"
 
 
 def query_params(query: str | None) -> dict[str, str]:

@@ -30,12 +30,13 @@ from dash.exceptions import PreventUpdate
 
 import landscapes
 from landscapes import formula
+from landscapes.number_text import exact
 from visualizer import engine, pages
 from visualizer.engine import export, optimizers
 from visualizer.pages.race import inspector_view, layout, scene
 from visualizer.server import cache, jobs
 from visualizer.ui import figures, ids
-from visualizer.ui.text import exact, query_params
+from visualizer.ui.text import query_params
 
 NAMES = list(optimizers.OPTIMIZERS)
 

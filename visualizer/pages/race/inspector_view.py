@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from landscapes.number_text import rounded
 from visualizer import engine
 from visualizer.engine import optimizers
 from visualizer.pages.race import inspector
 from visualizer.ui import figures
-from visualizer.ui.text import rounded
 
 
 def _eight(value: float) -> str:

@@ -2,7 +2,7 @@
 
 A scene is a landscape, a start, a step count and one row per optimizer (ticked
 or not, with the text of its boxes). It round-trips through the URL query
-(``?landscape=rosenbrock&start=-1,1.5&steps=800&opt=adam:lr=0.02,decay=0.0``,
+(``?landscape=rosenbrock&start=-1,1.5&steps=800&opt=adam:lr=0.02,decay=0``,
 the command line's optimizer syntax) and through the presets. Parsing a row
 gives a :class:`engine.RunSpec` or a message per bad box.
 """
@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs
 
 import landscapes
+from landscapes.number_text import exact
 from visualizer import engine
 from visualizer.engine import optimizers, schedules
-from visualizer.ui.text import exact, write_query
+from visualizer.ui.text import write_query
 
 MAX_APP_STEPS = 10_000
 """The most epochs the app runs (the command line allows engine.MAX_STEPS)."""
