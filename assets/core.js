@@ -4,9 +4,10 @@
  * the state the player draws, and small helpers. The other files, one concern
  * each: player.js (decoding the runs, painting frames, the play loop, keys),
  * map.js (the start dot's drag and click, live paths, highlight), paint.js
- * (the canvases that draw frames while playing or dragging), settings.js
- * (the optimizer settings panel), links.js (the URL, page routing, copy link,
- * PNG), jobs.js (results of background jobs).
+ * (the canvases that draw frames while playing or dragging), table.js (the
+ * results table under the cost chart), settings.js (the optimizer settings
+ * panel), links.js (the URL, page routing, copy link, PNG, preset captions),
+ * jobs.js (results of background jobs).
  */
 (function () {
   "use strict";
@@ -70,6 +71,20 @@
     highlighted: null,  // the optimizer under the pointer
   };
 
+  // A number as the results table shows it (5 significant digits; exponents when tiny or huge).
+  function fmt(v) {
+    if (v === null || v === undefined || !isFinite(v)) return "—";
+    const a = Math.abs(v);
+    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
+    return Number(v.toPrecision(5)).toString();
+  }
+
+  // A Dash html component, as a clientside callback returns one.
+  function el(type, props, children) {
+    return { type: type, namespace: "dash_html_components",
+             props: Object.assign({ children: children }, props || {}) };
+  }
+
   // How opaque an optimizer's path and point are: faded while another is highlighted.
   function opacity(name) {
     return state.highlighted === null || state.highlighted === name ? 1 : 0.18;
@@ -77,7 +92,7 @@
 
   window.viz = {
     IDS: IDS, state: state, plotDiv: plotDiv, triggered: triggered, triggeredDict: triggeredDict,
-    opacity: opacity,
+    opacity: opacity, fmt: fmt, el: el,
     whenPlot: whenPlot, rehook: rehook,
     watching: function () { return observer !== null; },  // for the browser tests
     draw: function () {},  // player.js sets it

@@ -22,7 +22,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     // (set_props: the inspector's own store is its input, no loop of callbacks).
     recorded: function (done, wanted) {
       if (done && wanted && done.query === wanted.query) {
-        window.dash_clientside.set_props("store-inspect", {
+        window.dash_clientside.set_props(window.viz.IDS.STORE_INSPECT, {
           data: Object.assign({}, wanted, { error: done.error || null, at: Date.now() }),
         });
       }

@@ -28,11 +28,9 @@
     presetNote: function (runs, notes) {
       const c = runs && notes && notes.captions[runs.query];
       if (!c) return [];
-      const el = function (type, children) {
-        return { type: type, namespace: "dash_html_components", props: { children: children } };
-      };
-      const out = [el("B", c.title), " — " + c.description];
-      if (c.note) out.push(" ", el("Details", [el("Summary", notes.more), c.note]));
+      const el = viz.el;
+      const out = [el("B", {}, c.title), " — " + c.description];
+      if (c.note) out.push(" ", el("Details", {}, [el("Summary", {}, notes.more), c.note]));
       return out;
     },
 

@@ -13,7 +13,6 @@
   const plotDiv = viz.plotDiv, triggered = viz.triggered, triggeredDict = viz.triggeredDict;
   const opacity = viz.opacity;
   let cache = { src: null };
-  let tableKey = 0;
 
   function f32(b64) {
     const bin = atob(b64);
@@ -55,18 +54,6 @@
     return out;
   }
 
-  function fmt(v) {
-    if (v === null || v === undefined || !isFinite(v)) return "—";
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(3);
-    return Number(v.toPrecision(5)).toString();
-  }
-
-  function el(type, props, children) {
-    return { type: type, namespace: "dash_html_components",
-             props: Object.assign({ children: children }, props || {}) };
-  }
-
   function overlayTraces(d, epoch) {
     const traces = [];
     d.runs.forEach(function (it) {
@@ -102,51 +89,6 @@
         hovertemplate: "%{y:.5g}<extra>" + r.title + "</extra>",
       };
     });
-  }
-
-  function nowText(it, epoch) { return epoch < it.meta.n ? fmt(it.loss[epoch]) : "diverged"; }
-  function finalText(it) {
-    const r = it.meta;
-    return r.diverged_at !== null ? "diverged at epoch " + r.diverged_at : fmt(it.loss[r.n - 1]);
-  }
-
-  // The table's cells, written directly: each frame its "now" column; for runs
-  // drawn before Dash has built their table (the dot dragged), every column.
-  let tableFor = null;
-  function fillTable(d, epoch) {
-    const table = document.getElementById(IDS.TABLE_RESULTS);
-    if (!table) return;
-    const whole = tableFor !== d;
-    d.runs.forEach(function (it) {
-      const row = table.querySelector('tr[data-opt="' + it.meta.name + '"]');
-      if (!row) return;
-      row.querySelector("td.now").textContent = nowText(it, epoch);
-      if (whole) {
-        row.querySelector("td.final").textContent = finalText(it);
-        row.querySelector("td.ends").textContent = it.meta.ends || "—";
-        row.classList.toggle("diverged", it.meta.diverged_at !== null);
-      }
-    });
-  }
-
-  function resultsTable(d, epoch) {
-    if (!d.runs.length) return el("Div", { className: "hint" }, "No optimizer is ticked.");
-    const rows = d.runs.map(function (it) {
-      const r = it.meta;
-      return el("Tr", { "data-opt": r.name, className: r.diverged_at !== null ? "diverged" : "" }, [
-        el("Td", {}, [el("Span", { className: "swatch", style: { background: r.color } }), r.title]),
-        el("Td", { className: "num now" }, nowText(it, epoch)),
-        el("Td", { className: "num final" }, finalText(it)),
-        el("Td", { className: "ends" }, r.ends || "—"),
-      ]);
-    });
-    tableFor = d;
-    tableKey += 1;  // a fresh table: draw() writes the "now" cells directly
-    return el("Table", { className: "results-table", key: "t" + tableKey }, [
-      el("Thead", {}, el("Tr", {}, [el("Th", {}, "optimizer"), el("Th", {}, "cost now"),
-                                     el("Th", {}, "final cost"), el("Th", { title: "the listed minimum the run ended in" }, "ends in")])),
-      el("Tbody", {}, rows),
-    ]);
   }
 
   function lossLayout(lg, d) {
@@ -194,7 +136,7 @@
         viz.paint.loss(d, view.epoch, view.log);
       }
     }
-    fillTable(d, view.epoch);
+    viz.table.fill(d, view.epoch);
     view.frames += 1;  // frames painted, read by benchmarks/bench_app.py
     view.painted = performance.now();
   }
@@ -324,7 +266,7 @@
       if (newRuns) viz.rehook();  // a new landscape may come with a new graph to hook
       draw();
       return [epoch, Math.max(N, 1), "epoch " + epoch + " / " + N,
-              newRuns ? resultsTable(d, epoch) : no, playLabel()];
+              newRuns ? viz.table.build(d, epoch) : no, playLabel()];
     },
 
     pickLandscape: function () {

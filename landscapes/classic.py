@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscapes import Landscape, Minimum
+from landscapes.landscape import Landscape, Minimum
 
 TWO_PI = 2.0 * np.pi
 

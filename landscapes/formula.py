@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from landscapes import Landscape
+from landscapes.landscape import Landscape
 from landscapes.number_text import exact, tex_number
 
 PREFIX = "formula:"

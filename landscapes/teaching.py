@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscapes import Landscape, Minimum
+from landscapes.landscape import Landscape, Minimum
 
 
 def saddle_f(x, y):

@@ -815,7 +815,7 @@ def test_many_run_views_compute_in_the_background_and_send_clicks_to_the_race(pa
     shot(page, "29-lr-momentum-map")
     _click_data_point(page, "lrmap-graph", float(np.log10(0.02)), 0.5)
     expect(page.locator("#page-race")).to_be_visible(timeout=15000)
-    expect(page).to_have_url(re.compile(r"opt=momentum:lr=0\.0\d+,decay=0\.0,momentum=0\.\d+"))
+    expect(page).to_have_url(re.compile(r"opt=momentum:lr=0\.0\d+,decay=0,momentum=0\.\d+"))
 
 
 def test_cancel_stops_a_many_run_job(page, server):

@@ -29,7 +29,7 @@ def test_an_over_budget_scene_is_refused_before_running(monkeypatch):
     def never(*a):
         raise AssertionError("ran")
 
-    monkeypatch.setattr(engine, "_numpy_loop", never)
+    monkeypatch.setattr(engine.loop, "_numpy_loop", never)
     with pytest.raises(engine.BudgetError) as err:
         engine.run(landscapes.get(DEEP), EVERY, (0.1, 0.2), 10_000, budget=1.0)
     message = str(err.value)

@@ -7,12 +7,12 @@ import json
 
 import numpy as np
 import pytest
+from dash import no_update
 
 import landscapes
 from tests.dash_context import in_context
 from visualizer import engine, shell
 from visualizer.engine import compiled, optimizers, schedules
-from visualizer.pages import worked
 from visualizer.pages.race import callbacks, layout, scene
 from visualizer.ui import figures
 
@@ -41,7 +41,7 @@ def default_inputs(**over):
 def runs_of(computed: tuple) -> dict:
     """The runs of a compute_runs answer, from the background job if it sent one there."""
     runs, query, *_, job = computed
-    if runs is worked.no_update and job is not worked.no_update:
+    if runs is no_update and job is not no_update:
         done = callbacks.run_job(lambda percent: None, job)
         assert done["query"] == query == job["query"] and done["status"] == ""
         runs = done["runs"]
@@ -54,7 +54,7 @@ def test_a_heavy_scene_goes_to_the_background_job_with_progress(monkeypatch):
     lrs = ["1.0" if n == "adadelta" else "0.001" for n in NAMES]
     computed = callbacks.compute_runs(*default_inputs(checks=checks, lrs=lrs, steps="3000"))
     runs, query, _, _, status, job = computed
-    assert runs is worked.no_update and job == {"query": query}
+    assert runs is no_update and job == {"query": query}
     assert status == "Computing this scene in the background…"
     seen: list[int] = []
     done = callbacks.run_job(seen.append, job)
@@ -65,7 +65,7 @@ def test_a_heavy_scene_goes_to_the_background_job_with_progress(monkeypatch):
     assert shares == sorted(shares) and shares[0] == 0 and shares[-1] >= 90 and len(shares) > 10
     # computed once: the same scene now answers at once, from the shared cache
     again = callbacks.compute_runs(*default_inputs(checks=checks, lrs=lrs, steps="3000"))
-    assert again[0] == done["runs"] and again[-1] is worked.no_update
+    assert again[0] == done["runs"] and again[-1] is no_update
     with pytest.raises(callbacks.PreventUpdate):
         callbacks.run_job(seen.append, {"query": 3})
 
@@ -76,8 +76,8 @@ def test_compute_runs_defaults_are_the_classic_four_at_0_001():
     assert query == ("?landscape=himmelblau&start=0,0&steps=1000&opt=gd:lr=0.001,decay=0"
                      "&opt=momentum:lr=0.001,decay=0&opt=rmsprop:lr=0.001,decay=0"
                      "&opt=adam:lr=0.001,decay=0")
-    assert errors is worked.no_update  # no messages, none shown: nothing to send
-    assert steps_err == "" and status == "" and job is worked.no_update
+    assert errors is no_update  # no messages, none shown: nothing to send
+    assert steps_err == "" and status == "" and job is no_update
     # the payload is the engine's result, in float32
     specs = [engine.make_spec(n, lr=1e-3) for n in ("gd", "momentum", "rmsprop", "adam")]
     result = engine.run(landscapes.get("himmelblau"), specs, (0, 0), 1000)
@@ -117,7 +117,7 @@ def test_bad_hidden_settings_are_reported_per_optimizer():
     assert errors["adam"]["gamma"].startswith("Gamma: must be ") and "(got 2)" in errors["adam"]["gamma"]
     # the same messages again are not sent again
     again = callbacks.compute_runs(*default_inputs(settings=settings), errors)
-    assert again[2] is worked.no_update
+    assert again[2] is no_update
     assert status == "Not run until fixed: Momentum, Adam."
 
 
@@ -136,7 +136,7 @@ def test_schedule_and_hyperparameters_reach_the_engine():
 @pytest.mark.parametrize("steps", ["0", "10001", "2.5", "many", "", "1e999", "-inf", "nan"])
 def test_bad_epoch_count(steps):
     out = callbacks.compute_runs(*default_inputs(steps=steps))
-    assert out[0] is worked.no_update and out[3]
+    assert out[0] is no_update and out[3]
 
 
 def test_nothing_ticked_is_an_empty_scene_not_an_error():
@@ -210,7 +210,7 @@ def test_update_start_from_each_source():
                      "1.234568", "-2", "")
     out = in_context(callbacks.update_start, ["store-typed-start.data"], "himmelblau", None,
                      {"x": "abc", "y": "0"}, current)
-    assert out[0] is worked.no_update and out[3] == "X: must be a number (got 'abc')"
+    assert out[0] is no_update and out[3] == "X: must be a number (got 'abc')"
     out = in_context(callbacks.update_start, ["store-typed-start.data"], "himmelblau", None,
                      {"x": "1e9", "y": "0"}, current)
     assert "Start: must" in out[3]
@@ -224,15 +224,15 @@ def test_update_start_from_each_source():
 def test_draw_map_sends_the_contour_only_for_a_new_landscape():
     start = {"landscape": "himmelblau", "x": 1.0, "y": 2.0}
     moved_on_map = callbacks.draw_map({**start, "source": "map"}, "himmelblau")
-    assert all(v is worked.no_update for v in moved_on_map if not isinstance(v, list))
+    assert all(v is no_update for v in moved_on_map if not isinstance(v, list))
     contour, overlay, info, classes, drawn, box, *_ = callbacks.draw_map(start, "himmelblau")
-    assert contour is worked.no_update and drawn is worked.no_update
+    assert contour is no_update and drawn is no_update
     ops = overlay.to_plotly_json()["operations"]
     assert {tuple(o["location"]): o["params"]["value"] for o in ops} == {
         ("layout", "shapes", 0, "xanchor"): 1.0, ("layout", "shapes", 0, "yanchor"): 2.0}
     contour, overlay, info, classes, drawn, box, *formula_boxes = callbacks.draw_map(
         {"landscape": "six_hump_camel", "x": -1.0, "y": 1.0}, "himmelblau")
-    assert formula_boxes == [worked.no_update] * 2  # a registered landscape: boxes untouched
+    assert formula_boxes == [no_update] * 2  # a registered landscape: boxes untouched
     assert box == {"--aspect": 0.6}  # the map's box takes the domain's shape
     assert drawn == "six_hump_camel" and overlay["layout"]["meta"] == "six_hump_camel"
     assert overlay["layout"]["shapes"][0]["xanchor"] == -1.0
@@ -255,7 +255,7 @@ def test_downloads():
     doc = json.loads(in_context(callbacks.download, ["button-json.n_clicks"], 0, 1, query)[0]["content"])
     assert doc["landscape"] == "booth" and len(doc["runs"][0]["points"]) == 6
     assert in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, None) == (
-        worked.no_update, worked.no_update)
+        no_update, no_update)
 
 
 def test_a_download_over_a_requests_budget_says_what_to_lower():
@@ -267,13 +267,13 @@ def test_a_download_over_a_requests_budget_says_what_to_lower():
     seconds = engine.estimate_seconds(ls, 3, 3, steps, compiled=False)
     assert engine.REQUEST_BUDGET < seconds < engine.JOB_BUDGET  # the race runs it as a job
     sent, notice = in_context(callbacks.download, ["button-csv.n_clicks"], 1, 0, query)
-    assert sent is worked.no_update
+    assert sent is no_update
     assert notice.startswith("Not downloaded: Too much work for one request") and "lower the epochs" in notice
 
 
 def test_surface_of_the_scene():
     query = "?landscape=booth&start=0,0&steps=5&opt=gd:lr=0.01,decay=0"
-    assert callbacks.draw_surface(None) is worked.no_update
+    assert callbacks.draw_surface(None) is no_update
     fig = callbacks.draw_surface(query)
     assert [t["type"] for t in fig["data"]] == ["surface", "scatter3d"]
 
@@ -330,11 +330,11 @@ def test_a_heavy_scenes_first_recording_goes_to_the_background_then_the_cards_co
     assert "Recording every step of this scene in the background" in str(placeholder)
     assert job == {"query": query}
     again, no_job = callbacks.inspect_step({**wanted, "epoch": 10}, job)  # scrubbing meanwhile
-    assert "Recording" in str(again) and no_job is worked.no_update  # not asked again
+    assert "Recording" in str(again) and no_job is no_update  # not asked again
     done = callbacks.record_job(job)
     assert done == {"query": query, "error": None}
     cards, no_job = callbacks.inspect_step(wanted, job)  # the page asks again (jobs.recorded)
-    assert "Adam" in str(cards) and "4000" in str(cards) and no_job is worked.no_update
+    assert "Adam" in str(cards) and "4000" in str(cards) and no_job is no_update
     # the recording is the engine's, shared by every worker (here: the memory layer dropped)
     callbacks.cache._memory.clear()
     recorded = callbacks._recorded(query)
@@ -347,4 +347,4 @@ def test_a_heavy_scenes_first_recording_goes_to_the_background_then_the_cards_co
 def test_a_failed_recording_is_shown_where_the_cards_would_be():
     query = "?landscape=booth&start=0,0&steps=10&opt=adam:lr=0.1"
     message, job = callbacks.inspect_step({"query": query, "epoch": 1, "error": "Too much work"})
-    assert "Too much work" in str(message) and job is worked.no_update
+    assert "Too much work" in str(message) and job is no_update

@@ -42,8 +42,8 @@ def _assert_same(a: engine.Result, b: engine.Result) -> None:
 def _spy(monkeypatch) -> list[int]:
     """Counts the calls of the compiled loop."""
     calls: list[int] = []
-    monkeypatch.setattr(engine, "_compiled_loop",
-                        lambda *a, _real=engine._compiled_loop: calls.append(1) or _real(*a))
+    monkeypatch.setattr(engine.loop, "_compiled_loop",
+                        lambda *a, _real=engine.loop._compiled_loop: calls.append(1) or _real(*a))
     return calls
 
 

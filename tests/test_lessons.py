@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dash import no_update
 from dash.exceptions import PreventUpdate
 
 import landscapes
@@ -172,7 +173,7 @@ def test_scene_callbacks_compute_only_on_their_page_and_report_bad_boxes():
     assert len(other) == 1 and other[0].startswith("Measured:")  # not the scene's settings
     assert {t.get("name") for t in fig_map["data"]} >= {"Adam", "AdaBelief"}
     *_, error, query = belief.update_belief("belief", "fast", "300", "abs_skew")
-    assert error == "Learning rate: must be a number (got 'fast')" and query is worked.no_update
+    assert error == "Learning rate: must be a number (got 'fast')" and query is no_update
     out = lr.update_lr("lr", "ill_conditioned_bowl", "gd", "0.005, 0.041", "constant",
                                      "0", "", "50", "0.05", "200", "", False, "bowl")
     assert "lr 0.041: diverged at epoch" in out[2] and out[3] == ""

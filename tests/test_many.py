@@ -211,7 +211,7 @@ def test_sweep_and_map_pages_draw_their_views():
     done = sweep.job(lambda p: None, out[5])
     figure, _, note, error, link, _ = sweep.update("sweep", "1e-4:1:12", "10", "cost", done, RACE)
     assert error == "" and "Within 10× of each optimizer's best final cost" in note
-    assert "Gradient Descent works from" in note and "lrs=0.0001:1.0:12" in link
+    assert "Gradient Descent works from" in note and "lrs=0.0001:1:12" in link
     bowl = scene.to_query("ill_conditioned_bowl", (-2.8, 1.0), 300,
                           [engine.make_spec("momentum", lr=0.01, momentum=0.9)])
     out = lrmap.update("lrmap", "momentum", "1e-3:0.1:8", "6", "cost", None, bowl)

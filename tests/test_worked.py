@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from dash import no_update
 
 from visualizer.pages import worked
 from visualizer.pages.race import callbacks
@@ -85,7 +86,7 @@ def test_callback_keeps_the_steps_and_says_what_is_wrong():
     cards, error = worked.update_worked(data, "1, -1, -1", "0.1", "0.9", "3", "torch", False,
                                            None, {})
     assert error == "Initial weights: give four numbers: w1, w2, w3, b"
-    assert cards is worked.no_update
+    assert cards is no_update
 
 
 def test_a_huge_learning_rate_overflows_with_a_message():
@@ -228,7 +229,7 @@ def test_check_work_callback_marks_in_the_page_order():
     assert score.endswith("1 right · 1 wrong · 1 follow from an earlier slip · 1 blank.")
     assert answers == {"1.grad.0": "-24", "1.grad.2": "8", "1.w.0": "3.4", "2.loss": ""}
     children, *_ = worked.mark_answers(entries, mark_ids, [data, "1", "0.1", "0.9", "2"], "torch")
-    assert children == [worked.no_update] * 4  # a bad box: the marks wait
+    assert children == [no_update] * 4  # a bad box: the marks wait
 
 
 def test_checking_cards_have_a_box_for_every_quantity_and_keep_entries():

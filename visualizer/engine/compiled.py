@@ -473,7 +473,7 @@ def gradient(landscape: Any, p: Array, out: Array) -> None:
 
 def losses_and_divergence(landscape: Any, pts: Array,
                           kern: Callable | None = None) -> tuple[Array, Array]:
-    """As ``engine._losses_and_divergence``, in one compiled pass."""
+    """As ``engine.loop._losses_and_divergence``, in one compiled pass."""
     (x0, x1), (y0, y1) = landscape.bound
     losses = np.empty(pts.shape[:-1])
     first = np.full(pts.shape[1:-1], -1, dtype=np.int64)

@@ -1,4 +1,4 @@
-"""Fourteen optimizers as pure ``init``/``update`` pairs over NumPy arrays.
+"""The optimizers as pure ``init``/``update`` pairs over NumPy arrays.
 
 Every update rule is torch.optim's single-tensor implementation (AdaBelief:
 ``adabelief-pytorch`` with ``rectify=False``; Lion: ``lion-pytorch``), with the
@@ -17,7 +17,7 @@ makes the optimizer, used as::
 Nothing is mutated: ``update`` returns new arrays and a new state. ``lr`` is a
 float, or an array that broadcasts against ``params`` (one learning rate per
 run). The step count lives in the state, as in optax. The compiled loop
-(:mod:`visualizer.kernels`) runs the same rule and coefficients.
+(:mod:`visualizer.engine.compiled`) runs the same rule and coefficients.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Optimizer(NamedTuple):
 
     ``fields`` names the array state (torch's names). ``rule``, ``coefs`` and
     ``h`` are the same update in the form the compiled loop runs
-    (:mod:`visualizer.kernels`): step t's coefficients are ``coefs(t, lr, h,
+    (:mod:`visualizer.engine.compiled`): step t's coefficients are ``coefs(t, lr, h,
     extra) -> (c, extra)`` and the element-wise rule is ``rule(g, p, *state, c)
     -> (p, *state)``; ``h`` holds the hyperparameters in the registry's order
     and ``extra`` is the one scalar of state some rules keep (NAdam's running

@@ -90,7 +90,6 @@ SCHED_PARAM = "sched-param"  # {"type": SCHED_PARAM, "key": "warmup"}
 # The worked example (momentum by hand)
 TABS_PAGE = "tabs-page"
 PAGE_RACE = "page-race"
-PAGE_WORKED = "page-worked"
 WORKED_DATA = "worked-data"
 WORKED_WEIGHTS = "worked-weights"
 WORKED_LR = "worked-lr"
@@ -111,7 +110,6 @@ WORKED_ANSWERS = "worked-answers"  # every entered value, {key: text}
 WORKED_FILL = "worked-fill"  # values put into the boxes from outside (a link, the document, clear)
 
 # The teaching pages (visualizer/pages/belief.py, lr.py, ewc.py); each writes its link to a store
-PAGE_BELIEF = "page-belief"
 BELIEF_PRESET = "belief-preset"
 BELIEF_LR = "belief-lr"
 BELIEF_STEPS = "belief-steps"
@@ -120,7 +118,6 @@ BELIEF_CHARTS = "belief-charts"
 BELIEF_NOTE = "belief-note"
 BELIEF_ERROR = "belief-error"
 BELIEF_QUERY = "belief-query"
-PAGE_LR = "page-lr"
 LR_LANDSCAPE = "lr-landscape"
 LR_OPTIMIZER = "lr-optimizer"
 LR_LRS = "lr-lrs"
@@ -138,7 +135,6 @@ LR_CHARTS = "lr-charts"
 LR_NOTE = "lr-note"
 LR_ERROR = "lr-error"
 LR_QUERY = "lr-query"
-PAGE_EWC = "page-ewc"
 EWC_OPTIMIZER = "ewc-optimizer"
 EWC_LR = "ewc-lr"
 EWC_LAMBDA = "ewc-lambda"
