@@ -140,3 +140,24 @@ def test_the_callback_shows_the_step_the_player_is_on():
     download, notice = callbacks.download_steps(1, query)
     assert download["filename"] == "steps-booth.csv" and notice == ""
     assert download["content"].count("\n") == 1 + 2 * 30
+
+
+def test_every_optimizers_card_renders_with_its_fields_letters(result):
+    """Each registry entry's card, as the step inspector shows it: every state field is
+    labelled with the letter it carries (optimizers.StateField), so a new optimizer with a
+    new state name needs no table elsewhere."""
+    import json
+
+    from visualizer.pages.race import inspector_view
+
+    for run, spec in enumerate(result.specs):
+        card = json.dumps(inspector_view.card(result, run, 3).to_plotly_json(),
+                          default=lambda o: o.to_plotly_json(), ensure_ascii=False)
+        for field in optimizers.info(spec.optimizer).state_fields:
+            assert isinstance(field, optimizers.StateField) and field.letter
+            assert f"{field.letter} ({field}) before" in card and f"{field.letter} ({field}) after" in card
+    renamed = optimizers.StateField("velocity_in_a_new_name", "w")
+    assert renamed == "velocity_in_a_new_name" and renamed.letter == "w"
+    import pickle
+
+    assert pickle.loads(pickle.dumps(renamed)).letter == "w"  # kept in the class's cache

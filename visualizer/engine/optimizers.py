@@ -314,6 +314,33 @@ def _lion_coefs(t, lr, h, x):  # h = (beta1, beta2, weight_decay)
 
 
 # -- The registry -------------------------------------------------------------------
+class StateField(str):
+    """A state field an optimizer keeps: its name (torch's, and a plain ``str``
+    everywhere a name is used: records, CSV columns) and the letter the step
+    inspector writes it with, so a new field brings its own letter."""
+
+    letter: str
+
+    def __new__(cls, name: str, letter: str) -> StateField:
+        field_ = super().__new__(cls, name)
+        field_.letter = letter
+        return field_
+
+    def __getnewargs__(self) -> tuple[str, str]:  # pickled (in the class's cache) with its letter
+        return str(self), self.letter
+
+
+BUFFER = StateField("momentum_buffer", "b")
+SUM = StateField("sum", "s")
+SQUARE_AVG = StateField("square_avg", "v")
+ACC_DELTA = StateField("acc_delta", "u")
+EXP_AVG = StateField("exp_avg", "m")
+EXP_AVG_SQ = StateField("exp_avg_sq", "v")
+MAX_EXP_AVG_SQ = StateField("max_exp_avg_sq", "vᵐᵃˣ")
+EXP_INF = StateField("exp_inf", "u")
+EXP_AVG_VAR = StateField("exp_avg_var", "s")
+
+
 @dataclass(frozen=True)
 class Hyper:
     """A hyperparameter: default and the closed/open range torch accepts.
@@ -540,7 +567,7 @@ class OptimizerInfo:
     hypers: dict[str, Hyper]
     torch: str
     formula: str  # LaTeX of the update rule
-    state_fields: tuple[str, ...]  # recorded per step, in torch's state names
+    state_fields: tuple[StateField, ...]  # recorded per step: torch's state names, with letters
     extra0: float = 0.0  # the starting value of the rule's scalar state, if it keeps one
     color: str = field(kw_only=True)  # its colour everywhere: paths, loss chart, table
     explain: Callable[[At], list[str]] = field(kw_only=True)  # one step written out (LaTeX)
@@ -625,7 +652,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             {"momentum": Hyper(0.9, 0.0, 1.0, label="momentum μ")},
             "torch.optim.SGD(momentum=0.9)",
             r"b_t = \mu b_{t-1} + g_t,\; \theta_t = \theta_{t-1} - \eta_t b_t",
-            ("momentum_buffer",),
+            (BUFFER,),
             color="#16a34a", explain=_explain_momentum,
             torch_make=_torch("SGD", momentum="momentum"), reference_lrs=(0.005, 0.0005), reference_variant={"momentum": 0.8},
         ),
@@ -634,14 +661,14 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             {"momentum": Hyper(0.9, 0.0, 1.0, label="momentum μ")},
             "torch.optim.SGD(momentum=0.9, nesterov=True)",
             r"b_t = \mu b_{t-1} + g_t,\; \theta_t = \theta_{t-1} - \eta_t (g_t + \mu b_t)",
-            ("momentum_buffer",),
+            (BUFFER,),
             color="#721d56", explain=functools.partial(_explain_momentum, nesterov=True),
             torch_make=_torch("SGD", momentum="momentum", nesterov=True), reference_lrs=(0.005, 0.0005), reference_variant={"momentum": 0.7},
         ),
         OptimizerInfo(
             "adagrad", "Adagrad", _adagrad_rule, _adagrad_coefs, 1e-2, {"eps": _eps(1e-10)}, "torch.optim.Adagrad",
             r"s_t = s_{t-1} + g_t^2,\; \theta_t = \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{s_t} + \epsilon}",
-            ("sum",),
+            (SUM,),
             color="#9333ea", explain=_explain_adagrad,
             torch_make=_torch("Adagrad", eps="eps"), reference_lrs=(0.5, 0.1), reference_variant={"eps": 1e-3},
         ),
@@ -650,7 +677,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             {"rho": _beta(0.99, "ρ (torch's alpha)"), "eps": _eps(1e-8)},
             "torch.optim.RMSprop",
             r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\; \theta_t = \theta_{t-1} - \eta_t \frac{g_t}{\sqrt{v_t} + \epsilon}",
-            ("square_avg",),
+            (SQUARE_AVG,),
             color="#ea580c", explain=_explain_rmsprop,
             torch_make=_torch("RMSprop", alpha="rho", eps="eps"), reference_lrs=(0.05, 0.005), reference_variant={"rho": 0.9, "eps": 1e-6},
         ),
@@ -659,13 +686,13 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "torch.optim.Adadelta",
             r"v_t = \rho v_{t-1} + (1-\rho) g_t^2,\; \Delta_t = \frac{\sqrt{u_{t-1}+\epsilon}}{\sqrt{v_t+\epsilon}} g_t,\;"
             r"u_t = \rho u_{t-1} + (1-\rho)\Delta_t^2,\; \theta_t = \theta_{t-1} - \eta_t \Delta_t",
-            ("square_avg", "acc_delta"),
+            (SQUARE_AVG, ACC_DELTA),
             color="#a16207", explain=_explain_adadelta,
             torch_make=_torch("Adadelta", rho="rho", eps="eps"), reference_lrs=(5.0, 1.0), reference_variant={"rho": 0.95, "eps": 1e-4},
         ),
         OptimizerInfo(
             "adam", "Adam", _adam_rule, _adam_coefs, 1e-3, dict(_ADAM_HYPERS), "torch.optim.Adam", _ADAM_RULE,
-            ("exp_avg", "exp_avg_sq"),
+            (EXP_AVG, EXP_AVG_SQ),
             color="#db2777", explain=_explain_adam,
             torch_make=_torch("Adam", **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
@@ -674,7 +701,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "torch.optim.Adam(amsgrad=True)",
             r"\hat v_t = \max(\hat v_{t-1}, v_t),\; \theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}"
             r"\frac{m_t}{\sqrt{\hat v_t/(1-\beta_2^t)} + \epsilon}",
-            ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+            (EXP_AVG, EXP_AVG_SQ, MAX_EXP_AVG_SQ),
             color="#be123c", explain=functools.partial(_explain_adam, amsgrad=True),
             torch_make=_torch("Adam", amsgrad=True, **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
@@ -683,14 +710,14 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             {**_ADAM_HYPERS, "weight_decay": Hyper(1e-2, 0.0, 1.0, label="weight decay λ")},
             "torch.optim.AdamW",
             r"\theta \leftarrow \theta (1 - \eta_t\lambda),\; \text{then Adam: }" + _ADAM_RULE,
-            ("exp_avg", "exp_avg_sq"),
+            (EXP_AVG, EXP_AVG_SQ),
             color="#3004a9", explain=functools.partial(_explain_adam, decoupled=True),
             torch_make=_torch("AdamW", weight_decay="weight_decay", **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant={**_ADAM_VARIANT, "weight_decay": 0.1},
         ),
         OptimizerInfo(
             "adamax", "Adamax", _adamax_rule, _adamax_coefs, 2e-3, dict(_ADAM_HYPERS), "torch.optim.Adamax",
             r"u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon),\; \theta_t = \theta_{t-1} - \frac{\eta_t}{1-\beta_1^t}\frac{m_t}{u_t}",
-            ("exp_avg", "exp_inf"),
+            (EXP_AVG, EXP_INF),
             color="#0891b2", explain=_explain_adamax,
             torch_make=_torch("Adamax", **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
@@ -698,7 +725,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "nadam", "NAdam", _nadam_rule, _nadam_coefs, 2e-3, dict(_ADAM_HYPERS), "torch.optim.NAdam",
             r"\theta_t = \theta_{t-1} - \eta_t\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\frac{g_t}{\sqrt{\hat v_t}+\epsilon}"
             r" - \eta_t\frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\frac{m_t}{\sqrt{\hat v_t}+\epsilon}",
-            ("exp_avg", "exp_avg_sq"), extra0=1.0,
+            (EXP_AVG, EXP_AVG_SQ), extra0=1.0,
             color="#65a30d", explain=_explain_nadam,
             torch_make=_torch("NAdam", **_ADAM_TORCH), reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
@@ -707,7 +734,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             r"\rho_t = \rho_\infty - \frac{2t\beta_2^t}{1-\beta_2^t};\; \rho_t > 5:\; \theta_t = \theta_{t-1}"
             r" - \eta_t\, r_t \hat m_t \frac{\sqrt{1-\beta_2^t}}{\sqrt{v_t}+\epsilon},\;"
             r"\text{else } \theta_t = \theta_{t-1} - \eta_t \hat m_t",
-            ("exp_avg", "exp_avg_sq"),
+            (EXP_AVG, EXP_AVG_SQ),
             color="#c2410c", explain=_explain_radam,
             torch_make=_torch("RAdam", **_ADAM_TORCH), reference_lrs=(0.01, 0.001), reference_variant=_ADAM_VARIANT,
         ),
@@ -715,7 +742,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "adabelief", "AdaBelief", _adabelief_rule, _adabelief_coefs, 1e-3, {**_ADAM_HYPERS, "eps": _eps(1e-16)},
             "adabelief_pytorch.AdaBelief(rectify=False)",
             r",\; ".join(ADABELIEF_STEPS),
-            ("exp_avg", "exp_avg_var"),
+            (EXP_AVG, EXP_AVG_VAR),
             color="#1e293b", explain=_explain_adabelief,
             torch_make=_torch_adabelief, reference_lrs=(0.1, 0.02), reference_variant=_ADAM_VARIANT,
         ),
@@ -726,7 +753,7 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             "lion_pytorch.Lion",
             r"\theta_t = \theta_{t-1}(1-\eta_t\lambda) - \eta_t\,\mathrm{sign}(\beta_1 m_{t-1} + (1-\beta_1) g_t),\;"
             r"m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
-            ("exp_avg",),
+            (EXP_AVG,),
             color="#ca8a04", explain=_explain_lion,
             torch_make=_torch_lion, reference_lrs=(0.05, 0.01), reference_variant={"beta1": 0.95, "beta2": 0.98, "weight_decay": 0.1},
         ),

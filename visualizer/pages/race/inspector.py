@@ -16,14 +16,6 @@ from visualizer.engine import explain, optimizers
 from visualizer.engine.explain import num
 from visualizer.engine.export import Step, last_step, step  # noqa: F401  (the inspector's own words)
 
-SYMBOLS: dict[str, str] = {
-    "momentum_buffer": "b", "sum": "s", "square_avg": "v", "acc_delta": "u", "exp_avg": "m",
-    "exp_avg_sq": "v", "max_exp_avg_sq": r"v^{\max}", "exp_inf": "u", "exp_avg_var": "s",
-}
-"""How the formulas write each state field (torch's names)."""
-LETTERS: dict[str, str] = {f: "vᵐᵃˣ" if f == "max_exp_avg_sq" else sym for f, sym in SYMBOLS.items()}
-"""The same, as plain text."""
-
 
 def rule_lines(s: Step, i: int) -> list[str]:
     """The update of coordinate ``i`` (0 = x, 1 = y) as LaTeX lines, numbers put in:

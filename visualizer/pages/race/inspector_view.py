@@ -38,7 +38,7 @@ def card(result: engine.Result, run: int, t: int) -> html.Div:
     rows = [_row("θ before", s.point_before), _row("gradient g", s.grad),
             _row("learning rate η", single=_eight(s.lr))]
     for f in info.state_fields:
-        label = f"{inspector.LETTERS[f]} ({f})"
+        label = f"{f.letter} ({f})"  # each state field carries its letter (optimizers.StateField)
         rows += [_row(f"{label} before", s.state_before[f]), _row(f"{label} after", s.state_after[f])]
     rows += [_row("step Δθ", s.delta), _row("θ after", s.point_after),
              _row("cost f", single=f"{_eight(s.loss_before)} → {_eight(s.loss_after)}")]
