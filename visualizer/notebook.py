@@ -6,7 +6,7 @@
 
     race = nb.race("rosenbrock", start=(-1.5, 2), epochs=500,
                    optimizers=["gd:lr=0.001", "adam:lr=0.05"])
-    race.figure()            # the contour with the paths; ▶ plays it, the slider scrubs
+    race.figure()            # the map with the paths; ▶ plays it, the slider scrubs
     race.cost_figure()       # the cost per epoch
     race.table()             # where each run ended, as on the page
     race.to_csv("runs.csv")  # every step of every run, as the page's CSV
