@@ -95,7 +95,8 @@
     // The race's view (map, 3-D, inspector) a link opens.
     viewFromUrl: function (search) {
       const view = new URLSearchParams(search || "").get("view");
-      return ["map", "3d", "inspect"].indexOf(view) >= 0 ? view : window.dash_clientside.no_update;
+      return [IDS.VIEW_MAP, IDS.VIEW_3D, IDS.VIEW_INSPECT].indexOf(view) >= 0
+        ? view : window.dash_clientside.no_update;
     },
 
     // The race's link, for a many-run page (output PAGE-race), only while that
@@ -110,7 +111,7 @@
     writeLink: function (page) {
       const queries = Array.prototype.slice.call(arguments, 2), view = arguments[1];
       let query = queries[PAGES.indexOf(page || "race")];
-      if (query && (page || "race") === "race" && view && view !== "map") {
+      if (query && (page || "race") === "race" && view && view !== IDS.VIEW_MAP) {
         query += "&view=" + view;  // the 3-D view or the step inspector
       }
       return writeUrl(query);

@@ -276,8 +276,8 @@
 
     showView: function (tab, query) {
       const hidden = { display: "none" }, no = window.dash_clientside.no_update;
-      if (tab === "3d") return [hidden, {}, hidden, query];
-      if (tab === "inspect") return [hidden, hidden, {}, no];
+      if (tab === IDS.VIEW_3D) return [hidden, {}, hidden, query];
+      if (tab === IDS.VIEW_INSPECT) return [hidden, hidden, {}, no];
       return [{}, hidden, hidden, no];
     },
 
@@ -285,7 +285,7 @@
     // cost chart; nothing while playing or while the inspector is hidden.
     inspectStep: function (tab, slider, hover, query) {
       const no = window.dash_clientside.no_update;
-      if (tab !== "inspect" || loop.playing || !query) return no;
+      if (tab !== IDS.VIEW_INSPECT || loop.playing || !query) return no;
       let epoch = slider || 0;
       const trig = triggered();
       if (trig.indexOf(IDS.GRAPH_LOSS) >= 0 && hover && hover.points && hover.points.length) {

@@ -209,10 +209,10 @@ def page() -> html.Main:
     stage = html.Div([
         html.Div([
             dmc.Tabs([
-                dmc.TabsList([dmc.TabsTab("Contour map", value="map"),
-                              dmc.TabsTab("3-D surface", value="3d"),
-                              dmc.TabsTab("Step inspector", value="inspect")]),
-            ], id=ids.TABS_VIEW, value="map", className="view-tabs"),
+                dmc.TabsList([dmc.TabsTab("Contour map", value=ids.VIEW_MAP),
+                              dmc.TabsTab("3-D surface", value=ids.VIEW_3D),
+                              dmc.TabsTab("Step inspector", value=ids.VIEW_INSPECT)]),
+            ], id=ids.TABS_VIEW, value=ids.VIEW_MAP, className="view-tabs"),
             actions(),
         ], className="stage-head"),
         html.Div(preset_caption(scene.preset_captions().get(scene.default_link())),
