@@ -22,16 +22,11 @@
 
     writeUrl: writeUrl,
 
-    // A preset's caption, while the runs on screen are the preset's own (by their
-    // scene link); an edit that changes the runs takes it away. The same children
-    // as the layout's (pages/race/layout.py: preset_caption), so nothing moves.
-    presetNote: function (runs, notes) {
-      const c = runs && notes && notes.captions[runs.query];
-      if (!c) return [];
-      const el = viz.el;
-      const out = [el("B", {}, c.title), " — " + c.description];
-      if (c.note) out.push(" ", el("Details", {}, [el("Summary", {}, notes.more), c.note]));
-      return out;
+    // A preset's caption (built by pages/race/layout.py), while the runs on screen
+    // are the preset's own (by their scene link); an edit that changes the runs
+    // takes it away.
+    presetNote: function (runs, captions) {
+      return (runs && captions && captions[runs.query]) || [];
     },
 
     // The map is two stacked graphs: render both and lay one over the other.

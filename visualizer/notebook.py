@@ -70,30 +70,26 @@ def optimizer_names() -> list[str]:
     return list(optimizers.OPTIMIZERS)
 
 
-def _landscape(name: str | Landscape) -> Landscape:
-    if isinstance(name, Landscape):
-        return name
+def _read(field: str, read, text: str):
+    """``read(text)``, its errors as the engine's FieldError naming ``field`` (an unknown
+    name is the registry's KeyError; a refused formula or setting, a ValueError)."""
     try:
-        return landscapes.get(str(name))
+        return read(text)
     except FieldError:
         raise
     except KeyError as exc:
-        raise FieldError("landscape", str(exc.args[0])) from None
-    except ValueError as exc:  # a formula refused
-        raise FieldError("landscape", str(exc)) from None
+        raise FieldError(field, str(exc.args[0])) from None
+    except ValueError as exc:
+        raise FieldError(field, str(exc)) from None
+
+
+def _landscape(name: str | Landscape) -> Landscape:
+    return name if isinstance(name, Landscape) else _read("landscape", landscapes.get, str(name))
 
 
 def _spec(text: str | engine.RunSpec) -> engine.RunSpec:
-    if isinstance(text, engine.RunSpec):
-        return text
-    try:
-        return engine.parse_spec(str(text))
-    except FieldError:
-        raise
-    except KeyError as exc:
-        raise FieldError("optimizer", str(exc.args[0])) from None
-    except ValueError as exc:
-        raise FieldError("optimizer", str(exc)) from None
+    return text if isinstance(text, engine.RunSpec) else _read("optimizer", engine.parse_spec,
+                                                                str(text))
 
 
 def _specs(texts: str | engine.RunSpec | Sequence[str | engine.RunSpec]) -> list[engine.RunSpec]:
@@ -123,7 +119,7 @@ def _labels(specs: Sequence[engine.RunSpec]) -> list[str]:
             for s in specs]
 
 
-def _dashes(specs: Sequence[engine.RunSpec]) -> list[str]:
+def line_styles(specs: Sequence[engine.RunSpec]) -> list[str]:
     """Solid for an optimizer's first run, then dashed, dotted...: one colour, told apart."""
     seen: dict[str, int] = {}
     styles = ["solid", "dash", "dot", "dashdot", "longdash"]
@@ -196,13 +192,27 @@ def _written(text: str, path: str | pathlib.Path | None) -> str:
 @dataclass(frozen=True)
 class Race:
     """Optimizers from one start on one landscape: the engine's :class:`~visualizer.engine.Result`
-    and the app's pictures of it. Build it with :func:`race`."""
+    and the app's pictures of it. Build it with :func:`race`; the landscape, the runs, the
+    start and the epochs are the result's own."""
 
-    landscape: Landscape
-    specs: tuple[engine.RunSpec, ...]
-    start: tuple[float, float]
-    epochs: int
     result: engine.Result
+
+    @property
+    def landscape(self) -> Landscape:
+        return self.result.landscape
+
+    @property
+    def specs(self) -> tuple[engine.RunSpec, ...]:
+        return tuple(self.result.specs)
+
+    @property
+    def start(self) -> tuple[float, float]:
+        x, y = self.result.starts[0]
+        return float(x), float(y)
+
+    @property
+    def epochs(self) -> int:
+        return self.result.steps
 
     @property
     def labels(self) -> list[str]:
@@ -262,19 +272,15 @@ class Race:
         fig.add_layout_image(source=figures.contour_picture(ls.name), xref="x", yref="y", x=x0,
                              y=y1, sizex=x1 - x0, sizey=y1 - y0, sizing="stretch", layer="below")
         if ls.minima:
-            fig.add_trace(go.Scatter(
-                x=[m.point[0] for m in ls.minima], y=[m.point[1] for m in ls.minima],
-                mode="markers", name="minima", hoverinfo="text",
-                text=[f"{m.kind} minimum, f = {m.value:.6g}" for m in ls.minima],
-                marker={"symbol": "star", "size": [15 if m.kind == "global" else 11 for m in ls.minima],
-                        "color": ["#facc15" if m.kind == "global" else "#fde68a" for m in ls.minima],
-                        "line": {"width": 1.2, "color": "#1f2937"}}))
+            fig.add_trace(figures.minima_trace(
+                ls, name="minima", hoverinfo="text",
+                text=[f"{m.kind} minimum, f = {m.value:.6g}" for m in ls.minima]))
         fig.add_trace(go.Scatter(x=[self.start[0]], y=[self.start[1]], mode="markers", name="start",
                                  marker={"color": figures.START_COLOR, "size": 14,
                                          "line": {"color": "white", "width": 2.5}}))
         first = len(fig.data)
         last = self._frame_traces(self.epochs)
-        for i, (label, color, dash) in enumerate(zip(self.labels, self._colors(), _dashes(self.specs),
+        for i, (label, color, dash) in enumerate(zip(self.labels, self._colors(), line_styles(self.specs),
                                                      strict=True)):
             line, head = last[2 * i], last[2 * i + 1]
             line.update(mode="lines", name=label, legendgroup=label,
@@ -319,7 +325,7 @@ class Race:
         scale, as the page's switch. A diverged run's line stops where it diverged."""
         fig = go.Figure(figures.loss_figure())
         ref = self.landscape.f_min or 0.0
-        for i, (label, color, dash) in enumerate(zip(self.labels, self._colors(), _dashes(self.specs),
+        for i, (label, color, dash) in enumerate(zip(self.labels, self._colors(), line_styles(self.specs),
                                                      strict=True)):
             losses = self.path(i)[1]
             y = np.maximum(losses - ref, 1e-16) if log else losses
@@ -394,8 +400,7 @@ def race(landscape: str | Landscape, optimizers: str | Sequence[str | engine.Run
     specs = _specs(optimizers)
     point = _start(ls, start)
     epochs = int(engine.STEPS.check("epochs", epochs))
-    result = engine.run(ls, specs, point, epochs, noise=noise, seed=seed, record_state=False)
-    return Race(ls, tuple(specs), point, epochs, result)
+    return Race(engine.run(ls, specs, point, epochs, noise=noise, seed=seed, record_state=False))
 
 
 # -- Many runs: basins, a sweep, the (lr, momentum) map -------------------------------------
@@ -406,11 +411,6 @@ class Basins:
 
     map: many.BasinMap
 
-    def _data(self) -> dict:
-        bm = self.map
-        return {"landscape": bm.landscape.name, "specs": bm.specs, "steps": bm.steps,
-                "xs": bm.xs, "ys": bm.ys, "result": bm.result, "share": bm.share_global()}
-
     def figure(self, colour: str = "outcome") -> go.Figure:
         """One small map per optimizer, coloured by the listed minimum each start ends in
         (paler: more epochs to get there; grey: no listed minimum; black: diverged), or by
@@ -419,19 +419,16 @@ class Basins:
 
         if colour not in page.COLOURINGS:
             raise FieldError("colour", f"choose from {', '.join(page.COLOURINGS)}")
-        fig = page.figure(self._data(), colour)
+        fig = page.figure(page.data_of(self.map), colour)
         fig.update_layout(title={"text": self.summary(), "font": {"size": 13}, "x": 0.01},
                           margin={"t": 70})
         return fig
 
     def summary(self) -> str:
-        """The share of starts that end in a global minimum, per optimizer."""
-        bm = self.map
-        if not any(m.kind == "global" for m in bm.landscape.minima):
-            return "This landscape lists no minimum: colour by the final cost."
-        shares = ", ".join(f"{optimizers.info(s.optimizer).title} {100 * v:.1f} %"
-                           for s, v in zip(bm.specs, bm.share_global(), strict=True))
-        return f"Starts that end in a global minimum after {bm.steps:,} epochs: {shares}."
+        """The share of starts that end in a global minimum, per optimizer (the page's line)."""
+        from visualizer.pages import basins as page
+
+        return page.summary(page.data_of(self.map))
 
     def table(self) -> Table:
         """Every cell: optimizer, start, final point and cost, outcome, epochs (the command
@@ -477,8 +474,7 @@ class Sweep:
         """Where each optimizer works: its learning rates within ``within`` × of its best."""
         from visualizer.pages import sweep as page
 
-        return page.band_text(self.sweep, within).removesuffix(
-            " Click a point to set that learning rate in the race.")
+        return page.band_text(self.sweep, within)
 
     def table(self) -> Table:
         """One row per optimizer and learning rate (the command line's ``sweep`` columns)."""
@@ -522,7 +518,7 @@ class MomentumMap:
     def summary(self) -> str:
         from visualizer.pages import lrmap as page
 
-        return page.summary(self.map).removesuffix(" Click a cell to set the race's optimizer to it.")
+        return page.summary(self.map)
 
     def table(self) -> Table:
         return Table(tuple(export.MAP_COLUMNS), tuple(export.map_rows(self.map)))

@@ -120,17 +120,17 @@ def write(race: Race, path: str | pathlib.Path, *, fps: int = 30, seconds: float
               interpolation="bilinear", zorder=0)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y", aspect="equal")
     for m in ls.minima:
-        ax.plot(*m.point, marker="*", markersize=(15 if m.kind == "global" else 11) * scale,
-                color="#facc15" if m.kind == "global" else "#fde68a", markeredgecolor="#1f2937",
+        ax.plot(*m.point, marker="*", markersize=figures.MINIMUM_SIZE[m.kind] * scale,
+                color=figures.MINIMUM_COLOR[m.kind], markeredgecolor=figures.MINIMUM_EDGE,
                 markeredgewidth=0.8, zorder=4)
     ax.plot(*race.start, "o", color=figures.START_COLOR, markersize=11 * scale,
             markeredgecolor="white", markeredgewidth=2 * scale, zorder=6, label="start")
 
     dashes = {"solid": "-", "dash": "--", "dot": ":", "dashdot": "-.", "longdash": (0, (8, 3))}
-    from visualizer.notebook import _dashes  # one rule for telling an optimizer's runs apart
+    from visualizer.notebook import line_styles  # one rule for telling an optimizer's runs apart
 
     runs = []
-    for i, (label, spec, style) in enumerate(zip(race.labels, race.specs, _dashes(race.specs),
+    for i, (label, spec, style) in enumerate(zip(race.labels, race.specs, line_styles(race.specs),
                                                  strict=True)):
         color = figures.COLORS[spec.optimizer]
         pts, losses = race.path(i)

@@ -34,9 +34,13 @@ HOVER_CELLS = 160 * 160
 def compute(race_query: str, grid: int, progress=lambda done: None) -> dict:
     """The basin map of the race's scene (its canonical link) at this grid."""
     ls, specs, _, steps, _ = common.race_scene(race_query)
-    bm = many.basins(ls, specs, steps, grid, progress=progress)
-    return {"landscape": ls.name, "specs": specs, "steps": steps, "xs": bm.xs, "ys": bm.ys,
-            "result": bm.result, "share": bm.share_global()}
+    return data_of(many.basins(ls, specs, steps, grid, progress=progress))
+
+
+def data_of(bm: many.BasinMap) -> dict:
+    """A basin map as the page keeps it (and the notebook draws it): plain data."""
+    return {"landscape": bm.landscape.name, "specs": bm.specs, "steps": bm.steps, "xs": bm.xs,
+            "ys": bm.ys, "result": bm.result, "share": bm.share_global()}
 
 
 def basin_map(data: dict) -> many.BasinMap:
@@ -57,8 +61,11 @@ def parse(race_query, grid_text, colouring) -> tuple[tuple, str, dict]:
     return (canonical, grid), colouring, {"grid": str(grid), "color": colouring}
 
 
+CLICK = " Click a pixel to make it the race's start."
+
+
 def render(data: dict, colouring: str) -> tuple:
-    return figure(data, colouring), legend(data, colouring), summary(data)
+    return figure(data, colouring), legend(data, colouring), summary(data) + CLICK
 
 
 # -- The view --------------------------------------------------------------------------------
@@ -166,13 +173,12 @@ def summary(data: dict) -> str:
 
     ls = landscapes.get(data["landscape"])
     if not any(m.kind == "global" for m in ls.minima):
-        return ("This landscape lists no minimum: colour by the final cost. "
-                "Click a pixel to make it the race's start.")
+        return "This landscape lists no minimum: colour by the final cost."
     shares = ", ".join(f"{optimizers.info(spec.optimizer).title} {100 * share:.1f} %"
                        for spec, share in zip(data["specs"], data["share"], strict=True))
     n = len(data["xs"])
     return (f"Share of the {n * n:,} starts that end in a global minimum after {data['steps']:,} "
-            f"epochs: {shares}. Click a pixel to make it the race's start.")
+            f"epochs: {shares}.")
 
 
 def layout() -> html.Div:

@@ -127,7 +127,7 @@ def summary(mm: many.MomentumMap) -> str:
         b, j = divmod(best, len(mm.lrs))
         text += (f" Fastest there: lr {mm.lrs[j]:.3g}, {mm.hyper} {mm.betas[b]:.3f} "
                  f"({int(r.epochs[best, 0])} epochs).")
-    return text + " Click a cell to set the race's optimizer to it."
+    return text
 
 
 def legend(mm: many.MomentumMap) -> list:
@@ -143,7 +143,8 @@ def legend(mm: many.MomentumMap) -> list:
 
 def render(data: dict, view: dict) -> tuple:
     mm = as_map(data)
-    return figure(mm, view["metric"], view["mark"]), legend(mm), summary(mm)
+    return (figure(mm, view["metric"], view["mark"]), legend(mm),
+            summary(mm) + " Click a cell to set the race's optimizer to it.")
 
 
 def layout() -> html.Div:

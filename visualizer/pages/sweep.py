@@ -68,7 +68,7 @@ def band_text(sw: many.Sweep, factor: float) -> str:
         parts.append(f"{title}: every run diverged" if band is None
                      else f"{title} works from {band[0]:.2g} to {band[1]:.2g}")
     return (f"Within {factor:g}× of each optimizer's best final cost (after {sw.steps:,} epochs): "
-            + "; ".join(parts) + ". Click a point to set that learning rate in the race.")
+            + "; ".join(parts) + ".")
 
 
 def figure(sw: many.Sweep, factor: float, metric: str) -> go.Figure:
@@ -124,7 +124,8 @@ def figure(sw: many.Sweep, factor: float, metric: str) -> go.Figure:
 
 def render(data: dict, view: dict) -> tuple:
     sw = as_sweep(data)
-    return figure(sw, view["factor"], view["metric"]), [], band_text(sw, view["factor"])
+    return (figure(sw, view["factor"], view["metric"]), [],
+            band_text(sw, view["factor"]) + " Click a point to set that learning rate in the race.")
 
 
 def layout() -> html.Div:

@@ -150,15 +150,9 @@ def overlay_figure(landscape: Landscape, start: tuple[float, float]) -> go.Figur
         hovertemplate="x = %{x:.3f}, y = %{y:.3f}<br>f = %{z:.4g}<br>"
         "∇f = (%{customdata[0]:.3g}, %{customdata[1]:.3g})<extra></extra>",
     )
-    minima = go.Scatter(
-        x=[m.point[0] for m in landscape.minima], y=[m.point[1] for m in landscape.minima],
-        mode="markers", meta="fixed",
-        marker={"symbol": "star", "size": [15 if m.kind == "global" else 11 for m in landscape.minima],
-                "color": ["#facc15" if m.kind == "global" else "#fde68a" for m in landscape.minima],
-                "line": {"width": 1.2, "color": "#1f2937"}},
-        text=[f"{m.kind} minimum<br>f = {m.value:.6g}" for m in landscape.minima],
-        hovertemplate="%{text}<br>(%{x:.4f}, %{y:.4f})<extra></extra>",
-    )
+    minima = minima_trace(landscape, meta="fixed",
+                          text=[f"{m.kind} minimum<br>f = {m.value:.6g}" for m in landscape.minima],
+                          hovertemplate="%{text}<br>(%{x:.4f}, %{y:.4f})<extra></extra>")
     fig = go.Figure([readout, minima])
     layout = plot_frame(landscape)
     for ax in ("xaxis", "yaxis"):
@@ -167,6 +161,21 @@ def overlay_figure(landscape: Landscape, start: tuple[float, float]) -> go.Figur
                       meta=landscape.name,  # the player draws paths only on their own landscape
                       hoverlabel={"bgcolor": "white", "font": {"size": 13}})
     return fig
+
+
+MINIMUM_SIZE = {"global": 15, "local": 11}
+MINIMUM_COLOR = {"global": "#facc15", "local": "#fde68a"}
+MINIMUM_EDGE = "#1f2937"
+"""The minima's stars, by kind (the map, the notebook's figure, the animations)."""
+
+
+def minima_trace(landscape: Landscape, **extra) -> go.Scatter:
+    """The landscape's listed minima as stars (gold: global, pale: local)."""
+    ms = landscape.minima
+    return go.Scatter(x=[m.point[0] for m in ms], y=[m.point[1] for m in ms], mode="markers",
+                      marker={"symbol": "star", "size": [MINIMUM_SIZE[m.kind] for m in ms],
+                              "color": [MINIMUM_COLOR[m.kind] for m in ms],
+                              "line": {"width": 1.2, "color": MINIMUM_EDGE}}, **extra)
 
 
 def start_shape(start: tuple[float, float]) -> dict:

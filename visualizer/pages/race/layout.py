@@ -4,8 +4,12 @@ from the registries, so a new optimizer or landscape shows up here by itself."""
 
 from __future__ import annotations
 
+import functools
+import json
+
 import dash_mantine_components as dmc
 from dash import dcc, html
+from plotly.utils import PlotlyJSONEncoder
 
 import landscapes
 from visualizer.engine import optimizers, schedules
@@ -150,18 +154,20 @@ def player_bar() -> html.Div:
     ], className="player")
 
 
-def preset_caption(caption: dict[str, str] | None) -> list:
-    """A preset's caption over the map: its title and description, and its note folded
-    (links.js's presetNote builds the same when the runs on screen change)."""
-    if not caption:
-        return []
+def preset_caption(caption: dict[str, str]) -> list:
+    """A preset's caption over the map: its title and description, and its note folded."""
     out: list = [html.B(caption["title"]), " — " + caption["description"]]
     if caption["note"]:
-        out += [" ", html.Details([html.Summary(CAPTION_MORE), caption["note"]])]
+        out += [" ", html.Details([html.Summary("More about this picture"), caption["note"]])]
     return out
 
 
-CAPTION_MORE = "More about this picture"
+@functools.cache
+def preset_captions() -> dict[str, list]:
+    """Every preset's caption, built once (not per page load), by the link its runs carry:
+    the browser shows the one for the runs on screen (links.js: presetNote)."""
+    return {link: json.loads(json.dumps(preset_caption(c), cls=PlotlyJSONEncoder))
+            for link, c in scene.preset_captions().items()}
 
 
 def actions() -> html.Div:
@@ -215,7 +221,7 @@ def page() -> html.Main:
             ], id=ids.TABS_VIEW, value=ids.VIEW_MAP, className="view-tabs"),
             actions(),
         ], className="stage-head"),
-        html.Div(preset_caption(scene.preset_captions().get(scene.default_link())),
+        html.Div(preset_captions().get(scene.default_link(), []),  # as the runs will bring it
                  id=ids.TEXT_PRESET_NOTE, className="preset-note"),
         html.Div([
             html.Div([
@@ -283,8 +289,7 @@ def page() -> html.Main:
         dcc.Store(id=ids.STORE_EDITING),
         dcc.Store(id=ids.STORE_ERRORS),
         dcc.Store(id=ids.STORE_META, data=meta()),
-        dcc.Store(id=ids.STORE_PRESET_NOTES, data={"captions": scene.preset_captions(),
-                                                   "more": CAPTION_MORE}),
+        dcc.Store(id=ids.STORE_PRESET_NOTES, data=preset_captions()),
         dcc.Download(id=ids.DOWNLOAD),
     ]
     return html.Main([*stores, panel, stage], className="main", id=ids.PAGE_RACE)

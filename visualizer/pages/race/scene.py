@@ -9,6 +9,7 @@ gives a :class:`engine.RunSpec` or a message per bad box.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs
 
@@ -309,6 +310,7 @@ def preset_captions() -> dict[str, dict[str, str]]:
             for p in PRESETS}
 
 
+@functools.cache
 def default_link() -> str:
     """The canonical link of the scene the race opens on."""
     sc = Scene()
