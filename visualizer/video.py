@@ -114,9 +114,10 @@ def write(race: Race, path: str | pathlib.Path, *, fps: int = 30, seconds: float
     ax, cost = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
 
     # The map: the contour's bands and lines as one picture (figures.banded, the notebook
-    # figure's too), drawn once per frame as an image: contour paths cost ~10x more.
+    # figure's too), drawn as an image each frame: drawing the contour's paths every frame
+    # took about twice as long overall (measured: 20.5 s against 11-14 s for 120 frames).
     (x0, x1), (y0, y1) = ls.domain
-    ax.imshow(figures.banded(ls.name, 600, True), extent=(x0, x1, y0, y1), origin="upper",
+    ax.imshow(figures.banded(ls.name, figures.PICTURE, True), extent=(x0, x1, y0, y1), origin="upper",
               interpolation="bilinear", zorder=0)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y", aspect="equal")
     for m in ls.minima:

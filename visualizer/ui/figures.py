@@ -303,8 +303,12 @@ def thumbnail(name: str, size: int = 64) -> str:
     return _banded(name, size, lines=False)
 
 
+PICTURE = 600
+"""The side, in pixels, of the map drawn as one picture (notebook figures, animations)."""
+
+
 @lru_cache(maxsize=16)
-def contour_picture(name: str, size: int = 600) -> str:
+def contour_picture(name: str, size: int = PICTURE) -> str:
     """The contour map's fill and lines as one picture (a PNG data URI), for figures
     whose traces animate: plotly.js drops a contour trace from the plot once frames
     play (plotly.js #4491), a layout image stays."""
