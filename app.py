@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 
 from dash import Dash
-from flask_compress import Compress
 
 from visualizer import server as http
 from visualizer import shell  # the app's frame; it loads every page and its callbacks
 from visualizer.engine import compiled, optimizers
 from visualizer.pages.race import api as race_api
 from visualizer.pages.race import scene
-from visualizer.server import jobs
+from visualizer.server import compress, jobs
 
 app = Dash(
     __name__,
@@ -34,10 +33,7 @@ celery_app = jobs.celery_app() if jobs.redis_url() else None
 http.harden(app)  # request size and shape checks; a bad request gets a 400 and one log line
 race_api.runs_api(app)  # GET /api/runs?<a scene's link>
 http.health(app)  # GET /healthz: the app, its results store and its job backend
-server.config["COMPRESS_MIMETYPES"] = ["application/json", "text/html", "text/css",
-                                       "application/javascript", "text/javascript"]
-server.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]
-Compress(server)
+compress.install(server)  # answers compressed; the same answer compressed once per worker
 
 # Load (or, on a new machine, compile) the default landscape's kernels in the
 # background, the default page's optimizers first; the NumPy loop answers until

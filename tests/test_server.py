@@ -171,3 +171,76 @@ def test_a_drag_preview_of_a_heavy_scene_is_declined_not_computed(client):
     assert r.status_code == 409 and "the runs come on the drop" in r.get_json()["error"]
     assert client.get("/api/runs?" + query).status_code == 200  # not a preview: computed
     assert client.get("/api/runs?" + query + "&preview=1").status_code == 200  # now cached
+
+
+# -- Compression ------------------------------------------------------------------------------
+CHROMIUM_ENCODINGS = "gzip, deflate, br, zstd"  # what Chromium sends, on loopback too
+
+
+def test_answers_are_compressed_as_the_client_takes_them(client):
+    """Brotli for a browser, gzip for a client that takes only gzip, plain for one
+    that takes neither: each decodes to the same bytes."""
+    import gzip
+
+    import brotli
+
+    from visualizer.server import compress
+
+    query = "/api/runs?landscape=booth&start=0.3,0.4&steps=300&opt=adam&opt=gd"
+    plain = client.get(query, headers={"Accept-Encoding": "identity"})
+    assert plain.headers.get("Content-Encoding") is None and len(plain.data) > compress.MIN_SIZE
+    br = client.get(query, headers={"Accept-Encoding": CHROMIUM_ENCODINGS})
+    gz = client.get(query, headers={"Accept-Encoding": "gzip"})
+    refused = client.get(query, headers={"Accept-Encoding": "br;q=0, gzip"})
+    assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.data) == plain.data
+    assert gz.headers["Content-Encoding"] == "gzip" and gzip.decompress(gz.data) == plain.data
+    assert refused.headers["Content-Encoding"] == "gzip"
+    assert all("Accept-Encoding" in r.headers["Vary"] for r in (plain, br, gz))
+    assert len(br.data) < 0.8 * len(plain.data)
+    assert compress.choose("") is None and compress.choose("deflate") is None
+    assert compress.choose("*") == "br" and compress.choose("gzip;q=0.5, br;q=0") == "gzip"
+
+
+def test_an_answer_many_students_get_is_compressed_once(client, monkeypatch):
+    """A landscape's map is the same bytes for every student: compressed (well)
+    on its second coming, then taken from the memo; an answer seen once (a new
+    start's runs) is compressed fast and not kept."""
+    import brotli
+
+    from visualizer.server import compress
+
+    calls = []
+    monkeypatch.setattr(compress, "MEMO", compress.Memo())
+    monkeypatch.setattr(compress, "encode", lambda data, enc, level, _real=compress.encode:
+                        calls.append((len(data), level)) or _real(data, enc, level))
+    def post(body: dict):
+        return client.post("/_dash-update-component", data=_dumps(body), headers={
+            "Content-Type": "application/json", "Accept-Encoding": CHROMIUM_ENCODINGS})
+
+    answers = [post(_runs_body({"landscape": "booth", "x": 0.5, "y": -0.5})) for _ in range(5)]
+    for r in answers:
+        assert r.status_code == 200 and r.headers["Content-Encoding"] == "br"
+    assert len({brotli.decompress(r.data) for r in answers}) == 1
+    assert [level for _, level in calls] == [compress.FAST["br"], compress.GOOD["br"]]
+    assert compress.MEMO.hits == 3 and compress.MEMO.size == len(answers[-1].data)
+    for i in range(3):  # new starts: each compressed once, fast, none kept
+        post(_runs_body({"landscape": "booth", "x": 0.1 * i, "y": 0.2}))
+    assert [level for _, level in calls[2:]] == [compress.FAST["br"]] * 3
+    assert len(compress.MEMO._entries) == 1
+
+
+def test_the_compression_memo_is_bounded_in_bytes():
+    from visualizer.server import compress
+
+    memo = compress.Memo(budget=64 * 1024, seen=8)
+    rng = __import__("random").Random(0)
+    blobs = [bytes(rng.getrandbits(8) for _ in range(10_000)) for _ in range(20)]
+    for blob in blobs:  # each twice: kept, until the budget pushes the oldest out
+        memo.compressed(blob, "gzip")
+        memo.compressed(blob, "gzip")
+    assert memo.size <= 64 * 1024 and 0 < len(memo._entries) < 20
+    assert len(memo._seen) <= 8
+    big = bytes(rng.getrandbits(8) for _ in range(20_000))  # over a quarter of the budget
+    memo.compressed(big, "gzip")
+    memo.compressed(big, "gzip")
+    assert ("gzip", __import__("hashlib").blake2b(big, digest_size=20).digest()) not in memo._entries
