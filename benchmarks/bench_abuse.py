@@ -3,7 +3,7 @@ documented setup (scripts/serve.py: nginx and gunicorn -w 2, on 127.0.0.1), whil
 one client tries, in turn, every way a shared server was found to fall. Prints,
 row by row, what the server did, then the targets; asserts nothing.
 
-    python benchmarks/bench_abuse.py [--students 30] [--workers 2]
+    python benchmarks/bench_abuse.py [--students 30] [--workers N]
 
 The rows (issue 18's table): a many-run job on a long formula; 20 jobs from one
 client in 4 s; a job at a worker's start; 8 slow sockets; a pickle planted in the
@@ -275,7 +275,7 @@ def main() -> None:
     global sampler
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=30)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=bc.serve.default_workers())
     args = ap.parse_args()
     (ROOT / "artifacts").mkdir(exist_ok=True)
     proc, port = bc.start_server(args.workers, "stack")

@@ -1,7 +1,7 @@
 """A class on one server: simulated students against the documented setup on
 loopback. Prints figures; asserts nothing.
 
-    python benchmarks/bench_class.py [--students 10,30,100] [--seconds 20] [--workers 2]
+    python benchmarks/bench_class.py [--students 10,30,100] [--seconds 20] [--workers N]
                                      [--mixes ordinary,heavy,malformed] [--setup stack|gunicorn]
 
 It starts the README's class server (``scripts/serve.py``: nginx in front of
@@ -45,7 +45,6 @@ import os
 import pathlib
 import random
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -56,6 +55,7 @@ from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from scripts import serve  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, drag_dot  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -73,12 +73,6 @@ MANY_PAGES = {"basins": "Basins", "sweep": "LR sweep", "lrmap": "(lr, momentum) 
 
 
 # -- The server ---------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
 
 def fresh_cache() -> pathlib.Path:
     """A cache folder of the benchmark's own, with no results in it (every job is
@@ -100,7 +94,7 @@ def start_server(workers: int, setup: str = "stack",
                  env: dict | None = None) -> tuple[subprocess.Popen, int]:
     """The class server on a free port: ``stack`` (scripts/serve.py: nginx and
     gunicorn) or ``gunicorn`` alone, with a fresh results cache; its process and port."""
-    port = free_port()
+    port = serve.free_port(HOST)
     env = {**os.environ, "VISUALIZER_CACHE_DIR": str(fresh_cache()), **(env or {})}
     if setup == "stack":
         cmd = [sys.executable, "scripts/serve.py", "--host", HOST, "--port", str(port),
@@ -165,6 +159,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu() -> float:
+    """CPU seconds every core of this machine has spent busy since boot (/proc/stat)."""
+    fields = [int(v) for v in pathlib.Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     try:
         text = pathlib.Path(f"/proc/{pid}/status").read_text()
@@ -182,12 +183,29 @@ def connect(port: int) -> http.client.HTTPConnection:
                                       source_address=(source, 0) if source else None)
 
 
+ACCEPT_ENCODING = {"value": "gzip, deflate, br, zstd"}
+"""What the recording browser sent as Accept-Encoding (record() reads it): the
+server compresses as it would for that browser, and the students decode it."""
+
+
+def _read(r: http.client.HTTPResponse) -> bytes:
+    data = r.read()
+    encoding = r.getheader("Content-Encoding")
+    if encoding == "gzip":
+        return gzip.decompress(data)
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(data)
+    return data
+
+
 def get(port: int, path: str) -> tuple[int, bytes]:
     conn = connect(port)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers={"Accept-Encoding": ACCEPT_ENCODING["value"]})
         r = conn.getresponse()
-        return r.status, r.read()
+        return r.status, _read(r)
     finally:
         conn.close()
 
@@ -200,15 +218,12 @@ def post_read(port: int, body: bytes, path: str = DASH) -> tuple[int, bytes]:
     conn = connect(port)
     try:
         try:
-            conn.request("POST", path, body=body, headers={"Content-Type": "application/json",
-                                                           "Accept-Encoding": "gzip"})
+            conn.request("POST", path, body=body, headers={
+                "Content-Type": "application/json", "Accept-Encoding": ACCEPT_ENCODING["value"]})
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered (413) without reading all of a huge body: read it
         r = conn.getresponse()
-        data = r.read()
-        if r.getheader("Content-Encoding") == "gzip":
-            data = gzip.decompress(data)
-        return r.status, data
+        return r.status, _read(r)
     finally:
         conn.close()
 
@@ -277,7 +292,8 @@ def record(port: int) -> dict[str, list[Any]]:
             page.wait_for_timeout(2500)
             actions[name] = list(sent)
 
-        page.goto(url)
+        sent_headers = page.goto(url).request.all_headers()
+        ACCEPT_ENCODING["value"] = sent_headers.get("accept-encoding", "")
 
         def lr() -> None:
             box = page.locator('[id*="opt-lr"][id*="adam"]').first
@@ -380,6 +396,8 @@ DRAG_SECONDS = 0.5
 """How long a simulated student moves the dot before dropping it."""
 PREVIEW_SECONDS = 0.05
 """The page asks for a preview at most this often (PREVIEW_MS in assets/map.js)."""
+PREVIEW_BUSY_SECONDS = 0.25
+"""... and waits this much longer after one the proxy shed (PREVIEW_BUSY_MS)."""
 
 
 def drag_previews(port: int, url: str, to: tuple[float, float], until: float,
@@ -395,15 +413,19 @@ def drag_previews(port: int, url: str, to: tuple[float, float], until: float,
         f = min(1.0, k / 10)
         point = (round(here[0] + (to[0] - here[0]) * f, 6), round(here[1] + (to[1] - here[1]) * f, 6))
         t0 = time.perf_counter()
+        status = 0
         try:
             status, _ = get(port, f"{base}?{'&'.join(params)}&start={point[0]},{point[1]}")
-            if status not in (200, 409):  # 409: too heavy to follow, the page waits for the drop
+            # 409: too heavy to follow, the page waits for the drop; 429: shed by the
+            # proxy (the class drags more than the workers follow), the page waits more
+            if status not in (200, 409, 429):
                 errors.append(f"preview: HTTP {status}")
         except OSError as exc:
             errors.append(f"preview: {exc!r}")
         spent = time.perf_counter() - t0
-        times["preview"].append(spent)
-        time.sleep(max(0.0, PREVIEW_SECONDS - spent))
+        times["preview shed" if status == 429 else "preview"].append(spent)
+        time.sleep(max(0.0, PREVIEW_SECONDS + (PREVIEW_BUSY_SECONDS if status == 429 else 0)
+                       - spent))
 
 
 def troublemaker(port: int, stop: float, answers: dict[int, int], errors: list[str]) -> None:
@@ -434,6 +456,7 @@ def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, 
     answers: dict[int, int] = {}
     pids = worker_pids(master)
     cpu0 = sum(cpu_seconds(p) for p in pids)
+    machine0, mine0 = machine_cpu(), time.process_time()
     jobs0 = len(JOBS)
     stop = time.time() + seconds
     threads = [threading.Thread(target=student, args=(port, actions, kinds, stop, times, errors,
@@ -449,10 +472,11 @@ def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, 
         t.start()
     for t in threads:
         t.join(seconds + 120)
+    busy, mine = machine_cpu() - machine0, time.process_time() - mine0
     renewed = [p for p in worker_pids(master) if p not in pids]  # workers gunicorn renewed
     cpu = sum(cpu_seconds(p) for p in pids + renewed) - cpu0
     pids = [p for p in pids if os.path.exists(f"/proc/{p}")] + renewed
-    n_actions = (sum(len(v) for k, v in times.items() if k != "preview")
+    n_actions = (sum(len(v) for k, v in times.items() if not k.startswith("preview"))
                  + sum(len(v) for v in heavy_times.values()))
 
     def pct(values: list[float], q: float) -> float:
@@ -465,10 +489,18 @@ def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, 
               f"p95 {pct(values, 0.95):7.0f} ms  p99 {pct(values, 0.99):7.0f} ms")
     if answers:
         print(f"  malformed requests: {sum(answers.values())}, answers {dict(sorted(answers.items()))}")
+    drags = len(times.get("drag", ()))
+    if drags:
+        shed, followed = len(times.get("preview shed", ())), len(times.get("preview", ()))
+        print(f"  previews: {followed} answered, {shed} shed by the proxy (429); a drag's paths "
+              f"followed the dot {followed / (drags * DRAG_SECONDS):.1f} times a second")
     print(f"  background jobs started: {len(JOBS) - jobs0}")
     print(f"  worker CPU per action (a drag's previews included): "
           f"{cpu / max(1, n_actions) * 1e3:.1f} ms; peak RSS per worker: "
           + ", ".join(f"{peak_rss_mb(p):.0f} MB" for p in pids))
+    elapsed = time.time() - (stop - seconds)
+    print(f"  the machine's {os.cpu_count()} cores were busy {busy / elapsed:.2f} cores on average "
+          f"(these simulated students: {mine / elapsed:.2f} of them)")
     for e in sorted(set(errors))[:5]:
         print(f"  error: {e}")
 
@@ -477,7 +509,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", default="10,30,100")
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=serve.default_workers())
     ap.add_argument("--mixes", default="ordinary,heavy,malformed")
     ap.add_argument("--setup", default="stack", choices=["stack", "gunicorn"])
     args = ap.parse_args()
@@ -486,7 +518,8 @@ def main() -> None:
     try:
         actions = record(port)
         print(f"gunicorn -w {args.workers} on {HOST}:{port}; recorded requests per action: "
-              + ", ".join(f"{k} {len(v)}" for k, v in actions.items()))
+              + ", ".join(f"{k} {len(v)}" for k, v in actions.items())
+              + f"; Accept-Encoding as the browser sent it: {ACCEPT_ENCODING['value']!r}")
         for kind in actions:  # warm every worker's caches a little, as a class would
             for item in actions[kind]:
                 if kind == "preview":
