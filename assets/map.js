@@ -89,9 +89,10 @@
     liveNext();
   }
   // At most one request every PREVIEW_MS: 20 path updates a second look
-  // continuous, and a class of dragging students stays within what a small
-  // server answers (benchmarks/bench_class.py).
-  const PREVIEW_MS = 50;
+  // continuous. When a class drags more than the server follows, its proxy
+  // answers the surplus 429 (scripts/deploy/nginx.conf): the next preview then
+  // waits PREVIEW_BUSY_MS more, and a drop answered so goes to Dash at once.
+  const PREVIEW_MS = 50, PREVIEW_BUSY_MS = 250;
   function liveNext(now) {  // now: the drop's own runs, not paced
     if (now && live.timer) { clearTimeout(live.timer); live.timer = 0; }
     if (live.busy || !live.want || live.timer) return;
@@ -111,6 +112,7 @@
     const forDrop = function () { return viz.state.live === "drop" && live.drop === key(p); };
     fetch("api/runs?" + q.toString()).then(function (r) {
       if (r.status === 409) live.off = true;  // too heavy to follow: wait for the drop
+      if (r.status === 429) live.sentAt = performance.now() + PREVIEW_BUSY_MS;  // a busy server
       return r.ok ? r.json() : null;
     }).then(function (runs) {
       live.busy = false;

@@ -37,6 +37,25 @@ STOP_SECONDS = 4.0
 """How long the processes get to stop on their own before they are killed."""
 
 
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """gunicorn's sync workers by default: two per core, at most
+    ``MAX_DEFAULT_WORKERS`` (each holds a few hundred MB). The work is CPU-bound,
+    but a sync worker also waits (writing an answer to nginx, the results store,
+    starting a job's process), and a second worker per core keeps the core busy
+    meanwhile: on 2 cores, 100 students' drag p95 went from 114 ms with 2 workers
+    to 90 ms with 4 (``benchmarks/bench_class.py``, 20 s each)."""
+    return min(2 * (os.cpu_count() or 1), MAX_DEFAULT_WORKERS)
+
+
+def preview_rate(workers: int) -> int:
+    """The previews a second nginx lets the whole class have (the rest get 429):
+    ``PREVIEWS_PER_WORKER`` for each worker, counting at most one per core."""
+    return PREVIEWS_PER_WORKER * max(1, min(workers, os.cpu_count() or 1))
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -84,7 +103,18 @@ def wait_for(check, seconds: float, what: str, procs: list[subprocess.Popen]) ->
     raise SystemExit(f"{what} did not come up within {seconds:g} s")
 
 
-def nginx_config(run: pathlib.Path, host: str, port: int, app_port: int) -> pathlib.Path:
+PREVIEWS_PER_WORKER = 40
+"""How many previews (the paths following a dragged dot) a second each gunicorn
+worker (at most one per core) is given, the class together (nginx answers the
+rest 429): at about 3 ms each, about a seventh of a core, so drops and clicks
+never queue behind a class's drags. A few students dragging still get the page's
+full 20 a second each; 100 dragging at once on 2 cores get about 4 each (at 60,
+about 6, and the class's drag p95 was 116 ms instead of 73 ms:
+``benchmarks/bench_class.py`` prints both figures)."""
+
+
+def nginx_config(run: pathlib.Path, host: str, port: int, app_port: int,
+                 workers: int = 2) -> pathlib.Path:
     """Write nginx's configuration for this run (its buffers in ``run``)."""
     user = ""
     if os.geteuid() == 0:  # nginx's workers drop root: give them the buffer folders
@@ -96,8 +126,10 @@ def nginx_config(run: pathlib.Path, host: str, port: int, app_port: int) -> path
             name = "www-data" if "www-data" in user else "nobody"
             shutil.chown(folder, user=name)
     text = (DEPLOY / "nginx.conf").read_text()
+    previews = preview_rate(workers)
     for key, value in {"user": user, "run": str(run), "host": host, "port": str(port),
-                       "app_port": str(app_port)}.items():
+                       "app_port": str(app_port), "previews": str(previews),
+                       "preview_burst": str(previews // 4)}.items():
         text = text.replace("{" + key + "}", value)
     path = run / "nginx.conf"
     path.write_text(text)
@@ -162,8 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the address students reach (0.0.0.0: every interface); "
                              "default 127.0.0.1")
     parser.add_argument("--port", type=int, default=8050, help="default 8050")
-    parser.add_argument("--workers", type=int, default=2,
-                        help="gunicorn workers: one or two per core (default 2)")
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help=f"gunicorn's sync workers (default two per core: {default_workers()})")
     parser.add_argument("--redis", action="store_true",
                         help="results cache and background jobs on a local Redis (with a "
                              "password) and a Celery worker")
@@ -217,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             start([sys.executable, "-m", "celery", "-A", "app.celery_app", "worker",
                    "--concurrency", str(max(1, (os.cpu_count() or 2) // 2)), "--loglevel",
                    "warning", "--without-gossip", "--without-mingle"], "celery.log")
-        conf = nginx_config(run, args.host, args.port, int(env["VISUALIZER_APP_PORT"]))
+        conf = nginx_config(run, args.host, args.port, int(env["VISUALIZER_APP_PORT"]),
+                            args.workers)
         start([nginx, "-p", str(run), "-c", str(conf), "-g", "daemon off;"], "nginx.log")
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         front = f"http://{host}:{args.port}/healthz"

@@ -27,6 +27,7 @@ import pytest
 from scripts.serve import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+STACK_WORKERS = 2  # whatever the machine's cores: the tests' stack stays small
 
 
 class Stack:
@@ -40,7 +41,7 @@ class Stack:
         env = {**os.environ, "VISUALIZER_CACHE_DIR": str(tmp / "cache")}
         self.proc = subprocess.Popen(
             [sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(self.port),
-             "--run-dir", str(self.run), *extra],
+             "--run-dir", str(self.run), "--workers", str(STACK_WORKERS), *extra],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -146,6 +147,48 @@ def test_slow_clients_cannot_hold_the_workers(stack):
         stop.set()
         for s in opened:
             s.close()
+
+
+def _previews(port: int, source: str, seconds: float, statuses: list[int]) -> None:
+    """Previews (the paths following a dragged dot) back to back from ``source``, as
+    fast as they are answered, for ``seconds``."""
+    import http.client
+
+    end, k = time.time() + seconds, 0
+    while time.time() < end:
+        k += 1
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
+                                          source_address=(source, 0))
+        conn.request("GET", f"/api/runs?landscape=booth&start=1,{k % 97 / 50}&steps=50"
+                            "&opt=adam&preview=1")
+        statuses.append(conn.getresponse().status)
+        conn.close()
+
+
+def test_the_proxy_sheds_a_class_s_surplus_previews_not_its_other_requests(stack):
+    """Twenty students dragging at once, each from an address of its own: nginx
+    answers what is over the class's preview rate 429 at once (the page then
+    waits, assets/map.js), and the same runs asked for without ``preview`` (as a
+    script or a drop asks) are all answered."""
+    from scripts.serve import preview_rate
+
+    seconds, statuses, plain = 3.0, [], []
+    threads = [threading.Thread(target=_previews, args=(stack.port, f"127.0.1.{i + 2}", seconds,
+                                                        statuses)) for i in range(20)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        plain.append(get(stack.url + f"/api/runs?landscape=booth&start=1,{len(plain) / 50}"
+                                     "&steps=50&opt=adam")[0])
+        time.sleep(0.02)  # within the proxy's 60 requests a second for one address
+    answered, shed = statuses.count(200), statuses.count(429)
+    assert set(statuses) <= {200, 429} and shed > 0, (answered, shed)
+    rate = preview_rate(STACK_WORKERS)
+    assert answered <= rate * (seconds + 0.5) + rate // 4, (answered, shed)
+    assert plain and set(plain) == {200}, plain
+    one: list[int] = []  # one student alone, faster than the page's own pace
+    _previews(stack.port, "127.0.1.200", 1.0, one)
+    assert 429 in one and one.count(200) <= 20 + 5 + 2, one
 
 
 def test_the_stack_stops_in_under_5_s_and_leaves_nothing(tmp_path):

@@ -9,7 +9,8 @@ finish its request, and its background jobs end with it.
 import os
 
 bind = f"127.0.0.1:{os.environ.get('VISUALIZER_APP_PORT', '8051')}"
-workers = int(os.environ.get("VISUALIZER_WORKERS", "2"))
+# serve.py passes its --workers (default: two per core, at most 8)
+workers = int(os.environ.get("VISUALIZER_WORKERS", str(min(2 * (os.cpu_count() or 1), 8))))
 worker_class = "sync"
 timeout = 30  # a worker stuck this long in one request is replaced
 graceful_timeout = 3  # a stop: requests in flight get this long
