@@ -79,6 +79,15 @@
       return PAGES.map(function (p) { return p === (page || "race") ? {} : { display: "none" }; });
     },
 
+    // Each page's "shown" store (ids.page_shown) gets the page's key when its tab
+    // is picked, and is left alone otherwise: the pages' callbacks listen to it,
+    // so a page switch sends a request only for the page now shown.
+    shownPages: function (page) {
+      return PAGES.map(function (p) {
+        return p === (page || "race") ? p : window.dash_clientside.no_update;
+      });
+    },
+
     // The page a link opens; an unknown page opens the first one (the race names it
     // in its notice).
     pageFromUrl: function (search) {

@@ -73,6 +73,11 @@ clientside_callback(
     prevent_initial_call=True,
 )
 clientside_callback(
+    ClientsideFunction("links", "shownPages"),
+    *[Output(ids.page_shown(k), "data") for k in PAGE_KEYS],
+    Input(ids.TABS_PAGE, "value"),
+)
+clientside_callback(
     ClientsideFunction("links", "pageFromUrl"),
     Output(ids.TABS_PAGE, "value"),
     Input(ids.STORE_URL, "data"),

@@ -20,6 +20,8 @@ from typing import Any
 
 from dash import dcc, html
 
+from visualizer.ui import ids
+
 
 @dataclass(frozen=True)
 class Page:
@@ -37,6 +39,11 @@ class Page:
     @property
     def store(self) -> str:
         return self.query_store or f"{self.key}-query"
+
+    @property
+    def shown(self) -> str:
+        """The store that holds the page's key once it has been shown (``ids.page_shown``)."""
+        return ids.page_shown(self.key)
 
 
 @functools.cache
@@ -70,8 +77,8 @@ def containers() -> list:
 
 
 def stores() -> list[dcc.Store]:
-    """The store each page writes its link to."""
-    return [dcc.Store(id=page.store) for page in all_pages()]
+    """The store each page writes its link to, and the one that says it was shown."""
+    return [dcc.Store(id=s) for page in all_pages() for s in (page.store, page.shown)]
 
 
 def tabs() -> list[tuple[str, str]]:

@@ -140,7 +140,7 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         Output(I.error, "children"),
         Output(I.query, "data"),
         Output(I.request, "data"),
-        Input(ids.TABS_PAGE, "value"),
+        Input(ids.page_shown(key), "data"),
         *inputs,
         Input(I.redraw, "data"),
         # the race's link, passed on in the browser only while this page is shown

@@ -151,6 +151,13 @@ EWC_QUERY = "ewc-query"
 WORKED_QUERY = "worked-query"
 
 
+def page_shown(key: str) -> str:
+    """The store that holds a page's key from the first time the page is shown
+    (``links.shownPages``): a page's callbacks take it as their input instead of
+    the page tabs, so switching pages costs no request for the pages not shown."""
+    return f"{key}-shown"
+
+
 def as_dict() -> dict[str, str]:
     """Every id above by its name, for the browser half (``window.VIZ_IDS``)."""
     return {name: value for name, value in globals().items()

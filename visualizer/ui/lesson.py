@@ -112,7 +112,7 @@ def show_view(key: str, outputs: list[tuple[str, str]], error: str, query: str, 
     boxes (Inputs, then States). Returns the callback (a plain function)."""
 
     @callback(*[Output(i, p) for i, p in outputs], Output(error, "children"), Output(query, "data"),
-              Input(ids.TABS_PAGE, "value"), *inputs)
+              Input(ids.page_shown(key), "data"), *inputs, prevent_initial_call=True)
     def update(page, *values):
         if page != key:
             raise PreventUpdate
