@@ -7,6 +7,7 @@ workers on 127.0.0.1: see the README).
 from __future__ import annotations
 
 import os
+import time
 
 from dash import Dash
 
@@ -35,13 +36,45 @@ race_api.runs_api(app)  # GET /api/runs?<a scene's link>
 http.health(app)  # GET /healthz: the app, its results store and its job backend
 compress.install(server)  # answers compressed; the same answer compressed once per worker
 
-# Load (or, on a new machine, compile) the default landscape's kernels in the
-# background, the default page's optimizers first; the NumPy loop answers until
-# they are ready, and every other landscape's are queued on its first use.
-_first = [r.name for r in scene.Scene().rows if r.checked]
-compiled.warm_up([scene.Scene().landscape],
-                 [*_first, "losses_and_divergence", *(n for n in optimizers.OPTIMIZERS
-                                                      if n not in _first)])
+
+def _first_kernels() -> tuple[list[str], list[str]]:
+    """The default landscape, and its kernels, the default page's optimizers first."""
+    first = [r.name for r in scene.Scene().rows if r.checked]
+    return [scene.Scene().landscape], [*first, "losses_and_divergence",
+                                       *(n for n in optimizers.OPTIMIZERS if n not in first)]
+
+
+def warm_up() -> None:
+    """Load (or, on a new machine, compile) the default landscape's kernels in the
+    background; the NumPy loop answers until they are ready, and every other
+    landscape's are queued on its first use."""
+    compiled.warm_up(*_first_kernels())
+
+
+def load_now(seconds: float) -> None:
+    """Load (or compile) the first kernels in this thread, one after another, for
+    at most about ``seconds`` (loading from numba's cache takes about 0.1 s a
+    kernel, compiling one to four seconds)."""
+    import landscapes
+
+    deadline = time.monotonic() + seconds
+    names, kinds = _first_kernels()
+    for kind in kinds:
+        if time.monotonic() > deadline:
+            return
+        compiled.kernel(landscapes.get(names[0]), kind, wait=True)
+
+
+PRELOAD_SECONDS = 5.0
+if os.environ.get("VISUALIZER_WARM_UP_AFTER_FORK"):
+    # gunicorn's master, which forks its workers from this app
+    # (scripts/deploy/gunicorn.conf.py): what it loads in this thread within a few
+    # seconds, every worker starts with (a worker's start is then a fork, not a
+    # second of loading); no compile thread may run while it forks (the child would
+    # inherit its locks held). Each worker warms up the rest after its fork.
+    load_now(PRELOAD_SECONDS)
+else:
+    warm_up()
 
 if __name__ == "__main__":
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),

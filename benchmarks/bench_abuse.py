@@ -295,8 +295,14 @@ def main() -> None:
         print(f"{args.students} students on the stack (127.0.0.1:{port}); the troublemaker:")
         began = time.time()
 
+        seen = [0]  # the students' drags timed before this row
+
         def say(row: str, what: str) -> None:
-            print(f"  {row:<42} {what}", flush=True)
+            during = list(times["drag"])[seen[0]:]
+            seen[0] += len(during)
+            meanwhile = (f" [drags meanwhile: {len(during)}, p95 {pct(during, 0.95):.0f} ms]"
+                         if during else "")
+            print(f"  {row:<42} {what}{meanwhile}", flush=True)
 
         rows(port, proc.pid, actions, cache_dir, log, say)
         seconds = time.time() - began

@@ -9,6 +9,21 @@ finish its request, and its background jobs end with it.
 import os
 
 bind = f"127.0.0.1:{os.environ.get('VISUALIZER_APP_PORT', '8051')}"
+# The master loads the app once and forks each worker from it: a worker's start
+# (gunicorn renews them now and then, and all of them on a HUP) is a fork, not
+# seconds of importing on a core the class needs (with 4 workers on 2 cores, a
+# HUP held the class's drags up to 5 s). Code changes then need a restart, not a HUP.
+preload_app = True
+os.environ["VISUALIZER_WARM_UP_AFTER_FORK"] = "1"  # app.py: no compile thread in the master
+
+
+def post_fork(server, worker):  # noqa: ANN001, ARG001
+    """Each worker loads its kernels in its own background thread."""
+    import app
+
+    app.warm_up()
+
+
 # serve.py passes its --workers (default: two per core, at most 8)
 workers = int(os.environ.get("VISUALIZER_WORKERS", str(min(2 * (os.cpu_count() or 1), 8))))
 worker_class = "sync"
