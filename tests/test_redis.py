@@ -224,3 +224,27 @@ def test_a_heavy_scene_and_a_basin_map_run_on_a_celery_worker_and_equal_the_embe
         server.wait(20)
         worker.wait(20)
         log.close()
+
+
+@pytest.mark.parametrize("name", ["test_a_clients_newer_job_replaces_its_older_one",
+                                  "test_jobs_beyond_the_slots_wait_in_arrival_order_one_per_client",
+                                  "test_a_dead_jobs_place_is_freed"])
+def test_the_job_queue_on_redis_admits_as_on_disk(redis_url, monkeypatch, name):
+    """With Redis (Celery's jobs, several machines), the queue is the same board
+    kept in Redis: one job per client (the newest wins), the others in arrival
+    order behind the slots, a dead job's place freed; test_jobs's own checks,
+    run against it."""
+    import inspect
+
+    import redis
+
+    from tests import test_jobs
+    from visualizer.server import jobs
+
+    store = redis.Redis.from_url(redis_url)
+    store.delete(jobs.Board.KEY)
+    board = jobs.Board(store)
+    monkeypatch.setattr(jobs, "board", lambda: board)
+    check = getattr(test_jobs, name)
+    check(*([monkeypatch] if inspect.signature(check).parameters else []))
+    assert store.get(jobs.Board.KEY) is not None  # it was Redis that held the queue
