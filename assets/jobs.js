@@ -18,6 +18,20 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       return window.dash_clientside.no_update;
     },
+    // A many-run page's CSV, written by a job into the class's cache: fetch it as
+    // a file (the link's answer is an attachment), or say why there is none.
+    csvReady: function (done) {
+      const no = window.dash_clientside.no_update;
+      if (!done) return [no, no];
+      if (done.error || !done.url) return ["", done.error || no];
+      const a = document.createElement("a");
+      a.href = done.url;
+      a.download = done.filename || "";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      return ["✓ " + (done.filename || "CSV"), ""];
+    },
     // The recording is stored: ask the inspector again for the step on screen
     // (set_props: the inspector's own store is its input, no loop of callbacks).
     recorded: function (done, wanted) {

@@ -843,6 +843,13 @@ def test_many_run_views_compute_in_the_background_and_send_clicks_to_the_race(pa
     assert heatmaps == 4
     expect(page).to_have_url(re.compile(r"page=basins.*grid=250"))
     shot(page, "27-basins")
+    # its CSV, 250,000 rows: over a request's budget, so written by a job, then fetched
+    with page.expect_download(timeout=60000) as download:
+        page.click("#basins-csv")
+    expect(page.locator("#basins-csv-status")).to_have_text("✓ basins_himmelblau_250.csv")
+    assert download.value.suggested_filename == "basins_himmelblau_250.csv"
+    lines = open(download.value.path()).read().splitlines()
+    assert len(lines) == 1 + 62_500 * 4 and lines[1].split(",")[0] == "gd", lines[:2]
     page.goto(page.url)  # the link restores the view, from the class's cache at once
     expect(page.locator("#basins-grid")).to_have_value("250", timeout=15000)
     expect(page.locator("#basins-note")).to_contain_text("Share of the 62,500 starts", timeout=15000)

@@ -187,6 +187,41 @@ def test_a_page_computes_in_the_background_then_draws_from_the_cache():
     assert "Set up a scene" in basins.update("basins", "8", "outcome", None, None)[3]
 
 
+def test_a_csv_too_large_for_a_request_is_written_by_a_job_and_fetched(monkeypatch):
+    """A view's CSV over a request's budget is written by a background job into the
+    class's cache, gzipped as it is written, and sent by GET /download/...; over a
+    job's budget too, a message says what to lower. Nothing is computed by the route."""
+    import gzip
+
+    import app
+
+    cache.clear()
+    request = basins.update("basins", "8", "outcome", None, RACE)[5]
+    basins.job(lambda p: None, request)  # the view, computed
+    rows = 4 * 64
+    monkeypatch.setattr(export, "TABLE_ROW_SECONDS", engine.REQUEST_BUDGET / (rows - 1))
+    file, error, csv_request, status = basins.update.download(1, RACE, "8", "outcome")
+    assert file is common.no_update and error == "" and csv_request["key"] == request["key"]
+    assert status == f"Writing {rows:,} rows in the background…"
+    done = basins.update.csv_job(csv_request)
+    assert done["url"].startswith("download/basins.csv?key=") and done["filename"] == \
+        "basins_himmelblau_8.csv"
+    client = app.server.test_client()
+    answer = client.get("/" + done["url"])
+    assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "gzip"
+    assert 'filename="basins_himmelblau_8.csv"' in answer.headers["Content-Disposition"]
+    columns, table, _ = basins.csv(common.stored("basins", (RACE, 8)))
+    assert gzip.decompress(answer.data).decode() == "".join(export.table_chunks(columns, table))
+    monkeypatch.setattr(export, "TABLE_ROW_SECONDS", engine.JOB_BUDGET / (rows - 1))
+    file, error, csv_request, status = basins.update.download(1, RACE, "8", "outcome")
+    assert "over the 5 s one background job may take" in error and "lower the grid" in error
+    assert file is common.no_update and csv_request is common.no_update
+    assert client.get("/download/basins.csv?key=nope").status_code == 404
+    assert client.get("/download/sweep.csv?key=" + request["key"]).status_code == 404
+    forged = {"key": request["key"], "race": RACE, "values": ["1000", "outcome"]}
+    assert "Grid: must be a whole number" in basins.update.csv_job(forged)["error"]
+
+
 def test_a_failed_job_says_why():
     request = {"key": common.args_key(("?landscape=nowhere", 8)), "race": "?landscape=nowhere",
                "values": ["8", "outcome"]}

@@ -131,15 +131,28 @@ PATH_ROW_SECONDS = 4e-6
 """What writing one row of a run's path (``result_to_csv``, JSON alike) costs."""
 
 
-def check_download(rows: int, row_seconds: float, budget: float, lower: str) -> None:
+def check_download(rows: int, row_seconds: float, budget: float, lower: str,
+                   unit: str = "a request") -> None:
     """``BudgetError`` (saying what to lower) if writing ``rows`` rows would take
-    over ``budget`` seconds: a download is written in the request."""
+    over ``budget`` seconds, the time ``unit`` ("a request", "one background job")
+    that writes the download may take."""
     seconds = rows * row_seconds
     if seconds > budget:
         raise engine.BudgetError(
             f"Too large to download from the page: {rows:,} rows would take about "
-            f"{seconds:.1f} s to write, over the {budget:g} s a request may take; {lower}, "
+            f"{seconds:.1f} s to write, over the {budget:g} s {unit} may take; {lower}, "
             "or write it with the command line (python -m visualizer --help).")
+
+
+def gzipped(chunks: Iterator[str]) -> bytes:
+    """The text of ``chunks`` (UTF-8), gzipped as it comes: the whole text is never
+    in memory at once, only its compressed form."""
+    import zlib
+
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: the gzip format
+    parts = [packer.compress(chunk.encode()) for chunk in chunks]
+    parts.append(packer.flush())
+    return b"".join(parts)
 
 Table = dict[str, np.ndarray]
 """A view's table by column: text, floats (NaN: none) or whole numbers (-1: none)."""

@@ -5,6 +5,7 @@ the link that sends a clicked setting back to the race."""
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -49,7 +50,8 @@ def frame(page: Ids, title: str, intro, controls: list, csv_label: str) -> html.
             html.H2(title),
             html.Div(intro, className="hint"),
             html.Div([*controls, dmc.Button(f"⤓ CSV of every {csv_label}", id=page.csv,
-                                            variant="default", size="xs", n_clicks=0)],
+                                            variant="default", size="xs", n_clicks=0),
+                      html.Span(id=page.csv_status, className="job-label", role="status")],
                      className="lesson-controls"),
             html.Div([
                 dmc.Progress(id=page.progress, value=0, size="sm", className="job-bar",
@@ -68,6 +70,8 @@ def frame(page: Ids, title: str, intro, controls: list, csv_label: str) -> html.
         dcc.Store(id=page.redraw),  # ... passed on by jobs.redraw: the page draws from the cache
         dcc.Store(id=page.seen),
         dcc.Store(id=page.race),  # the race's link, while this page is shown
+        dcc.Store(id=page.csv_request),  # a CSV too large for a request: written by a job
+        dcc.Store(id=page.csv_done),  # ... which says where to fetch it
     ], className="lesson many")
 
 
@@ -203,6 +207,8 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     @callback(
         Output(I.download, "data"),
         Output(I.error, "children", allow_duplicate=True),
+        Output(I.csv_request, "data"),
+        Output(I.csv_status, "children"),
         Input(I.csv, "n_clicks"),
         State(ids.STORE_QUERY, "data"),
         *[State(i.component_id, i.component_property) for i in inputs],
@@ -210,7 +216,9 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     )
     def download(_clicks, race_query, *values):
         """The view's table as CSV, once the view is computed (never computed
-        here), written within a request's budget (else a message says what to lower)."""
+        here): written in the request when that fits its budget, else asked of a
+        background job (:func:`csv_job`), within a job's budget (else a message
+        says what to lower)."""
         try:
             args = parse(race_query, *values)[0]
         except ValueError:
@@ -219,13 +227,60 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         if data is None:
             raise PreventUpdate
         columns, table, filename = csv(data)
+        rows = len(table[columns[0]])
+        try:
+            export.check_download(rows, export.TABLE_ROW_SECONDS, engine.REQUEST_BUDGET, "")
+        except engine.BudgetError:
+            try:
+                export.check_download(rows, export.TABLE_ROW_SECONDS, engine.JOB_BUDGET,
+                                      CSV_LOWER, unit="one background job")
+            except engine.BudgetError as exc:
+                return no_update, str(exc), no_update, ""
+            return (no_update, "", {"key": args_key(args), "race": race_query, "values": values},
+                    f"Writing {rows:,} rows in the background…")
+        return dcc.send_string("".join(export.table_chunks(columns, table)), filename), "", \
+            no_update, ""
+
+    def csv_stopped(message: str, request: Any) -> dict:
+        return {"key": request.get("key") if isinstance(request, dict) else None,
+                "error": message}
+
+    @callback(
+        Output(I.csv_done, "data"),
+        Input(I.csv_request, "data"),
+        background=True,
+        interval=jobs.POLL_MS,
+        prevent_initial_call=True,
+    )
+    @jobs.guarded(csv_stopped, progress=False, check=check)
+    def csv_job(args):
+        """A view's CSV too large to write in a request: written here, gzipped, into
+        the class's cache (``GET /download/NAMESPACE.csv?key=...`` sends it), within
+        a job's limits like any job."""
+        key = args_key(args)
+        data = stored(namespace, args)
+        if data is None:
+            return {"key": key, "error": "The view is no longer in the class's cache: show it "
+                                         "again, then ask for its CSV."}
+        columns, table, filename = csv(data)
         try:
             export.check_download(len(table[columns[0]]), export.TABLE_ROW_SECONDS,
-                                  engine.REQUEST_BUDGET, "lower the grid, the points or the "
-                                  "optimizers")
+                                  engine.JOB_BUDGET, CSV_LOWER, unit="one background job")
         except engine.BudgetError as exc:
-            return no_update, str(exc)
-        return dcc.send_string("".join(export.table_chunks(columns, table)), filename), ""
+            return {"key": key, "error": str(exc)}
+        cache.get_or_compute(CSV_NAMESPACE, (namespace, key), lambda: (
+            filename, export.gzipped(export.table_chunks(columns, table))))
+        if not cache.contains(CSV_NAMESPACE, namespace, key):
+            return {"key": key, "error": KEPT_NOT.replace("This view", "This CSV")}
+        return {"key": key, "url": download_url(namespace, key), "filename": filename}
+
+    clientside_callback(
+        ClientsideFunction("jobs", "csvReady"),
+        Output(I.csv_status, "children", allow_duplicate=True),
+        Output(I.error, "children", allow_duplicate=True),
+        Input(I.csv_done, "data"),
+        prevent_initial_call=True,
+    )
 
     clientside_callback(
         ClientsideFunction("links", "whileShown"),
@@ -239,7 +294,40 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         Input(I.done, "data"),
         prevent_initial_call=True,
     )
+    update.download, update.csv_job = download, csv_job  # for the tests
     return update, job
+
+
+CSV_NAMESPACE = "csv"
+"""Where a many-run view's CSV written by a job is kept: ``(filename, gzipped bytes)``
+by ``(the view's namespace, its arguments' key)``."""
+CSV_LOWER = "lower the grid, the points or the optimizers"
+
+
+def download_url(namespace: str, key: str) -> str:
+    """Where the page fetches a CSV a job wrote (relative: the app may live under a prefix)."""
+    return f"download/{namespace}.csv?key={urllib.parse.quote(key, safe='')}"
+
+
+def downloads_api(app: Any) -> None:
+    """``GET /download/NAMESPACE.csv?key=...``: a CSV a job wrote into the class's
+    cache, as an attachment (gzip-encoded as stored: the browser saves plain CSV);
+    404 when it is not there. Nothing is computed here."""
+    from flask import Response, request
+
+    from visualizer.server import refuse
+
+    @app.server.get("/download/<namespace>.csv")
+    def _download(namespace: str):
+        key = request.args.get("key", "")
+        found = (cache.lookup(CSV_NAMESPACE, namespace, key)
+                 if namespace.isalpha() and 0 < len(key) <= 2000 else None)
+        if found is None:
+            return refuse("no such CSV here (ask for it again from its page)", 404)
+        filename, blob = found
+        return Response(blob, mimetype="text/csv", headers={
+            "Content-Encoding": "gzip", "Cache-Control": "private, max-age=600",
+            "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 KEPT_NOT = ("This view was computed, but the class's cache did not keep it (too large for "
