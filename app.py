@@ -14,10 +14,9 @@ from dash import Dash
 from visualizer import server as http
 from visualizer import shell  # the app's frame; it loads every page and its callbacks
 from visualizer.engine import compiled, optimizers
-from visualizer.pages import common
 from visualizer.pages.race import api as race_api
 from visualizer.pages.race import scene
-from visualizer.server import compress, jobs
+from visualizer.server import compress, downloads, jobs
 
 app = Dash(
     __name__,
@@ -34,7 +33,7 @@ server = app.server
 celery_app = jobs.celery_app() if jobs.redis_url() else None
 http.harden(app)  # request size and shape checks; a bad request gets a 400 and one log line
 race_api.runs_api(app)  # GET /api/runs?<a scene's link>
-common.downloads_api(app)  # GET /download/NAME.csv?key=...: a CSV a background job wrote
+downloads.api(app)  # GET /download/KIND.csv?key=...: a CSV a background job wrote
 http.health(app)  # GET /healthz: the app, its results store and its job backend
 compress.install(server)  # answers compressed; the same answer compressed once per worker
 

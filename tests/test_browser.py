@@ -807,6 +807,22 @@ def test_a_heavy_scene_runs_in_the_background_with_its_progress_on_the_page(page
     expect(page.locator("#inspect-out .i-card")).to_have_count(9, timeout=60000)
 
 
+def test_a_csv_of_every_step_too_long_for_a_request_comes_from_a_job(page, server):
+    """14 optimizers x 3,000 epochs: 42,000 rows with their states, over what a
+    request may write, so a background job writes the CSV and the page fetches it."""
+    names = ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "amsgrad",
+             "adamw", "adamax", "nadam", "radam", "adabelief", "lion"]
+    opts = "&".join(f"opt={n}:lr=0.001" for n in names)
+    page.goto(server.url + f"?landscape=himmelblau&start=0,0&steps=3000&{opts}&view=inspect")
+    expect(page.locator("#inspect-out .i-card")).to_have_count(14, timeout=60000)
+    with page.expect_download(timeout=60000) as download:
+        page.click("#button-inspect-csv")
+    expect(page.locator("#text-inspect-csv")).to_have_text("✓ steps-himmelblau.csv", timeout=10000)
+    lines = open(download.value.path()).read().splitlines()
+    assert len(lines) == 1 + 14 * 3000 and lines[0].startswith("run,optimizer,step,lr")
+    assert lines[-1].split(",")[1] == "lion"
+
+
 def _click_data_point(page: Page, graph: str, x: float, y: float, axis: str = "") -> None:
     """A real mouse click at data point (x, y) of a graph's subplot (axis "" or "2", ...)."""
     pos = page.evaluate(f"""([x, y]) => {{

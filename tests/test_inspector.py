@@ -137,8 +137,8 @@ def test_the_callback_shows_the_step_the_player_is_on():
     assert "Step 1: from" in str(callbacks.inspect_step({"query": query, "epoch": "junk"})[0])
     empty, _ = callbacks.inspect_step({"query": "?landscape=booth&steps=30", "epoch": 3})
     assert "Tick an optimizer" in str(empty)
-    download, notice = callbacks.download_steps(1, query)
-    assert download["filename"] == "steps-booth.csv" and notice == ""
+    download, notice, job, _ = callbacks.download_steps(1, query)
+    assert download["filename"] == "steps-booth.csv" and notice == "" and job is callbacks.no_update
     assert download["content"].count("\n") == 1 + 2 * 30
 
 
@@ -161,3 +161,31 @@ def test_every_optimizers_card_renders_with_its_fields_letters(result):
     import pickle
 
     assert pickle.loads(pickle.dumps(renamed)).letter == "w"  # kept in the class's cache
+
+
+def test_a_csv_of_every_step_too_long_for_a_request_is_written_by_a_job(monkeypatch):
+    """Over a request's budget, the CSV of every step is asked of a background job,
+    which writes it into the class's cache; GET /download/steps.csv sends it, the
+    same text the request would have written. Over a job's budget, a message."""
+    import gzip
+
+    import app
+    from visualizer import engine
+    from visualizer.engine import export
+
+    query = "?landscape=booth&start=0,0&steps=30&opt=momentum:lr=0.01,decay=0&opt=adam:lr=0.1,decay=0"
+    rows = 2 * 30
+    monkeypatch.setattr(export, "STEP_ROW_SECONDS", engine.REQUEST_BUDGET / (rows - 1))
+    download, notice, job, status = callbacks.download_steps(1, query)
+    assert download is callbacks.no_update and notice == "" and job == {"query": query}
+    assert status == "Writing it in the background…"
+    done = callbacks.steps_csv_job(job)
+    assert done["filename"] == "steps-booth.csv" and done["url"].startswith("download/steps.csv?key=")
+    answer = app.server.test_client().get("/" + done["url"])
+    assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(answer.data).decode() == export.steps_csv(callbacks._recorded(query))
+    monkeypatch.setattr(export, "STEP_ROW_SECONDS", engine.JOB_BUDGET / (rows - 1))
+    download, notice, job, status = callbacks.download_steps(1, query)
+    assert "over the 5 s one background job may take" in notice and job is callbacks.no_update
+    forged = {"query": query.replace("steps=30", "steps=3000")}  # asked of the job directly
+    assert "one background job may take" in callbacks.steps_csv_job(forged)["error"]

@@ -143,17 +143,6 @@ def check_download(rows: int, row_seconds: float, budget: float, lower: str,
             f"{seconds:.1f} s to write, over the {budget:g} s {unit} may take; {lower}, "
             "or write it with the command line (python -m visualizer --help).")
 
-
-def gzipped(chunks: Iterator[str]) -> bytes:
-    """The text of ``chunks`` (UTF-8), gzipped as it comes: the whole text is never
-    in memory at once, only its compressed form."""
-    import zlib
-
-    packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: the gzip format
-    parts = [packer.compress(chunk.encode()) for chunk in chunks]
-    parts.append(packer.flush())
-    return b"".join(parts)
-
 Table = dict[str, np.ndarray]
 """A view's table by column: text, floats (NaN: none) or whole numbers (-1: none)."""
 

@@ -5,7 +5,6 @@ the link that sends a clicked setting back to the race."""
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ from dash.exceptions import PreventUpdate
 from visualizer import engine
 from visualizer.engine import export
 from visualizer.pages.race import scene
-from visualizer.server import cache, jobs
+from visualizer.server import cache, downloads, jobs
 from visualizer.ui import ids
 from visualizer.ui.lesson import BOX, CONFIG, FONT  # noqa: F401  (the pages' own, shared)
 from visualizer.ui.text import with_params
@@ -254,9 +253,9 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     )
     @jobs.guarded(csv_stopped, progress=False, check=check)
     def csv_job(args):
-        """A view's CSV too large to write in a request: written here, gzipped, into
-        the class's cache (``GET /download/NAMESPACE.csv?key=...`` sends it), within
-        a job's limits like any job."""
+        """A view's CSV too long to write in a request: written here into the
+        class's cache (:mod:`visualizer.server.downloads`), within a job's limits
+        like any job."""
         key = args_key(args)
         data = stored(namespace, args)
         if data is None:
@@ -268,11 +267,8 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
                                   engine.JOB_BUDGET, CSV_LOWER, unit="one background job")
         except engine.BudgetError as exc:
             return {"key": key, "error": str(exc)}
-        cache.get_or_compute(CSV_NAMESPACE, (namespace, key), lambda: (
-            filename, export.gzipped(export.table_chunks(columns, table))))
-        if not cache.contains(CSV_NAMESPACE, namespace, key):
-            return {"key": key, "error": KEPT_NOT.replace("This view", "This CSV")}
-        return {"key": key, "url": download_url(namespace, key), "filename": filename}
+        return {"key": key, **downloads.keep(namespace, key, filename,
+                                              export.table_chunks(columns, table))}
 
     clientside_callback(
         ClientsideFunction("jobs", "csvReady"),
@@ -298,36 +294,7 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     return update, job
 
 
-CSV_NAMESPACE = "csv"
-"""Where a many-run view's CSV written by a job is kept: ``(filename, gzipped bytes)``
-by ``(the view's namespace, its arguments' key)``."""
 CSV_LOWER = "lower the grid, the points or the optimizers"
-
-
-def download_url(namespace: str, key: str) -> str:
-    """Where the page fetches a CSV a job wrote (relative: the app may live under a prefix)."""
-    return f"download/{namespace}.csv?key={urllib.parse.quote(key, safe='')}"
-
-
-def downloads_api(app: Any) -> None:
-    """``GET /download/NAMESPACE.csv?key=...``: a CSV a job wrote into the class's
-    cache, as an attachment (gzip-encoded as stored: the browser saves plain CSV);
-    404 when it is not there. Nothing is computed here."""
-    from flask import Response, request
-
-    from visualizer.server import refuse
-
-    @app.server.get("/download/<namespace>.csv")
-    def _download(namespace: str):
-        key = request.args.get("key", "")
-        found = (cache.lookup(CSV_NAMESPACE, namespace, key)
-                 if namespace.isalpha() and 0 < len(key) <= 2000 else None)
-        if found is None:
-            return refuse("no such CSV here (ask for it again from its page)", 404)
-        filename, blob = found
-        return Response(blob, mimetype="text/csv", headers={
-            "Content-Encoding": "gzip", "Cache-Control": "private, max-age=600",
-            "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 KEPT_NOT = ("This view was computed, but the class's cache did not keep it (too large for "

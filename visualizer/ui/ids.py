@@ -53,6 +53,9 @@ STORE_RECORD_DONE = "store-record-done"  # {"query", "error"} when the recording
 STORE_RECORD_SEEN = "store-record-seen"  # written by jobs.recorded (an output is needed)
 BUTTON_INSPECT_CSV = "button-inspect-csv"
 DOWNLOAD_INSPECT = "download-inspect"
+STORE_STEPS_CSV_JOB = "store-steps-csv-job"  # {"query"}: a CSV of every step too long for a request
+STORE_STEPS_CSV_DONE = "store-steps-csv-done"  # {"url", "filename"} or {"error"}: the job's end
+TEXT_INSPECT_CSV = "text-inspect-csv"  # what became of it
 
 INPUT_START_X = "input-start-x"
 INPUT_START_Y = "input-start-y"

@@ -34,7 +34,7 @@ from landscapes.number_text import exact
 from visualizer import engine, pages
 from visualizer.engine import export, optimizers
 from visualizer.pages.race import inspector_view, layout, scene
-from visualizer.server import cache, jobs
+from visualizer.server import cache, downloads, jobs
 from visualizer.ui import figures, ids
 from visualizer.ui.text import query_params
 
@@ -526,34 +526,83 @@ clientside_callback(
 )
 
 
-def _to_download(query: str, row_seconds: float) -> str:
-    """A scene's canonical link, if writing its rows (``row_seconds`` each) fits a
-    request's budget (else ``BudgetError`` says what to lower)."""
+def _to_download(query: str, row_seconds: float, budget: float = engine.REQUEST_BUDGET,
+                 unit: str = "a request") -> str:
+    """A scene's canonical link, if writing its rows (``row_seconds`` each) fits
+    ``budget`` (else ``BudgetError`` says what to lower)."""
     _, specs, _, steps, canonical = scene.runs_of(query)
-    export.check_download(len(specs) * steps, row_seconds, engine.REQUEST_BUDGET,
-                          "lower the epochs or tick fewer optimizers")
+    export.check_download(len(specs) * steps, row_seconds, budget,
+                          "lower the epochs or tick fewer optimizers", unit)
     return canonical
 
 
 @callback(
     Output(ids.DOWNLOAD_INSPECT, "data"),
     Output(ids.TEXT_NOTICE, "children", allow_duplicate=True),
+    Output(ids.STORE_STEPS_CSV_JOB, "data"),
+    Output(ids.TEXT_INSPECT_CSV, "children"),
     Input(ids.BUTTON_INSPECT_CSV, "n_clicks"),
     State(ids.STORE_QUERY, "data"),
     prevent_initial_call=True,
 )
 def download_steps(_clicks, query: str | None):
-    """Every step of every run, with its state, as CSV (written within a request's
-    budget, else a message says what to lower)."""
+    """Every step of every run, with its state, as CSV: written in the request when
+    that fits its budget, else asked of a background job (:func:`steps_csv_job`),
+    within a job's budget (else a message says what to lower)."""
     if not query or "opt=" not in query:
         raise PreventUpdate
     try:
         result = _recorded(_to_download(query, export.STEP_ROW_SECONDS))
+    except engine.BudgetError:
+        try:
+            canonical = _to_download(query, export.STEP_ROW_SECONDS, engine.JOB_BUDGET,
+                                     "one background job")
+        except ValueError as exc:
+            return no_update, f"Not downloaded: {exc}", no_update, ""
+        return no_update, "", {"query": canonical}, "Writing it in the background…"
     except ValueError as exc:
-        return no_update, f"Not downloaded: {exc}"
+        return no_update, f"Not downloaded: {exc}", no_update, ""
     if result is None:
         raise PreventUpdate
-    return dcc.send_string(export.steps_csv(result), f"steps-{_stem(result.landscape)}.csv"), ""
+    return (dcc.send_string(export.steps_csv(result), f"steps-{_stem(result.landscape)}.csv"), "",
+            no_update, "")
+
+
+def _check_steps_job(job: Any) -> str:
+    """A CSV job's request, checked before it waits for a slot: its link (canonical)
+    and the rows a job may write."""
+    return _to_download(_job_query(job), export.STEP_ROW_SECONDS, engine.JOB_BUDGET,
+                        "one background job")
+
+
+@callback(
+    Output(ids.STORE_STEPS_CSV_DONE, "data"),
+    Input(ids.STORE_STEPS_CSV_JOB, "data"),
+    background=True,
+    interval=jobs.POLL_MS,
+    prevent_initial_call=True,
+)
+@jobs.guarded(lambda message, job: {"error": message}, progress=False, check=_check_steps_job)
+def steps_csv_job(query: str) -> dict:
+    """A CSV of every step too long to write in a request: the recording (made
+    here if the class has none yet) written into the class's cache
+    (:mod:`visualizer.server.downloads`), within a job's limits like any job."""
+    try:
+        result = _unpack(cache.get_or_compute("recorded", (query,),
+                                              lambda: _record(query, engine.JOB_BUDGET)))
+    except ValueError as exc:
+        return {"error": f"Not downloaded: {exc}"}
+    return downloads.keep("steps", query, f"steps-{_stem(result.landscape)}.csv",
+                          export.steps_chunks(result))
+
+
+clientside_callback(
+    Fn("jobs", "csvReady"),
+    Output(ids.TEXT_INSPECT_CSV, "children", allow_duplicate=True),
+    Output(ids.TEXT_NOTICE, "children", allow_duplicate=True),
+    Input(ids.STORE_STEPS_CSV_DONE, "data"),
+    prevent_initial_call=True,
+)
 
 
 @callback(

@@ -243,11 +243,14 @@ def page() -> html.Main:
                     html.Div([
                         dmc.Button("⤓ CSV of every step", id=ids.BUTTON_INSPECT_CSV, size="xs",
                                    variant="default", n_clicks=0),
+                        html.Span(id=ids.TEXT_INSPECT_CSV, className="job-label", role="status"),
                         html.Span("gradient, learning rate, state, step and point of every "
                                   "run at every step, full precision", className="hint"),
                     ], className="i-actions"),
                     html.Div(id=ids.INSPECT_OUT, className="i-cards"),
                     dcc.Download(id=ids.DOWNLOAD_INSPECT),
+                    dcc.Store(id=ids.STORE_STEPS_CSV_JOB),
+                    dcc.Store(id=ids.STORE_STEPS_CSV_DONE),
                 ], className="inspect-wrap", id=ids.INSPECT_WRAP, style={"display": "none"}),
             ], className="map-col", id=ids.MAP_COL, style={"--aspect": figures.aspect(ls)}),
             html.Div([
