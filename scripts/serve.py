@@ -38,15 +38,24 @@ STOP_SECONDS = 4.0
 
 
 MAX_DEFAULT_WORKERS = 8
+"""The most workers started by default (each holds a few hundred MB)."""
+PREVIEWS_PER_WORKER = 40
+"""How many previews (the paths following a dragged dot) a second each gunicorn
+worker (at most one per core) is given, the class together (nginx answers the
+rest 429): at about 3 ms each, about a seventh of a core, so drops and clicks
+never queue behind a class's drags. A few students dragging still get the page's
+full 20 a second each; 100 dragging at once on 2 cores get about 4 each (at 60,
+about 6, and the class's drag p95 was 116 ms instead of 73 ms:
+``benchmarks/bench_class.py`` prints both figures)."""
 
 
 def default_workers() -> int:
     """gunicorn's sync workers by default: two per core, at most
-    ``MAX_DEFAULT_WORKERS`` (each holds a few hundred MB). The work is CPU-bound,
-    but a sync worker also waits (writing an answer to nginx, the results store,
-    starting a job's process), and a second worker per core keeps the core busy
-    meanwhile: on 2 cores, 100 students' drag p95 went from 114 ms with 2 workers
-    to 90 ms with 4 (``benchmarks/bench_class.py``, 20 s each)."""
+    ``MAX_DEFAULT_WORKERS``. The work is CPU-bound, but a sync worker also waits
+    (writing an answer to nginx, the results store, starting a job's process), and
+    a second worker per core keeps the core busy meanwhile: on 2 cores, 100
+    students' drag p95 went from 114 ms with 2 workers to 90 ms with 4
+    (``benchmarks/bench_class.py``, 20 s each, 60 previews a second per worker)."""
     return min(2 * (os.cpu_count() or 1), MAX_DEFAULT_WORKERS)
 
 
@@ -101,16 +110,6 @@ def wait_for(check, seconds: float, what: str, procs: list[subprocess.Popen]) ->
             pass
         time.sleep(0.2)
     raise SystemExit(f"{what} did not come up within {seconds:g} s")
-
-
-PREVIEWS_PER_WORKER = 40
-"""How many previews (the paths following a dragged dot) a second each gunicorn
-worker (at most one per core) is given, the class together (nginx answers the
-rest 429): at about 3 ms each, about a seventh of a core, so drops and clicks
-never queue behind a class's drags. A few students dragging still get the page's
-full 20 a second each; 100 dragging at once on 2 cores get about 4 each (at 60,
-about 6, and the class's drag p95 was 116 ms instead of 73 ms:
-``benchmarks/bench_class.py`` prints both figures)."""
 
 
 def nginx_config(run: pathlib.Path, host: str, port: int, app_port: int,

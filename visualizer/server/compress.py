@@ -1,4 +1,4 @@
-"""Compressed answers, each distinct one compressed once per worker.
+"""Compressed answers; one that many students get is compressed once per worker.
 
 Many of a class's answers are the same bytes for every student: a landscape's
 contour map (a 250 x 250 grid, about 500 KB of JSON), a lesson page's default
