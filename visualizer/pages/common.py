@@ -240,10 +240,6 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         return dcc.send_string("".join(export.table_chunks(columns, table)), filename), "", \
             no_update, ""
 
-    def csv_stopped(message: str, request: Any) -> dict:
-        return {"key": request.get("key") if isinstance(request, dict) else None,
-                "error": message}
-
     @callback(
         Output(I.csv_done, "data"),
         Input(I.csv_request, "data"),
@@ -251,7 +247,7 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         interval=jobs.POLL_MS,
         prevent_initial_call=True,
     )
-    @jobs.guarded(csv_stopped, progress=False, check=check)
+    @jobs.guarded(stopped, progress=False, check=check)
     def csv_job(args):
         """A view's CSV too long to write in a request: written here into the
         class's cache (:mod:`visualizer.server.downloads`), within a job's limits
