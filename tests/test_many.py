@@ -222,6 +222,15 @@ def test_a_csv_too_large_for_a_request_is_written_by_a_job_and_fetched(monkeypat
     assert "Grid: must be a whole number" in basins.update.csv_job(forged)["error"]
 
 
+def test_a_many_run_pages_ids_are_declared_so_a_misspelt_one_fails_where_written():
+    assert basins.I.grid == "basins-grid" and basins.I.job_label == "basins-job-label"
+    assert sweep.I.lrs == "sweep-lrs" and lrmap.I.betas == "lrmap-betas"
+    with pytest.raises(AttributeError, match="'basins' page declares no element 'gird'"):
+        basins.I.gird  # noqa: B018
+    with pytest.raises(AttributeError):
+        basins.I.lrs  # noqa: B018  (the sweep's box, not the basins page's)
+
+
 def test_a_failed_job_says_why():
     request = {"key": common.args_key(("?landscape=nowhere", 8)), "race": "?landscape=nowhere",
                "values": ["8", "outcome"]}

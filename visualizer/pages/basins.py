@@ -21,7 +21,7 @@ from visualizer.ui.lesson import fill_from_link
 from visualizer.ui.text import query_params
 
 KEY = "basins"
-I = common.Ids(KEY)  # noqa: E741
+I = common.Ids(KEY, "grid", "colour")  # noqa: E741
 COLOURINGS = {"outcome": "where it ends", "cost": "final cost (log)"}
 MINIMUM_COLORS = ["#2563eb", "#16a34a", "#ea580c", "#9333ea", "#0891b2", "#ca8a04", "#db2777",
                   "#4b5563"]

@@ -32,12 +32,23 @@ from visualizer.ui.text import with_params
 
 
 class Ids:
-    """A page's element ids, all prefixed with its key (``basins-grid``, ...)."""
+    """A page's element ids, each its key and a name (``basins-grid``, ...): the
+    names the frame has (``FRAME``) and the page's own boxes, declared when the
+    page makes its ``Ids``. A name neither declares raises AttributeError where
+    it is written, instead of naming an element no layout has."""
 
-    def __init__(self, key: str):
+    FRAME = ("csv", "csv_status", "csv_request", "csv_done", "progress", "job_label", "cancel",
+             "job", "error", "note", "legend", "graph", "download", "request", "done", "redraw",
+             "seen", "race", "query")
+
+    def __init__(self, key: str, *boxes: str):
         self.key = key
+        self.names = frozenset(self.FRAME + boxes)
 
     def __getattr__(self, name: str) -> str:
+        if name.startswith("_") or name not in self.__dict__.get("names", ()):
+            raise AttributeError(f"the {self.__dict__.get('key')!r} page declares no element "
+                                 f"{name!r}")
         return f"{self.key}-{name.replace('_', '-')}"
 
 

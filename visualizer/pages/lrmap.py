@@ -24,7 +24,7 @@ from visualizer.ui.lesson import fill_from_link
 from visualizer.ui.text import query_params
 
 KEY = "lrmap"
-I = common.Ids(KEY)  # noqa: E741
+I = common.Ids(KEY, "opt", "lrs", "betas", "metric")  # noqa: E741
 METRICS = {"cost": "final cost", "epochs": "epochs to the minimum"}
 DEFAULT_RANGE = "1e-4:1:60"
 MAX_BETAS = 200

@@ -23,7 +23,7 @@ from visualizer.ui.lesson import fill_from_link
 from visualizer.ui.text import query_params
 
 KEY = "sweep"
-I = common.Ids(KEY)  # noqa: E741
+I = common.Ids(KEY, "lrs", "within", "metric")  # noqa: E741
 METRICS = {"cost": "final cost", "epochs": "epochs to the minimum"}
 DEFAULT_RANGE = "1e-05:10:60"
 DEFAULT_FACTOR = 10.0
