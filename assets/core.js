@@ -61,6 +61,7 @@
   // frame (React, the store, a full Plotly.react from the prop).
   const state = {
     view: { d: null, epoch: 0, log: false, frames: 0 },
+    projector: false,  // projector mode (links.projector)
     // The play loop runs on requestAnimationFrame, not on a Dash interval: a
     // Dash round per frame (props, store, React) held it near 20 frames/s.
     loop: { playing: false, last: 0, carry: 0, speed: 5 },
@@ -85,6 +86,21 @@
              props: Object.assign({ children: children }, props || {}) };
   }
 
+  // The charts' type in projector mode (each chart's own size otherwise): set on
+  // the switch, and again by the player on any chart drawn since (a new figure
+  // from the server comes with its own size).
+  const PROJECTOR_FONT = 20;
+  function projectFonts() {
+    if (!window.Plotly) return;
+    document.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
+      if (!gd.layout) return;
+      const own = (gd.layout.font && gd.layout.font.size) || 12;
+      if (gd.__ownFont === undefined || own !== PROJECTOR_FONT) gd.__ownFont = own;
+      const want = state.projector ? PROJECTOR_FONT : gd.__ownFont;
+      if (own !== want) window.Plotly.relayout(gd, { "font.size": want });
+    });
+  }
+
   // How opaque an optimizer's path and point are: faded while another is highlighted.
   function opacity(name) {
     return state.highlighted === null || state.highlighted === name ? 1 : 0.18;
@@ -94,6 +110,9 @@
     IDS: IDS, state: state, plotDiv: plotDiv, triggered: triggered, triggeredDict: triggeredDict,
     opacity: opacity, fmt: fmt, el: el,
     whenPlot: whenPlot, rehook: rehook,
+    // Projector mode (links.projector): paths and points twice as thick, charts' type larger.
+    thick: function (w) { return state.projector ? 2 * w : w; },
+    projectFonts: projectFonts,
     watching: function () { return observer !== null; },  // for the browser tests
     draw: function () {},  // player.js sets it
   };

@@ -111,14 +111,31 @@
       return page === key && query ? query : window.dash_clientside.no_update;
     },
 
-    // The link of the page on screen (each page writes its own to its store).
-    writeLink: function (page) {
-      const queries = Array.prototype.slice.call(arguments, 2), view = arguments[1];
+    // The link of the page on screen (each page writes its own to its store),
+    // and projector mode when it is on.
+    writeLink: function (page, view, projector) {
+      const queries = Array.prototype.slice.call(arguments, 3);
       let query = queries[PAGES.indexOf(page || "race")];
       if (query && (page || "race") === "race" && view && view !== IDS.VIEW_MAP) {
         query += "&view=" + view;  // the 3-D view or the step inspector
       }
+      if (query && projector) query += "&projector=1";
       return writeUrl(query);
+    },
+
+    projectorFromUrl: function (search) {
+      return new URLSearchParams(search || "").get("projector") === "1"
+        ? true : window.dash_clientside.no_update;
+    },
+
+    // Projector mode: large type, thick paths, the controls folded away (style.css
+    // under .projector; the player draws paths and point twice as thick, viz.thick).
+    projector: function (on) {
+      viz.state.projector = !!on;
+      document.documentElement.classList.toggle("projector", !!on);
+      viz.draw();
+      viz.projectFonts();
+      return "projector-switch";
     },
   };
 

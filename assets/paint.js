@@ -75,7 +75,8 @@
   // epoch went back.
   function grow(name, host, gd, z, d, runs, epoch, width) {
     const l = layer(name, host, gd, z), m = mapper(gd);
-    const key = [m.key, viz.state.highlighted, l.canvas.width, l.canvas.height].join("|");
+    const key = [m.key, viz.state.highlighted, viz.state.projector, l.canvas.width,
+                 l.canvas.height].join("|");
     if (l.key !== key || l.d !== d || epoch < l.upto) {
       l.ctx.clearRect(0, 0, l.canvas.width, l.canvas.height);
       l.key = key; l.d = d; l.upto = 0;
@@ -117,7 +118,7 @@
       const runs = d.runs.map(function (it) {
         return { name: it.meta.name, color: it.meta.color, n: it.meta.n, xs: it.x, ys: it.y };
       });
-      grow("paths", host, gd, 1, d, runs, epoch, 2.6);
+      grow("paths", host, gd, 1, d, runs, epoch, viz.thick(2.6));
       marks(host, gd, d, epoch);
       return true;
     },
@@ -129,7 +130,7 @@
         return { name: it.meta.name, color: it.meta.color, n: it.meta.n, xs: d.epochs,
                  ys: log ? it.gap : it.loss };
       });
-      grow("loss", host, gd, 1, d, runs, epoch, 2.2);
+      grow("loss", host, gd, 1, d, runs, epoch, viz.thick(2.2));
       return true;
     },
     // The start dot at p, drawn like plotly's shape (circle radius, fill,

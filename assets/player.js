@@ -64,15 +64,15 @@
       traces.push({
         type: "scatter", mode: "lines", meta: r.name, name: r.title, opacity: op,
         x: it.x.subarray(0, len), y: it.y.subarray(0, len),
-        line: { color: r.color, width: 2.6 },
+        line: { color: r.color, width: viz.thick(2.6) },
         hovertemplate: "<b>" + r.title + "</b><br>(%{x:.4f}, %{y:.4f})<extra></extra>",
       });
       traces.push({
         type: "scatter", mode: "markers", meta: r.name, name: r.title, opacity: op,
         x: [it.x[len - 1]], y: [it.y[len - 1]], hoverinfo: "skip",
         marker: diverged
-          ? { symbol: "x-thin", size: 14, line: { color: r.color, width: 3 } }
-          : { size: 12, color: r.color, line: { color: "white", width: 2 } },
+          ? { symbol: "x-thin", size: viz.thick(14), line: { color: r.color, width: viz.thick(3) } }
+          : { size: viz.thick(12), color: r.color, line: { color: "white", width: 2 } },
       });
     });
     return traces;
@@ -85,7 +85,7 @@
       return {
         type: "scatter", mode: "lines", meta: r.name, name: r.title, opacity: opacity(r.name),
         x: d.epochs.subarray(0, len), y: (log ? it.gap : it.loss).subarray(0, len),
-        line: { color: r.color, width: 2.2 },
+        line: { color: r.color, width: viz.thick(2.2) },
         hovertemplate: "%{y:.5g}<extra>" + r.title + "</extra>",
       };
     });
@@ -137,6 +137,7 @@
       }
     }
     viz.table.fill(d, view.epoch);
+    if (viz.state.projector && !quick) viz.projectFonts();
     view.frames += 1;  // frames painted, read by benchmarks/bench_app.py
     view.painted = performance.now();
   }

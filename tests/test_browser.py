@@ -324,6 +324,32 @@ def test_a_page_switch_asks_only_for_the_page_shown(page, server):
     assert len(outputs) <= len(first) + 1, outputs  # coming back costs at most one request
 
 
+def test_projector_mode_at_1280_by_720(page, server):
+    """&projector=1 (or the header's switch): larger type, paths twice as thick,
+    the controls folded away; the link keeps it, and the switch turns it off."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_app(page, server.url + "?projector=1")
+    settle(page)
+    assert page.evaluate("() => document.documentElement.classList.contains('projector')")
+    expect(page.locator(".panel")).to_be_hidden()
+    lines = ("() => document.querySelector('#graph-overlay .js-plotly-plot').data"
+             ".filter(t => t.mode === 'lines' && t.meta).map(t => t.line.width)")
+    fonts = ("() => ['#graph-loss', '#graph-contour'].map(s => "
+             "document.querySelector(s + ' .js-plotly-plot')._fullLayout.font.size)")
+    assert set(page.evaluate(lines)) == {5.2}
+    assert page.evaluate(fonts) == [20, 20]
+    assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "20px"
+    assert page.locator("#graph-contour").bounding_box()["width"] > 560  # the controls' room
+    expect(page).to_have_url(re.compile(r"projector=1"))
+    shot(page, "30-projector")
+    page.locator(".projector-switch input").click(force=True)
+    page.wait_for_function("() => !document.documentElement.classList.contains('projector')")
+    expect(page.locator(".panel")).to_be_visible()
+    assert set(page.evaluate(lines)) == {2.6}
+    assert page.evaluate(fonts) == [13, 13]
+    expect(page).not_to_have_url(re.compile(r"projector=1"))
+
+
 def test_click_places_the_start(page, server):
     open_app(page, server.url)
     settle(page)

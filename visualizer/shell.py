@@ -24,6 +24,8 @@ def header() -> html.Header:
                       "race across a cost landscape.", className="subtitle"),
         ]),
         html.Div([
+            dmc.Switch(id=ids.SWITCH_PROJECTOR, label="Projector", size="sm", checked=False,
+                       className="projector-switch"),
             dmc.Button("Copy link", id=ids.BUTTON_COPY_LINK, variant="default", size="sm", n_clicks=0),
         ], className="header-actions"),
     ], className="header")
@@ -88,8 +90,20 @@ clientside_callback(
     Output(ids.STORE_URL_WRITTEN, "data"),
     Input(ids.TABS_PAGE, "value"),
     Input(ids.TABS_VIEW, "value"),
+    Input(ids.SWITCH_PROJECTOR, "checked"),
     *[Input(QUERY_STORES[k], "data") for k in PAGE_KEYS],
     prevent_initial_call=True,
+)
+clientside_callback(
+    ClientsideFunction("links", "projectorFromUrl"),
+    Output(ids.SWITCH_PROJECTOR, "checked"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    ClientsideFunction("links", "projector"),
+    Output(ids.SWITCH_PROJECTOR, "className"),
+    Input(ids.SWITCH_PROJECTOR, "checked"),
 )
 clientside_callback(
     ClientsideFunction("links", "viewFromUrl"),

@@ -96,6 +96,7 @@ SCHED_PARAM = "sched-param"  # {"type": SCHED_PARAM, "key": "warmup"}
 
 # The worked example (momentum by hand)
 TABS_PAGE = "tabs-page"
+SWITCH_PROJECTOR = "switch-projector"  # projector mode (&projector=1 in the link)
 PAGE_RACE = "page-race"
 WORKED_DATA = "worked-data"
 WORKED_WEIGHTS = "worked-weights"
