@@ -113,7 +113,7 @@ def wait_for(check, seconds: float, what: str, procs: list[subprocess.Popen]) ->
 
 
 def nginx_config(run: pathlib.Path, host: str, port: int, app_port: int,
-                 workers: int = 2) -> pathlib.Path:
+                 workers: int) -> pathlib.Path:
     """Write nginx's configuration for this run (its buffers in ``run``)."""
     user = ""
     if os.geteuid() == 0:  # nginx's workers drop root: give them the buffer folders

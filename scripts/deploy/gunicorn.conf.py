@@ -7,6 +7,11 @@ finish its request, and its background jobs end with it.
 """
 
 import os
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))  # the project
+from scripts.serve import default_workers  # noqa: E402
 
 bind = f"127.0.0.1:{os.environ.get('VISUALIZER_APP_PORT', '8051')}"
 # The master loads the app once and forks each worker from it: a worker's start
@@ -24,8 +29,7 @@ def post_fork(server, worker):  # noqa: ANN001, ARG001
     app.warm_up()
 
 
-# serve.py passes its --workers (default: two per core, at most 8)
-workers = int(os.environ.get("VISUALIZER_WORKERS", str(min(2 * (os.cpu_count() or 1), 8))))
+workers = int(os.environ.get("VISUALIZER_WORKERS", default_workers()))  # serve.py's --workers
 worker_class = "sync"
 timeout = 30  # a worker stuck this long in one request is replaced
 graceful_timeout = 3  # a stop: requests in flight get this long

@@ -131,13 +131,18 @@ PATH_ROW_SECONDS = 4e-6
 """What writing one row of a run's path (``result_to_csv``, JSON alike) costs."""
 
 
+def download_fits(rows: int, row_seconds: float, budget: float) -> bool:
+    """Whether writing ``rows`` rows (``row_seconds`` each) takes at most ``budget`` seconds."""
+    return rows * row_seconds <= budget
+
+
 def check_download(rows: int, row_seconds: float, budget: float, lower: str,
                    unit: str = "a request") -> None:
     """``BudgetError`` (saying what to lower) if writing ``rows`` rows would take
     over ``budget`` seconds, the time ``unit`` ("a request", "one background job")
     that writes the download may take."""
     seconds = rows * row_seconds
-    if seconds > budget:
+    if not download_fits(rows, row_seconds, budget):
         raise engine.BudgetError(
             f"Too large to download from the page: {rows:,} rows would take about "
             f"{seconds:.1f} s to write, over the {budget:g} s {unit} may take; {lower}, "

@@ -143,10 +143,6 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     Returns ``update`` and ``job`` (plain functions, for the tests).
     """
 
-    def cached(args: tuple, progress=lambda done: None) -> Any:
-        return cache.get_or_compute(namespace, (args_key(args),),
-                                    lambda: compute(*args, progress=progress))
-
     @callback(
         Output(I.graph, "figure"),
         Output(I.legend, "children"),
@@ -173,12 +169,13 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         finished = isinstance(done, dict) and done.get("key") == args_key(args)
         if finished and done.get("error"):
             return no_update, no_update, "", done["error"], no_update, no_update
-        if not cache.contains(namespace, args_key(args)):
+        data = stored(namespace, args)
+        if data is None:
             if finished:  # computed, but the class's cache no longer has it
                 return (no_update, no_update, "", KEPT_NOT, no_update, no_update)
             return (no_update, no_update, "Computing in the background…", "", no_update,
                     {"key": args_key(args), "race": race_query, "values": values})
-        figure, legend, note = render(cached(args), view)
+        figure, legend, note = render(data, view)
         return figure, legend, note, "", page_link(key, args[0], **params), no_update
 
     def stopped(message: str, request: Any) -> dict:
@@ -207,10 +204,11 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     def job(set_progress, args):
         """The view's computation, into the class's cache."""
         try:
-            cached(args, set_progress)
+            kept = cache.kept(namespace, (args_key(args),),
+                              lambda: compute(*args, progress=set_progress))
         except ValueError as exc:
             return {"key": args_key(args), "error": str(exc)}
-        if not cache.contains(namespace, args_key(args)):  # say why, here where it is known
+        if not kept:  # say why, here where it is known
             return {"key": args_key(args), "error": KEPT_NOT}
         return {"key": args_key(args)}
 
@@ -238,18 +236,16 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
             raise PreventUpdate
         columns, table, filename = csv(data)
         rows = len(table[columns[0]])
+        if export.download_fits(rows, export.TABLE_ROW_SECONDS, engine.REQUEST_BUDGET):
+            return (dcc.send_string("".join(export.table_chunks(columns, table)), filename), "",
+                    no_update, "")
         try:
-            export.check_download(rows, export.TABLE_ROW_SECONDS, engine.REQUEST_BUDGET, "")
-        except engine.BudgetError:
-            try:
-                export.check_download(rows, export.TABLE_ROW_SECONDS, engine.JOB_BUDGET,
-                                      CSV_LOWER, unit="one background job")
-            except engine.BudgetError as exc:
-                return no_update, str(exc), no_update, ""
-            return (no_update, "", {"key": args_key(args), "race": race_query, "values": values},
-                    f"Writing {rows:,} rows in the background…")
-        return dcc.send_string("".join(export.table_chunks(columns, table)), filename), "", \
-            no_update, ""
+            export.check_download(rows, export.TABLE_ROW_SECONDS, engine.JOB_BUDGET, CSV_LOWER,
+                                  unit="one background job")
+        except engine.BudgetError as exc:
+            return no_update, str(exc), no_update, ""
+        return (no_update, "", {"key": args_key(args), "race": race_query, "values": values},
+                f"Writing {rows:,} rows in the background…")
 
     @callback(
         Output(I.csv_done, "data"),
@@ -338,6 +334,4 @@ def args_key(args: tuple) -> str:
 
 def stored(namespace: str, args: tuple) -> Any:
     """A view's data if the class has computed it, else None (nothing is computed)."""
-    if not cache.contains(namespace, args_key(args)):
-        return None
-    return cache.get_or_compute(namespace, (args_key(args),), lambda: None)
+    return cache.lookup(namespace, args_key(args))

@@ -378,6 +378,15 @@ def get_or_compute(namespace: str, args: tuple, compute: Callable[[], Any]) -> A
     return value
 
 
+def kept(namespace: str, args: tuple, compute: Callable[[], Any]) -> bool:
+    """Compute ``(namespace, *args)`` into the store unless it is there (as
+    :func:`get_or_compute`), and say whether the store holds it now: a value too
+    large for its share, or a write the store refused, is not kept (a background
+    job says so to its page, which reads the value from the store afterwards)."""
+    get_or_compute(namespace, args, compute)
+    return contains(namespace, *args)
+
+
 def lookup(namespace: str, *args: Any) -> Any:
     """The stored value for ``(namespace, *args)``, or None (nothing is computed or stored)."""
     return _find(key(namespace, *args))[1]

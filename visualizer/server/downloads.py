@@ -38,8 +38,7 @@ def keep(kind: str, key: str, filename: str, chunks: Iterable[str]) -> dict:
     """Write ``chunks`` as ``filename`` into the class's cache (once: a file kept
     already is not written again); what the page needs to fetch it
     (``{"url", "filename"}``), or ``{"error"}`` when the cache did not keep it."""
-    cache.get_or_compute(NAMESPACE, (kind, key), lambda: (filename, gzipped(chunks)))
-    if not cache.contains(NAMESPACE, kind, key):
+    if not cache.kept(NAMESPACE, (kind, key), lambda: (filename, gzipped(chunks))):
         return {"error": "This file was written, but the class's cache did not keep it (too "
                          "large for its share, or the store was busy): write it with the "
                          "command line (python -m visualizer --help)."}
