@@ -224,7 +224,7 @@ def rows(port: int, master: int, actions: dict, cache_dir: pathlib.Path, log: pa
 
     # 10. a changed source: a new version of the cache's keys
     say("a changed source", "the cache version hashes every .py under visualizer/ and "
-        f"landscapes/ (now {cache._VERSION}); tests/test_cache.py changes engine/optimizers.py "
+        f"landscapes/ (now {cache._VERSION}); tests/test_cache.py changes engine/optimizers/adam.py "
         "and formula.py and sees a new version each time")
 
     # 11. a corrupt store

@@ -46,7 +46,7 @@ def cases() -> list[dict]:
         lr_h, lr_r = info.reference_lrs
         defaults = info.defaults()
         out.append(dict(optimizer=name, landscape="himmelblau", start=[0.0, 0.0], steps=150,
-                        lr=lr_h, decay=0, hypers=defaults))
+                        lr=lr_h, decay=0.0, hypers=defaults))
         out.append(dict(optimizer=name, landscape="himmelblau", start=[-1.0, 1.5], steps=150,
                         lr=lr_h, decay=0.02, hypers={**defaults, **info.reference_variant}))
         out.append(dict(optimizer=name, landscape="rosenbrock", start=[-1.2, 1.0], steps=200,
@@ -54,11 +54,11 @@ def cases() -> list[dict]:
     for name in ("adam", "adabelief", "momentum", "lion"):
         lr = {"adam": 0.05, "adabelief": 0.05, "momentum": 0.01, "lion": 0.02}[name]
         out.append(dict(optimizer=name, landscape="abs_skew", start=[-1.2, 1.6], steps=150,
-                        lr=lr, decay=0, hypers=optimizers.info(name).defaults()))
+                        lr=lr, decay=0.0, hypers=optimizers.info(name).defaults()))
     # Diverges: the points before divergence must still match, and the engine
     # must stop at the first step that leaves the bound.
     out.append(dict(optimizer="gd", landscape="himmelblau", start=[0.0, 0.0], steps=40,
-                    lr=0.1, decay=0, hypers={}))
+                    lr=0.1, decay=0.0, hypers={}))
     return out
 
 

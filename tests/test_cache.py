@@ -242,7 +242,7 @@ def test_the_version_covers_every_source_that_shapes_a_result(tmp_path):
                               capture_output=True, check=True, cwd=tmp_path).stdout.strip()
 
     first = version()
-    rule = tmp_path / "visualizer" / "engine" / "optimizers.py"
+    rule = tmp_path / "visualizer" / "engine" / "optimizers" / "adam.py"
     rule.write_text(rule.read_text() + "\n# a changed rule\n")
     second = version()
     formula_file = tmp_path / "landscapes" / "formula.py"

@@ -214,3 +214,29 @@ def test_every_optimizer_entry_has_its_colour_and_its_step_explainer():
         lines = info.explain(a)
         new = [t for t in lines if t.startswith(r"\theta^{x}_{3}")]  # the new parameter's line
         assert len(new) == 1 and new[0].endswith(r"\mathbf{0.99}"), name
+
+
+def test_each_family_module_holds_its_entries_and_a_variant_names_its_parent():
+    """One algorithm, one place: every entry's rule, coefficients and explainer live in
+    the family module that lists it, and a variant (AMSGrad, AdamW, NAdam, ...) is its
+    parent with the changes it declares, the rest inherited."""
+    import dataclasses
+
+    listed = [entry.name for family in optimizers.FAMILIES for entry in family.ENTRIES]
+    assert listed == list(optimizers.OPTIMIZERS)
+    for family in optimizers.FAMILIES:
+        for entry in family.ENTRIES:
+            assert entry.rule.__module__ == family.__name__, entry.name
+            explain = getattr(entry.explain, "func", entry.explain)
+            assert explain.__module__ == family.__name__, entry.name
+    variants = {n: i for n, i in optimizers.OPTIMIZERS.items() if i.variant_of}
+    assert {"amsgrad", "adamw", "nadam", "nesterov"} <= set(variants)
+    for name, entry in variants.items():
+        parent = optimizers.info(entry.variant_of)
+        assert not parent.variant_of  # one level: a variant of a variant would hide its root
+        same = [f.name for f in dataclasses.fields(entry)
+                if getattr(entry, f.name) == getattr(parent, f.name)]
+        assert "reference_lrs" in same or name == "radam", name  # inherited unless declared
+    amsgrad, adam = optimizers.info("amsgrad"), optimizers.info("adam")
+    assert amsgrad.hypers == adam.hypers and amsgrad.coefs is adam.coefs
+    assert amsgrad.state_fields[:2] == adam.state_fields and amsgrad.rule is not adam.rule

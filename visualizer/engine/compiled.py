@@ -52,7 +52,7 @@ from visualizer import paths
 from visualizer.engine import optimizers
 
 Array = np.ndarray
-_VERSION = "4"  # of the template below: part of every file's hash
+_VERSION = "5"  # of the template below: part of every file's hash
 
 
 @functools.cache
@@ -68,7 +68,7 @@ def available() -> bool:
 @functools.cache
 def jit(fn: Callable) -> Callable:
     """``fn`` compiled by numba, with the plain Python functions it calls
-    (``_lerp``, ``_gp_parts``) compiled too, so it can call them."""
+    (``lerp``, ``_gp_parts``) compiled too, so it can call them."""
     import numba
 
     namespace = dict(fn.__globals__)
@@ -98,7 +98,6 @@ import numba
 import numpy as np
 from {fmod} import {fname} as _fxy
 from {gmod} import {gname} as _gradxy
-from visualizer.engine import optimizers as _optimizers
 from visualizer.engine.compiled import jit
 
 _JIT = dict(error_model="numpy", cache=True, nogil=True)
@@ -151,8 +150,11 @@ def losses_and_divergence(pts, losses, first, x0, x1, y0, y1):
 
 _TRAJECTORY = '''
 
-rule_{opt} = jit(_optimizers.{rule})
-coefs_{opt} = jit(_optimizers.{coefs})
+from {rule_module} import {rule} as _rule_{opt}  # noqa: E402
+from {coefs_module} import {coefs} as _coefs_{opt}  # noqa: E402
+
+rule_{opt} = jit(_rule_{opt})
+coefs_{opt} = jit(_coefs_{opt})
 
 
 @numba.njit(**_JIT)
@@ -229,7 +231,8 @@ def _source(landscape: Any) -> str:
             record = ("            if record:\n" + "".join(
                 f"                qf[{i}, t, s] = sf[{i}, s]\n" for i in range(n))).rstrip("\n")
         parts.append(_TRAJECTORY.format(
-            opt=info.name, rule=info.rule.__name__, coefs=info.coefs.__name__,
+            opt=info.name, rule_module=info.rule.__module__, rule=info.rule.__name__,
+            coefs_module=info.coefs.__module__, coefs=info.coefs.__name__,
             states="".join(f" {s}," for s in names), rule_call=rule_call, views=views,
             state_args="".join(f" sf[{i}, s]," for i in range(n)), record=record))
     return "".join(parts)
@@ -241,7 +244,9 @@ def _key(landscape: Any, source: str) -> str:
     cache checks only the generated file, so any edit must change its name."""
     files = {inspect.getsourcefile(m) for m in (
         sys.modules[landscape.fxy.__module__], sys.modules[landscape.gradxy.__module__],
-        optimizers, sys.modules[__name__], sys.modules["landscapes"])}
+        *(sys.modules[f.__module__] for info in optimizers.OPTIMIZERS.values()
+          for f in (info.rule, info.coefs)),
+        sys.modules[__name__], sys.modules["landscapes"])}
     digest = hashlib.sha256((_VERSION + source).encode())
     for path in sorted(f for f in files if f):
         digest.update(pathlib.Path(path).read_bytes())
