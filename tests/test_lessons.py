@@ -150,7 +150,7 @@ def test_links_round_trip():
     assert belief.belief_from_query("?page=belief&scene=nowhere")[0] == "abs_skew"
     s = lr.lr_settings("booth", "adam", "0.1, 0.01", "step", "5", "0.3", "20", "0.05", "100")
     boxes = lr.lr_from_query(lr.lr_query(s))
-    assert lr.lr_settings(*(boxes[k] for k in lr.LR_KEYS)) == s
+    assert lr.lr_settings(*boxes) == s
     assert ewc.ewc_from_query(ewc.ewc_query("lion", 0.001, 5.0, 50)) == (
         "lion", "0.001", "5", "50")
     texts = (worked.data_text(worked.DEFAULT_DATA), "1, 2, 3, 4", "0.05", "0.8", "3")
@@ -288,18 +288,16 @@ def test_every_lr_scene_is_checked_and_its_sentence_shows_only_on_its_settings()
     checked = {n[len("test_lr_scene_"):] for n in globals() if n.startswith("test_lr_scene_")}
     assert checked == set(lr.LR_PRESETS)
     for key, sc in lr.LR_PRESETS.items():
-        boxes = lr.lr_boxes_of(sc.settings)
-        out = lr.update_lr("lr", *(boxes[k] for k in lr.LR_KEYS),
-                                         boxes["compare"] == "1", key)
+        boxes = lr.lr_boxes_of(sc.settings)  # in the page's FORM's order, the switch last
+        out = lr.update_lr("lr", *boxes, key)
         assert out[3] == "" and out[2].startswith(sc.note), key
         assert f"scene={key}" in out[4]
         back = lr.lr_from_query(out[4])
-        assert lr.lr_settings(*(back[k] for k in lr.LR_KEYS),
-                                   compare=back["compare"] == "1") == sc.settings
+        assert lr.lr_settings(*back) == sc.settings
         from_link = in_context(lr.lr_boxes, ["store-url.data"], out[4], None)
         assert from_link[0] == key  # the link picks the scene
         picked = in_context(lr.lr_boxes, ["lr-preset.value"], None, key)
-        assert list(picked[1:-1]) == [boxes[k] for k in lr.LR_KEYS]
+        assert list(picked[1:]) == list(boxes)
 
 
 def test_with_and_without_warmup_side_by_side():
@@ -398,7 +396,7 @@ def test_the_belief_band_is_adabeliefs_own_denominator_per_coordinate():
 
 
 def test_every_teaching_page_reads_its_link_and_only_its_own():
-    """The page protocol, written once (ui/lesson.py), for each teaching page."""
+    """The page protocol, written once (pages/kit.py), for each teaching page."""
     assert in_context(belief.belief_boxes, ["store-url.data"],
                       "?page=belief&scene=rosenbrock&lr=0.03&steps=900", None) == (
         "rosenbrock", "0.03", "900")
@@ -411,3 +409,29 @@ def test_every_teaching_page_reads_its_link_and_only_its_own():
                          (ewc.update_ewc, ("adam", "0.05", "1", "300"))):
         with pytest.raises(PreventUpdate):
             update("race", *args)  # computes only while its page is shown
+
+
+def test_every_pages_fields_are_declared_once_and_their_link_round_trips():
+    """Each page's Form (pages/kit.py): its defaults parse, written to a link and read
+    back they give the same settings, a field's element is one the page declares, a
+    misspelt element raises where it is written, and every element a page's layout
+    has is unique across the app."""
+    from visualizer.pages import basins, kit, lrmap, sweep
+
+    for module in (lr, belief, ewc, basins, sweep, lrmap):
+        form = module.FORM
+        settings = form.defaults()
+        link = form.link(settings)
+        assert link.startswith(f"?page={form.page.key}")
+        assert form.parse(*form.from_link(link)) == settings, module.__name__
+        assert form.from_link(f"?page={form.page.key}") == tuple(f.default for f in form.fields)
+        for field in form.fields:
+            assert form.id(field.name) == f"{form.page.key}-{field.name.replace('_', '-')}"
+    with pytest.raises(AttributeError, match="'lr' page declares no element 'warmpu'"):
+        lr.I.warmpu  # noqa: B018
+    with pytest.raises(AttributeError, match="declares no element 'nowhere'"):
+        kit.Form(kit.Ids("scratch", "a"), kit.Field("nowhere", ""))
+    choice = kit.Field("metric", "cost", choices={"cost", "epochs"})
+    assert choice.from_link({"metric": "bogus"}) == "cost" and choice.from_link({}) == "cost"
+    switch = kit.Field("compare", False, bool, prop="checked")
+    assert switch.from_link({"compare": "1"}) is True and switch.box(0) is False

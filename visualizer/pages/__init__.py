@@ -4,9 +4,11 @@ stores each page writes its link to, and the routing (``?page=KEY``).
 A new page is one module in this package that defines ``PAGE = Page(...)``
 (its layout) and, in the same module, its model and its callbacks, as Dash
 Pages keeps a page in one module. It is found by itself (every module here is
-imported) and takes its place among the tabs by ``Page.order``. The race,
-the biggest, is a small package (``race/``: layout, callbacks, scene model,
-step inspector).
+imported) and takes its place among the tabs by ``Page.order``. A page is built
+from the kit (:mod:`.kit`: its element ids, its settings declared once, its frame
+and callbacks). The race, the biggest, is a small package (``race/``: layout,
+callbacks, scene model, step inspector) whose ids, shared with the browser's
+JavaScript, are :mod:`visualizer.ui.ids`.
 """
 
 from __future__ import annotations

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import math
 
-import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, html
+from dash import html
 from plotly.subplots import make_subplots
 
 from visualizer.engine import export, many, optimizers
-from visualizer.pages import Page, common
-from visualizer.pages.common import BOX, FONT
-from visualizer.ui.lesson import fill_from_link
-from visualizer.ui.text import query_params
+from visualizer.pages import Page, common, kit
+from visualizer.pages.kit import FONT, Field
 
 KEY = "basins"
 I = common.Ids(KEY, "grid", "colour")  # noqa: E741
@@ -51,14 +48,23 @@ def basin_map(data: dict) -> many.BasinMap:
                          data["xs"], data["ys"], data["result"])
 
 
-def parse(race_query, grid_text, colouring) -> tuple[tuple, str, dict]:
-    """The page's boxes: the computation's arguments, the colouring, the link's parameters."""
-    grid = many.check_grid(grid_text)
+FORM = kit.Form(
+    I,
+    Field("grid", str(many.DEFAULT_GRID), many.check_grid),
+    Field("colour", "outcome", lambda v: v if v in COLOURINGS else "outcome", link="color",
+          choices=COLOURINGS),
+)
+
+
+def parse(race_query, *boxes) -> tuple[tuple, str, dict]:
+    """The page's boxes (:data:`FORM`): the computation's arguments, the colouring, the
+    link's parameters."""
+    s = FORM.parse(*boxes)
+    grid = s["grid"]
     ls, specs, _, steps, canonical = common.race_scene(race_query)
     groups = {(s.optimizer, tuple(sorted(s.hypers.items()))) for s in specs}
     many.check_job(ls, len(groups), len(specs), grid * grid, steps, "grid cells")
-    colouring = colouring if colouring in COLOURINGS else "outcome"
-    return (canonical, grid), colouring, {"grid": str(grid), "color": colouring}
+    return (canonical, grid), s["colour"], FORM.link(s, page=False)
 
 
 CLICK = " Click a pixel to make it the race's start."
@@ -183,9 +189,8 @@ def summary(data: dict) -> str:
 
 def layout() -> html.Div:
     controls = [
-        dmc.TextInput(id=I.grid, label=f"grid (2–{many.MAX_GRID} per side)",
-                      value=str(many.DEFAULT_GRID), **BOX),
-        common.segmented(I.colour, COLOURINGS, "outcome"),
+        kit.text_box(FORM, "grid", f"grid (2–{many.MAX_GRID} per side)"),
+        kit.segmented(I.colour, COLOURINGS, FORM.default("colour")),
     ]
     intro = ("Every start on a grid over the map, for the landscape, the ticked optimizers (with "
              "their settings) and the epochs of the Compare optimizers page: one small map per "
@@ -203,15 +208,7 @@ PAGE = Page(KEY, "Basins", layout, 60)
 
 
 # -- The callbacks ---------------------------------------------------------------------------
-update, job = common.register_view(I, KEY, "basins", [Input(I.grid, "value"), Input(I.colour, "value")],
-                                   parse, compute, render, csv)
-
-
-def _link_boxes(search: str) -> tuple:
-    """The page's boxes from a link to it (the race takes the scene from the same link)."""
-    p = query_params(search)
-    colouring = p.get("color", "outcome")
-    return p.get("grid", str(many.DEFAULT_GRID)), colouring if colouring in COLOURINGS else "outcome"
+update, job = common.register_view(I, KEY, "basins", FORM.inputs(), parse, compute, render, csv)
 
 
 def _race_link(point: dict, race_query: str) -> str:
@@ -219,5 +216,5 @@ def _race_link(point: dict, race_query: str) -> str:
     return common.race_link(race_query, start=(float(point["x"]), float(point["y"])))
 
 
-boxes = fill_from_link(KEY, [Output(I.grid, "value"), Output(I.colour, "value")], _link_boxes)
+boxes = kit.fill_from_link(KEY, FORM.outputs(), FORM.from_link)  # the race takes the scene from the same link
 pick = common.register_pick(I, [], _race_link)

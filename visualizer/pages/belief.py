@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
@@ -21,21 +20,12 @@ import landscapes
 from landscapes.number_text import exact, rounded
 from visualizer import engine
 from visualizer.engine import optimizers
-from visualizer.pages import Page
+from visualizer.pages import Page, kit
+from visualizer.pages.kit import CONFIG, MAX_LESSON_STEPS, Field
 from visualizer.server import cache
-from visualizer.ui import figures, ids
-from visualizer.ui.lesson import (
-    BOX,
-    CONFIG,
-    MAX_LESSON_STEPS,
-    fill_from_link,
-    frame,
-    line_layout,
-    path_map,
-    select,
-    show_view,
-)
-from visualizer.ui.text import page_query, parse_lr, parse_number, query_params
+from visualizer.ui import figures
+from visualizer.ui.figures import line_layout, path_map
+from visualizer.ui.text import parse_lr, parse_number, query_params
 
 Array = np.ndarray
 
@@ -154,22 +144,37 @@ def belief_summary(run: BeliefRun) -> str:
             f"{rounded(float(dens[0]))} (x), {rounded(float(dens[1]))} (y).")
 
 
+I = kit.Ids("belief", "preset", "lr", "steps", "map", "charts")  # noqa: E741
+FORM = kit.Form(
+    I,
+    Field("lr", exact(BELIEF_PRESETS["abs_skew"].lr), parse_lr, exact),
+    Field("steps", str(BELIEF_PRESETS["abs_skew"].steps),
+          lambda v: parse_number(v, "epochs", 1, MAX_LESSON_STEPS, whole=True)),
+)
+"""The page's boxes (besides the preset, whose own settings they start from)."""
+
+
+def _preset_values(key: str) -> dict[str, float]:
+    preset = BELIEF_PRESETS[key]
+    return {"lr": preset.lr, "steps": preset.steps}
+
+
 def belief_query(preset_key: str, lr: float, steps: int) -> str:
-    return page_query("belief", {"scene": preset_key, "lr": exact(lr), "steps": steps})
+    return FORM.link({"lr": lr, "steps": steps}, scene=preset_key)
 
 
 def belief_from_query(query: str) -> tuple[str, str, str]:
-    """The preset key, lr text and steps text a link asks for (defaults where absent or wrong)."""
-    p = query_params(query)
-    key = p.get("scene") if p.get("scene") in BELIEF_PRESETS else "abs_skew"
-    preset = BELIEF_PRESETS[key]
-    return key, p.get("lr", exact(preset.lr)), p.get("steps", str(preset.steps))
+    """The preset key, lr text and steps text a link asks for (the preset's own where
+    absent; the first preset for one that is not)."""
+    key = query_params(query).get("scene")
+    key = key if key in BELIEF_PRESETS else "abs_skew"
+    return key, *FORM.from_link(query, base=_preset_values(key))
 
 
 def belief_settings(lr: str, steps: str) -> tuple[float, int]:
-    """The page's learning rate and epochs boxes, or ValueError naming the bad box."""
-    return (parse_lr(lr),
-            parse_number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True))
+    """The page's learning rate and epochs boxes, or FieldError naming the bad box."""
+    v = FORM.parse(lr, steps)
+    return v["lr"], v["steps"]
 
 
 # -- The view ----------------------------------------------------------------------------
@@ -243,14 +248,12 @@ def algorithm(title: str, lines: list[tuple[str, bool]]) -> html.Div:
 
 
 def belief_page() -> html.Div:
-    preset = BELIEF_PRESETS["abs_skew"]
     controls = [
-        select(ids.BELIEF_PRESET, "preset",
-                [(k, landscapes.get(s.landscape).title) for k, s in BELIEF_PRESETS.items()],
-                preset.key),
-        dmc.TextInput(id=ids.BELIEF_LR, label="learning rate (both)", value=exact(preset.lr), **BOX),
-        dmc.TextInput(id=ids.BELIEF_STEPS, label=f"epochs (1–{MAX_LESSON_STEPS:,})",
-                      value=str(preset.steps), **BOX),
+        kit.select(I.preset, "preset",
+                   [(k, landscapes.get(s.landscape).title) for k, s in BELIEF_PRESETS.items()],
+                   "abs_skew"),
+        kit.text_box(FORM, "lr", "learning rate (both)"),
+        kit.text_box(FORM, "steps", f"epochs (1–{MAX_LESSON_STEPS:,})"),
     ]
     formulas = html.Div([
         algorithm("Adam", ADAM_LINES),
@@ -268,13 +271,13 @@ def belief_page() -> html.Div:
         "and GANs come from networks with millions of weights trained on noisy minibatch "
         "gradients. These scenes have two weights and exact gradients, so they show how each "
         "rule steps, not which trains a network better.", className="hint")
-    body = [formulas, beyond, html.Div(id=ids.BELIEF_NOTE, className="lesson-note"), html.Div([
-        dcc.Graph(id=ids.BELIEF_MAP, config=CONFIG, className="lesson-map"),
-        dcc.Graph(id=ids.BELIEF_CHARTS, config=CONFIG, className="lesson-chart"),
+    body = [formulas, beyond, html.Div(id=I.note, className="lesson-note"), html.Div([
+        dcc.Graph(id=I.map, config=CONFIG, className="lesson-map"),
+        dcc.Graph(id=I.charts, config=CONFIG, className="lesson-chart"),
     ], className="lesson-row")]
     intro = ("Adam and AdaBelief with the same learning rate and betas (torch's defaults), "
              "from the same start.")
-    return frame("Adam vs AdaBelief", intro, controls, body, ids.BELIEF_ERROR)
+    return kit.frame(I, "Adam vs AdaBelief", intro, controls, body)
 
 
 # -- The callbacks -----------------------------------------------------------------------
@@ -282,7 +285,7 @@ def _preset_boxes(preset_key: str) -> tuple:
     preset = BELIEF_PRESETS.get(preset_key)
     if preset is None:
         raise PreventUpdate
-    return no_update, exact(preset.lr), str(preset.steps)
+    return no_update, *FORM.boxes(_preset_values(preset_key))
 
 
 def _settle(lr_text: str, steps_text: str, preset_key: str) -> tuple[tuple, str]:
@@ -291,15 +294,10 @@ def _settle(lr_text: str, steps_text: str, preset_key: str) -> tuple[tuple, str]
     return belief_view(key, lr, steps), belief_query(key, lr, steps)
 
 
-belief_boxes = fill_from_link(
-    "belief", [Output(ids.BELIEF_PRESET, "value"), Output(ids.BELIEF_LR, "value"),
-               Output(ids.BELIEF_STEPS, "value")], belief_from_query,
-    preset=(ids.BELIEF_PRESET, _preset_boxes))
-update_belief = show_view(
-    "belief", [(ids.BELIEF_MAP, "figure"), (ids.BELIEF_CHARTS, "figure"), (ids.BELIEF_NOTE, "children")],
-    ids.BELIEF_ERROR, ids.BELIEF_QUERY,
-    [Input(ids.BELIEF_LR, "value"), Input(ids.BELIEF_STEPS, "value"), State(ids.BELIEF_PRESET, "value")],
-    _settle)
+belief_boxes = kit.fill_from_link("belief", [Output(I.preset, "value"), *FORM.outputs()],
+                                  belief_from_query, preset=(I.preset, _preset_boxes))
+update_belief = kit.show_view(I, [(I.map, "figure"), (I.charts, "figure"), (I.note, "children")],
+                              [*FORM.inputs(), State(I.preset, "value")], _settle)
 
 
 @cache.shared("belief")
@@ -333,4 +331,4 @@ def _race_note(res, labels: list[str]) -> str:
     return "; ".join(parts) + "."
 
 
-PAGE = Page('belief', 'Adam vs AdaBelief', belief_page, 20, ids.BELIEF_QUERY)
+PAGE = Page("belief", "Adam vs AdaBelief", belief_page, 20, I.query)

@@ -22,58 +22,41 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
+from landscapes.number_text import exact
 from visualizer import engine
-from visualizer.engine import export
+from visualizer.engine import export, many
+from visualizer.pages import kit
 from visualizer.pages.race import scene
 from visualizer.server import cache, downloads, jobs
 from visualizer.ui import ids
-from visualizer.ui.lesson import BOX, CONFIG, FONT  # noqa: F401  (the pages' own, shared)
 from visualizer.ui.text import with_params
 
 
-class Ids:
-    """A page's element ids, each its key and a name (``basins-grid``, ...): the
-    names the frame has (``FRAME``) and the page's own boxes, declared when the
-    page makes its ``Ids``. A name neither declares raises AttributeError where
-    it is written, instead of naming an element no layout has."""
+class Ids(kit.Ids):
+    """A many-run page's element ids: the kit's, with the names of this frame's job
+    bar, CSV button, graph and stores (``basins-grid``, ``basins-progress``, ...)."""
 
-    FRAME = ("csv", "csv_status", "csv_request", "csv_done", "progress", "job_label", "cancel",
-             "job", "error", "note", "legend", "graph", "download", "request", "done", "redraw",
-             "seen", "race", "query")
-
-    def __init__(self, key: str, *boxes: str):
-        self.key = key
-        self.names = frozenset(self.FRAME + boxes)
-
-    def __getattr__(self, name: str) -> str:
-        if name.startswith("_") or name not in self.__dict__.get("names", ()):
-            raise AttributeError(f"the {self.__dict__.get('key')!r} page declares no element "
-                                 f"{name!r}")
-        return f"{self.key}-{name.replace('_', '-')}"
+    FRAME = (*kit.Ids.FRAME, "csv", "csv_status", "csv_request", "csv_done", "progress",
+             "job_label", "cancel", "job", "legend", "graph", "download", "request", "done",
+             "redraw", "seen", "race")
 
 
 def frame(page: Ids, title: str, intro, controls: list, csv_label: str) -> html.Div:
-    """The page: title, intro, controls and its CSV button, the job's progress bar
-    with Cancel, the error and summary lines, the legend and the graph."""
-    return html.Div([
-        html.Div([
-            html.H2(title),
-            html.Div(intro, className="hint"),
-            html.Div([*controls, dmc.Button(f"⤓ CSV of every {csv_label}", id=page.csv,
-                                            variant="default", size="xs", n_clicks=0),
-                      html.Span(id=page.csv_status, className="job-label", role="status")],
-                     className="lesson-controls"),
-            html.Div([
-                dmc.Progress(id=page.progress, value=0, size="sm", className="job-bar",
-                             **{"aria-label": "Progress of the computation"}),
-                html.Span(id=page.job_label, className="job-label", role="status"),
-                dmc.Button("Cancel", id=page.cancel, size="compact-xs", variant="light", n_clicks=0),
-            ], id=page.job, className="job", style={"display": "none"}),
-            html.Div(id=page.error, className="notice", role="alert"),
-            html.Div(id=page.note, className="lesson-note"),
-        ], className="lesson-head"),
+    """The page (:func:`kit.frame`): title, intro, controls and its CSV button, the
+    job's progress bar with Cancel, the error and summary lines, the legend and the graph."""
+    csv = [dmc.Button(f"⤓ CSV of every {csv_label}", id=page.csv, variant="default", size="xs",
+                      n_clicks=0),
+           html.Span(id=page.csv_status, className="job-label", role="status")]
+    job = html.Div([
+        dmc.Progress(id=page.progress, value=0, size="sm", className="job-bar",
+                     **{"aria-label": "Progress of the computation"}),
+        html.Span(id=page.job_label, className="job-label", role="status"),
+        dmc.Button("Cancel", id=page.cancel, size="compact-xs", variant="light", n_clicks=0),
+    ], id=page.job, className="job", style={"display": "none"})
+    note = html.Div(id=page.note, className="lesson-note")
+    return kit.frame(page, title, intro, [*controls, *csv], [
         html.Div(id=page.legend, className="many-legend"),
-        dcc.Graph(id=page.graph, config=CONFIG, className="many-graph"),
+        dcc.Graph(id=page.graph, config=kit.CONFIG, className="many-graph"),
         dcc.Download(id=page.download),
         dcc.Store(id=page.request),  # a computation for the background job
         dcc.Store(id=page.done),  # the job's end
@@ -82,12 +65,13 @@ def frame(page: Ids, title: str, intro, controls: list, csv_label: str) -> html.
         dcc.Store(id=page.race),  # the race's link, while this page is shown
         dcc.Store(id=page.csv_request),  # a CSV too large for a request: written by a job
         dcc.Store(id=page.csv_done),  # ... which says where to fetch it
-    ], className="lesson many")
+    ], head=[job, note], class_name="lesson many")
 
 
-def segmented(id_: str, options: dict[str, str], value: str) -> dmc.SegmentedControl:
-    return dmc.SegmentedControl(id=id_, value=value, size="xs",
-                                data=[{"value": k, "label": v} for k, v in options.items()])
+def lrs_field(default: str) -> kit.Field:
+    """The learning rates of a log grid, ``LO:HI:N`` in the box and the link."""
+    return kit.Field("lrs", default, many.parse_lrs_range,
+                     lambda r: f"{exact(r[0])}:{exact(r[1])}:{r[2]}")
 
 
 def running(page: Ids) -> list:

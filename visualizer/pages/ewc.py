@@ -5,33 +5,24 @@ model, view and callbacks."""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
-import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, dcc, html
+from dash import dcc, html
 from plotly.subplots import make_subplots
 
 from landscapes import Landscape, Minimum
 from landscapes.number_text import exact, rounded
 from visualizer import engine
 from visualizer.engine import optimizers
-from visualizer.pages import Page
+from visualizer.pages import Page, kit
+from visualizer.pages.kit import CONFIG, FONT, MAX_LESSON_STEPS, Field
 from visualizer.server import cache
-from visualizer.ui import figures, ids
-from visualizer.ui.lesson import (
-    BOX,
-    CONFIG,
-    FONT,
-    MAX_LESSON_STEPS,
-    fill_from_link,
-    frame,
-    line_layout,
-    select,
-    show_view,
-)
-from visualizer.ui.text import page_query, parse_lr, parse_number, query_params
+from visualizer.ui import figures
+from visualizer.ui.figures import line_layout
+from visualizer.ui.text import parse_lr, parse_number
 
 Array = np.ndarray
 
@@ -150,20 +141,30 @@ def ewc(optimizer: str = "adam", lr: float = 0.05, lam: float = DEFAULT_LAMBDA,
     return EwcRun(lam, spec, steps, phase_a, anchor, fisher, *paths, diverged)
 
 
-def ewc_settings(optimizer: str, lr: str, lam: str, steps: str) -> tuple[str, float, float, int]:
-    optimizers.info(optimizer)
-    return (optimizer, parse_lr(lr, "learning rate"), parse_number(lam, "λ", 0.0, MAX_LAMBDA),
-            parse_number(steps, "epochs per task", 1, MAX_LESSON_STEPS, whole=True))
+_D = {k: p.default for k, p in inspect.signature(ewc).parameters.items()}  # the model's defaults
+I = kit.Ids("ewc", "optimizer", "lr", "lambda", "steps", "map", "charts")  # noqa: E741
+FORM = kit.Form(
+    I,
+    Field("optimizer", _D["optimizer"], lambda v: optimizers.info(v).name, link="opt"),
+    Field("lr", exact(_D["lr"]), lambda v: parse_lr(v, "learning rate"), exact),
+    Field("lambda", exact(_D["lam"]), lambda v: parse_number(v, "λ", 0.0, MAX_LAMBDA), exact),
+    Field("steps", str(_D["steps"]),
+          lambda v: parse_number(v, "epochs per task", 1, MAX_LESSON_STEPS, whole=True)),
+)
+"""The page's boxes, declared once: the layout, the link, its reader and the parse follow."""
+
+
+def ewc_settings(*boxes: str) -> tuple[str, float, float, int]:
+    """The boxes (optimizer, lr, λ, epochs) as settings, or FieldError naming the bad box."""
+    return tuple(FORM.parse(*boxes).values())
 
 
 def ewc_query(optimizer: str, lr: float, lam: float, steps: int) -> str:
-    return page_query("ewc", {"opt": optimizer, "lr": exact(lr), "lambda": exact(lam), "steps": steps})
+    return FORM.link(dict(zip(FORM.by_name, (optimizer, lr, lam, steps), strict=True)))
 
 
 def ewc_from_query(query: str) -> tuple[str, str, str, str]:
-    p = query_params(query)
-    return (p.get("opt", "adam"), p.get("lr", "0.05"), p.get("lambda", exact(DEFAULT_LAMBDA)),
-            p.get("steps", "300"))
+    return FORM.from_link(query)
 
 
 # -- The view ----------------------------------------------------------------------------
@@ -227,12 +228,11 @@ def ewc_losses(run: EwcRun) -> go.Figure:
 
 def ewc_page() -> html.Div:
     controls = [
-        select(ids.EWC_OPTIMIZER, "optimizer", [(n, i.title) for n, i in optimizers.OPTIMIZERS.items()],
-                "adam"),
-        dmc.TextInput(id=ids.EWC_LR, label="learning rate", value="0.05", **BOX),
-        dmc.TextInput(id=ids.EWC_LAMBDA, label=f"λ (0–{MAX_LAMBDA:g})",
-                      value=exact(DEFAULT_LAMBDA), **BOX),
-        dmc.TextInput(id=ids.EWC_STEPS, label="epochs per task", value="300", **BOX),
+        kit.select(I.optimizer, "optimizer", [(n, i.title) for n, i in optimizers.OPTIMIZERS.items()],
+                   FORM.default("optimizer")),
+        kit.text_box(FORM, "lr", "learning rate"),
+        kit.text_box(FORM, "lambda", f"λ (0–{exact(MAX_LAMBDA)})"),
+        kit.text_box(FORM, "steps", "epochs per task"),
     ]
     intro = [
         "Two tasks, each a loss over the same two weights θ = (θ₁, θ₂), with its own minimum. "
@@ -253,14 +253,11 @@ def ewc_page() -> html.Div:
         "penalty of the same λ, every F_i = 1: it holds every weight alike, the one task B "
         "needs as firmly as the one task A needs.",
     ]
-    body = [html.Div(id=ids.EWC_NOTE, className="lesson-note"), html.Div([
-        dcc.Graph(id=ids.EWC_MAP, config=CONFIG, className="lesson-map"),
-        dcc.Graph(id=ids.EWC_CHARTS, config=CONFIG, className="lesson-chart"),
+    body = [html.Div(id=I.note, className="lesson-note"), html.Div([
+        dcc.Graph(id=I.map, config=CONFIG, className="lesson-map"),
+        dcc.Graph(id=I.charts, config=CONFIG, className="lesson-chart"),
     ], className="lesson-row")]
-    return frame("Catastrophic forgetting and EWC", intro, controls, body, ids.EWC_ERROR)
-
-
-EWC_BOXES = [ids.EWC_OPTIMIZER, ids.EWC_LR, ids.EWC_LAMBDA, ids.EWC_STEPS]
+    return kit.frame(I, "Catastrophic forgetting and EWC", intro, controls, body)
 
 
 # -- The callbacks -----------------------------------------------------------------------
@@ -269,10 +266,9 @@ def _settle(optimizer, lr_text, lam_text, steps_text) -> tuple[tuple, str]:
     return ewc_view(name, lr, lam, steps), ewc_query(name, lr, lam, steps)
 
 
-ewc_boxes = fill_from_link("ewc", [Output(box, "value") for box in EWC_BOXES], ewc_from_query)
-update_ewc = show_view(
-    "ewc", [(ids.EWC_MAP, "figure"), (ids.EWC_CHARTS, "figure"), (ids.EWC_NOTE, "children")],
-    ids.EWC_ERROR, ids.EWC_QUERY, [Input(box, "value") for box in EWC_BOXES], _settle)
+ewc_boxes = kit.fill_from_link("ewc", FORM.outputs(), ewc_from_query)
+update_ewc = kit.show_view(I, [(I.map, "figure"), (I.charts, "figure"), (I.note, "children")],
+                           FORM.inputs(), _settle)
 
 
 @cache.shared("ewc")
@@ -291,10 +287,10 @@ def ewc_view(name: str, lr: float, lam: float, steps: int) -> tuple[dict, dict, 
         note = (f"θ*_A = ({f(run.anchor[0])}, {f(run.anchor[1])}); F = Hessian diagonal of task A "
                 f"there = ({f(run.fisher[0])}, {f(run.fisher[1])}). Task B's loss at θ*_A: "
                 f"{f(float(b.f(run.anchor)))}. After task B alone: {losses(run.plain)}. "
-                f"With EWC (λ = {lam:g}): {losses(run.ewc)}. With L2 (λ = {lam:g}, every "
+                f"With EWC (λ = {exact(lam)}): {losses(run.ewc)}. With L2 (λ = {exact(lam)}, every "
                 f"weight alike): {losses(run.l2)}.")
     return (ewc_map(run).to_plotly_json(), ewc_losses(run).to_plotly_json(),
             note)
 
 
-PAGE = Page('ewc', 'Forgetting & EWC', ewc_page, 40, ids.EWC_QUERY)
+PAGE = Page("ewc", "Forgetting & EWC", ewc_page, 40, I.query)

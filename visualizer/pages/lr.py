@@ -5,37 +5,27 @@ model, view and callbacks; every box round-trips through its link."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
 import landscapes
-from landscapes import Landscape
 from landscapes.number_text import exact, rounded
 from visualizer import engine
 from visualizer.engine import optimizers
 from visualizer.engine.fields import FieldError
-from visualizer.pages import Page
+from visualizer.pages import Page, kit
+from visualizer.pages.kit import CONFIG, MAX_LESSON_STEPS, Field
 from visualizer.pages.race.scene import parse_start
 from visualizer.server import cache
-from visualizer.ui import ids
-from visualizer.ui.lesson import (
-    BOX,
-    CONFIG,
-    MAX_LESSON_STEPS,
-    fill_from_link,
-    frame,
-    line_layout,
-    path_map,
-    select,
-    show_view,
-)
-from visualizer.ui.text import page_query, parse_lr, parse_number, query_params
+from visualizer.ui.figures import line_layout, path_map
+from visualizer.ui.text import parse_lr, parse_number, query_params
 
 Array = np.ndarray
 
@@ -99,11 +89,11 @@ class LrSettings:
         """Every run drawn: ``(label, spec, dashed)``; with ``compare``, each lr
         with its warmup (solid) and without (dashed)."""
         if not self.compare:
-            return [(f"lr {lr:g}", self.spec(lr), False) for lr in self.lrs]
+            return [(f"lr {exact(lr)}", self.spec(lr), False) for lr in self.lrs]
         out = []
         for lr in self.lrs:
-            out.append((f"lr {lr:g}, warmup {self.warmup_steps}", self.spec(lr), False))
-            out.append((f"lr {lr:g}, no warmup", self.spec(lr, warmup=False), True))
+            out.append((f"lr {exact(lr)}, warmup {self.warmup_steps}", self.spec(lr), False))
+            out.append((f"lr {exact(lr)}, no warmup", self.spec(lr, warmup=False), True))
         return out
 
 
@@ -166,35 +156,67 @@ def parse_lrs(text: str) -> tuple[float, ...]:
     return tuple(dict.fromkeys(parse_lr(p, "learning rates") for p in parts))
 
 
-def parse_start_text(text: str, landscape: Landscape) -> tuple[float, float] | None:
-    """``"x, y"`` as a start inside the landscape's domain; blank: None (its own start)."""
+def split_start(text: str) -> tuple[str, str] | None:
+    """``"x, y"`` as its two texts (checked against the landscape by :func:`lr_settings`);
+    blank: None (its own start)."""
     raw = str(text or "").strip()
     if not raw:
         return None
     parts = raw.replace(";", ",").split(",")
     if len(parts) != 2:
         raise FieldError("start", "give two numbers, x, y")
-    return parse_start(parts[0], parts[1], landscape)  # FieldError naming x, y or the start
+    return parts[0], parts[1]
 
 
-def lr_settings(landscape: str, optimizer: str, lrs_text: str, schedule: str, warmup: str,
-                gamma: str, step_size: str, decay: str, steps: str, start: str = "",
-                compare: bool = False) -> LrSettings:
-    """The page's boxes as settings, or ValueError naming the bad box."""
-    ls = landscapes.get(landscape)
-    optimizers.info(optimizer)
-    if schedule not in LR_SCHEDULES:
-        raise FieldError("schedule", f"unknown schedule {schedule!r}; choose from: "
+def _landscape(name: object) -> str:
+    return landscapes.get(str(name)).name  # KeyError naming the choices
+
+
+def _optimizer(name: object) -> str:
+    return optimizers.info(str(name)).name
+
+
+def _schedule(name: object) -> str:
+    if name not in LR_SCHEDULES:
+        raise FieldError("schedule", f"unknown schedule {name!r}; choose from: "
                                      f"{', '.join(LR_SCHEDULES)}")
-    n = parse_number(steps, "epochs", 1, MAX_LESSON_STEPS, whole=True)
-    settings = LrSettings(
-        landscape=landscape, optimizer=optimizer, lrs=parse_lrs(lrs_text), schedule=schedule,
-        warmup=parse_number(warmup or 0, "warmup steps", 0, n, whole=True),
-        gamma=parse_number(gamma, "γ", 1e-6, 1.0) if str(gamma or "").strip() else None,
-        step_size=parse_number(step_size, "step every", 1, MAX_LESSON_STEPS, whole=True),
-        decay=engine.DECAY.parse("decay", str(decay)), steps=n,
-        start=parse_start_text(start, ls), compare=bool(compare),
-    )
+    return str(name)
+
+
+def _pair(value) -> str:
+    return "" if value is None else f"{exact(value[0])}, {exact(value[1])}"
+
+
+D = LrSettings()
+I = kit.Ids("lr", "preset", "landscape", "optimizer", "lrs", "schedule", "warmup", "gamma",  # noqa: E741
+            "step_size", "decay", "steps", "start", "compare", "map", "charts")
+FORM = kit.Form(
+    I,
+    Field("landscape", D.landscape, _landscape),
+    Field("optimizer", D.optimizer, _optimizer, link="opt"),
+    Field("lrs", ", ".join(map(exact, D.lrs)), parse_lrs, lambda v: ", ".join(map(exact, v))),
+    Field("schedule", D.schedule, _schedule),
+    Field("warmup", str(D.warmup), lambda v: v or 0),  # checked against the epochs (lr_settings)
+    Field("gamma", "", lambda v: parse_number(v, "γ", 1e-6, 1.0) if str(v or "").strip() else None,
+          lambda v: "" if v is None else exact(v)),
+    Field("step_size", str(D.step_size),
+          lambda v: parse_number(v, "step every", 1, MAX_LESSON_STEPS, whole=True)),
+    Field("decay", exact(D.decay), lambda v: engine.DECAY.parse("decay", str(v)), exact),
+    Field("steps", str(D.steps), lambda v: parse_number(v, "epochs", 1, MAX_LESSON_STEPS, whole=True)),
+    Field("start", _pair(D.start), split_start, _pair),
+    Field("compare", D.compare, bool, prop="checked"),
+)
+"""The page's boxes, declared once: the layout, the link, its reader and the parse follow."""
+
+
+def lr_settings(*boxes) -> LrSettings:
+    """The page's boxes (in :data:`FORM`'s order; the start and the switch may be left
+    out) as settings, or FieldError naming the bad box."""
+    v = FORM.parse(*boxes, partial=True)
+    v["warmup"] = parse_number(v["warmup"], "warmup steps", 0, v["steps"], whole=True)
+    if v["start"] is not None:
+        v["start"] = parse_start(*v["start"], landscapes.get(v["landscape"]))
+    settings = LrSettings(**v)
     if settings.compare and not settings.warmup_steps:
         raise FieldError("with and without warmup", "set the warmup steps above 0 "
                          "(or pick the linear warmup schedule)")
@@ -238,32 +260,22 @@ def lr_outcomes(s: LrSettings, res: engine.Result) -> list[str]:
 def lr_query(s: LrSettings, preset: str | None = None) -> str:
     """The page's link: the preset picked (when there is one; ``scene=`` in the
     link, as links already shared spell it) and every box."""
-    items: dict[str, object] = {"scene": preset} if preset in LR_PRESETS else {}
-    items |= {"landscape": s.landscape, "opt": s.optimizer,
-             "lrs": ",".join(exact(v) for v in s.lrs), "schedule": s.schedule,
-             "warmup": s.warmup, "gamma": "" if s.gamma is None else exact(s.gamma),
-             "step_size": s.step_size, "decay": exact(s.decay), "steps": s.steps}
-    if s.start is not None:
-        items["start"] = f"{exact(s.start[0])},{exact(s.start[1])}"
-    if s.compare:
-        items["compare"] = "1"
-    return page_query("lr", items)
+    return FORM.link(lr_values(s), **({"scene": preset} if preset in LR_PRESETS else {}))
 
 
-def lr_boxes_of(s: LrSettings) -> dict[str, str]:
-    """The boxes' text for these settings (the page's keys, as in its link)."""
-    return {"landscape": s.landscape, "opt": s.optimizer, "lrs": ", ".join(map(exact, s.lrs)),
-            "schedule": s.schedule, "warmup": str(s.warmup),
-            "gamma": "" if s.gamma is None else exact(s.gamma), "step_size": str(s.step_size),
-            "decay": exact(s.decay), "steps": str(s.steps),
-            "start": "" if s.start is None else f"{exact(s.start[0])}, {exact(s.start[1])}",
-            "compare": "1" if s.compare else ""}
+def lr_values(s: LrSettings) -> dict[str, object]:
+    """The settings by field name."""
+    return {f.name: getattr(s, f.name) for f in FORM.fields}
 
 
-def lr_from_query(query: str) -> dict[str, str]:
-    """The boxes' text from a link (defaults where absent)."""
-    p = query_params(query)
-    return {k: p.get(k, v) for k, v in lr_boxes_of(LrSettings()).items()}
+def lr_from_query(query: str) -> tuple:
+    """The boxes' values from a link (defaults where absent), in :data:`FORM`'s order."""
+    return FORM.from_link(query)
+
+
+def lr_boxes_of(s: LrSettings) -> tuple:
+    """The boxes' values for these settings (in :data:`FORM`'s order)."""
+    return FORM.boxes(lr_values(s))
 
 
 # -- The view ----------------------------------------------------------------------------
@@ -300,25 +312,23 @@ def loss_and_lr(result, labels: list[str], colors: list[str],
 
 
 def lr_page() -> html.Div:
-    d = LrSettings()
+    box = functools.partial(kit.text_box, FORM)
     controls = [
-        select(ids.LR_PRESET, "preset", [(k, sc.title) for k, sc in LR_PRESETS.items()], "bowl",
-                wide=True),
-        select(ids.LR_LANDSCAPE, "landscape", [(ls.name, ls.title) for ls in landscapes.all_landscapes()],
-                d.landscape),
-        select(ids.LR_OPTIMIZER, "optimizer", [(n, i.title) for n, i in optimizers.OPTIMIZERS.items()],
-                d.optimizer),
-        dmc.TextInput(id=ids.LR_LRS, label=f"learning rates (up to {MAX_LRS})",
-                      value=", ".join(map(exact, d.lrs)), size="xs", debounce=400, className="lrs-input"),
-        select(ids.LR_SCHEDULE, "schedule", list(LR_SCHEDULES.items()), d.schedule),
-        dmc.TextInput(id=ids.LR_WARMUP, label="warmup steps", value=str(d.warmup), **BOX),
-        dmc.TextInput(id=ids.LR_GAMMA, label="γ (step / exp.)", value="", placeholder="0.5 / 0.98", **BOX),
-        dmc.TextInput(id=ids.LR_STEP_SIZE, label="step: every", value=str(d.step_size), **BOX),
-        dmc.TextInput(id=ids.LR_DECAY, label="inverse-time decay", value=exact(d.decay), **BOX),
-        dmc.TextInput(id=ids.LR_STEPS, label="epochs", value=str(d.steps), **BOX),
-        dmc.TextInput(id=ids.LR_START, label="start x, y", value="", placeholder="its own",
-                      size="xs", debounce=400, className="start-input"),
-        dmc.Switch(id=ids.LR_COMPARE, label="with and without warmup", checked=d.compare,
+        kit.select(I.preset, "preset", [(k, sc.title) for k, sc in LR_PRESETS.items()], "bowl",
+                   wide=True),
+        kit.select(I.landscape, "landscape", [(ls.name, ls.title) for ls in landscapes.all_landscapes()],
+                   FORM.default("landscape")),
+        kit.select(I.optimizer, "optimizer", [(n, i.title) for n, i in optimizers.OPTIMIZERS.items()],
+                   FORM.default("optimizer")),
+        box("lrs", f"learning rates (up to {MAX_LRS})", className="lrs-input"),
+        kit.select(I.schedule, "schedule", list(LR_SCHEDULES.items()), FORM.default("schedule")),
+        box("warmup", "warmup steps"),
+        box("gamma", "γ (step / exp.)", placeholder="0.5 / 0.98"),
+        box("step_size", "step: every"),
+        box("decay", "inverse-time decay"),
+        box("steps", "epochs"),
+        box("start", "start x, y", placeholder="its own", className="start-input"),
+        dmc.Switch(id=I.compare, label="with and without warmup", checked=FORM.default("compare"),
                    size="sm", className="lesson-switch"),
     ]
     intro = ("One optimizer at several learning rates at once, from one start (the landscape's "
@@ -337,31 +347,19 @@ def lr_page() -> html.Div:
         "reliable. Warmup does not prevent vanishing gradients, as is sometimes said: those "
         "come from a deep network's layers (their activations, initialization and "
         "normalization), not from the first steps' size.", className="hint")
-    body = [warmup_is_for, html.Div(id=ids.LR_NOTE, className="lesson-note"), html.Div([
-        dcc.Graph(id=ids.LR_MAP, config=CONFIG, className="lesson-map"),
-        dcc.Graph(id=ids.LR_CHARTS, config=CONFIG, className="lesson-chart"),
+    body = [warmup_is_for, html.Div(id=I.note, className="lesson-note"), html.Div([
+        dcc.Graph(id=I.map, config=CONFIG, className="lesson-map"),
+        dcc.Graph(id=I.charts, config=CONFIG, className="lesson-chart"),
     ], className="lesson-row")]
-    return frame("Learning rate: too small, too large, warmup and decay", intro, controls, body,
-                 ids.LR_ERROR)
-
-
-LR_BOXES = [ids.LR_LANDSCAPE, ids.LR_OPTIMIZER, ids.LR_LRS, ids.LR_SCHEDULE, ids.LR_WARMUP,
-            ids.LR_GAMMA, ids.LR_STEP_SIZE, ids.LR_DECAY, ids.LR_STEPS, ids.LR_START]
-
-
-LR_KEYS = ["landscape", "opt", "lrs", "schedule", "warmup", "gamma", "step_size", "decay", "steps",
-           "start"]
+    return kit.frame(I, "Learning rate: too small, too large, warmup and decay", intro, controls,
+                     body)
 
 
 # -- The callbacks -----------------------------------------------------------------------
-def _boxes(values: dict[str, str], preset_key) -> tuple:
-    return preset_key, *[values[k] for k in LR_KEYS], values["compare"] in ("1", "true", True)
-
-
 def _link_boxes(search: str) -> tuple:
     """A link sets every box (and the preset it names)."""
     key = query_params(search).get("scene")
-    return _boxes(lr_from_query(search), key if key in LR_PRESETS else no_update)
+    return key if key in LR_PRESETS else no_update, *FORM.from_link(search)
 
 
 def _preset_boxes(preset_key: str) -> tuple:
@@ -369,23 +367,19 @@ def _preset_boxes(preset_key: str) -> tuple:
     preset = LR_PRESETS.get(preset_key)
     if preset is None:
         raise PreventUpdate
-    return _boxes(lr_boxes_of(preset.settings), no_update)
+    return no_update, *lr_boxes_of(preset.settings)
 
 
 def _settle(*boxes) -> tuple[tuple, str]:
-    *boxes, compare, preset_key = boxes
-    settings = lr_settings(*boxes, compare=bool(compare))
+    *boxes, preset_key = boxes
+    settings = lr_settings(*boxes)
     return lr_view(settings), lr_query(settings, preset_key)
 
 
-lr_boxes = fill_from_link(
-    "lr", [Output(ids.LR_PRESET, "value"), *[Output(box, "value") for box in LR_BOXES],
-           Output(ids.LR_COMPARE, "checked")], _link_boxes, preset=(ids.LR_PRESET, _preset_boxes))
-update_lr = show_view(
-    "lr", [(ids.LR_MAP, "figure"), (ids.LR_CHARTS, "figure"), (ids.LR_NOTE, "children")],
-    ids.LR_ERROR, ids.LR_QUERY,
-    [*[Input(box, "value") for box in LR_BOXES], Input(ids.LR_COMPARE, "checked"),
-     State(ids.LR_PRESET, "value")], _settle)
+lr_boxes = kit.fill_from_link("lr", [Output(I.preset, "value"), *FORM.outputs()], _link_boxes,
+                              preset=(I.preset, _preset_boxes))
+update_lr = kit.show_view(I, [(I.map, "figure"), (I.charts, "figure"), (I.note, "children")],
+                          [*FORM.inputs(), State(I.preset, "value")], _settle)
 
 
 @cache.shared("lr")
@@ -408,4 +402,4 @@ def lr_view(settings: LrSettings) -> tuple[dict, dict, str]:
             loss_and_lr(res, labels, colors, dashed, settings.warmup_steps).to_plotly_json(), note)
 
 
-PAGE = Page('lr', 'Learning rates', lr_page, 30, ids.LR_QUERY)
+PAGE = Page("lr", "Learning rates", lr_page, 30, I.query)

@@ -7,26 +7,22 @@ gives, lr < 2(1 + β)/L, is drawn over it. Click a cell: the race takes it."""
 
 from __future__ import annotations
 
-import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, html
+from dash import State, html
 
 import landscapes
 from landscapes import teaching
-from landscapes.number_text import exact
+from landscapes.number_text import rounded
 from visualizer import engine
 from visualizer.engine import export, many, optimizers
 from visualizer.engine.fields import FieldError
-from visualizer.pages import Page, common
-from visualizer.pages.common import BOX, FONT
-from visualizer.ui.lesson import fill_from_link
-from visualizer.ui.text import query_params
+from visualizer.pages import Page, common, kit
+from visualizer.pages.kit import FONT, Field
 
 KEY = "lrmap"
 I = common.Ids(KEY, "opt", "lrs", "betas", "metric")  # noqa: E741
 METRICS = {"cost": "final cost", "epochs": "epochs to the minimum"}
-DEFAULT_RANGE = "1e-4:1:60"
 MAX_BETAS = 200
 DIVERGED_COLOR, NEVER_COLOR = "#7f1d1d", "#9ca3af"
 CURVATURES = {"ill_conditioned_bowl": teaching.BOWL_CURVATURE}
@@ -53,21 +49,35 @@ def as_map(data: dict) -> many.MomentumMap:
                             data["start"], data["steps"], data["lrs"], data["betas"], data["result"])
 
 
-def parse(race_query, optimizer, range_text, betas_text, metric) -> tuple[tuple, dict, dict]:
-    if optimizer not in many.MOMENTUM_HYPER:
+def parse_optimizer(name: object) -> str:
+    """An optimizer with a momentum (``many.MOMENTUM_HYPER``), or FieldError."""
+    if name not in many.MOMENTUM_HYPER:
         raise FieldError("optimizer", f"choose from {', '.join(many.MOMENTUM_HYPER)}")
-    lo, hi, n = many.parse_lrs_range(range_text)
-    n_betas = parse_betas(betas_text)
+    return str(name)
+
+
+FORM = kit.Form(
+    I,
+    Field("opt", "momentum", parse_optimizer, choices=many.MOMENTUM_HYPER),
+    common.lrs_field("1e-4:1:60"),
+    Field("betas", str(many.DEFAULT_BETAS), parse_betas),
+    Field("metric", "cost", lambda v: v if v in METRICS else "cost", choices=METRICS),
+)
+
+
+def parse(race_query, *boxes) -> tuple[tuple, dict, dict]:
+    """The boxes (:data:`FORM`) and the race's scene as the map's arguments, its view
+    and its link's parameters; FieldError (or the job's budget) for a bad box."""
+    s = FORM.parse(*boxes)
+    optimizer, (lo, hi, n), n_betas = s["opt"], s["lrs"], s["betas"]
     ls, specs, _, steps, canonical = common.race_scene(race_query, need_ticked=False)
     many.check_job(ls, n_betas, n * n_betas, 1, steps, "cells")
-    metric = metric if metric in METRICS else "cost"
     current = next((s for s in specs if s.optimizer == optimizer), None)
     mark = None
     if current is not None:
         mark = (current.lr, current.hypers.get(many.MOMENTUM_HYPER[optimizer]))
-    return ((canonical, optimizer, lo, hi, n, n_betas), {"metric": metric, "mark": mark},
-            {"opt": optimizer, "lrs": f"{exact(lo)}:{exact(hi)}:{n}", "betas": str(n_betas),
-             "metric": metric})
+    return ((canonical, optimizer, lo, hi, n, n_betas), {"metric": s["metric"], "mark": mark},
+            FORM.link(s, page=False))
 
 
 def figure(mm: many.MomentumMap, metric: str, mark) -> go.Figure:
@@ -118,7 +128,7 @@ def summary(mm: many.MomentumMap) -> str:
     diverged = float((r.outcome[:, 0] == many.DIVERGED).mean())
     reached = r.outcome[:, 0] >= 0
     title = optimizers.info(mm.optimizer).title
-    text = (f"{title} on {mm.landscape.title} from ({mm.start[0]:g}, {mm.start[1]:g}), "
+    text = (f"{title} on {mm.landscape.title} from ({rounded(mm.start[0])}, {rounded(mm.start[1])}), "
             f"{mm.steps:,} epochs: {100 * diverged:.0f} % of the cells diverge, "
             f"{100 * float(reached.mean()):.0f} % end at a listed minimum.")
     if reached.any():
@@ -149,14 +159,12 @@ def render(data: dict, view: dict) -> tuple:
 
 def layout() -> html.Div:
     controls = [
-        dmc.Select(id=I.opt, label="optimizer", value="momentum", size="xs", allowDeselect=False,
-                   className="lesson-select",
-                   data=[{"value": n, "label": f"{optimizers.info(n).title} ({h})"}
-                         for n, h in many.MOMENTUM_HYPER.items()]),
-        dmc.TextInput(id=I.lrs, label="learning rates LO:HI:N (log)", value=DEFAULT_RANGE, **BOX),
-        dmc.TextInput(id=I.betas, label=f"momentum values (2–{MAX_BETAS})",
-                      value=str(many.DEFAULT_BETAS), **BOX),
-        common.segmented(I.metric, METRICS, "cost"),
+        kit.select(I.opt, "optimizer", [(n, f"{optimizers.info(n).title} ({h})")
+                                        for n, h in many.MOMENTUM_HYPER.items()],
+                   FORM.default("opt")),
+        kit.text_box(FORM, "lrs", "learning rates LO:HI:N (log)"),
+        kit.text_box(FORM, "betas", f"momentum values (2–{MAX_BETAS})"),
+        kit.segmented(I.metric, METRICS, FORM.default("metric")),
     ]
     intro = ("Where in (learning rate, momentum) does the optimizer converge, oscillate or "
              "diverge? Every cell is one run from the start on the Compare optimizers page, on its "
@@ -172,17 +180,7 @@ def csv(data: dict) -> tuple[tuple[str, ...], export.Table, str]:
 
 
 PAGE = Page(KEY, "(lr, momentum) map", layout, 80)
-update, job = common.register_view(I, KEY, "lrmap", [Input(I.opt, "value"), Input(I.lrs, "value"),
-                                                     Input(I.betas, "value"), Input(I.metric, "value")],
-                                   parse, compute, render, csv)
-
-
-def _link_boxes(search: str) -> tuple:
-    """The page's boxes from a link to it (the race takes the scene from the same link)."""
-    p = query_params(search)
-    opt, metric = p.get("opt", "momentum"), p.get("metric", "cost")
-    return (opt if opt in many.MOMENTUM_HYPER else "momentum", p.get("lrs", DEFAULT_RANGE),
-            p.get("betas", str(many.DEFAULT_BETAS)), metric if metric in METRICS else "cost")
+update, job = common.register_view(I, KEY, "lrmap", FORM.inputs(), parse, compute, render, csv)
 
 
 def _race_link(point: dict, race_query: str, optimizer: str) -> str:
@@ -196,6 +194,5 @@ def _race_link(point: dict, race_query: str, optimizer: str) -> str:
     return common.race_link(race_query, set_opt=new)
 
 
-boxes = fill_from_link(KEY, [Output(I.opt, "value"), Output(I.lrs, "value"), Output(I.betas, "value"),
-                             Output(I.metric, "value")], _link_boxes)
+boxes = kit.fill_from_link(KEY, FORM.outputs(), FORM.from_link)  # the race takes the scene from the same link
 pick = common.register_pick(I, [State(I.opt, "value")], _race_link)

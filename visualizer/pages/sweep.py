@@ -7,26 +7,21 @@ printed. Click a point: that optimizer's learning rate is set in the race."""
 
 from __future__ import annotations
 
-import dash_mantine_components as dmc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, html
+from dash import html
 from plotly.subplots import make_subplots
 
 from landscapes.number_text import exact
 from visualizer import engine
 from visualizer.engine import export, many, optimizers
-from visualizer.pages import Page, common
-from visualizer.pages.common import BOX, FONT
+from visualizer.pages import Page, common, kit
+from visualizer.pages.kit import FONT, Field
 from visualizer.ui import figures
-from visualizer.ui.lesson import fill_from_link
-from visualizer.ui.text import query_params
 
 KEY = "sweep"
 I = common.Ids(KEY, "lrs", "within", "metric")  # noqa: E741
 METRICS = {"cost": "final cost", "epochs": "epochs to the minimum"}
-DEFAULT_RANGE = "1e-05:10:60"
-DEFAULT_FACTOR = 10.0
 MAX_FACTOR = 1e6
 
 
@@ -50,15 +45,24 @@ def parse_factor(text: object) -> float:
     return engine.Range(1.0, MAX_FACTOR).parse("within", text if text is None else str(text))
 
 
-def parse(race_query, range_text, factor_text, metric) -> tuple[tuple, dict, dict]:
-    lo, hi, n = many.parse_lrs_range(range_text)
-    factor = parse_factor(factor_text)
+FORM = kit.Form(
+    I,
+    common.lrs_field("1e-05:10:60"),
+    Field("within", "10", parse_factor, exact),
+    Field("metric", "cost", lambda v: v if v in METRICS else "cost", choices=METRICS),
+)
+
+
+def parse(race_query, *boxes) -> tuple[tuple, dict, dict]:
+    """The boxes (:data:`FORM`) and the race's scene as the sweep's arguments, its view
+    and its link's parameters; FieldError (or the job's budget) for a bad box."""
+    s = FORM.parse(*boxes)
+    lo, hi, n = s["lrs"]
     ls, specs, _, steps, canonical = common.race_scene(race_query)
     groups = {(s.optimizer, tuple(sorted(s.hypers.items()))) for s in specs}
     many.check_job(ls, len(groups), n * len(specs), 1, steps, "learning rates")
-    metric = metric if metric in METRICS else "cost"
-    return ((canonical, lo, hi, n), {"factor": factor, "metric": metric},
-            {"lrs": f"{exact(lo)}:{exact(hi)}:{n}", "within": exact(factor), "metric": metric})
+    return ((canonical, lo, hi, n), {"factor": s["within"], "metric": s["metric"]},
+            FORM.link(s, page=False))
 
 
 def band_text(sw: many.Sweep, factor: float) -> str:
@@ -67,7 +71,7 @@ def band_text(sw: many.Sweep, factor: float) -> str:
         title = optimizers.info(spec.optimizer).title
         parts.append(f"{title}: every run diverged" if band is None
                      else f"{title} works from {band[0]:.2g} to {band[1]:.2g}")
-    return (f"Within {factor:g}× of each optimizer's best final cost (after {sw.steps:,} epochs): "
+    return (f"Within {exact(factor)}× of each optimizer's best final cost (after {sw.steps:,} epochs): "
             + "; ".join(parts) + ".")
 
 
@@ -130,10 +134,9 @@ def render(data: dict, view: dict) -> tuple:
 
 def layout() -> html.Div:
     controls = [
-        dmc.TextInput(id=I.lrs, label="learning rates LO:HI:N (log)", value=DEFAULT_RANGE, **BOX),
-        dmc.TextInput(id=I.within, label="works: within × of its best", value=exact(DEFAULT_FACTOR),
-                      **BOX),
-        common.segmented(I.metric, METRICS, "cost"),
+        kit.text_box(FORM, "lrs", "learning rates LO:HI:N (log)"),
+        kit.text_box(FORM, "within", "works: within × of its best"),
+        kit.segmented(I.metric, METRICS, FORM.default("metric")),
     ]
     intro = ("From the start on the Compare optimizers page, each ticked optimizer (with its other "
              "settings) at every learning rate of a log grid, for the same epochs: the fair "
@@ -149,17 +152,7 @@ def csv(data: dict) -> tuple[tuple[str, ...], export.Table, str]:
 
 
 PAGE = Page(KEY, "LR sweep", layout, 70)
-update, job = common.register_view(I, KEY, "sweep", [Input(I.lrs, "value"), Input(I.within, "value"),
-                                                     Input(I.metric, "value")],
-                                   parse, compute, render, csv)
-
-
-def _link_boxes(search: str) -> tuple:
-    """The page's boxes from a link to it (the race takes the scene from the same link)."""
-    p = query_params(search)
-    metric = p.get("metric", "cost")
-    return (p.get("lrs", DEFAULT_RANGE), p.get("within", exact(DEFAULT_FACTOR)),
-            metric if metric in METRICS else "cost")
+update, job = common.register_view(I, KEY, "sweep", FORM.inputs(), parse, compute, render, csv)
 
 
 def _race_link(point: dict, race_query: str) -> str:
@@ -172,5 +165,5 @@ def _race_link(point: dict, race_query: str) -> str:
     return common.race_link(race_query, set_opt=new)
 
 
-boxes = fill_from_link(KEY, [Output(I.lrs, "value"), Output(I.within, "value"), Output(I.metric, "value")], _link_boxes)
+boxes = kit.fill_from_link(KEY, FORM.outputs(), FORM.from_link)  # the race takes the scene from the same link
 pick = common.register_pick(I, [], _race_link)

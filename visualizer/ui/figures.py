@@ -313,3 +313,43 @@ def contour_picture(name: str, size: int = PICTURE) -> str:
     whose traces animate: plotly.js drops a contour trace from the plot once frames
     play (plotly.js #4491), a layout image stays."""
     return _banded(name, size, lines=True)
+
+
+FONT = {"family": "Inter, system-ui, sans-serif", "size": 12}
+"""The lessons' and many-run pages' charts' type."""
+
+
+# -- The lessons' maps and charts ----------------------------------------------------
+def path_map(landscape: Landscape, paths: list[tuple]) -> go.Figure:
+    """The landscape's contour with whole paths on it: ``(label, colour, points)``,
+    or ``(label, colour, points, dashed)``."""
+    fig = go.Figure(contour_figure(landscape.name))
+    fig.update_traces(showscale=False)
+    for label, color, pts, *dashed in paths:
+        ok = np.isfinite(pts).all(axis=1)
+        pts = pts[ok]
+        if not len(pts):
+            continue
+        dash = "dash" if dashed and dashed[0] else "solid"
+        fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="lines", name=label,
+                                 line={"color": color, "width": 2.2, "dash": dash}, hoverinfo="name"))
+        fig.add_trace(go.Scatter(x=pts[-1:, 0], y=pts[-1:, 1], mode="markers", showlegend=False,
+                                 marker={"color": color, "size": 9, "line": {"color": "white", "width": 1.5}},
+                                 hoverinfo="skip"))
+    start = paths[0][2][0]
+    fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
+                             marker={"color": START_COLOR, "size": 12,
+                                     "line": {"color": "white", "width": 2}}))
+    fig.update_layout(showlegend=True, margin={"l": 44, "r": 8, "t": 8, "b": 40, "autoexpand": True},
+                      legend={"orientation": "h", "y": -0.14, "x": 0}, font=FONT, meta=None)
+    return fig
+
+
+def line_layout(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 56, "r": 10, "t": 64, "b": 36}, font=FONT,
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="white", hovermode="x unified",
+                      legend={"orientation": "h", "y": 0.995, "yanchor": "top", "x": 0,
+                              "yref": "container"})
+    fig.update_xaxes(gridcolor="#e5e7eb", zeroline=False)
+    fig.update_yaxes(gridcolor="#e5e7eb", zeroline=False, exponentformat="power")
+    return fig

@@ -98,61 +98,8 @@ SCHED_PARAM = "sched-param"  # {"type": SCHED_PARAM, "key": "warmup"}
 TABS_PAGE = "tabs-page"
 SWITCH_PROJECTOR = "switch-projector"  # projector mode (&projector=1 in the link)
 PAGE_RACE = "page-race"
-WORKED_DATA = "worked-data"
-WORKED_WEIGHTS = "worked-weights"
-WORKED_LR = "worked-lr"
-WORKED_BETA = "worked-beta"
-WORKED_STEPS = "worked-steps"
-WORKED_OUT = "worked-out"
-WORKED_ERROR = "worked-error"
-WORKED_CSV = "worked-csv"
-WORKED_DOWNLOAD = "worked-download"
-WORKED_CONVENTION = "worked-convention"  # torch's v = beta v + g, or the moving average
-WORKED_CHECK = "worked-check"  # the "check my work" switch
-WORKED_DOCUMENT = "worked-document"  # fill in the document's printed answer
-WORKED_CLEAR = "worked-clear"
-WORKED_SCORE = "worked-score"
-WORKED_ANSWER = "worked-answer"  # {"type": WORKED_ANSWER, "key": "1.grad.0"}: a student's value
-WORKED_MARK = "worked-mark"  # {"type": WORKED_MARK, "key": ...}: its mark
-WORKED_ANSWERS = "worked-answers"  # every entered value, {key: text}
-WORKED_FILL = "worked-fill"  # values put into the boxes from outside (a link, the document, clear)
 
 # The teaching pages (visualizer/pages/belief.py, lr.py, ewc.py); each writes its link to a store
-BELIEF_PRESET = "belief-preset"
-BELIEF_LR = "belief-lr"
-BELIEF_STEPS = "belief-steps"
-BELIEF_MAP = "belief-map"
-BELIEF_CHARTS = "belief-charts"
-BELIEF_NOTE = "belief-note"
-BELIEF_ERROR = "belief-error"
-BELIEF_QUERY = "belief-query"
-LR_LANDSCAPE = "lr-landscape"
-LR_OPTIMIZER = "lr-optimizer"
-LR_LRS = "lr-lrs"
-LR_SCHEDULE = "lr-schedule"
-LR_WARMUP = "lr-warmup"
-LR_GAMMA = "lr-gamma"
-LR_STEP_SIZE = "lr-step-size"
-LR_DECAY = "lr-decay"
-LR_STEPS = "lr-steps"
-LR_PRESET = "lr-preset"
-LR_START = "lr-start"
-LR_COMPARE = "lr-compare"  # each lr with and without its warmup
-LR_MAP = "lr-map"
-LR_CHARTS = "lr-charts"
-LR_NOTE = "lr-note"
-LR_ERROR = "lr-error"
-LR_QUERY = "lr-query"
-EWC_OPTIMIZER = "ewc-optimizer"
-EWC_LR = "ewc-lr"
-EWC_LAMBDA = "ewc-lambda"
-EWC_STEPS = "ewc-steps"
-EWC_MAP = "ewc-map"
-EWC_CHARTS = "ewc-charts"
-EWC_NOTE = "ewc-note"
-EWC_ERROR = "ewc-error"
-EWC_QUERY = "ewc-query"
-WORKED_QUERY = "worked-query"
 
 
 def page_shown(key: str) -> str:

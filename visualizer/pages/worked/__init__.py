@@ -46,8 +46,7 @@ from visualizer.pages.worked.model import (
     solve,
     to_query,
 )
-from visualizer.pages.worked.view import page, score
-from visualizer.ui import ids
+from visualizer.pages.worked.view import I, page, score
 
 __all__ = ["CONVENTIONS", "CSV_HEADER", "DEFAULT_BETA", "DEFAULT_DATA", "DEFAULT_LR",
            "DEFAULT_STEPS", "DEFAULT_WEIGHTS", "DOCUMENT_ANSWER", "PAGE", "answer_keys", "check",
@@ -55,4 +54,4 @@ __all__ = ["CONVENTIONS", "CSV_HEADER", "DEFAULT_BETA", "DEFAULT_DATA", "DEFAULT
            "from_query", "mark_answers", "parse_data", "parse_settings", "score", "solve",
            "to_query", "update_worked", "worked_boxes"]
 
-PAGE = Page("worked", "Momentum by hand", page, 50, ids.WORKED_QUERY)
+PAGE = Page("worked", "Momentum by hand", page, 50, I.query)

@@ -8,6 +8,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from landscapes.number_text import exact
+from visualizer.pages import kit
 from visualizer.pages.worked.model import (
     DOCUMENT_ANSWER,
     MARK_TEXT,
@@ -21,14 +22,12 @@ from visualizer.pages.worked.model import (
     solve,
     to_query,
 )
-from visualizer.pages.worked.view import score, steps_view
-from visualizer.ui import ids
-from visualizer.ui.lesson import fill_from_link
+from visualizer.pages.worked.view import I, score, steps_view
 
 Array = np.ndarray
 # -- The callbacks -----------------------------------------------------------------------
-WORKED_BOXES = [ids.WORKED_DATA, ids.WORKED_WEIGHTS, ids.WORKED_LR, ids.WORKED_BETA,
-                ids.WORKED_STEPS]
+WORKED_BOXES = [I.data, I.weights, I.lr, I.beta,
+                I.steps]
 
 
 def _worked(data_text, weights_text, lr_text, beta_text, steps_text, convention="torch"):
@@ -42,13 +41,13 @@ def _worked(data_text, weights_text, lr_text, beta_text, steps_text, convention=
 
 
 @callback(
-    Output(ids.WORKED_OUT, "children"),
-    Output(ids.WORKED_ERROR, "children"),
+    Output(I.out, "children"),
+    Output(I.error, "children"),
     *[Input(box, "value") for box in WORKED_BOXES],
-    Input(ids.WORKED_CONVENTION, "value"),
-    Input(ids.WORKED_CHECK, "checked"),
-    Input(ids.WORKED_FILL, "data"),
-    State(ids.WORKED_ANSWERS, "data"),
+    Input(I.convention, "value"),
+    Input(I.check, "checked"),
+    Input(I.fill, "data"),
+    State(I.answers, "data"),
     prevent_initial_call=True,
 )
 def update_worked(*args):
@@ -65,7 +64,7 @@ def update_worked(*args):
         note = "The parameters overflowed: this learning rate is far too large for the data."
     answers = None
     if checking:
-        filled = fill is not None and f"{ids.WORKED_FILL}.data" in ctx.triggered_prop_ids
+        filled = fill is not None and f"{I.fill}.data" in ctx.triggered_prop_ids
         answers = dict(fill["answers"] if filled else entered or {})
     return steps_view(result, data, lr, beta, convention, answers), note
 
@@ -95,13 +94,13 @@ def mark_answers(entries: list[dict], mark_ids: list[dict], texts: list, convent
 
 
 @callback(
-    Output({"type": ids.WORKED_MARK, "key": ALL}, "children"),
-    Output({"type": ids.WORKED_MARK, "key": ALL}, "className"),
-    Output(ids.WORKED_SCORE, "children"),
-    Output(ids.WORKED_ANSWERS, "data"),
-    Input({"type": ids.WORKED_ANSWER, "key": ALL}, "value"),
+    Output({"type": I.mark, "key": ALL}, "children"),
+    Output({"type": I.mark, "key": ALL}, "className"),
+    Output(I.score, "children"),
+    Output(I.answers, "data"),
+    Input({"type": I.answer, "key": ALL}, "value"),
     *[State(box, "value") for box in WORKED_BOXES],
-    State(ids.WORKED_CONVENTION, "value"),
+    State(I.convention, "value"),
 )
 def check_work(_values, *args):
     """Mark every entry as the student types (and when the boxes appear)."""
@@ -113,24 +112,24 @@ def check_work(_values, *args):
 
 
 @callback(
-    Output(ids.WORKED_FILL, "data"),
-    Output(ids.WORKED_CHECK, "checked"),
-    Input(ids.WORKED_DOCUMENT, "n_clicks"),
-    Input(ids.WORKED_CLEAR, "n_clicks"),
+    Output(I.fill, "data"),
+    Output(I.check, "checked"),
+    Input(I.document, "n_clicks"),
+    Input(I.clear, "n_clicks"),
     prevent_initial_call=True,
 )
 def fill_answers(_document, _clear):
     """The document's printed answer in the boxes (checking turns on), or none."""
-    if ctx.triggered_id == ids.WORKED_DOCUMENT:
+    if ctx.triggered_id == I.document:
         return {"answers": {k: exact(v) for k, v in DOCUMENT_ANSWER.items()}}, True
     return {"answers": {}}, no_update
 
 
 @callback(
-    Output(ids.WORKED_DOWNLOAD, "data"),
-    Input(ids.WORKED_CSV, "n_clicks"),
+    Output(I.download, "data"),
+    Input(I.csv, "n_clicks"),
     *[State(box, "value") for box in WORKED_BOXES],
-    State(ids.WORKED_CONVENTION, "value"),
+    State(I.convention, "value"),
     prevent_initial_call=True,
 )
 def download_worked(_clicks, *texts):
@@ -146,16 +145,16 @@ def download_worked(_clicks, *texts):
 
 # -- The link --------------------------------------------------------------------------
 @callback(
-    Output(ids.WORKED_QUERY, "data"),
-    Input(ids.WORKED_OUT, "children"),
-    Input(ids.WORKED_ANSWERS, "data"),
-    State(ids.WORKED_DATA, "value"),
-    State(ids.WORKED_WEIGHTS, "value"),
-    State(ids.WORKED_LR, "value"),
-    State(ids.WORKED_BETA, "value"),
-    State(ids.WORKED_STEPS, "value"),
-    State(ids.WORKED_CONVENTION, "value"),
-    State(ids.WORKED_CHECK, "checked"),
+    Output(I.query, "data"),
+    Input(I.out, "children"),
+    Input(I.answers, "data"),
+    State(I.data, "value"),
+    State(I.weights, "value"),
+    State(I.lr, "value"),
+    State(I.beta, "value"),
+    State(I.steps, "value"),
+    State(I.convention, "value"),
+    State(I.check, "checked"),
 )
 def worked_query(_steps_shown, answers, data, weights, lr, beta, steps, convention, checking):
     """The link of the worked example as shown (written after each good update
@@ -169,8 +168,8 @@ def _link_boxes(search: str) -> tuple:
     return (*from_query(search), convention, checking, {"answers": answers})
 
 
-worked_boxes = fill_from_link(
-    "worked", [*[Output(box, "value") for box in WORKED_BOXES], Output(ids.WORKED_CONVENTION, "value"),
-               Output(ids.WORKED_CHECK, "checked", allow_duplicate=True),
-               Output(ids.WORKED_FILL, "data", allow_duplicate=True)], _link_boxes)
+worked_boxes = kit.fill_from_link(
+    "worked", [*[Output(box, "value") for box in WORKED_BOXES], Output(I.convention, "value"),
+               Output(I.check, "checked", allow_duplicate=True),
+               Output(I.fill, "data", allow_duplicate=True)], _link_boxes)
 

@@ -8,6 +8,7 @@ import numpy as np
 from dash import dcc, html
 
 from landscapes.number_text import exact
+from visualizer.pages import kit
 from visualizer.pages.worked.model import (
     CONVENTIONS,
     DEFAULT_BETA,
@@ -27,7 +28,6 @@ from visualizer.pages.worked.model import (
     shown,
     solve,
 )
-from visualizer.ui import ids
 
 Array = np.ndarray
 # -- The view ----------------------------------------------------------------------------
@@ -35,6 +35,9 @@ def _p(value: float) -> str:
     """A number as it appears inside a formula: negatives in parentheses."""
     text = shown(value)
     return f"({text})" if value < 0 else text
+
+I = kit.Ids("worked", "data", "weights", "lr", "beta", "steps", "out", "csv", "download",  # noqa: E741
+            "convention", "check", "document", "clear", "score", "answer", "mark", "answers", "fill")
 
 
 class _Card:
@@ -45,10 +48,10 @@ class _Card:
         self.answers = answers  # None: not checking
 
     def box(self, key: str) -> list:
-        return [dcc.Input(id={"type": ids.WORKED_ANSWER, "key": key}, type="text",
+        return [dcc.Input(id={"type": I.answer, "key": key}, type="text",
                           value=self.answers.get(key, ""), debounce=True, autoComplete="off",
                           placeholder="?", className="w-answer", name=key),
-                html.Span(id={"type": ids.WORKED_MARK, "key": key}, className="w-mark")]
+                html.Span(id={"type": I.mark, "key": key}, className="w-mark")]
 
     def line(self, label: str, formula: str, value: float, key: str) -> html.Div:
         worked_out = [html.Span(f" = {formula} = "), html.B(shown(value))]
@@ -138,7 +141,7 @@ def score(marks: dict[str, Mark], total: int) -> str:
     if counts["unreadable"]:
         parts.append(f"{counts['unreadable']} not numbers")
     parts.append(f"{blank} blank")
-    return (f"Marked within ±{TOLERANCE:g} (or 0.1 % of larger numbers): "
+    return (f"Marked within ±{exact(TOLERANCE)} (or 0.1 % of larger numbers): "
             + " · ".join(parts) + ".")
 
 
@@ -165,42 +168,42 @@ def page() -> html.Div:
                     "momentum update; change the data or the settings and check a step by "
                     "hand."], className="hint"),
             html.P(MAPPING, className="hint w-mapping"),
-            dmc.Textarea(id=ids.WORKED_DATA, label="data: one row per line, x₁, x₂, y",
+            dmc.Textarea(id=I.data, label="data: one row per line, x₁, x₂, y",
                          value=data_text(data), autosize=True, minRows=4, maxRows=12,
                          debounce=400, className="w-data"),
             html.Div([
-                dmc.TextInput(id=ids.WORKED_WEIGHTS, label="initial w₁, w₂, w₃, b",
+                dmc.TextInput(id=I.weights, label="initial w₁, w₂, w₃, b",
                               value=", ".join(exact(v) for v in DEFAULT_WEIGHTS), **box),
-                dmc.TextInput(id=ids.WORKED_LR, label="learning rate",
+                dmc.TextInput(id=I.lr, label="learning rate",
                               value=exact(DEFAULT_LR), **box),
-                dmc.TextInput(id=ids.WORKED_BETA, label="momentum β",
+                dmc.TextInput(id=I.beta, label="momentum β",
                               value=exact(DEFAULT_BETA), **box),
-                dmc.TextInput(id=ids.WORKED_STEPS, label=f"steps (1–{MAX_STEPS})",
+                dmc.TextInput(id=I.steps, label=f"steps (1–{MAX_STEPS})",
                               value=str(DEFAULT_STEPS), **box),
                 html.Div([
                     html.Div("velocity", className="w-label"),
-                    dmc.SegmentedControl(id=ids.WORKED_CONVENTION, value=DEFAULT_CONVENTION,
+                    dmc.SegmentedControl(id=I.convention, value=DEFAULT_CONVENTION,
                                          size="xs", data=[{"value": k, "label": v} for k, v in
                                                           CONVENTIONS.items()]),
                 ]),
-                dmc.Button("⤓ CSV of every step", id=ids.WORKED_CSV, variant="default",
+                dmc.Button("⤓ CSV of every step", id=I.csv, variant="default",
                            size="xs", n_clicks=0),
             ], className="w-controls"),
             html.Div([
-                dmc.Switch(id=ids.WORKED_CHECK, label="Check my work", checked=False, size="sm"),
-                dmc.Button("Fill in the document's answer", id=ids.WORKED_DOCUMENT,
+                dmc.Switch(id=I.check, label="Check my work", checked=False, size="sm"),
+                dmc.Button("Fill in the document's answer", id=I.document,
                            variant="light", size="xs", n_clicks=0),
-                dmc.Button("Clear my answers", id=ids.WORKED_CLEAR, variant="default", size="xs",
+                dmc.Button("Clear my answers", id=I.clear, variant="default", size="xs",
                            n_clicks=0),
-                html.Span(id=ids.WORKED_SCORE, className="hint w-score"),
+                html.Span(id=I.score, className="hint w-score"),
             ], className="w-controls w-check"),
-            html.Div(id=ids.WORKED_ERROR, className="notice", role="alert"),
-            dcc.Download(id=ids.WORKED_DOWNLOAD),
-            dcc.Store(id=ids.WORKED_ANSWERS, data={}),
-            dcc.Store(id=ids.WORKED_FILL),
+            html.Div(id=I.error, className="notice", role="alert"),
+            dcc.Download(id=I.download),
+            dcc.Store(id=I.answers, data={}),
+            dcc.Store(id=I.fill),
         ], className="w-head"),
         html.Div(steps_view(steps, data, DEFAULT_LR, DEFAULT_BETA),
-                 id=ids.WORKED_OUT, className="w-steps"),
+                 id=I.out, className="w-steps"),
     ], className="worked")
 
 
