@@ -4,10 +4,16 @@
  */
 (function () {
   "use strict";
-  const triggeredDict = window.viz.triggeredDict;
+  const triggeredDict = window.viz.triggeredDict, IDS = window.viz.IDS;
 
-  function ctxIds(list) {
-    return list.map(function (o) { return o.id; });
+  // The ids of a pattern-matching output (or input) of the running callback, found
+  // by their type and property, not by their place in the callback's list.
+  function matched(list, type, prop) {
+    const found = list.find(function (o) {
+      return Array.isArray(o) && o.length && o[0].id.type === type && o[0].property === prop;
+    });
+    if (!found) throw new Error("settings.js: no " + type + "." + prop + " in this callback");
+    return found.map(function (o) { return o.id; });
   }
   function nones(n) {
     const no = window.dash_clientside.no_update;
@@ -23,7 +29,8 @@
 
     fill: function (editing, store, meta) {
       const outs = window.dash_clientside.callback_context.outputs_list;
-      const nSlots = outs[3].length, schedKeys = ctxIds(outs[7]).map(function (i) { return i.key; });
+      const nSlots = matched(outs, IDS.HYPER_SLOT, "value").length;
+      const schedKeys = matched(outs, IDS.SCHED_PARAM, "value").map(function (i) { return i.key; });
       if (!editing || !meta[editing]) {
         return [{ display: "none" }, "", "", nones(nSlots), nones(nSlots), nones(nSlots),
                 window.dash_clientside.no_update, nones(schedKeys.length)];
@@ -45,7 +52,7 @@
       const no = window.dash_clientside.no_update;
       if (!editing || !meta[editing]) return no;
       const inputs = window.dash_clientside.callback_context.inputs_list;
-      const schedKeys = ctxIds(inputs[2]).map(function (i) { return i.key; });
+      const schedKeys = matched(inputs, IDS.SCHED_PARAM, "value").map(function (i) { return i.key; });
       const old = store[editing] || {};
       const entry = { hypers: Object.assign({}, old.hypers), schedule: schedule || "constant",
                       sched: Object.assign({}, old.sched) };
@@ -59,9 +66,10 @@
 
     errors: function (errors, editing, meta) {
       const outs = window.dash_clientside.callback_context.outputs_list;
-      const nSlots = outs[0].length, schedKeys = ctxIds(outs[1]).map(function (i) { return i.key; });
-      const opts = ctxIds(outs[2]).map(function (i) { return i.opt; });
-      const rows = ctxIds(outs[3]).map(function (i) { return i.opt; });
+      const nSlots = matched(outs, IDS.HYPER_SLOT, "error").length;
+      const schedKeys = matched(outs, IDS.SCHED_PARAM, "error").map(function (i) { return i.key; });
+      const opts = matched(outs, IDS.OPT_MORE, "color").map(function (i) { return i.opt; });
+      const rows = matched(outs, IDS.OPT_LR, "error").map(function (i) { return i.opt; });
       errors = errors || {};
       const mine = (editing && errors[editing]) || {};
       const hypers = editing && meta[editing] ? meta[editing].hypers : [];
