@@ -17,4 +17,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python -m ruff check .
+# One test process (tests/conftest.py compiles the kernels first, across the cores, and
+# prints where the time went). "-n 2 --dist loadgroup" runs two: see the README.
 python -m pytest "$@"

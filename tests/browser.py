@@ -26,13 +26,42 @@ def warm_kernels() -> None:
     tests would spend anyway.
     """
     import landscapes
+    from visualizer.engine import compiled
+
+    compile_landscapes([ls.name for ls in landscapes.all_landscapes()])
+    compiled.wait_until_ready()
+
+
+def compile_landscapes(names: list[str]) -> None:
+    """Compile (or load) every kernel of these landscapes, in this process."""
+    import landscapes
     from visualizer.engine import compiled, optimizers
 
-    for ls in landscapes.all_landscapes():
+    for name in names:
+        ls = landscapes.get(name)
         if compiled.compilable(ls):
             for kind in [*optimizers.OPTIMIZERS, "losses_and_divergence", "gradient"]:
                 compiled.kernel(ls, kind, wait=True)
-    compiled.wait_until_ready()
+
+
+def landscapes_not_compiled() -> list[str]:
+    """The compilable landscapes whose kernels numba has not cached yet (by the index
+    files numba writes beside the generated source, one per compiled function)."""
+    import landscapes
+    from visualizer.engine import compiled, optimizers
+
+    missing = []
+    for ls in landscapes.all_landscapes():
+        if not compiled.compilable(ls):
+            continue
+        source = compiled._source(ls)
+        path = compiled.cache_dir() / f"{ls.name}_{compiled._key(ls, source)}.py"
+        indexes = {p.name for p in (path.parent / "__pycache__").glob(f"{path.stem}.*.nbi")}
+        wanted = [f"trajectory_{k}" for k in optimizers.OPTIMIZERS] + ["losses_and_divergence",
+                                                                         "gradient"]
+        if not path.exists() or not all(any(f".{w}-" in i for i in indexes) for w in wanted):
+            missing.append(ls.name)
+    return missing
 
 
 class AppServer:

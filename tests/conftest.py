@@ -3,7 +3,10 @@ they are keyed by a hash of their sources)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pathlib
+import time
 
 import pytest
 
@@ -15,6 +18,8 @@ os.environ.setdefault("VISUALIZER_JOB_SLOTS", "2")
 
 from visualizer.server import cache
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _own_results_cache(tmp_path_factory):
@@ -22,3 +27,131 @@ def _own_results_cache(tmp_path_factory):
     yield
     cache.store().close()
     cache.use_folder(None)
+
+
+# -- Where the time goes ------------------------------------------------------------------
+# Each test's wall time and the machine's busy CPU time over it (every process: the
+# app's job processes, gunicorn, Celery, Chromium), summed per file at the end. With
+# several test processes the CPU figures overlap; the wall times still add up.
+def _machine_busy_seconds() -> float:
+    try:
+        fields = pathlib.Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    jiffies = [int(v) for v in fields]
+    idle = jiffies[3] + (jiffies[4] if len(jiffies) > 4 else 0)  # idle + iowait
+    return (sum(jiffies[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    item.stash[_STARTED] = (time.perf_counter(), _machine_busy_seconds())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if call.when == "teardown" and _STARTED in item.stash:
+        wall, busy = item.stash[_STARTED]
+        report.user_properties.append(("where_time_goes", (time.perf_counter() - wall,
+                                                            _machine_busy_seconds() - busy)))
+    return report
+
+
+_STARTED = pytest.StashKey[tuple]()
+_spent: dict[str, list[float]] = {}
+_tests: list[tuple[float, float, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    for name, value in report.user_properties:
+        if name == "where_time_goes" and report.when == "teardown":
+            wall, cpu = value
+            entry = _spent.setdefault(report.nodeid.split("::")[0], [0.0, 0.0, 0])
+            entry[0] += wall
+            entry[1] += cpu
+            entry[2] += 1
+            _tests.append((cpu, wall, report.nodeid))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _spent:
+        return
+    tr = terminalreporter
+    tr.section("where the time goes (per file: wall seconds, the machine's busy CPU seconds)")
+    kernels = tr.config.stash.get(_KERNELS, None)
+    if kernels is not None:
+        n, procs, seconds = kernels
+        tr.write_line(f"{seconds:8.1f} s before the tests: " + (
+            f"the kernels of {n} landscapes compiled in {procs} processes" if n
+            else "every kernel was on disk (the time is the check)"))
+    for path, (wall, cpu, n) in sorted(_spent.items(), key=lambda kv: -kv[1][0]):
+        tr.write_line(f"{wall:8.1f} s wall {cpu:8.1f} s CPU  {n:4d} tests  {path}")
+    total_wall = sum(v[0] for v in _spent.values())
+    total_cpu = sum(v[1] for v in _spent.values())
+    tr.write_line(f"{total_wall:8.1f} s wall {total_cpu:8.1f} s CPU  (summed over tests; "
+                  f"{os.cpu_count()} cores)")
+    tr.write_line("the tests that kept the machine busiest:")
+    for cpu, wall, nodeid in sorted(_tests, reverse=True)[:12]:
+        tr.write_line(f"{wall:8.1f} s wall {cpu:8.1f} s CPU  {nodeid}")
+
+
+# -- Kernels first, compiled in parallel; several test processes on request ---------------
+# Before the tests, the process that runs them (or, with pytest-xdist, the one that hands
+# them out) compiles the kernels the browser tests load, one landscape per process across
+# the cores (nothing to do when they are on disk). With ``-n 2 --dist loadgroup`` the
+# browser tests run in two groups (each starts its own app and Chromium) and every other
+# file's tests stay together in one process, since they share a module's servers. On
+# two cores that is 20 % faster but not reliable (two Chromiums starve the apps' jobs:
+# see the README), so scripts/test.sh runs one process.
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):
+        # A test process, and all it starts (its app, Chromium), at the niceness of the
+        # app's background jobs: a job of one process's app must not wait behind the
+        # other test process's work, which a one-process run never has beside it.
+        from visualizer.server import jobs
+
+        with contextlib.suppress(OSError):
+            os.nice(max(0, jobs.NICE - os.nice(0)))
+    elif getattr(config.option, "numprocesses", None):
+        _compile_kernels(config)
+
+
+def pytest_collection_finish(session):
+    config = session.config
+    if not hasattr(config, "workerinput") and not getattr(config.option, "numprocesses", None):
+        if any(item.nodeid.startswith("tests/test_browser.py") for item in session.items):
+            _compile_kernels(config)
+
+
+def _compile_kernels(config) -> None:
+    import subprocess
+    import sys
+
+    started = time.perf_counter()
+    probe = subprocess.run([sys.executable, "-c", "from tests.browser import landscapes_not_compiled"
+                            " as m; print(' '.join(m()))"], cwd=ROOT, text=True,
+                           capture_output=True, check=True)
+    missing = probe.stdout.split()
+    cores = os.cpu_count() or 1
+    jobs = [missing[i::cores] for i in range(cores) if missing[i::cores]]
+    procs = [subprocess.Popen([sys.executable, "-c", "import sys; from tests.browser import "
+                               "compile_landscapes as c; c(sys.argv[1:])", *names], cwd=ROOT)
+             for names in jobs]
+    if any(p.wait() for p in procs):
+        raise pytest.UsageError("compiling the kernels failed (see above)")
+    config.stash[_KERNELS] = (len(missing), len(jobs), time.perf_counter() - started)
+
+
+_KERNELS = pytest.StashKey[tuple]()
+
+BROWSER_GROUPS = 2
+
+
+def pytest_collection_modifyitems(config, items):
+    browser = [item for item in items if item.nodeid.startswith("tests/test_browser.py")]
+    for i, item in enumerate(browser):
+        item.add_marker(pytest.mark.xdist_group(f"browser-{i % BROWSER_GROUPS}"))
+    for item in items:
+        if item not in browser:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

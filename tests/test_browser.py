@@ -7,6 +7,8 @@ it); without it they fail, they do not skip. Screenshots go to ``artifacts/``.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -50,9 +52,19 @@ def page(browser, server, request):
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.dash_requests = []  # type: ignore[attr-defined]
-    pg.on("request", lambda r: pg.dash_requests.append(r.url)  # type: ignore[attr-defined]
-          if "_dash-update-component" in r.url else None)
+    pg.dash_requests, pg.dash_done = [], []  # type: ignore[attr-defined]
+    pg.dash_active = time.monotonic()  # type: ignore[attr-defined]  # the last request sent or answered
+
+    def dash(into: list) -> Callable:
+        def record(r) -> None:
+            if "_dash-update-component" in r.url:
+                into.append(r.url)
+                pg.dash_active = time.monotonic()  # type: ignore[attr-defined]
+        return record
+
+    pg.on("request", dash(pg.dash_requests))
+    pg.on("requestfinished", dash(pg.dash_done))
+    pg.on("requestfailed", dash(pg.dash_done))
     pg.expected_errors = []  # type: ignore[attr-defined]  # texts a test provokes on purpose
     yield pg
     context.close()
@@ -76,14 +88,14 @@ def at_epoch(page: Page, n: int) -> None:
 
 
 def settle(page: Page, quiet_ms: int = 600) -> None:
-    """Wait until no Dash request has been sent for ``quiet_ms``."""
-    last = -1
-    for _ in range(40):
-        n = len(page.dash_requests)
-        page.wait_for_timeout(quiet_ms)
-        if n == len(page.dash_requests) == last:
+    """Wait until no Dash request is in flight and none has been sent or answered for
+    ``quiet_ms`` (an answer may set off the next request: it counts as activity)."""
+    deadline = time.monotonic() + 40 * quiet_ms / 1000
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        idle = len(page.dash_done) >= len(page.dash_requests)
+        if idle and time.monotonic() - page.dash_active >= quiet_ms / 1000:
             return
-        last = n
     raise AssertionError("the page kept sending requests")
 
 
