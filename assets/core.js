@@ -106,9 +106,18 @@
     return state.highlighted === null || state.highlighted === name ? 1 : 0.18;
   }
 
+  // Words for screen readers, in the shell's visually hidden live region: emptied
+  // first, so that the same words said twice are heard twice.
+  function announce(text) {
+    const region = document.getElementById(IDS.TEXT_ANNOUNCE);
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 30);
+  }
+
   window.viz = {
     IDS: IDS, state: state, plotDiv: plotDiv, triggered: triggered, triggeredDict: triggeredDict,
-    opacity: opacity, fmt: fmt, el: el,
+    opacity: opacity, fmt: fmt, el: el, announce: announce,
     whenPlot: whenPlot, rehook: rehook,
     // Projector mode (links.projector): paths and points twice as thick, charts' type larger.
     thick: function (w) { return state.projector ? 2 * w : w; },

@@ -133,6 +133,7 @@
   // 15 ms), too slow for every pointer move. On the drop, plotly's dot comes
   // back where it was dropped.
   const dot = { moving: false };
+  const KEY_REST_MS = 350;
   function moveDot(gd, p) {
     const shape = gd.layout.shapes && gd.layout.shapes[0];
     if (!shape) return;
@@ -185,6 +186,42 @@
     host.addEventListener("pointercancel", end, true);
     ["mousedown", "mousemove", "mouseup", "touchstart", "touchmove"].forEach(function (type) {
       host.addEventListener(type, stop, true);  // keep plotly out of a dot drag
+    });
+    // The keyboard: with the map focused (Tab), the arrow keys move the start dot by
+    // a hundredth of the map (Shift: a tenth), the paths following as in a drag; the
+    // new start goes to the server once the keys rest for KEY_REST_MS, and a screen
+    // reader hears where it is.
+    host.tabIndex = 0;
+    host.setAttribute("role", "application");
+    host.setAttribute("aria-roledescription", "map");
+    host.setAttribute("aria-label", "Cost landscape map with the start point: arrow keys move " +
+                      "the start, Shift for larger steps");
+    const keys = { at: null, timer: 0 };
+    host.addEventListener("keydown", function (e) {
+      const dir = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[e.key];
+      const shape = gd.layout.shapes && gd.layout.shapes[0];
+      if (!dir || !gd._fullLayout || !shape || e.altKey || e.ctrlKey || e.metaKey) return;
+      e.preventDefault();
+      e.stopPropagation();  // the player's ← and → step through epochs elsewhere
+      const fl = gd._fullLayout, f = e.shiftKey ? 0.1 : 0.01;
+      const from = keys.at || [shape.xanchor, shape.yanchor];
+      const move = function (v, d, r) {
+        const lo = Math.min(r[0], r[1]), hi = Math.max(r[0], r[1]);
+        return six(Math.min(Math.max(v + d * f * (hi - lo), lo), hi));
+      };
+      if (!keys.at) liveStart();
+      const p = [move(from[0], dir[0], fl.xaxis.range), move(from[1], dir[1], fl.yaxis.range)];
+      keys.at = p;
+      moveDot(gd, p);
+      liveMove(p[0], p[1]);
+      clearTimeout(keys.timer);
+      keys.timer = setTimeout(function () {
+        const q = keys.at;
+        keys.at = null;
+        moveDot(gd, null);
+        liveStop(q, function () { pick(q[0], q[1]); });
+        viz.announce("Start moved to x " + q[0] + ", y " + q[1] + ".");
+      }, KEY_REST_MS);
     });
     gd.on("plotly_click", function (data) {
       const e = data && data.event;

@@ -223,8 +223,19 @@
       moveSlider();
       setText(IDS.TEXT_EPOCH, "epoch " + view.epoch + " / " + N);
     }
-    if (view.epoch >= N) { loop.playing = false; draw(); syncDash(); return; }
+    if (view.epoch >= N) { loop.playing = false; draw(); syncDash(); announceEpoch(); return; }
     window.requestAnimationFrame(tick);
+  }
+  // What a screen reader hears once the player rests (paused, stepped, at the end):
+  // the epoch and each run's cost then, as the results table shows it.
+  function announceEpoch() {
+    const d = view.d;
+    if (!d) return;
+    const costs = d.runs.map(function (it) {
+      return it.meta.title + ": " + (view.epoch < it.meta.n ? "cost " + viz.fmt(it.loss[view.epoch])
+                                                             : "diverged");
+    });
+    viz.announce("Epoch " + view.epoch + " of " + d.steps + ". " + costs.join("; ") + ".");
   }
   function start() {
     if (loop.playing) return;
@@ -266,6 +277,9 @@
       }
       if (newRuns) viz.rehook();  // a new landscape may come with a new graph to hook
       draw();
+      const moved = [IDS.BUTTON_PLAY, IDS.BUTTON_STEP_BACK, IDS.BUTTON_STEP_FORWARD, IDS.BUTTON_RESET,
+                     IDS.SLIDER_EPOCH].some(has);
+      if (!loop.playing && moved) announceEpoch();  // paused, stepped, reset or scrubbed
       return [epoch, Math.max(N, 1), "epoch " + epoch + " / " + N,
               newRuns ? viz.table.build(d, epoch) : no, playLabel()];
     },

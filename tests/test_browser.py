@@ -6,6 +6,8 @@ it); without it they fail, they do not skip. Screenshots go to ``artifacts/``.
 
 from __future__ import annotations
 
+import json
+import pathlib
 import re
 import time
 from collections.abc import Callable
@@ -955,3 +957,56 @@ def test_cancel_stops_a_many_run_job(page, server):
     assert not page.locator("#basins-note").inner_text().startswith("Share of")
     key = common.args_key(("?" + scene_q, 250))
     assert not cache.contains("basins", key)  # the job was stopped before it stored anything
+
+
+AXE = pathlib.Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # axe-core 4.14.1, MPL-2.0
+AXE_RUN = """() => axe.run(document, {runOnly: {type: 'tag', values:
+    ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}}).then(r => r.violations.map(v =>
+    ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map(n => n.target.join(' '))})))"""
+
+
+def test_no_page_has_a_serious_or_critical_accessibility_violation(page, server):
+    """axe-core (vendored for the tests) on every page, and on the race in projector
+    mode: no serious or critical violation of WCAG 2.1 A and AA or of axe's best
+    practices."""
+    from visualizer import pages
+
+    found = {}
+    for key in [*pages.keys(), "race&projector=1"]:
+        page.goto(f"{server.url}?page={key}")
+        expect(page.locator(f"#page-{key.split('&')[0]}")).to_be_visible(timeout=15000)
+        settle(page)
+        page.add_script_tag(path=str(AXE))
+        bad = [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
+        if bad:
+            found[key] = bad
+    assert not found, json.dumps(found, indent=1)
+
+
+def test_the_start_moves_with_the_arrow_keys_and_a_screen_reader_hears_it(page, server):
+    """Tab to the map: the arrow keys move the start by a hundredth of the map, Shift by
+    a tenth, the runs follow, and the live region says where it is; the player's own
+    keys and its announcements of the epoch still work once the map is left."""
+    open_app(page, server.url)
+    settle(page)
+    ranges = page.evaluate("() => { const fl = document.querySelector('#graph-overlay "
+                           ".js-plotly-plot')._fullLayout; return [fl.xaxis.range, fl.yaxis.range]; }")
+    width, height = (abs(r[1] - r[0]) for r in ranges)
+    start = page.evaluate("() => { const s = document.querySelector('#graph-overlay .js-plotly-plot')"
+                          ".layout.shapes[0]; return [s.xanchor, s.yanchor]; }")
+    epoch_before = epoch(page)
+    page.focus("#graph-overlay")
+    for key in ["ArrowRight", "ArrowRight", "ArrowRight", "Shift+ArrowUp"]:
+        page.keyboard.press(key)
+    expect(page.locator("#text-announce")).to_contain_text("Start moved to", timeout=10000)
+    settle(page)
+    want = [round(start[0] + 0.03 * width, 6), round(start[1] + 0.1 * height, 6)]
+    assert page.evaluate(FIRST_POINTS)["gd"] == pytest.approx(want, abs=1e-6)
+    q = parse_qs(urlparse(page.url).query)
+    assert [float(v) for v in q["start"][0].split(",")] == pytest.approx(want, abs=1e-6)
+    assert epoch(page) == epoch_before  # the arrows moved the start, not the epoch
+    assert page.locator("#text-announce").get_attribute("role") == "status"
+    page.click("#button-step-back")  # the player's buttons: it says the epoch and the costs
+    expect(page.locator("#text-announce")).to_contain_text(
+        re.compile(r"^Epoch \d+ of \d+\. Gradient Descent: cost "), timeout=5000)
+    shot(page, "31-keyboard-start")

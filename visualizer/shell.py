@@ -44,9 +44,13 @@ def build() -> dmc.MantineProvider:
     return dmc.MantineProvider(
         html.Div([
             *stores, header(),
-            dmc.Tabs(dmc.TabsList([dmc.TabsTab(title, value=key) for key, title in pages.tabs()]),
+            dmc.Tabs(dmc.TabsList([dmc.TabsTab(title, value=key, **{"aria-controls": f"page-{key}"})
+                                   for key, title in pages.tabs()]),
                      id=ids.TABS_PAGE, value="race", className="page-tabs"),
             *pages.containers(),
+            # what a screen reader is told (viz.announce): the start moved, the epoch
+            html.Div(id=ids.TEXT_ANNOUNCE, className="sr-only", role="status",
+                     **{"aria-live": "polite"}),
         ], className="app"),
         theme={"primaryColor": "indigo", "fontFamily": "Inter, system-ui, -apple-system, sans-serif"},
     )

@@ -66,6 +66,7 @@ BUTTON_FORMULA = "button-formula"
 TEXT_LANDSCAPE_INFO = "text-landscape-info"
 TEXT_STATUS = "text-status"
 TEXT_NOTICE = "text-notice"
+TEXT_ANNOUNCE = "text-announce"  # a visually hidden live region: what a screen reader is told
 TEXT_PRESET_NOTE = "text-preset-note"  # the preset's caption, while the runs shown are its
 STORE_PRESET_NOTES = "store-preset-notes"  # {a preset's scene link: its caption}
 BUTTON_COPY_LINK = "button-copy-link"

@@ -69,7 +69,7 @@ def landscape_picker(selected: str) -> html.Div:
             className="ls-card selected" if ls.name == selected else "ls-card",
             n_clicks=0, **{"data-name": ls.name},
         ))
-    return html.Div(cards, className="ls-grid", role="listbox", **{"aria-label": "cost landscape"})
+    return html.Div(cards, className="ls-grid", role="group", **{"aria-label": "cost landscape"})
 
 
 MAX_HYPERS = max(len(info.hypers) for info in optimizers.OPTIMIZERS.values())
@@ -150,7 +150,8 @@ def player_bar() -> html.Div:
             html.Span("epoch 0", id=ids.TEXT_EPOCH, className="epoch-text"),
         ], className="player-buttons"),
         dmc.Slider(id=ids.SLIDER_EPOCH, min=0, max=scene.DEFAULT_STEPS, value=0, step=1,
-                   updatemode="drag", size="sm", label=None, className="epoch-slider"),
+                   updatemode="drag", size="sm", label=None, className="epoch-slider",
+                   thumbLabel="Epoch shown"),
     ], className="player")
 
 
@@ -173,7 +174,10 @@ def preset_captions() -> dict[str, list]:
 def actions() -> html.Div:
     """The race's own actions: presets, the map as PNG, every run as CSV or JSON."""
     presets = dmc.Menu([
-        dmc.MenuTarget(dmc.Button("Presets ▾", variant="light", size="sm")),
+        # the target's own wrapper is the button (it carries the menu's aria-expanded)
+        dmc.MenuTarget(html.Span("Presets ▾", className="presets-label"),
+                       boxWrapperProps={"role": "button", "tabIndex": 0,
+                                        "className": "presets-button"}),
         dmc.MenuDropdown([
             dmc.MenuItem(html.Div([html.B(p.title), html.Div(p.description, className="hint")]),
                          id={"type": ids.PRESET, "key": p.key}, n_clicks=0)
@@ -215,9 +219,11 @@ def page() -> html.Main:
     stage = html.Div([
         html.Div([
             dmc.Tabs([
-                dmc.TabsList([dmc.TabsTab("Contour map", value=ids.VIEW_MAP),
-                              dmc.TabsTab("3-D surface", value=ids.VIEW_3D),
-                              dmc.TabsTab("Step inspector", value=ids.VIEW_INSPECT)]),
+                dmc.TabsList([  # each tab names the view it shows (its aria-controls)
+                    dmc.TabsTab(title, value=view, **{"aria-controls": shows})
+                    for title, view, shows in [("Contour map", ids.VIEW_MAP, ids.MAP_STACK),
+                                               ("3-D surface", ids.VIEW_3D, ids.SURFACE_WRAP),
+                                               ("Step inspector", ids.VIEW_INSPECT, ids.INSPECT_WRAP)]]),
             ], id=ids.TABS_VIEW, value=ids.VIEW_MAP, className="view-tabs"),
             actions(),
         ], className="stage-head"),
