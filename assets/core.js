@@ -115,6 +115,17 @@
     setTimeout(function () { region.textContent = text; }, 30);
   }
 
+  // An element that is a button by its role (not a <button>), such as the presets
+  // menu's target: Enter and Space press it, as they press a button.
+  document.addEventListener("keydown", function (e) {
+    const t = e.target;
+    if ((e.key !== "Enter" && e.key !== " ") || !t || !t.getAttribute) return;
+    if (t.getAttribute("role") !== "button" || t.tagName === "BUTTON") return;
+    e.preventDefault();
+    e.stopPropagation();
+    t.click();
+  }, true);
+
   window.viz = {
     IDS: IDS, state: state, plotDiv: plotDiv, triggered: triggered, triggeredDict: triggeredDict,
     opacity: opacity, fmt: fmt, el: el, announce: announce,

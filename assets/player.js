@@ -317,6 +317,12 @@
     const t = e.target;
     const tag = t && t.tagName ? t.tagName.toLowerCase() : "";
     if (tag === "input" || tag === "textarea" || tag === "select" || (t && t.isContentEditable)) return;
+    const near = function (sel) { return !!(t && t.closest && t.closest(sel)); };
+    // Space activates a focused button (or switch, or link) itself; the arrows and Home
+    // belong to a focused slider, tab, radio, menu or the map (the start, map.js).
+    if (e.key === " " && near("button, a, [role=button], [role=switch], [role=checkbox]")) return;
+    if (e.key !== " " && near("[role=slider], [role=tab], [role=radio], [role=menuitem], " +
+                              "[role=application], [role=listbox]")) return;
     const race = document.getElementById(IDS.PAGE_RACE);
     if (race && race.style.display === "none") return;  // the worked example's page is shown
     const target = { " ": IDS.BUTTON_PLAY, ArrowRight: IDS.BUTTON_STEP_FORWARD, ArrowLeft: IDS.BUTTON_STEP_BACK, Home: IDS.BUTTON_RESET }[e.key];

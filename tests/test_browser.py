@@ -1009,4 +1009,13 @@ def test_the_start_moves_with_the_arrow_keys_and_a_screen_reader_hears_it(page, 
     page.click("#button-step-back")  # the player's buttons: it says the epoch and the costs
     expect(page.locator("#text-announce")).to_contain_text(
         re.compile(r"^Epoch \d+ of \d+\. Gradient Descent: cost "), timeout=5000)
+    page.focus("#button-step-forward")  # Space presses the focused button, and nothing else
+    before = epoch(page)
+    page.keyboard.press(" ")
+    at_epoch(page, before + 1)
+    assert "Pause" not in page.locator("#button-play").inner_text()  # the player did not start too
+    page.focus(".presets-button")  # the presets menu opens from the keyboard
+    page.keyboard.press("Enter")
+    expect(page.locator(".preset-menu")).to_be_visible(timeout=5000)
+    page.keyboard.press("Escape")
     shot(page, "31-keyboard-start")
