@@ -62,6 +62,7 @@
   const state = {
     view: { d: null, epoch: 0, log: false, frames: 0 },
     projector: false,  // projector mode (links.projector)
+    palette: false,  // the colour-blind palette (links.palette)
     // The play loop runs on requestAnimationFrame, not on a Dash interval: a
     // Dash round per frame (props, store, React) held it near 20 frames/s.
     loop: { playing: false, last: 0, carry: 0, speed: 5 },
@@ -115,6 +116,69 @@
     setTimeout(function () { region.textContent = text; }, 30);
   }
 
+  // The colour-blind palette (links.palette). IDS.PALETTE maps each optimizer's colour
+  // to its colour in that palette; recolor() swaps them, one way or back, on every
+  // plotly chart (each trace's line, marker and fill colour), the player's runs and
+  // every swatch. A chart drawn later is swapped as it is drawn (plotly_afterplot), and
+  // runs that come later as they are decoded (player.js, viz.swapColor).
+  const TO_CB = {}, FROM_CB = {};
+  Object.keys(IDS.PALETTE || {}).forEach(function (c) {
+    TO_CB[c.toLowerCase()] = IDS.PALETTE[c];
+    FROM_CB[IDS.PALETTE[c].toLowerCase()] = c;
+  });
+  function swapColor(color) {
+    if (typeof color !== "string") return color;
+    return (state.palette ? TO_CB : FROM_CB)[color.toLowerCase()] || color;
+  }
+  function hex(rgb) {  // "rgb(37, 99, 235)" as "#2563eb" (a swatch's style reads back so)
+    const m = /^rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(rgb || "");
+    if (!m) return rgb;
+    return "#" + [m[1], m[2], m[3]].map(function (v) { return (+v).toString(16).padStart(2, "0"); }).join("");
+  }
+  function recolorPlot(gd) {
+    if (!gd.data || !window.Plotly) return;
+    const update = { "line.color": [], "marker.color": [], fillcolor: [] }, traces = [];
+    gd.data.forEach(function (t, i) {
+      const was = [t.line && t.line.color, t.marker && t.marker.color, t.fillcolor];
+      const now = was.map(swapColor);
+      if (now.some(function (c, k) { return c !== was[k]; })) {
+        traces.push(i);
+        update["line.color"].push(now[0]);
+        update["marker.color"].push(now[1]);
+        update.fillcolor.push(now[2]);
+      }
+    });
+    if (traces.length) window.Plotly.restyle(gd, update, traces);
+  }
+  function recolor() {
+    document.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
+      if (!gd.__paletteHooked && gd.on) {
+        gd.__paletteHooked = true;
+        gd.on("plotly_afterplot", function () { if (state.palette) recolorPlot(gd); });
+      }
+      recolorPlot(gd);
+    });
+    document.querySelectorAll(".swatch").forEach(function (el) {
+      const c = swapColor(hex(el.style.backgroundColor));
+      if (c !== hex(el.style.backgroundColor)) el.style.backgroundColor = c;
+    });
+    const d = state.view.d;
+    if (d) d.runs.forEach(function (it) { it.meta.color = swapColor(it.meta.color); });
+    window.viz.draw();
+    if (state.palette && !paletteWatch) {  // charts and swatches drawn from now on
+      paletteWatch = new MutationObserver(function () {
+        if (paletteQueued) return;
+        paletteQueued = true;
+        window.requestAnimationFrame(function () { paletteQueued = false; if (state.palette) recolor(); });
+      });
+      paletteWatch.observe(document.body, { childList: true, subtree: true });
+    } else if (!state.palette && paletteWatch) {
+      paletteWatch.disconnect();
+      paletteWatch = null;
+    }
+  }
+  let paletteWatch = null, paletteQueued = false;
+
   // An element that is a button by its role (not a <button>), such as the presets
   // menu's target: Enter and Space press it, as they press a button.
   document.addEventListener("keydown", function (e) {
@@ -128,7 +192,7 @@
 
   window.viz = {
     IDS: IDS, state: state, plotDiv: plotDiv, triggered: triggered, triggeredDict: triggeredDict,
-    opacity: opacity, fmt: fmt, el: el, announce: announce,
+    opacity: opacity, fmt: fmt, el: el, announce: announce, swapColor: swapColor, recolor: recolor,
     whenPlot: whenPlot, rehook: rehook,
     // Projector mode (links.projector): paths and points twice as thick, charts' type larger.
     thick: function (w) { return state.projector ? 2 * w : w; },

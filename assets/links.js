@@ -113,19 +113,34 @@
 
     // The link of the page on screen (each page writes its own to its store),
     // and projector mode when it is on.
-    writeLink: function (page, view, projector) {
-      const queries = Array.prototype.slice.call(arguments, 3);
+    writeLink: function (page, view, projector, palette) {
+      const queries = Array.prototype.slice.call(arguments, 4);
       let query = queries[PAGES.indexOf(page || "race")];
       if (query && (page || "race") === "race" && view && view !== IDS.VIEW_MAP) {
         query += "&view=" + view;  // the 3-D view or the step inspector
       }
       if (query && projector) query += "&projector=1";
+      if (query && palette) query += "&palette=cb";
       return writeUrl(query);
     },
 
     projectorFromUrl: function (search) {
       return new URLSearchParams(search || "").get("projector") === "1"
         ? true : window.dash_clientside.no_update;
+    },
+
+    paletteFromUrl: function (search) {
+      return new URLSearchParams(search || "").get("palette") === "cb"
+        ? true : window.dash_clientside.no_update;
+    },
+
+    // The colour-blind palette: every optimizer's colour swapped for its own in it, on
+    // every chart, path and swatch (viz.recolor).
+    palette: function (on) {
+      viz.state.palette = !!on;
+      document.documentElement.classList.toggle("colorblind", !!on);
+      viz.recolor();
+      return "palette-switch";
     },
 
     // Projector mode: large type, thick paths, the controls folded away (style.css

@@ -30,7 +30,9 @@
     const items = runs.runs.map(function (r) {
       const loss = f32(r.loss);
       for (let i = 0; i < loss.length; i++) if (isFinite(loss[i])) minLoss = Math.min(minLoss, loss[i]);
-      return { meta: r, x: f32(r.x), y: f32(r.y), loss: loss };
+      // its own copy of the run's meta: its colour is the palette's (viz.swapColor)
+      return { meta: Object.assign({}, r, { color: viz.swapColor(r.color) }), x: f32(r.x),
+               y: f32(r.y), loss: loss };
     });
     const ref = runs.fmin !== null && runs.fmin !== undefined ? runs.fmin : minLoss;
     let lo = Infinity, hi = -Infinity, loLog = Infinity, hiLog = -Infinity;

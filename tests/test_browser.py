@@ -1019,3 +1019,41 @@ def test_the_start_moves_with_the_arrow_keys_and_a_screen_reader_hears_it(page, 
     expect(page.locator(".preset-menu")).to_be_visible(timeout=5000)
     page.keyboard.press("Escape")
     shot(page, "31-keyboard-start")
+
+
+def test_the_colour_blind_palette_recolours_paths_charts_and_swatches(page, server):
+    """The header's colour-blind switch swaps every optimizer's colour for its own in the
+    palette (figures.COLORBLIND_COLORS) on the race's paths, cost chart and table, keeps
+    &palette=cb in the link, and the lessons' charts follow; off, the colours come back."""
+    from visualizer.ui import figures
+
+    colours = """sel => { const gd = document.querySelector(sel + ' .js-plotly-plot');
+        const out = {}; gd.data.forEach(t => { if (t.name && t.line && t.line.color)
+            out[t.name] = t.line.color.toLowerCase(); }); return out; }"""
+    swatches = """() => Array.from(document.querySelectorAll('.results-table .swatch'))
+        .map(s => getComputedStyle(s).backgroundColor)"""
+    open_app(page, server.url)
+    settle(page)
+    before = page.evaluate(swatches)
+    page.locator(".palette-switch input").click(force=True)
+    expect(page).to_have_url(re.compile(r"palette=cb"))
+    cb = {c.lower() for c in figures.COLORBLIND_COLORS.values()}
+    page.wait_for_function("() => document.documentElement.classList.contains('colorblind')")
+    page.wait_for_timeout(300)
+    assert set(page.evaluate(colours, "#graph-loss").values()) <= cb
+    assert page.evaluate(swatches) != before
+    page.click("#button-reset")
+    page.click("#button-play")  # the player's own frames (canvases) take the palette too
+    page.wait_for_timeout(800)
+    shot(page, "32-colour-blind")
+    page.goto(server.url + "?page=belief&palette=cb")
+    expect(page.locator("#belief-note")).to_contain_text("Measured", timeout=20000)
+    page.wait_for_timeout(500)
+    lines = page.evaluate(colours, "#belief-map")
+    assert lines["Adam"] == figures.COLORBLIND_COLORS["adam"].lower()
+    assert lines["AdaBelief"] == figures.COLORBLIND_COLORS["adabelief"].lower()
+    page.locator(".palette-switch input").click(force=True)
+    page.wait_for_function("() => !document.documentElement.classList.contains('colorblind')")
+    page.wait_for_timeout(300)
+    assert page.evaluate(colours, "#belief-map")["Adam"] == figures.COLORS["adam"].lower()
+    assert "palette=cb" not in page.url

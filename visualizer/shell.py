@@ -10,7 +10,7 @@ import dash_mantine_components as dmc
 from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 from visualizer import pages
-from visualizer.ui import ids
+from visualizer.ui import figures, ids
 from visualizer.ui.text import query_params
 
 
@@ -24,6 +24,8 @@ def header() -> html.Header:
                       "race across a cost landscape.", className="subtitle"),
         ]),
         html.Div([
+            dmc.Switch(id=ids.SWITCH_PALETTE, label="Colour-blind palette", size="sm",
+                       checked=False, className="palette-switch"),
             dmc.Switch(id=ids.SWITCH_PROJECTOR, label="Projector", size="sm", checked=False,
                        className="projector-switch"),
             dmc.Button("Copy link", id=ids.BUTTON_COPY_LINK, variant="default", size="sm", n_clicks=0),
@@ -95,6 +97,7 @@ clientside_callback(
     Input(ids.TABS_PAGE, "value"),
     Input(ids.TABS_VIEW, "value"),
     Input(ids.SWITCH_PROJECTOR, "checked"),
+    Input(ids.SWITCH_PALETTE, "checked"),
     *[Input(QUERY_STORES[k], "data") for k in PAGE_KEYS],
     prevent_initial_call=True,
 )
@@ -108,6 +111,17 @@ clientside_callback(
     ClientsideFunction("links", "projector"),
     Output(ids.SWITCH_PROJECTOR, "className"),
     Input(ids.SWITCH_PROJECTOR, "checked"),
+)
+clientside_callback(
+    ClientsideFunction("links", "paletteFromUrl"),
+    Output(ids.SWITCH_PALETTE, "checked"),
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
+clientside_callback(
+    ClientsideFunction("links", "palette"),
+    Output(ids.SWITCH_PALETTE, "className"),
+    Input(ids.SWITCH_PALETTE, "checked"),
 )
 clientside_callback(
     ClientsideFunction("links", "viewFromUrl"),
@@ -141,4 +155,7 @@ and the page keys handed to the browser half first."""
 
 def index_string() -> str:
     """The page, with ``window.VIZ_IDS`` (assets/core.js): no id is typed twice."""
-    return INDEX.replace("@IDS@", json.dumps({**ids.as_dict(), "PAGE_KEYS": PAGE_KEYS}))
+    return INDEX.replace("@IDS@", json.dumps({
+        **ids.as_dict(), "PAGE_KEYS": PAGE_KEYS,
+        # the optimizers' colours, and the colour-blind palette's (core.js swaps them)
+        "PALETTE": {c: figures.COLORBLIND_COLORS[n] for n, c in figures.COLORS.items()}}))

@@ -24,6 +24,19 @@ from visualizer.engine import optimizers
 COLORS: dict[str, str] = {name: info.color for name, info in optimizers.OPTIMIZERS.items()}
 """One colour per optimizer (its registry entry's), used everywhere (paths, loss chart, table)."""
 
+COLORBLIND = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#000000", "#D55E00", "#56B4E9",
+              "#332288", "#117733", "#882255", "#999933", "#AA4499", "#44AA99", "#661100"]
+"""The colour-blind palette (the header's switch, ``&palette=cb``): Okabe and Ito's seven
+(their yellow left out: it vanishes on the map's cream) and the black, then Paul Tol's
+darker ones. The optimizers take them in the registry's order, except that the ones a
+scene shows together most (the default four, Adam with AdaBelief) get Okabe and Ito's."""
+
+_COLORBLIND_FIRST = ["gd", "momentum", "rmsprop", "adam", "adabelief", "nesterov", "adagrad"]
+COLORBLIND_COLORS: dict[str, str] = dict(zip(
+    [*_COLORBLIND_FIRST, *(n for n in COLORS if n not in _COLORBLIND_FIRST)], COLORBLIND,
+    strict=False))
+"""Each optimizer's colour in the colour-blind palette (the browser swaps them in: core.js)."""
+
 # Light is low: cream at the minimum to a muted slate blue at the top, so that
 # the saturated path colours stand out everywhere.
 COLORSCALE = [

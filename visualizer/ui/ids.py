@@ -98,6 +98,7 @@ SCHED_PARAM = "sched-param"  # {"type": SCHED_PARAM, "key": "warmup"}
 # The worked example (momentum by hand)
 TABS_PAGE = "tabs-page"
 SWITCH_PROJECTOR = "switch-projector"  # projector mode (&projector=1 in the link)
+SWITCH_PALETTE = "switch-palette"  # the colour-blind palette (&palette=cb in the link)
 PAGE_RACE = "page-race"
 
 # The teaching pages (visualizer/pages/belief.py, lr.py, ewc.py); each writes its link to a store
