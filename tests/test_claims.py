@@ -244,3 +244,48 @@ def test_every_preset_tells_its_runs_apart():
     for key, colors in groups.items():
         for one, two in itertools.combinations(colors, 2):
             assert ciede2000(lab(one), lab(two)) >= GLANCE, (key, one, two)
+
+
+# Colour vision deficiencies, simulated (Machado, Oliveira and Fernandes 2009, severity 1),
+# on linear RGB.
+CVD = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}
+
+
+def seen_with(color: str, matrix) -> str:
+    """A colour as a viewer with this deficiency sees it."""
+    rgb = np.array([int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    out = np.clip(np.array(matrix) @ linear, 0.0, 1.0)
+    back = np.where(out <= 0.0031308, 12.92 * out, 1.055 * out ** (1 / 2.4) - 0.055)
+    return "#" + "".join(f"{round(float(v) * 255):02x}" for v in back)
+
+
+def _worst_pair(palette: dict[str, str], vision) -> float:
+    groups = [[s.optimizer for s in scene.runs_of(p.query)[1]] for p in scene.PRESETS]
+    groups += [["adam", "adabelief"], ["gd", "momentum", "rmsprop", "adam"]]
+    see = (lambda c: c) if vision is None else (lambda c: seen_with(c, vision))
+    return min(ciede2000(lab(see(palette[a])), lab(see(palette[b])))
+               for g in groups for a, b in itertools.combinations(g, 2))
+
+
+def test_the_colour_blind_palette_tells_the_runs_apart_in_every_vision():
+    """figures.COLORBLIND_COLORS, as its docstring says: every pair of optimizers a preset
+    draws together (and the default four, and Adam with AdaBelief) differ by 21.9 or more
+    in normal vision and in simulated protanopia, deuteranopia and tritanopia, where the
+    standard colours fall to 11.2 and 6.6; and every colour stands 15 or more from each
+    of the map's colours."""
+    from visualizer.ui import figures
+
+    cb = figures.COLORBLIND_COLORS
+    assert min(_worst_pair(cb, m) for m in [None, *CVD.values()]) == pytest.approx(21.9, abs=0.05)
+    assert _worst_pair(figures.COLORS, CVD["deuteranopia"]) == pytest.approx(11.2, abs=0.05)
+    assert _worst_pair(figures.COLORS, CVD["tritanopia"]) == pytest.approx(6.6, abs=0.05)
+    for color in cb.values():
+        assert min(ciede2000(lab(color), lab(c)) for _, c in figures.COLORSCALE) >= 15

@@ -158,4 +158,4 @@ def index_string() -> str:
     return INDEX.replace("@IDS@", json.dumps({
         **ids.as_dict(), "PAGE_KEYS": PAGE_KEYS,
         # the optimizers' colours, and the colour-blind palette's (core.js swaps them)
-        "PALETTE": {c: figures.COLORBLIND_COLORS[n] for n, c in figures.COLORS.items()}}))
+        "PALETTE": {c: figures.COLORBLIND_COLORS.get(n, c) for n, c in figures.COLORS.items()}}))
