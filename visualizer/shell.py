@@ -101,28 +101,13 @@ clientside_callback(
     *[Input(QUERY_STORES[k], "data") for k in PAGE_KEYS],
     prevent_initial_call=True,
 )
-clientside_callback(
-    ClientsideFunction("links", "projectorFromUrl"),
-    Output(ids.SWITCH_PROJECTOR, "checked"),
-    Input(ids.STORE_URL, "data"),
-    prevent_initial_call=True,
-)
-clientside_callback(
-    ClientsideFunction("links", "projector"),
-    Output(ids.SWITCH_PROJECTOR, "className"),
-    Input(ids.SWITCH_PROJECTOR, "checked"),
-)
-clientside_callback(
-    ClientsideFunction("links", "paletteFromUrl"),
-    Output(ids.SWITCH_PALETTE, "checked"),
-    Input(ids.STORE_URL, "data"),
-    prevent_initial_call=True,
-)
-clientside_callback(
-    ClientsideFunction("links", "palette"),
-    Output(ids.SWITCH_PALETTE, "className"),
-    Input(ids.SWITCH_PALETTE, "checked"),
-)
+# The header's two switches, projector mode and the colour-blind palette: each is set by
+# a link that carries it (links.NAMEFromUrl) and, on or off, sets the page (links.NAME).
+for _switch, _name in [(ids.SWITCH_PROJECTOR, "projector"), (ids.SWITCH_PALETTE, "palette")]:
+    clientside_callback(ClientsideFunction("links", f"{_name}FromUrl"), Output(_switch, "checked"),
+                        Input(ids.STORE_URL, "data"), prevent_initial_call=True)
+    clientside_callback(ClientsideFunction("links", _name), Output(_switch, "className"),
+                        Input(_switch, "checked"))
 clientside_callback(
     ClientsideFunction("links", "viewFromUrl"),
     Output(ids.TABS_VIEW, "value"),

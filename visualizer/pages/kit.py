@@ -7,8 +7,8 @@
   its value is written). The boxes' starting values, the link's reader
   (:meth:`Form.from_link`) and writer (:meth:`Form.link`), the outputs a link
   fills and the parse all follow from the declaration, in one order.
-- :func:`frame`: the page's head (title, intro, controls, its error and note
-  lines) above its body; one frame for the lessons and the many-run pages.
+- :func:`frame`: the page's head (title, intro, controls, its error line) above its
+  body; one frame for the lessons and the many-run pages.
 - :func:`fill_from_link` and :func:`show_view`: every lesson page's two callbacks.
 """
 
