@@ -355,6 +355,11 @@ def test_projector_mode_at_1280_by_720(page, server):
     assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "20px"
     assert page.locator("#graph-contour").bounding_box()["width"] > 560  # the controls' room
     expect(page).to_have_url(re.compile(r"projector=1"))
+    page.wait_for_timeout(500)  # the graphs follow their box's new size
+    for element in ["#graph-contour", "#button-play", "#button-step-forward", "#text-epoch"]:
+        box = page.locator(element).bounding_box()
+        assert box["y"] + box["height"] <= 720, element  # on screen at 1280 x 720, no scrolling
+    assert_map_layers_aligned(page)
     shot(page, "30-projector")
     page.locator(".projector-switch input").click(force=True)
     page.wait_for_function("() => !document.documentElement.classList.contains('projector')")

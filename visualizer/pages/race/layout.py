@@ -266,7 +266,8 @@ def page() -> html.Main:
                 dcc.Graph(id=ids.GRAPH_LOSS, figure=figures.loss_figure(), config=graph_config,
                           className="graph-loss"),
                 html.Div(id=ids.TABLE_RESULTS, className="results"),
-            ], className="loss-col"),
+            ], className="loss-col", role="region", tabIndex="0",  # it scrolls in projector mode
+               **{"aria-label": "Cost per epoch and the results table"}),
         ], className="stage-row"),
         player_bar(),
         html.Div(id=ids.TEXT_STATUS, className="status", role="status"),
