@@ -126,7 +126,7 @@
     TO_CB[c.toLowerCase()] = IDS.PALETTE[c];
     FROM_CB[IDS.PALETTE[c].toLowerCase()] = c;
   });
-  function swapColor(color) {
+  function swapColor(color) {  // an optimizer's colour as the palette on screen has it
     if (typeof color !== "string") return color;
     return (state.palette ? TO_CB : FROM_CB)[color.toLowerCase()] || color;
   }
@@ -135,13 +135,23 @@
     if (!m) return rgb;
     return "#" + [m[1], m[2], m[3]].map(function (v) { return (+v).toString(16).padStart(2, "0"); }).join("");
   }
+  // A chart's traces: on, each optimizer colour is swapped for the palette's and the
+  // trace keeps what it had (_paletteFrom); off, exactly those traces get theirs back,
+  // so a colour that merely equals one of the palette's is never touched.
   function recolorPlot(gd) {
     if (!gd.data || !window.Plotly) return;
     const update = { "line.color": [], "marker.color": [], fillcolor: [] }, traces = [];
     gd.data.forEach(function (t, i) {
       const was = [t.line && t.line.color, t.marker && t.marker.color, t.fillcolor];
-      const now = was.map(swapColor);
-      if (now.some(function (c, k) { return c !== was[k]; })) {
+      let now = null;
+      if (state.palette && !t._paletteFrom) {
+        const swapped = was.map(swapColor);
+        if (swapped.some(function (c, k) { return c !== was[k]; })) { t._paletteFrom = was; now = swapped; }
+      } else if (!state.palette && t._paletteFrom) {
+        now = t._paletteFrom;
+        delete t._paletteFrom;
+      }
+      if (now) {
         traces.push(i);
         update["line.color"].push(now[0]);
         update["marker.color"].push(now[1]);
@@ -158,9 +168,14 @@
       }
       recolorPlot(gd);
     });
-    document.querySelectorAll(".swatch").forEach(function (el) {
-      const c = swapColor(hex(el.style.backgroundColor));
-      if (c !== hex(el.style.backgroundColor)) el.style.backgroundColor = c;
+    document.querySelectorAll(".swatch").forEach(function (el) {  // the same, on swatches
+      if (state.palette && !el.dataset.paletteFrom) {
+        const was = hex(el.style.backgroundColor), c = swapColor(was);
+        if (c !== was) { el.dataset.paletteFrom = was; el.style.backgroundColor = c; }
+      } else if (!state.palette && el.dataset.paletteFrom) {
+        el.style.backgroundColor = el.dataset.paletteFrom;
+        delete el.dataset.paletteFrom;
+      }
     });
     const d = state.view.d;
     if (d) d.runs.forEach(function (it) { it.meta.color = swapColor(it.meta.color); });

@@ -111,8 +111,8 @@
       return page === key && query ? query : window.dash_clientside.no_update;
     },
 
-    // The link of the page on screen (each page writes its own to its store),
-    // and projector mode when it is on.
+    // The link of the page on screen (each page writes its own to its store), and
+    // projector mode and the colour-blind palette when they are on.
     writeLink: function (page, view, projector, palette) {
       const queries = Array.prototype.slice.call(arguments, 4);
       let query = queries[PAGES.indexOf(page || "race")];

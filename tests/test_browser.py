@@ -1057,8 +1057,14 @@ def test_the_colour_blind_palette_recolours_paths_charts_and_swatches(page, serv
     lines = page.evaluate(colours, "#belief-map")
     assert lines["Adam"] == figures.COLORBLIND_COLORS["adam"].lower()
     assert lines["AdaBelief"] == figures.COLORBLIND_COLORS["adabelief"].lower()
+    page.evaluate("""() => { const div = document.createElement('div'); div.id = 'black-line';
+        document.body.appendChild(div);
+        return window.Plotly.newPlot(div, [{y: [1, 2], name: 'black', line: {color: '#000000'}}]); }""")
     page.locator(".palette-switch input").click(force=True)
     page.wait_for_function("() => !document.documentElement.classList.contains('colorblind')")
     page.wait_for_timeout(300)
     assert page.evaluate(colours, "#belief-map")["Adam"] == figures.COLORS["adam"].lower()
     assert "palette=cb" not in page.url
+    # a colour that only equals one of the palette's (Adam's there is black) is left alone
+    black = "() => document.getElementById('black-line').data[0].line.color"
+    assert page.evaluate(black) == "#000000"
