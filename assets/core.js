@@ -178,8 +178,12 @@
       }
     });
     const d = state.view.d;
-    if (d) d.runs.forEach(function (it) { it.meta.color = swapColor(it.meta.color); });
-    window.viz.draw();
+    let runsChanged = false;
+    if (d) d.runs.forEach(function (it) {
+      const c = swapColor(it.meta.color);
+      if (c !== it.meta.color) { it.meta.color = c; runsChanged = true; }
+    });
+    if (runsChanged) window.viz.draw();  // not on every watched change: only a swap redraws
     if (state.palette && !paletteWatch) {  // charts and swatches drawn from now on
       paletteWatch = new MutationObserver(function () {
         if (paletteQueued) return;
