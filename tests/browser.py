@@ -32,15 +32,22 @@ def warm_kernels() -> None:
     compiled.wait_until_ready()
 
 
+def kernel_kinds() -> list[str]:
+    """Every kernel a landscape has: one per optimizer, and the two helpers."""
+    from visualizer.engine import optimizers
+
+    return [*optimizers.OPTIMIZERS, "losses_and_divergence", "gradient"]
+
+
 def compile_landscapes(names: list[str]) -> None:
     """Compile (or load) every kernel of these landscapes, in this process."""
     import landscapes
-    from visualizer.engine import compiled, optimizers
+    from visualizer.engine import compiled
 
     for name in names:
         ls = landscapes.get(name)
         if compiled.compilable(ls):
-            for kind in [*optimizers.OPTIMIZERS, "losses_and_divergence", "gradient"]:
+            for kind in kernel_kinds():
                 compiled.kernel(ls, kind, wait=True)
 
 
@@ -57,8 +64,7 @@ def landscapes_not_compiled() -> list[str]:
         source = compiled._source(ls)
         path = compiled.cache_dir() / f"{ls.name}_{compiled._key(ls, source)}.py"
         indexes = {p.name for p in (path.parent / "__pycache__").glob(f"{path.stem}.*.nbi")}
-        wanted = [f"trajectory_{k}" for k in optimizers.OPTIMIZERS] + ["losses_and_divergence",
-                                                                         "gradient"]
+        wanted = [f"trajectory_{k}" if k in optimizers.OPTIMIZERS else k for k in kernel_kinds()]
         if not path.exists() or not all(any(f".{w}-" in i for i in indexes) for w in wanted):
             missing.append(ls.name)
     return missing

@@ -123,8 +123,8 @@ class Form:
     def outputs(self) -> list[Output]:
         return [Output(self.id(f.name), f.prop) for f in self.fields]
 
-    def inputs(self, kind: type = Input) -> list:
-        return [kind(self.id(f.name), f.prop) for f in self.fields]
+    def inputs(self) -> list[Input]:
+        return [Input(self.id(f.name), f.prop) for f in self.fields]
 
     def boxes(self, values: Mapping[str, Any]) -> tuple:
         """Settings (by name; defaults for the rest) as the boxes hold them."""
