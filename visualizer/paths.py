@@ -8,6 +8,7 @@ owned by the user running the app and not writable by its group or by others.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pathlib
@@ -71,18 +72,22 @@ def secret() -> bytes:
     if env:
         return hashlib.sha256(env.encode()).digest()
     path = cache_root() / "secret"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "wb") as f:
-            f.write(secrets.token_bytes(32))
+    if not os.path.lexists(path):
+        # written whole under another name, then linked into place: a process that
+        # starts at the same moment sees no file or the whole one, never a part
+        fd, part = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+            with contextlib.suppress(FileExistsError):  # another process was first: theirs
+                os.link(part, path)
+        finally:
+            os.unlink(part)
     info = path.lstat()
     if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
         raise UnsafeFolder(f"{path} must be a file of this user's that only it may read (chmod 600)")
     data = path.read_bytes()
-    if len(data) < 32:  # a half-written file from a crash: make a new one
+    if len(data) < 32:  # cut short (a crash of an older version, which wrote in place): anew
         path.unlink(missing_ok=True)
         return secret()
     return data
