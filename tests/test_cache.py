@@ -54,6 +54,26 @@ def test_another_process_reads_what_the_first_stored(tmp_path):
     assert first == second and json.loads(first)["runs"][0]["name"] == "adam"
 
 
+def test_processes_starting_together_agree_on_one_secret(tmp_path):
+    """The first use writes the secret: twelve processes at once (a class server's
+    workers and jobs starting) all read one whole secret, none a part of another's."""
+    script = ("import sys, time\n"
+              "from visualizer import paths\n"
+              "while time.time() < float(sys.argv[1]): pass\n"
+              "print(paths.secret().hex())\n")
+    env = {k: v for k, v in os.environ.items() if k != "VISUALIZER_SECRET"}
+    env["VISUALIZER_CACHE_DIR"] = str(tmp_path)
+    import time
+
+    go = f"{time.time() + 1.5:.3f}"  # every process imported, then all at once
+    procs = [subprocess.Popen([sys.executable, "-c", script, go], env=env, text=True,
+                              stdout=subprocess.PIPE) for _ in range(12)]
+    secrets = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert len(secrets) == 1 and len(bytes.fromhex(secrets.pop())) == 32
+    assert [f.name for f in tmp_path.iterdir()] == ["secret"]  # no part left behind
+    assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
+
+
 def test_the_store_is_bounded(tmp_path, monkeypatch):
     monkeypatch.setenv("VISUALIZER_CACHE_MB", "1")
     before = cache.use_folder(tmp_path / "small")
@@ -168,30 +188,49 @@ def test_a_store_that_fails_is_a_miss_said_once(monkeypatch, caplog):
     assert "answering without it" in faults[0].getMessage()
 
 
-def test_a_busy_store_is_written_again_before_it_is_a_miss(monkeypatch, caplog):
+def test_a_busy_store_is_written_and_read_again_before_it_is_a_miss(monkeypatch, caplog):
     """diskcache's lock timeout (another worker or a job writing a large view) is a moment,
-    not a fault: the write is tried again, half a second apart."""
+    not a fault: the write, and the read of a view a job has just stored, are tried
+    again, half a second apart."""
     import diskcache
 
     class Busy(dict):
         tries = 0
 
-        def set(self, k, value):
+        def knock(self):
             Busy.tries += 1
-            if Busy.tries < cache.WRITE_TRIES:
+            if Busy.tries < cache.TRIES:
                 raise diskcache.Timeout("database is locked")
+
+        def set(self, k, value):
+            self.knock()
             self[k] = value
+
+        def get(self, k, default=None):
+            self.knock()
+            return dict.get(self, k, default)
+
+        def __contains__(self, k):
+            self.knock()
+            return dict.__contains__(self, k)
 
     busy = Busy()
     monkeypatch.setattr(cache, "store", lambda: busy)
     monkeypatch.setattr(cache, "_said", {})
     cache._store_set("k", b"value")
-    assert busy == {"k": b"value"} and Busy.tries == cache.WRITE_TRIES
+    assert busy == {"k": b"value"} and Busy.tries == cache.TRIES
+    Busy.tries = 0
+    assert cache._store_get("k") == b"value" and Busy.tries == cache.TRIES
+    Busy.tries = 0
+    assert cache._store_has("k") and Busy.tries == cache.TRIES
     assert not [r for r in caplog.records if "results store" in r.getMessage()]
     Busy.tries = -10  # busy for longer than the tries: a miss, said once
     cache._store_set("k2", b"value")
-    assert "k2" not in busy and Busy.tries == -10 + cache.WRITE_TRIES
+    assert not dict.__contains__(busy, "k2") and Busy.tries == -10 + cache.TRIES
     assert "writing failed (Timeout" in caplog.records[-1].getMessage()
+    Busy.tries = -10
+    assert cache._store_get("k") is None and Busy.tries == -10 + cache.TRIES
+    assert "reading failed (Timeout" in caplog.records[-1].getMessage()
 
 
 def test_a_corrupt_store_is_set_aside_and_made_anew(tmp_path, caplog):

@@ -5,6 +5,7 @@ the link that sends a clicked setting back to the race."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ from visualizer.pages.race import scene
 from visualizer.server import cache, downloads, jobs
 from visualizer.ui import ids
 from visualizer.ui.text import with_params
+
+log = logging.getLogger("visualizer.pages")
 
 
 class Ids(kit.Ids):
@@ -156,6 +159,8 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
         data = stored(namespace, args)
         if data is None:
             if finished:  # computed, but the class's cache no longer has it
+                log.warning("%s: the job for %s said its view was stored, but the store "
+                            "does not have it", key, args_key(args)[:120])
                 return (no_update, no_update, "", KEPT_NOT, no_update, no_update)
             return (no_update, no_update, "Computing in the background…", "", no_update,
                     {"key": args_key(args), "race": race_query, "values": values})

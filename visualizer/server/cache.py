@@ -226,18 +226,11 @@ def _rebuild() -> None:
         log.warning("results store: could not be set aside (%s)", exc)
 
 
-def _store_get(k: str) -> Any:
-    try:
-        return store().get(k, default=None)
-    except Exception as exc:  # noqa: BLE001
-        _fault("reading", exc)
-        return None
-
-
-WRITE_TRIES = 3
-"""A write the disk store refuses for a moment (its lock held past its 2 s timeout by
-another worker or job) is tried this many times, half a second apart, before it is
-a miss."""
+TRIES = 3
+"""A read or write the disk store refuses for a moment (its lock held past its 2 s
+timeout by another worker or job) is tried this many times, half a second apart,
+before it is a miss: a busy class must not turn a view its job has just stored into
+"the cache did not keep it"."""
 
 
 def _busy(exc: Exception) -> bool:
@@ -245,30 +238,36 @@ def _busy(exc: Exception) -> bool:
     return type(exc).__name__ == "Timeout" or "locked" in str(exc)
 
 
-def _store_set(k: str, blob: bytes) -> None:
-    if len(blob) > size_limit() // ENTRY_SHARE:
-        log.info("results store: an entry of %.1f MB is not stored (over 1/%d of the store)",
-                 len(blob) / 2**20, ENTRY_SHARE)
-        return
-    for attempt in range(WRITE_TRIES):
+def _tried(what: str, action: Callable[[], Any], miss: Any) -> Any:
+    """``action()`` on the store, again while it is busy (:data:`TRIES`); any other
+    fault, or the last busy one, is logged and answered with ``miss``."""
+    for attempt in range(TRIES):
         try:
-            store().set(k, blob)
-            return
+            return action()
         except Exception as exc:  # noqa: BLE001
-            if attempt + 1 < WRITE_TRIES and _busy(exc):
+            if attempt + 1 < TRIES and _busy(exc):
                 time.sleep(0.5)
                 continue
-            _fault("writing", exc)
-            return
+            _fault(what, exc)
+            return miss
+    return miss
 
+
+def _store_get(k: str) -> Any:
+    return _tried("reading", lambda: store().get(k, default=None), None)
+
+
+def _store_set(k: str, blob: bytes) -> None:
+    if len(blob) > size_limit() // ENTRY_SHARE:
+        log.warning("results store: an entry of %.1f MB is not stored (over 1/%d of the "
+                    "store: raise VISUALIZER_CACHE_MB)",
+                    len(blob) / 2**20, ENTRY_SHARE)
+        return
+    _tried("writing", lambda: store().set(k, blob), None)
 
 
 def _store_has(k: str) -> bool:
-    try:
-        return k in store()
-    except Exception as exc:  # noqa: BLE001
-        _fault("reading", exc)
-        return False
+    return _tried("reading", lambda: k in store(), False)
 
 
 # -- This worker's memory --------------------------------------------------------------------
