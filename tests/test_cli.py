@@ -99,6 +99,17 @@ def test_list_names_everything():
     (["sweep", "himmelblau", "--optimizer", "adam", "--lrs", "1e-3:10"], "give LO:HI:N"),
     (["sweep", "himmelblau", "--optimizer", "adam", "--lrs", "1:0.1:5"], "LO must be less than HI"),
     (["sweep", "himmelblau", "--optimizer", "adam:lr=-1"], "Learning rate: must be greater than 0"),
+    (["train", "mnist", "--optimizer", "adam"], "invalid choice: 'mnist' (choose from 'moons'"),
+    (["train", "moons"], "required: --optimizer"),
+    (["train", "moons", "--optimizer", "adam", "--model", "mlp:64,64,64"],
+     "Model: must have at most 5,000 weights (got 8,642: lower the hidden widths)"),
+    (["train", "moons", "--optimizer", "adam", "--model", "rnn"], "Model: must be linear"),
+    (["train", "moons", "--optimizer", "adam", "--epochs", "0"],
+     "Epochs: must be a whole number from 1 to 10,000 (got 0)"),
+    (["train", "moons", "--optimizer", "adam", "--batch", "-3"], "Batch: must be a whole number"),
+    (["train", "moons", "--optimizer", "adam", "--noise", "nan"], "Noise: must be a finite number"),
+    (["train", "digits", "--optimizer", "adam", "--size", "5000"], "Size: must be a whole number"),
+    (["train", "moons", "--optimizer", "adam:lr=0"], "Learning rate: must be greater than 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     p = cli(*args)
@@ -138,6 +149,39 @@ def test_sweep_marks_divergence_and_list_numbers_the_minima():
     assert "min0: global minimum at (3, 2), f = 0" in listing
     assert "min1: local minimum at (0.960150, 0), f = 0.294146" in listing or \
         "min1: local minimum at (0.96015, 0), f = 0.294146" in listing
+
+
+def test_train_prints_every_epoch_of_every_optimizer_as_the_engine_trains():
+    from visualizer import engine
+    from visualizer.engine import training
+
+    args = ("train", "moons", "--model", "mlp:8", "--optimizer", "adam:lr=0.01",
+            "--optimizer", "gd:lr=0.5", "--epochs", "20", "--batch", "32", "--seed", "3")
+    p = cli(*args, "--format", "csv")
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert list(rows[0]) == ["run", "optimizer", "epoch", "train_loss", "test_loss",
+                             "train_accuracy", "test_accuracy"]
+    assert len(rows) == 2 * 21 and [r["optimizer"] for r in rows[::21]] == ["adam", "gd"]
+    data = training.load("moons", seed=3)
+    model = training.parse_model("mlp:8", 2, 2)
+    tr = training.train(data, model, [engine.parse_spec("adam:lr=0.01"), engine.parse_spec("gd:lr=0.5")],
+                        20, batch=32, seed=3)
+    assert [float(r["train_loss"]) for r in rows[:21]] == tr.train_loss[0].tolist()  # to the bit
+    assert [float(r["test_accuracy"]) for r in rows[21:]] == tr.test_accuracy[1].tolist()
+    doc = json.loads(cli(*args).stdout)
+    assert doc["data"] == {"name": "moons", "size": 400, "noise": 0.1, "seed": 3, "test": 0.25,
+                           "train_rows": 300, "test_rows": 100, "features": 2, "classes": 2}
+    assert doc["model"] == {"model": "mlp:8", "activation": "tanh", "weights": 42}
+    assert doc["batch"] == 32 and doc["epochs"] == 20
+    adam = doc["runs"][0]
+    assert adam["params"] == {"lr": 0.01, "decay": 0.0, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    assert adam["weights"] == tr.last_weights[0].tolist() and adam["diverged_at"] is None
+    # regression: no accuracy; a run that diverges is trimmed and says where
+    wave = json.loads(cli("train", "wave", "--optimizer", "gd:lr=100", "--activation", "relu",
+                          "--size", "60", "--seed", "1", "--init-seed", "6", "--epochs", "5").stdout)
+    run = wave["runs"][0]
+    assert run["train_accuracy"] is None and run["diverged_at"] == 2 and len(run["train_loss"]) == 2
 
 
 def test_help_explains_the_optimizer_syntax():

@@ -1,9 +1,10 @@
-"""The command line: ``python -m visualizer run|basins|sweep|animate|list``.
+"""The command line: ``python -m visualizer run|basins|sweep|train|animate|list``.
 
 ``run`` prints the trajectories of one or more optimizers on a landscape as
 JSON or CSV; ``basins`` prints where every start of a grid ends up, per
 optimizer; ``sweep`` prints each optimizer's final cost at every learning rate
-of a log range; ``animate`` writes the race as an MP4, WebM or GIF (with
+of a log range; ``train`` trains a model on a data set with each optimizer and
+prints its losses and accuracies per epoch; ``animate`` writes the race as an MP4, WebM or GIF (with
 requirements-notebook.txt); ``list`` prints the landscapes (with their known
 minima, by index) and the optimizers with their hyperparameters. A bad name,
 value or missing argument prints one line to stderr and exits with status 2.
@@ -19,7 +20,7 @@ from typing import Any, NoReturn
 
 import landscapes
 from visualizer import engine
-from visualizer.engine import export, many, optimizers, schedules
+from visualizer.engine import export, many, optimizers, schedules, training
 from visualizer.engine.fields import FieldError
 
 EXAMPLES = """\
@@ -36,6 +37,8 @@ examples:
       --grid 120 --steps 1000 --format csv
   python -m visualizer sweep rosenbrock --start -1.5 1.5 --optimizer adam --optimizer gd \\
       --lrs 1e-5:10:60 --steps 1000
+  python -m visualizer train moons --model mlp:16,16 --optimizer adam:lr=0.01 \\
+      --optimizer gd:lr=0.1 --epochs 200 --batch 32 --format csv
   python -m visualizer animate rosenbrock --start -1.5 2 --steps 500 --output race.mp4 \\
       --optimizer gd:lr=0.001 --optimizer adam:lr=0.05 --seconds 8 --size 1280x720
 
@@ -70,7 +73,7 @@ def _build_parser() -> _Parser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="{run,basins,sweep,animate,list}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,basins,sweep,train,animate,list}")
     sub.required = True
     run = sub.add_parser(
         "run",
@@ -135,6 +138,42 @@ def _build_parser() -> _Parser:
     sweep.add_argument("--format", choices=("csv", "json"), default="csv",
                        help="output format (default: csv)")
     sweep.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    train = sub.add_parser(
+        "train", help="train a model on a data set with each optimizer",
+        description="Train one model on a data set with each optimizer, from the same starting "
+        "weights and on the same minibatches (shuffled each epoch from --seed), and print the "
+        "training and held-out loss and accuracy of every epoch (epoch 0: the starting "
+        "weights). CSV: one row per optimizer and epoch: run,optimizer,epoch,train_loss,"
+        "test_loss,train_accuracy,test_accuracy (accuracies empty for regression). JSON adds "
+        "the data set, the model and each run's last weights. The learning rate's decay and "
+        "schedule step once per update (minibatch).",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.error = parser.error  # type: ignore[method-assign]
+    train.add_argument("data", metavar="DATA", choices=list(training.MAKERS),
+                       help="a data set: " + ", ".join(training.MAKERS))
+    train.add_argument("--model", default="mlp:16,16",
+                       help="linear (logistic regression for a classification set), or "
+                       f"mlp:W1,W2,... (up to {training.models.MAX_LAYERS} hidden layers, at "
+                       f"most {training.models.MAX_WEIGHTS:,} weights; default: mlp:16,16)")
+    train.add_argument("--activation", choices=training.models.ACTIVATIONS, default="tanh",
+                       help="the hidden layers' activation (default: tanh)")
+    train.add_argument("--optimizer", action="append", required=True,
+                       metavar="NAME[:key=value,...]",
+                       help="an optimizer and its settings, as for run; repeat for several")
+    train.add_argument("--epochs", type=int, default=100, help="epochs (default: 100)")
+    train.add_argument("--batch", type=int,
+                       help="rows per minibatch (default: all of them, the full batch)")
+    train.add_argument("--size", type=int, help="rows of data (default: the set's own)")
+    train.add_argument("--noise", type=float, help="the data's noise (default: the set's own)")
+    train.add_argument("--test", type=float, default=0.25,
+                       help="the share of rows held out (default: 0.25)")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed of the data and of the minibatches' order (default: 0)")
+    train.add_argument("--init-seed", type=int, default=0,
+                       help="seed of the starting weights (default: 0)")
+    train.add_argument("--format", choices=("json", "csv"), default="json",
+                       help="output format (default: json)")
+    train.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     animate = sub.add_parser(
         "animate", help="write the race as a video (MP4, WebM) or a GIF",
         description="Run optimizers from one start and write the race as the app draws it "
@@ -234,6 +273,19 @@ def _many(args: argparse.Namespace) -> str:
     return _table(export.SWEEP_COLUMNS, export.sweep_rows(sw), args.format)
 
 
+def _train(args: argparse.Namespace) -> str:
+    """``train``: every optimizer's epochs, as CSV or JSON."""
+    data = training.load(args.data, size=args.size, noise=args.noise, seed=args.seed,
+                         test=args.test)
+    model = training.parse_model(args.model, data.features, data.outputs, args.activation)
+    specs = [engine.parse_spec(text) for text in args.optimizer]
+    tr = training.train(data, model, specs, args.epochs, batch=args.batch, seed=args.seed,
+                        init_seed=args.init_seed, record_weights=False)
+    if args.format == "json":
+        return json.dumps(export.training_to_json(tr)) + "\n"
+    return export.table_csv(export.TRAINING_COLUMNS, export.training_rows(tr))
+
+
 def _size(text: str) -> tuple[int, int]:
     """``"1280x720"`` as (width, height)."""
     try:
@@ -261,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             text = _print_listing(args.format)
         elif args.command in ("basins", "sweep"):
             text = _many(args)
+        elif args.command == "train":
+            text = _train(args)
         elif args.command == "animate":
             sys.stderr.write(_animate(args))
             return 0

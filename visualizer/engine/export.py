@@ -8,7 +8,9 @@ precision (``repr``), empty where there is none.
 - :func:`steps_csv`: every step of every run with the optimizer's state (the
   step inspector's table); :func:`step` reads one step out of a result;
 - :func:`basins_rows`, :func:`sweep_rows`, :func:`map_rows` and
-  :func:`table_csv`: the many-run views' tables.
+  :func:`table_csv`: the many-run views' tables;
+- :func:`training_to_json`, :func:`training_rows`: a training's epochs (``train``'s
+  documented formats).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 
 from landscapes.number_text import exact
 from visualizer import engine
-from visualizer.engine import many, optimizers
+from visualizer.engine import many, optimizers, training
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,57 @@ def sweep_rows(sw: many.Sweep) -> list[dict]:
 
 def map_rows(mm: many.MomentumMap) -> list[dict]:
     return table_rows(map_table(mm))
+
+
+TRAINING_COLUMNS = ("run", "optimizer", "epoch", "train_loss", "test_loss", "train_accuracy",
+                    "test_accuracy")
+
+
+def _epochs(tr: training.Training, run: int) -> int:
+    """How many epochs of a run have numbers: 0 .. its divergence (not included)."""
+    d = int(tr.diverged_at[run])
+    return tr.epochs + 1 if d < 0 else d
+
+
+def training_rows(tr: training.Training) -> list[dict]:
+    """One row per run and epoch (epoch 0: the starting weights), up to divergence;
+    the accuracies are None for regression."""
+    rows = []
+    for i, spec in enumerate(tr.specs):
+        for e in range(_epochs(tr, i)):
+            rows.append({
+                "run": i, "optimizer": spec.optimizer, "epoch": e,
+                "train_loss": float(tr.train_loss[i, e]), "test_loss": float(tr.test_loss[i, e]),
+                "train_accuracy": None if tr.train_accuracy is None else float(tr.train_accuracy[i, e]),
+                "test_accuracy": None if tr.test_accuracy is None else float(tr.test_accuracy[i, e]),
+            })
+    return rows
+
+
+def training_to_json(tr: training.Training) -> dict[str, Any]:
+    """The documented JSON of ``train``: the data set and model as set, then each run
+    in flag order with its per-epoch curves (trimmed at divergence) and its last
+    weights (in the model's order: each layer's weights row by row, then its bias)."""
+    data = tr.data
+    runs = []
+    for i, spec in enumerate(tr.specs):
+        n = _epochs(tr, i)
+        d = int(tr.diverged_at[i])
+        curves = {"train_loss": tr.train_loss, "test_loss": tr.test_loss,
+                  "train_accuracy": tr.train_accuracy, "test_accuracy": tr.test_accuracy}
+        run: dict[str, Any] = {"optimizer": spec.optimizer, "params": spec.params()}
+        run.update({k: None if v is None else v[i, :n].tolist() for k, v in curves.items()})
+        run["weights"] = tr.last_weights[i].tolist()
+        run["diverged_at"] = None if d < 0 else d
+        runs.append(run)
+    return {
+        "data": {"name": data.name, **dict(data.settings), "train_rows": len(data.y_train),
+                 "test_rows": len(data.y_test), "features": data.features, "classes": data.classes},
+        "model": {"model": tr.model.text(), "activation": tr.model.activation,
+                  "weights": tr.model.weights},
+        "epochs": tr.epochs, "batch": tr.batch, "seed": tr.seed, "init_seed": tr.init_seed,
+        "runs": runs,
+    }
 
 
 def _cell(v: object) -> str:

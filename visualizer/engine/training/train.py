@@ -1,0 +1,174 @@
+"""Training: every chosen optimizer trains the same model, from the same starting
+weights, on the same minibatches, and each epoch's losses, accuracies and
+weights are recorded.
+
+The optimizers are the race's: each :class:`~visualizer.engine.RunSpec` (learning
+rate, decay, schedule, hyperparameters) builds its registry entry's rule, which
+updates the whole weight vector element by element. The learning rate in force
+at update t is ``spec.learning_rates(updates)[t - 1]``: the decay and the
+schedule step once per update, as on the race (where an epoch is one update).
+
+Minibatches are real sampling: at the start of every epoch the training rows are
+shuffled by ``numpy.random.default_rng(seed)`` (one permutation per epoch, the
+same for every optimizer) and cut into batches of ``batch`` rows, the last one
+shorter if the rows do not divide (torch's ``DataLoader`` with ``shuffle`` and
+``drop_last=False``). A full batch takes the rows in order, unshuffled.
+
+Divergence is data, as on the race: a run whose training loss stops being finite,
+or one of whose weights passes :data:`WEIGHT_BOUND` (the race's runs leave a
+generous bound around the map), is marked at that epoch and its later values are
+NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualizer.engine import RunSpec, optimizers
+from visualizer.engine.fields import Range
+from visualizer.engine.training import models
+from visualizer.engine.training.datasets import Dataset
+from visualizer.engine.training.models import Model
+
+Array = np.ndarray
+
+EPOCHS = Range(1, 10_000, whole=True)
+BATCH = Range(1, 100_000, whole=True)
+MAX_RECORD = 20_000_000
+"""The most numbers of recorded weights (runs x (epochs + 1) x weights): bounds memory."""
+WEIGHT_BOUND = 1e6
+"""A run with a weight larger than this in size has diverged (a tanh network's loss
+stays finite however far its weights run, so not being finite is not enough)."""
+
+
+@dataclass
+class Training:
+    """Every run of one call. Arrays are indexed ``[run, epoch]``, epoch 0 being the
+    starting weights.
+
+    Attributes:
+        train_loss, test_loss: ``(R, epochs + 1)``, the mean loss over all the
+            training (held-out) rows with the weights at the end of each epoch.
+        train_accuracy, test_accuracy: the same for the share classified right
+            (None for regression).
+        weights: ``(R, epochs + 1, N)`` (None when not recorded).
+        last_weights: ``(R, N)``, each run's weights at its last epoch before any
+            divergence (recorded or not).
+        lrs: ``(R, updates)``, the learning rate of every update.
+        diverged_at: ``(R,)``, the first epoch whose training loss was not finite
+            or whose weights passed :data:`WEIGHT_BOUND`, or -1; from there on
+            values are NaN.
+    """
+
+    data: Dataset
+    model: Model
+    specs: list[RunSpec]
+    epochs: int
+    batch: int
+    seed: int
+    init_seed: int
+    train_loss: Array
+    test_loss: Array
+    train_accuracy: Array | None
+    test_accuracy: Array | None
+    weights: Array | None
+    last_weights: Array
+    lrs: Array
+    diverged_at: Array
+
+    @property
+    def updates_per_epoch(self) -> int:
+        return math.ceil(len(self.data.y_train) / self.batch)
+
+
+def batch_order(seed: int, rows: int, epochs: int, batch: int) -> Array:
+    """The training rows in the order the minibatches take them, epoch by epoch
+    ``(epochs, rows)``: a fresh permutation each epoch from ``seed``; in order
+    when one batch holds them all."""
+    if batch >= rows:
+        return np.tile(np.arange(rows), (epochs, 1))
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(rows) for _ in range(epochs)])
+
+
+def check_record(n_runs: int, epochs: int, model: Model) -> None:
+    """ValueError when recording every epoch's weights would pass :data:`MAX_RECORD`."""
+    numbers = n_runs * (epochs + 1) * model.weights
+    if numbers > MAX_RECORD:
+        raise ValueError(
+            f"Too much to record: {n_runs} runs x {epochs + 1:,} epochs x {model.weights:,} "
+            f"weights is {numbers:,} numbers, over {MAX_RECORD:,}; lower the epochs, the "
+            "optimizers or the model's size.")
+
+
+def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
+          batch: int | None = None, seed: int = 0, init_seed: int = 0,
+          record_weights: bool = True,
+          progress: Callable[[float], None] = lambda done: None) -> Training:
+    """Train ``model`` on ``data`` with every run of ``specs`` for ``epochs`` epochs
+    of minibatches of ``batch`` rows (None: the full batch), shuffled from ``seed``,
+    all runs from the weights ``model.initial(init_seed)``. ``progress`` is told the
+    share done now and then."""
+    specs = list(specs)
+    if not specs:
+        raise ValueError("choose at least one optimizer")
+    epochs = int(EPOCHS.check("epochs", epochs))
+    rows = len(data.y_train)
+    batch = rows if batch is None else min(int(BATCH.check("batch", batch)), rows)
+    if record_weights:
+        check_record(len(specs), epochs, model)
+    per_epoch = math.ceil(rows / batch)
+    updates = epochs * per_epoch
+    w = np.tile(model.initial(init_seed), (len(specs), 1))
+    opts = [optimizers.info(s.optimizer).build(**s.hypers) for s in specs]
+    states = [opt.init(w[r]) for r, opt in enumerate(opts)]
+    lrs = np.stack([s.learning_rates(updates) for s in specs])
+    order = batch_order(seed, rows, epochs, batch)
+    n_runs = len(specs)
+    shape = (n_runs, epochs + 1)
+    train_loss, test_loss = np.empty(shape), np.empty(shape)
+    train_acc = None if data.regression else np.empty(shape)
+    test_acc = None if data.regression else np.empty(shape)
+    weights = np.empty((n_runs, epochs + 1, model.weights)) if record_weights else None
+    diverged_at = np.full(n_runs, -1)
+    last = w.copy()
+    x, y = data.x_train, data.y_train
+
+    def measure(e: int) -> None:
+        for xs, ys, loss, acc in ((x, y, train_loss, train_acc),
+                                  (data.x_test, data.y_test, test_loss, test_acc)):
+            out, _ = models.forward(model, w, xs)
+            loss[:, e] = models.losses(model, out, ys, data.classes)
+            if acc is not None:
+                acc[:, e] = models.accuracy(out, ys)
+        fine = np.isfinite(train_loss[:, e]) & (np.abs(w) <= WEIGHT_BOUND).all(axis=1)
+        bad = ~fine & (diverged_at < 0)
+        diverged_at[bad] = e
+        last[diverged_at < 0] = w[diverged_at < 0]
+        for r in np.nonzero(diverged_at >= 0)[0]:
+            w[r] = np.nan
+            for a in (train_loss, test_loss, train_acc, test_acc):
+                if a is not None:
+                    a[r, e] = np.nan
+        if weights is not None:
+            weights[:, e] = w
+
+    t = 0
+    with np.errstate(all="ignore"):
+        measure(0)
+        for e in range(epochs):
+            progress(e / epochs)
+            for j in range(per_epoch):
+                rows_j = order[e, j * batch:(j + 1) * batch]
+                _, g = models.loss_and_grad(model, w, x[rows_j], y[rows_j], data.classes)
+                for r, opt in enumerate(opts):
+                    if diverged_at[r] < 0:
+                        w[r], states[r] = opt.update(g[r], states[r], w[r], lrs[r, t])
+                t += 1
+            measure(e + 1)
+    return Training(data, model, specs, epochs, batch, seed, init_seed, train_loss, test_loss,
+                    train_acc, test_acc, weights, last, lrs, diverged_at)
