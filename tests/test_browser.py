@@ -970,6 +970,37 @@ AXE_RUN = """() => axe.run(document, {runOnly: {type: 'tag', values:
     ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map(n => n.target.join(' '))})))"""
 
 
+def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(page, server):
+    """The race's ticked optimizers train a network in a background job; the page draws
+    the curves, the plane and a boundary per optimizer, shows another epoch without
+    training again, and its link and CSV carry the settings."""
+    scene_q = ("landscape=himmelblau&start=0,0&steps=500&opt=gd:lr=0.1,decay=0"
+               "&opt=momentum:lr=0.05,decay=0&opt=adam:lr=0.01,decay=0")
+    page.goto(server.url + "?page=train&data=moons&epochs=150&batch=32&" + scene_q)
+    note = page.locator("#train-note")
+    expect(note).to_contain_text("Two moons, 300 training rows and 100 held out", timeout=60000)
+    expect(note).to_contain_text("At epoch 150, held-out accuracy: Gradient Descent")
+    graph = page.locator("#train-graph .js-plotly-plot")
+    kinds = graph.evaluate("gd => gd.data.map(t => t.type)")
+    assert kinds.count("heatmap") == 3 and kinds.count("contour") == 1
+    expect(page).to_have_url(re.compile(r"page=train.*epochs=150"))
+    shot(page, "33-real-model", full_page=True)
+    requests = len(page.dash_requests)
+    page.fill("#train-epoch", "40")
+    expect(note).to_contain_text("At epoch 40, held-out accuracy", timeout=15000)
+    settle(page)
+    assert not page.locator("#train-job").is_visible()  # drawn from the cache: no job
+    assert len(page.dash_requests) - requests <= 4
+    expect(page).to_have_url(re.compile(r"epoch=40"))
+    with page.expect_download(timeout=30000) as download:
+        page.click("#train-csv")
+    lines = open(download.value.path()).read().splitlines()
+    assert lines[0] == "run,optimizer,epoch,train_loss,test_loss,train_accuracy,test_accuracy"
+    assert len(lines) == 1 + 3 * 151 and lines[1].startswith("0,gd,0,")
+    page.fill("#train-size", "abc")
+    expect(page.locator("#train-error")).to_have_text("Size: must be a number (got 'abc')")
+
+
 def test_no_page_has_a_serious_or_critical_accessibility_violation(page, server):
     """axe-core (vendored for the tests) on every page, and on the race in projector
     mode: no serious or critical violation of WCAG 2.1 A and AA or of axe's best

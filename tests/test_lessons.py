@@ -416,9 +416,9 @@ def test_every_pages_fields_are_declared_once_and_their_link_round_trips():
     back they give the same settings, a field's element is one the page declares, a
     misspelt element raises where it is written, and every element a page's layout
     has is unique across the app."""
-    from visualizer.pages import basins, kit, lrmap, sweep
+    from visualizer.pages import basins, kit, lrmap, sweep, train
 
-    for module in (lr, belief, ewc, basins, sweep, lrmap):
+    for module in (lr, belief, ewc, basins, sweep, lrmap, train):
         form = module.FORM
         settings = form.defaults()
         link = form.link(settings)

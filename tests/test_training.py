@@ -61,7 +61,7 @@ def test_the_gradient_is_the_derivative_of_the_loss():
         model = training.parse_model(hidden, data.features, data.outputs, activation)
         w = np.stack([model.initial(0), model.initial(1)])
         x, y = data.x_train[:20], data.y_train[:20]
-        _, g = models.loss_and_grad(model, w, x, y, data.classes)
+        _, g, _ = models.loss_and_grad(model, w, x, y, data.classes)
         for i in np.random.default_rng(0).choice(model.weights, min(25, model.weights), replace=False):
             step = np.zeros_like(w)
             step[:, i] = 1e-6

@@ -225,19 +225,24 @@ def _epochs(tr: training.Training, run: int) -> int:
     return tr.epochs + 1 if d < 0 else d
 
 
-def training_rows(tr: training.Training) -> list[dict]:
+def training_table(tr: training.Training) -> Table:
     """One row per run and epoch (epoch 0: the starting weights), up to divergence;
-    the accuracies are None for regression."""
-    rows = []
-    for i, spec in enumerate(tr.specs):
-        for e in range(_epochs(tr, i)):
-            rows.append({
-                "run": i, "optimizer": spec.optimizer, "epoch": e,
-                "train_loss": float(tr.train_loss[i, e]), "test_loss": float(tr.test_loss[i, e]),
-                "train_accuracy": None if tr.train_accuracy is None else float(tr.train_accuracy[i, e]),
-                "test_accuracy": None if tr.test_accuracy is None else float(tr.test_accuracy[i, e]),
-            })
-    return rows
+    the accuracies empty for regression."""
+    keep = [np.arange(_epochs(tr, i)) for i in range(len(tr.specs))]
+    runs = np.concatenate([np.full(len(k), i) for i, k in enumerate(keep)])
+    epochs = np.concatenate(keep)
+    none = np.full(len(runs), np.nan)
+    return {
+        "run": runs, "optimizer": np.array([tr.specs[i].optimizer for i in runs], dtype=object),
+        "epoch": epochs, "train_loss": tr.train_loss[runs, epochs],
+        "test_loss": tr.test_loss[runs, epochs],
+        "train_accuracy": none if tr.train_accuracy is None else tr.train_accuracy[runs, epochs],
+        "test_accuracy": none if tr.test_accuracy is None else tr.test_accuracy[runs, epochs],
+    }
+
+
+def training_rows(tr: training.Training) -> list[dict]:
+    return table_rows(training_table(tr))
 
 
 def training_to_json(tr: training.Training) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def page_link(key: str, race_query: str, **params: str) -> str:
 
 def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741, N803
                   parse: Callable, compute: Callable, render: Callable,
-                  csv: Callable) -> tuple[Callable, Callable]:
+                  csv: Callable, whole_scene: bool = True) -> tuple[Callable, Callable]:
     """The two callbacks every many-run page has.
 
     ``update`` runs on each change (the page shown, the page's own ``inputs``, a
@@ -127,6 +127,10 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
     :mod:`visualizer.server.jobs`). The CSV button sends ``csv(data) -> (columns,
     table, filename)`` once the data is computed, if it can be written within a
     request's budget.
+    ``args[0]`` is the race's canonical link (the page's own link is built on it),
+    unless ``whole_scene`` is False: then the computation takes only part of the
+    scene (its optimizers: a change of start does not compute again) and the
+    link is built on the race's canonical link read afresh.
     Returns ``update`` and ``job`` (plain functions, for the tests).
     """
 
@@ -165,7 +169,8 @@ def register_view(I: Ids, key: str, namespace: str, inputs: list,  # noqa: E741,
             return (no_update, no_update, "Computing in the background…", "", no_update,
                     {"key": args_key(args), "race": race_query, "values": values})
         figure, legend, note = render(data, view)
-        return figure, legend, note, "", page_link(key, args[0], **params), no_update
+        race = args[0] if whole_scene else race_scene(race_query, need_ticked=False)[4]
+        return figure, legend, note, "", page_link(key, race, **params), no_update
 
     def stopped(message: str, request: Any) -> dict:
         return {"key": request.get("key") if isinstance(request, dict) else None,

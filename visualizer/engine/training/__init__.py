@@ -14,8 +14,15 @@
 """
 
 from visualizer.engine.training.datasets import MAKERS, Dataset, UnknownDatasetError, load
+from visualizer.engine.training.loop import (
+    WEIGHT_BOUND,
+    Training,
+    batch_order,
+    check_budget,
+    estimate_seconds,
+    train,
+)
 from visualizer.engine.training.models import Model, parse_model
-from visualizer.engine.training.train import WEIGHT_BOUND, Training, batch_order, train
 
 __all__ = ["MAKERS", "WEIGHT_BOUND", "Dataset", "Model", "Training", "UnknownDatasetError",
-           "batch_order", "load", "parse_model", "train"]
+           "batch_order", "check_budget", "estimate_seconds", "load", "parse_model", "train"]

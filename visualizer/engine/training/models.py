@@ -156,8 +156,9 @@ def losses(model: Model, out: Array, y: Array, classes: int) -> Array:
 
 
 def loss_and_grad(model: Model, w: Array, x: Array, y: Array, classes: int
-                  ) -> tuple[Array, Array]:
-    """Each run's mean loss over the rows ``(R,)`` and its gradient ``(R, N)``."""
+                  ) -> tuple[Array, Array, Array]:
+    """Each run's mean loss over the rows ``(R,)``, its gradient ``(R, N)``, and the
+    outputs it came from ``(R, rows, outputs)``."""
     out, kept = forward(model, w, x)
     rows = len(x)
     loss = losses(model, out, y, classes)
@@ -180,7 +181,7 @@ def loss_and_grad(model: Model, w: Array, x: Array, y: Array, classes: int
             weight = w[:, ws].reshape(len(w), fan_out, fan_in)
             z, a = kept[i - 1]
             delta = _act_back(model.activation, np.matmul(delta, weight), z, a)
-    return loss, grad
+    return loss, grad, out
 
 
 def accuracy(out: Array, y: Array) -> Array:

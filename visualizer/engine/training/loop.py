@@ -28,8 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualizer.engine import RunSpec, optimizers
+from visualizer.engine import BudgetError, RunSpec, optimizers
 from visualizer.engine.fields import Range
+from visualizer.engine.loop import _keep_freed_memory
 from visualizer.engine.training import models
 from visualizer.engine.training.datasets import Dataset
 from visualizer.engine.training.models import Model
@@ -55,7 +56,9 @@ class Training:
             training (held-out) rows with the weights at the end of each epoch.
         train_accuracy, test_accuracy: the same for the share classified right
             (None for regression).
-        weights: ``(R, epochs + 1, N)`` (None when not recorded).
+        weights: ``(R, len(weight_epochs), N)``, the weights at the epochs
+            ``weight_epochs`` (every epoch unless fewer snapshots were asked for;
+            None when not recorded).
         last_weights: ``(R, N)``, each run's weights at its last epoch before any
             divergence (recorded or not).
         lrs: ``(R, updates)``, the learning rate of every update.
@@ -76,6 +79,7 @@ class Training:
     train_accuracy: Array | None
     test_accuracy: Array | None
     weights: Array | None
+    weight_epochs: Array
     last_weights: Array
     lrs: Array
     diverged_at: Array
@@ -95,6 +99,50 @@ def batch_order(seed: int, rows: int, epochs: int, batch: int) -> Array:
     return np.stack([rng.permutation(rows) for _ in range(epochs)])
 
 
+ROW_WEIGHT_SECONDS = 0.45e-9
+ROW_UNIT_SECONDS = 8e-9
+UPDATE_SECONDS = (60e-6, 25e-6)
+EPOCH_SECONDS = 300e-6
+"""The cost model of :func:`train` (``benchmarks/bench_training.py`` prints it beside
+the clock): per row (training and held-out), run and epoch, a part per weight and a
+part per unit (hidden and output: the activations); per update, a fixed part and a
+part per run; per epoch, the measuring. Measured on 2 cores, rounded up."""
+
+
+def estimate_seconds(data: Dataset, model: Model, n_runs: int, epochs: int,
+                     batch: int | None) -> float:
+    """About how long :func:`train` takes (at least the time measured)."""
+    rows = len(data.y_train)
+    updates = math.ceil(rows / (rows if batch is None else min(max(1, batch), rows)))
+    units = sum(model.sizes[1:])
+    per_row = model.weights * ROW_WEIGHT_SECONDS + units * ROW_UNIT_SECONDS
+    all_rows = rows + len(data.y_test)
+    fixed, per_run = UPDATE_SECONDS
+    return epochs * (all_rows * n_runs * per_row + updates * (fixed + n_runs * per_run)
+                     + EPOCH_SECONDS)
+
+
+def check_budget(data: Dataset, model: Model, n_runs: int, epochs: int, batch: int | None,
+                 budget: float, unit: str = "one request") -> None:
+    """``BudgetError`` saying what to lower when :func:`estimate_seconds` passes ``budget``."""
+    seconds = estimate_seconds(data, model, n_runs, epochs, batch)
+    if seconds <= budget:
+        return
+    fit = int(budget / (seconds / epochs))
+    lower = f"lower the epochs to at most {fit:,}" if fit >= 1 else "lower the epochs"
+    raise BudgetError(
+        f"Too much work for {unit}: {epochs:,} epochs x {n_runs} optimizer"
+        f"{'s' if n_runs > 1 else ''} on {len(data.y_train):,} rows with a model of "
+        f"{model.weights:,} weights would take about {seconds:.1f} s, over the {budget:g} s "
+        f"allowed; {lower}, or use a larger batch, fewer optimizers, fewer rows or a smaller "
+        "model.")
+
+
+def snapshot_epochs(epochs: int, snapshots: int) -> Array:
+    """``snapshots`` epochs (at least 2) spread evenly over 0 .. ``epochs``, both ends in."""
+    return np.unique(np.linspace(0, epochs, max(2, min(snapshots, epochs + 1))).round().astype(int))
+
+
 def check_record(n_runs: int, epochs: int, model: Model) -> None:
     """ValueError when recording every epoch's weights would pass :data:`MAX_RECORD`."""
     numbers = n_runs * (epochs + 1) * model.weights
@@ -107,20 +155,23 @@ def check_record(n_runs: int, epochs: int, model: Model) -> None:
 
 def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
           batch: int | None = None, seed: int = 0, init_seed: int = 0,
-          record_weights: bool = True,
+          record_weights: bool = True, snapshots: int | None = None,
           progress: Callable[[float], None] = lambda done: None) -> Training:
     """Train ``model`` on ``data`` with every run of ``specs`` for ``epochs`` epochs
     of minibatches of ``batch`` rows (None: the full batch), shuffled from ``seed``,
-    all runs from the weights ``model.initial(init_seed)``. ``progress`` is told the
-    share done now and then."""
+    all runs from the weights ``model.initial(init_seed)``. The weights are recorded
+    at every epoch, or at ``snapshots`` epochs spread evenly from the first to the
+    last (a page keeps those), or not at all. ``progress`` is told the share done
+    now and then."""
     specs = list(specs)
     if not specs:
         raise ValueError("choose at least one optimizer")
     epochs = int(EPOCHS.check("epochs", epochs))
     rows = len(data.y_train)
     batch = rows if batch is None else min(int(BATCH.check("batch", batch)), rows)
+    kept = np.arange(epochs + 1) if snapshots is None else snapshot_epochs(epochs, snapshots)
     if record_weights:
-        check_record(len(specs), epochs, model)
+        check_record(len(specs), len(kept) - 1, model)
     per_epoch = math.ceil(rows / batch)
     updates = epochs * per_epoch
     w = np.tile(model.initial(init_seed), (len(specs), 1))
@@ -133,18 +184,25 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
     train_loss, test_loss = np.empty(shape), np.empty(shape)
     train_acc = None if data.regression else np.empty(shape)
     test_acc = None if data.regression else np.empty(shape)
-    weights = np.empty((n_runs, epochs + 1, model.weights)) if record_weights else None
+    weights = np.empty((n_runs, len(kept), model.weights)) if record_weights else None
+    slot = np.full(epochs + 1, -1)
+    slot[kept] = np.arange(len(kept))
     diverged_at = np.full(n_runs, -1)
     last = w.copy()
     x, y = data.x_train, data.y_train
 
-    def measure(e: int) -> None:
-        for xs, ys, loss, acc in ((x, y, train_loss, train_acc),
-                                  (data.x_test, data.y_test, test_loss, test_acc)):
-            out, _ = models.forward(model, w, xs)
-            loss[:, e] = models.losses(model, out, ys, data.classes)
+    def measure(e: int, out: Array | None = None) -> None:
+        """Epoch ``e``'s numbers from the weights now (``out``: their outputs on the
+        training rows in order, when the full batch's update has them already)."""
+        if out is None:
+            out = models.forward(model, w, x)[0]
+        for outs, ys, loss, acc in ((out, y, train_loss, train_acc),
+                                    (None, data.y_test, test_loss, test_acc)):
+            if outs is None:
+                outs = models.forward(model, w, data.x_test)[0]
+            loss[:, e] = models.losses(model, outs, ys, data.classes)
             if acc is not None:
-                acc[:, e] = models.accuracy(out, ys)
+                acc[:, e] = models.accuracy(outs, ys)
         fine = np.isfinite(train_loss[:, e]) & (np.abs(w) <= WEIGHT_BOUND).all(axis=1)
         bad = ~fine & (diverged_at < 0)
         diverged_at[bad] = e
@@ -154,21 +212,30 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
             for a in (train_loss, test_loss, train_acc, test_acc):
                 if a is not None:
                     a[r, e] = np.nan
-        if weights is not None:
-            weights[:, e] = w
+        if weights is not None and slot[e] >= 0:
+            weights[:, slot[e]] = w
 
+    full = batch == rows  # one update per epoch, on every row in order: its outputs are epoch e's
+    _keep_freed_memory()
     t = 0
     with np.errstate(all="ignore"):
-        measure(0)
+        if not full:
+            measure(0)
         for e in range(epochs):
             progress(e / epochs)
             for j in range(per_epoch):
                 rows_j = order[e, j * batch:(j + 1) * batch]
-                _, g = models.loss_and_grad(model, w, x[rows_j], y[rows_j], data.classes)
+                xb, yb = (x, y) if full else (x[rows_j], y[rows_j])
+                _, g, out = models.loss_and_grad(model, w, xb, yb, data.classes)
+                if full:
+                    measure(e, out)
                 for r, opt in enumerate(opts):
                     if diverged_at[r] < 0:
                         w[r], states[r] = opt.update(g[r], states[r], w[r], lrs[r, t])
                 t += 1
-            measure(e + 1)
+            if not full:
+                measure(e + 1)
+        if full:
+            measure(epochs)
     return Training(data, model, specs, epochs, batch, seed, init_seed, train_loss, test_loss,
-                    train_acc, test_acc, weights, last, lrs, diverged_at)
+                    train_acc, test_acc, weights, kept, last, lrs, diverged_at)

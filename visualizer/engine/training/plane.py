@@ -1,0 +1,116 @@
+"""The runs seen in weight space: a plane through the weights, the runs' paths
+projected on it, and the loss over it as a contour.
+
+:func:`pca_plane` is the plane of the principal directions of all the runs'
+recorded weights together (centred on their mean), so every optimizer is drawn
+on the same map. A plane shows two directions out of thousands: a path's point
+projected on it is not the point itself, and the loss at the projection is not
+the loss the run had. :func:`projection_gap` measures that, run by run, so the
+page can say how far to trust the picture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualizer.engine.training import models
+from visualizer.engine.training.datasets import Dataset
+from visualizer.engine.training.loop import Training
+from visualizer.engine.training.models import Model
+
+Array = np.ndarray
+
+GRID = 60
+"""Points per side of the loss surface over a plane."""
+
+
+@dataclass(frozen=True)
+class Plane:
+    """``centre + a u + b v``: ``u`` and ``v`` orthonormal ``(N,)``; ``explained`` is the
+    share of the runs' spread (variance about the centre) each direction holds;
+    ``coords`` ``(R, S, 2)`` are the recorded weights projected (NaN after a run
+    diverged)."""
+
+    centre: Array
+    u: Array
+    v: Array
+    explained: tuple[float, float]
+    coords: Array
+
+    def points(self, a: Array, b: Array) -> Array:
+        """The weights at plane coordinates ``(a, b)`` (arrays of one shape) ``(..., N)``."""
+        return self.centre + a[..., None] * self.u + b[..., None] * self.v
+
+
+def pca_plane(tr: Training) -> Plane:
+    """The plane of the two principal directions of every run's recorded weights."""
+    if tr.weights is None:
+        raise ValueError("the weights were not recorded")
+    stack = tr.weights.reshape(-1, tr.model.weights)
+    good = np.isfinite(stack).all(axis=1)
+    pts = stack[good]
+    centre = pts.mean(axis=0)
+    _, sv, vt = np.linalg.svd(pts - centre, full_matrices=False)
+    total = float((sv ** 2).sum()) or 1.0
+    u = vt[0] if len(vt) > 0 else np.eye(tr.model.weights)[0]
+    v = vt[1] if len(vt) > 1 else np.eye(tr.model.weights)[1]
+    share = [float(sv[i] ** 2 / total) if i < len(sv) else 0.0 for i in (0, 1)]
+    # a sign that reads the same way every time: the starting weights on the left
+    start = tr.weights[0, 0] - centre
+    if start @ u > 0:
+        u = -u
+    if start @ v > 0:
+        v = -v
+    rel = tr.weights - centre
+    coords = np.stack([rel @ u, rel @ v], axis=-1)
+    return Plane(centre, u, v, (share[0], share[1]), coords)
+
+
+def surface(plane: Plane, data: Dataset, model: Model, grid: int = GRID, margin: float = 0.25
+            ) -> tuple[Array, Array, Array]:
+    """The training loss over the plane, on ``grid`` x ``grid`` points covering every
+    projected path with ``margin`` of its span around: ``(a, b, loss)``, ``loss``
+    ``(grid, grid)`` indexed ``[b, a]``."""
+    c = plane.coords[np.isfinite(plane.coords).all(axis=-1)]
+    lo, hi = c.min(axis=0), c.max(axis=0)
+    pad = np.maximum((hi - lo) * margin, 1e-3)
+    a = np.linspace(lo[0] - pad[0], hi[0] + pad[0], grid)
+    b = np.linspace(lo[1] - pad[1], hi[1] + pad[1], grid)
+    aa, bb = np.meshgrid(a, b)
+    loss = training_losses(model, plane.points(aa.ravel(), bb.ravel()), data)
+    return a, b, loss.reshape(grid, grid)
+
+
+CHUNK_NUMBERS = 1_500_000
+"""The most numbers in one layer's activations while many weight vectors are
+evaluated at once (12 MB: below glibc's mmap threshold, so no page faults)."""
+
+
+def training_losses(model: Model, w: Array, data: Dataset) -> Array:
+    """The training loss of each weight vector of ``w`` ``(P, N) -> (P,)``, a few
+    vectors at a time (NaN or inf where a vector's loss is not finite)."""
+    loss = np.empty(len(w))
+    step = max(1, CHUNK_NUMBERS // (len(data.y_train) * max(model.sizes[1:])))
+    with np.errstate(all="ignore"):
+        for i in range(0, len(w), step):
+            out, _ = models.forward(model, w[i:i + step], data.x_train)
+            loss[i:i + step] = models.losses(model, out, data.y_train, data.classes)
+    return loss
+
+
+def projection_gap(plane: Plane, tr: Training) -> Array:
+    """Per run, the largest gap between the training loss the run had at a recorded
+    epoch and the loss at that point's projection on the plane ``(R,)`` (NaN for
+    a run with nothing recorded)."""
+    gaps = np.full(len(tr.specs), np.nan)
+    for r in range(len(tr.specs)):
+        ok = np.isfinite(plane.coords[r]).all(axis=-1)
+        if not ok.any():
+            continue
+        a, b = plane.coords[r, ok, 0], plane.coords[r, ok, 1]
+        on_plane = training_losses(tr.model, plane.points(a, b), tr.data)
+        true = tr.train_loss[r, tr.weight_epochs[ok]]
+        gaps[r] = float(np.max(np.abs(on_plane - true)))
+    return gaps

@@ -1,0 +1,317 @@
+"""A real model: the race's ticked optimizers, with their settings, train one small
+network on a data set, from the same starting weights and on the same minibatches
+(:mod:`visualizer.engine.training`). The page shows each run's training and
+held-out loss and accuracy per epoch, its decision boundary over the data (or its
+fitted curve, for the wave), and the runs seen on the plane of their two principal
+directions in weight space, with the training loss over that plane; it says how
+much of the runs' spread that plane holds and how far the loss at a path's
+projection is from the run's own. Computed as a background job, once per setting
+for the class."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from dash import html
+from plotly.subplots import make_subplots
+
+from landscapes.number_text import exact, rounded
+from visualizer import engine
+from visualizer.engine import export, optimizers, training
+from visualizer.engine.fields import Range
+from visualizer.engine.training import datasets, models, plane
+from visualizer.engine.training.loop import BATCH, EPOCHS
+from visualizer.pages import Page, common, kit
+from visualizer.pages.kit import FONT, Field
+from visualizer.ui import figures
+
+KEY = "train"
+I = common.Ids(KEY, "data", "size", "noise", "seed", "model", "activation", "batch",  # noqa: E741
+               "epochs", "epoch")
+SNAPSHOT_NUMBERS = 2_000_000
+"""The most weights kept for the page (runs x snapshots x weights): 16 MB."""
+MAX_SNAPSHOTS = 101
+BOUNDARY_GRID = 60
+CLASS_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#ca8a04", "#db2777",
+                "#4b5563", "#dc2626", "#0d9488"]
+PALE_CLASS = ["#dbeafe", "#ffedd5", "#dcfce7", "#f3e8ff"]
+EPOCH = Range(0, EPOCHS.high, whole=True)
+ON_PLANE = 1e-9
+"""A gap this small between a run's loss and its projection's is rounding: the
+kept points lie on the plane (two runs, or paths that stay in two directions)."""
+
+
+def _blank_or(rng: Range, name: str):
+    def parse(text):
+        text = "" if text is None else str(text).strip()
+        return None if not text else rng.parse(name, text)
+    return parse
+
+
+def _write_blank(value) -> str:
+    return "" if value is None else exact(value)
+
+
+FORM = kit.Form(
+    I,
+    Field("data", "moons", lambda v: v if v in datasets.MAKERS else "moons",
+          choices=datasets.MAKERS),
+    Field("size", "", _blank_or(datasets.SIZE, "size"), _write_blank),
+    Field("noise", "", _blank_or(datasets.NOISE, "noise"), _write_blank),
+    Field("seed", "0", lambda v: int(datasets.SEED.parse("seed", v)), exact),
+    Field("model", "mlp:16,16", lambda v: str(v or "").strip().lower()),
+    Field("activation", "tanh", lambda v: v if v in models.ACTIVATIONS else "tanh",
+          choices=models.ACTIVATIONS),
+    Field("batch", "32", _blank_or(BATCH, "batch"), _write_blank),
+    Field("epochs", "200", lambda v: int(EPOCHS.parse("epochs", v)), exact),
+    Field("epoch", "", _blank_or(EPOCH, "at epoch"), _write_blank),
+)
+
+
+def _specs_text(specs) -> str:
+    return " ".join(engine.spec_text(s) for s in specs)
+
+
+def compute(specs_text: str, name: str, size: int, noise: float, seed: int, model_text: str,
+            activation: str, batch: int | None, epochs: int, progress=lambda done: None) -> dict:
+    """Train, then the plane: what the page draws, for the class's cache."""
+    data = training.load(name, size=size, noise=noise, seed=seed)
+    model = training.parse_model(model_text, data.features, data.outputs, activation)
+    specs = [engine.parse_spec(t) for t in specs_text.split(" ")]
+    snapshots = int(np.clip(SNAPSHOT_NUMBERS // (len(specs) * model.weights), 11, MAX_SNAPSHOTS))
+    tr = training.train(data, model, specs, epochs, batch=batch, seed=seed, snapshots=snapshots,
+                        progress=lambda done: progress(0.8 * done))
+    progress(0.8)
+    pl = plane.pca_plane(tr)
+    surface = plane.surface(pl, data, model)
+    gaps = plane.projection_gap(pl, tr)
+    progress(1.0)
+    return {"training": tr, "plane": pl, "surface": surface, "gaps": gaps}
+
+
+def surface_seconds(data: training.Dataset, model: training.Model) -> float:
+    """What the plane's loss surface costs (the training's cost model, per row and point)."""
+    return training.estimate_seconds(data, model, plane.GRID ** 2, 1, None) * len(data.y_train) / (
+        len(data.y_train) + len(data.y_test))
+
+
+def parse(race_query, *boxes) -> tuple[tuple, dict, dict]:
+    """The boxes (:data:`FORM`) and the race's ticked optimizers as the training's
+    arguments, the view (the epoch shown) and the link's parameters; FieldError or
+    BudgetError for what cannot be trained within a job's budget."""
+    s = FORM.parse(*boxes)
+    _, specs, _, _, _ = common.race_scene(race_query)
+    maker = datasets.maker(s["data"])
+    size = maker.size if s["size"] is None else s["size"]
+    noise = maker.noise if s["noise"] is None else s["noise"]
+    data = training.load(s["data"], size=size, noise=noise, seed=s["seed"])
+    model = training.parse_model(s["model"], data.features, data.outputs, s["activation"])
+    batch = s["batch"] if s["batch"] is not None and s["batch"] < len(data.y_train) else None
+    training.check_budget(data, model, len(specs), s["epochs"], batch,
+                          engine.JOB_BUDGET - surface_seconds(data, model), "one background job")
+    args = (_specs_text(specs), s["data"], size, noise, s["seed"], model.text(), s["activation"],
+            batch, s["epochs"])
+    return args, {"epoch": s["epoch"]}, FORM.link(s, page=False)
+
+
+# -- The view ---------------------------------------------------------------------------------
+def shown_epoch(tr: training.Training, asked: int | None) -> tuple[int, int]:
+    """The epoch asked (the last if none, at most the last) and the index of the
+    last kept snapshot at or before it."""
+    epoch = tr.epochs if asked is None else min(int(asked), tr.epochs)
+    return epoch, int(np.searchsorted(tr.weight_epochs, epoch, side="right") - 1)
+
+
+def _boundary(tr: training.Training, run: int, snap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = np.concatenate([tr.data.x_train, tr.data.x_test])
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = (hi - lo) * 0.08
+    gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], BOUNDARY_GRID)
+    gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], BOUNDARY_GRID)
+    xx, yy = np.meshgrid(gx, gy)
+    w = tr.weights[run, snap][None]
+    with np.errstate(all="ignore"):
+        out, _ = models.forward(tr.model, w, np.stack([xx.ravel(), yy.ravel()], 1))
+    return gx, gy, out[0].argmax(axis=1).reshape(xx.shape).astype(float)
+
+
+def figure(result: dict, asked: int | None) -> go.Figure:
+    tr: training.Training = result["training"]
+    pl: plane.Plane = result["plane"]
+    a, b, z = result["surface"]
+    epoch, snap = shown_epoch(tr, asked)
+    data = tr.data
+    boundaries = data.features == 2 and not data.regression
+    n = len(tr.specs)
+    per_row = 4
+    extra_rows = -(-n // per_row) if boundaries else 0
+    specs = [[{"colspan": 4}, None, None, None, {"colspan": 4}, None, None, None,
+              {"colspan": 4}, None, None, None]]
+    for _ in range(extra_rows):
+        specs.append(sum(([{"colspan": 3}, None, None] for _ in range(per_row)), []))
+    second = "fitted curve" if data.regression else "accuracy"
+    titles = ["loss per epoch (— training, ┄ held out)", f"{second} at epoch {epoch:,}"
+              if data.regression else "accuracy per epoch (— training, ┄ held out)",
+              "the runs on their plane in weight space (darker: higher loss)"]
+    for r in range(n if boundaries else 0):
+        acc = tr.test_accuracy[r, epoch]
+        titles.append(f"{optimizers.info(tr.specs[r].optimizer).title}: held out "
+                      + ("diverged" if not np.isfinite(acc) else f"{rounded(100 * acc, 3)} %"))
+    fig = make_subplots(rows=1 + extra_rows, cols=12, specs=specs, subplot_titles=titles,
+                        vertical_spacing=0.12 / max(1, extra_rows), horizontal_spacing=0.02,
+                        row_heights=[1.4] + [1.0] * extra_rows)
+    epochs = np.arange(tr.epochs + 1)
+    for r, spec in enumerate(tr.specs):
+        info = optimizers.info(spec.optimizer)
+        color = figures.COLORS.get(spec.optimizer, "#333")
+        for values, dash, col, part in ((tr.train_loss, "solid", 1, "training"),
+                                        (tr.test_loss, "dot", 1, "held out"),
+                                        (tr.train_accuracy, "solid", 5, "training"),
+                                        (tr.test_accuracy, "dot", 5, "held out")):
+            if values is None:
+                continue
+            fig.add_trace(go.Scatter(
+                x=epochs, y=values[r], mode="lines", name=info.title, legendgroup=spec.optimizer,
+                showlegend=part == "training" and col == 1, meta=spec.optimizer,
+                line={"color": color, "width": 2, "dash": dash},
+                hovertemplate=f"{info.title}, {part}: %{{y:.4g}} at epoch %{{x}}<extra></extra>"),
+                row=1, col=col)
+        path = pl.coords[r]
+        ok = np.isfinite(path).all(axis=1)
+        fig.add_trace(go.Scatter(x=path[ok, 0], y=path[ok, 1], mode="lines", showlegend=False,
+                                 line={"color": color, "width": 2.5}, meta=spec.optimizer,
+                                 hovertemplate=f"{info.title}<extra></extra>"), row=1, col=9)
+        if ok[snap]:
+            fig.add_trace(go.Scatter(x=[path[snap, 0]], y=[path[snap, 1]], mode="markers",
+                                     showlegend=False, marker={"color": color, "size": 9,
+                                                               "line": {"color": "white", "width": 1}},
+                                     hovertemplate=f"{info.title} at epoch "
+                                     f"{int(tr.weight_epochs[snap]):,}<extra></extra>"), row=1, col=9)
+    fig.add_trace(go.Contour(x=a, y=b, z=np.log10(np.maximum(z, 1e-12)), showscale=False,
+                             colorscale=[[0, "#ffffff"], [1, "#64748b"]], ncontours=18,
+                             contours={"coloring": "heatmap"}, line={"width": 0.5},
+                             hovertemplate="training loss 10^%{z:.2f}<extra></extra>"), row=1, col=9)
+    start = pl.coords[0, 0]
+    fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", showlegend=False,
+                             marker={"color": "#dc2626", "size": 11, "symbol": "circle"},
+                             hovertemplate="the starting weights<extra></extra>"), row=1, col=9)
+    for col in (1,) if data.regression else (1, 5):
+        fig.add_vline(x=epoch, line={"color": "#9ca3af", "width": 1, "dash": "dash"}, row=1, col=col)
+    if data.regression:  # the fitted curves over the data, in place of the accuracy
+        xs = np.linspace(data.x_train.min(), data.x_train.max(), 200)[:, None]
+        fig.add_trace(go.Scatter(x=data.x_train[:, 0], y=data.y_train[:, 0], mode="markers",
+                                 marker={"color": "#9ca3af", "size": 4}, showlegend=False,
+                                 hoverinfo="skip"), row=1, col=5)
+        with np.errstate(all="ignore"):
+            out, _ = models.forward(tr.model, tr.weights[:, snap], xs)
+        for r, spec in enumerate(tr.specs):
+            fig.add_trace(go.Scatter(x=xs[:, 0], y=out[r, :, 0], mode="lines", showlegend=False,
+                                     line={"color": figures.COLORS.get(spec.optimizer, "#333"),
+                                           "width": 2}, meta=spec.optimizer,
+                                     hoverinfo="skip"), row=1, col=5)
+    for r in range(n if boundaries else 0):
+        row, col = 2 + r // per_row, 1 + 3 * (r % per_row)
+        gx, gy, cls = _boundary(tr, r, snap)
+        k = data.classes
+        scale = [[i / max(1, k - 1), PALE_CLASS[i % len(PALE_CLASS)]] for i in range(k)]
+        fig.add_trace(go.Heatmap(x=gx, y=gy, z=cls, colorscale=scale, zmin=0, zmax=k - 1,
+                                 showscale=False, hoverinfo="skip"), row=row, col=col)
+        for xs_, ys_, symbol in ((data.x_train, data.y_train, "circle"),
+                                 (data.x_test, data.y_test, "x")):
+            fig.add_trace(go.Scattergl(
+                x=xs_[:, 0], y=xs_[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
+                marker={"color": [CLASS_COLORS[c % len(CLASS_COLORS)] for c in ys_],
+                        "size": 4 if symbol == "circle" else 5, "symbol": symbol}), row=row, col=col)
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", row=1, col=1)
+    if not data.regression:
+        fig.update_xaxes(title_text="epoch", row=1, col=5)
+        fig.update_yaxes(range=[0, 1.02], row=1, col=5)
+    share = pl.explained
+    fig.update_xaxes(title_text=f"1st direction ({rounded(100 * share[0], 2)} % of the spread)",
+                     row=1, col=9, showgrid=False)
+    fig.update_yaxes(title_text=f"2nd ({rounded(100 * share[1], 2)} %)", row=1, col=9,
+                     showgrid=False)
+    fig.update_layout(height=420 + 260 * extra_rows, font=FONT, plot_bgcolor="white",
+                      paper_bgcolor="rgba(0,0,0,0)", margin={"l": 60, "r": 12, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": 1.08, "yanchor": "bottom", "x": 0},
+                      hovermode="closest")
+    return fig
+
+
+def summary(result: dict, asked: int | None) -> str:
+    """What the picture shows, in numbers read from the same arrays."""
+    tr: training.Training = result["training"]
+    epoch, snap = shown_epoch(tr, asked)
+    how = ("the full batch" if tr.batch >= len(tr.data.y_train)
+           else f"minibatches of {tr.batch:,} rows, shuffled each epoch")
+    parts = []
+    for r, spec in enumerate(tr.specs):
+        title = optimizers.info(spec.optimizer).title
+        d = int(tr.diverged_at[r])
+        if 0 <= d <= epoch:
+            parts.append(f"{title} diverged at epoch {d:,}")
+        elif tr.test_accuracy is not None:
+            parts.append(f"{title} {rounded(100 * tr.test_accuracy[r, epoch], 3)} %")
+        else:
+            parts.append(f"{title} {rounded(tr.test_loss[r, epoch], 3)}")
+    what = "held-out accuracy" if tr.test_accuracy is not None else "held-out loss (squared error)"
+    pl, gaps = result["plane"], result["gaps"]
+    worst = int(np.nanargmax(gaps)) if np.isfinite(gaps).any() else None
+    share = rounded(100 * (pl.explained[0] + pl.explained[1]), 3)
+    plane_text = f" The plane holds {share} % of the spread of the runs' kept weights; "
+    if worst is None:
+        plane_text += "no run kept a finite point to measure it by."
+    elif gaps[worst] <= ON_PLANE:
+        plane_text += ("every kept point lies on it, so its contour is the loss the runs had "
+                       "there.")
+    else:
+        plane_text += ("at the kept epochs the loss at a path's projection differs from the "
+                       f"run's own loss by up to {rounded(gaps[worst], 3)} "
+                       f"({optimizers.info(tr.specs[worst].optimizer).title}), so the contour "
+                       "is a sketch of the surface, not the surface the runs saw.")
+    kept = int(tr.weight_epochs[snap])
+    at = f" (the boundaries and the plane's dots at epoch {kept:,}, the nearest kept)" if kept != epoch else ""
+    return (f"{tr.data.title}, {len(tr.data.y_train):,} training rows and {len(tr.data.y_test):,} "
+            f"held out; a model of {tr.model.weights:,} weights trained on {how}. At epoch "
+            f"{epoch:,}, {what}: " + "; ".join(parts) + "." + at + plane_text)
+
+
+def render(result: dict, view: dict) -> tuple:
+    return figure(result, view["epoch"]), [], summary(result, view["epoch"])
+
+
+def layout() -> html.Div:
+    controls = [
+        kit.select(I.data, "data", [(k, m.title) for k, m in datasets.MAKERS.items()],
+                   FORM.default("data"), wide=True),
+        kit.text_box(FORM, "size", "rows (blank: the set's)"),
+        kit.text_box(FORM, "noise", "noise (blank: the set's)"),
+        kit.text_box(FORM, "seed", "seed"),
+        kit.text_box(FORM, "model", "model: linear or mlp:W,W"),
+        kit.select(I.activation, "activation", [(a, a) for a in models.ACTIVATIONS],
+                   FORM.default("activation")),
+        kit.text_box(FORM, "batch", "batch (blank: full)"),
+        kit.text_box(FORM, "epochs", "epochs"),
+        kit.text_box(FORM, "epoch", "show epoch (blank: last)"),
+    ]
+    intro = ("The optimizers ticked on the Compare optimizers page, with their settings, train one "
+             "small neural network on real data: the same starting weights, the same minibatches, "
+             "each update through the same rule as on the race (equal to torch.optim's to 1e-10). "
+             "Does what Adam does on Rosenbrock hold when a network trains? The third chart puts "
+             "every run's path on the plane of the runs' two main directions in weight space, over "
+             "the training loss on that plane; a plane shows two directions out of thousands, and "
+             "the note says how far off it is.")
+    return common.frame(I, "The same optimizers on a real model", intro, controls, "epoch")
+
+
+def csv(result: dict) -> tuple[tuple[str, ...], export.Table, str]:
+    """Every run's every epoch: the losses and accuracies."""
+    tr = result["training"]
+    return export.TRAINING_COLUMNS, export.training_table(tr), f"training_{tr.data.name}.csv"
+
+
+PAGE = Page(KEY, "Real model", layout, 90)
+update, job = common.register_view(I, KEY, "train", FORM.inputs(), parse, compute, render, csv,
+                                   whole_scene=False)
+boxes = kit.fill_from_link(KEY, FORM.outputs(), FORM.from_link)
