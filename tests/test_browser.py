@@ -999,6 +999,17 @@ def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(pag
     assert len(lines) == 1 + 3 * 151 and lines[1].startswith("0,gd,0,")
     page.fill("#train-size", "abc")
     expect(page.locator("#train-error")).to_have_text("Size: must be a number (got 'abc')")
+    # a lesson sets the race's optimizers and the page's boxes, and its caption shows
+    page.locator("#train-lesson").click()
+    page.get_by_role("option", name="Minibatches of 8 rows (moons)").click()
+    expect(note).to_contain_text("Minibatches of 8 rows (moons). Gradient descent at lr 0.1 and Adam",
+                                 timeout=60000)
+    expect(page.locator("#train-batch")).to_have_value("8")
+    expect(page.locator("#train-size")).to_have_value("")
+    expect(page).to_have_url(re.compile(r"opt=gd:lr=0\.1,decay=0&opt=adam:lr=0\.01,decay=0.*page=train"))
+    shot(page, "34-real-model-lesson", full_page=True)
+    page.fill("#train-epochs", "90")  # another setting: no longer the lesson
+    expect(note).not_to_contain_text("Minibatches of 8 rows (moons).", timeout=60000)
 
 
 def test_no_page_has_a_serious_or_critical_accessibility_violation(page, server):

@@ -113,13 +113,17 @@ def test_bad_boxes_and_too_much_work_get_messages_and_nothing_is_trained(monkeyp
 
 
 def test_the_link_restores_the_boxes():
-    link = "?page=train&data=digits&size=500&seed=3&model=linear&activation=relu&batch=&epochs=50&epoch=10"
-    assert page.boxes(link) == ("digits", "500", "", "3", "linear", "relu", "", "50", "10")
+    link = "?page=train&data=digits&size=500&seed=3&model=linear&activation=relu&batch=full&epochs=50&epoch=10"
+    assert page.boxes(link) == ("digits", "500", "", "3", "linear", "relu", "full", "50", "10")
     assert page.boxes("?page=train&data=mnist")[0] == "moons"  # not one of its choices
     args, view, params = page.parse(RACE, *page.boxes(link))
-    assert args[1:] == ("digits", 500, 0.0, 3, "linear", "relu", None, 50) and view == {"epoch": 10}
+    assert args[1:] == ("digits", 500, 0.0, 3, "linear", "relu", None, 50)
+    assert view == {"epoch": 10, "lesson": None}
     assert params == {"data": "digits", "size": "500", "seed": "3", "model": "linear",
-                      "activation": "relu", "epochs": "50", "epoch": "10"}  # blank: the full batch
+                      "activation": "relu", "batch": "full", "epochs": "50", "epoch": "10"}
+    # a blank batch box is the full batch too, and its link says so (absent would be 32)
+    values = page.FORM.parse(*page.FORM.boxes({**page.FORM.defaults(), "batch": None}))
+    assert page.FORM.link(values, page=False)["batch"] == "full"
 
 
 def test_the_note_says_when_the_paths_lie_on_their_plane():
@@ -133,3 +137,79 @@ def test_the_note_says_when_the_paths_lie_on_their_plane():
     note = page.summary(result, None)
     assert "every kept point lies on it, so its contour is the loss the runs had there" in note
     assert "sketch" not in note
+
+
+def _lesson(key: str):
+    lesson = page.LESSONS[key]
+    link = lesson.link()
+    args, view, _ = page.parse(link, *page.FORM.from_link(link))
+    assert view["lesson"] == key  # its own settings show its caption
+    return lesson.caption, page.compute(*args)["training"]
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.3g} %"
+
+
+def test_lesson_adabelief_against_adam_on_the_digits():
+    caption, tr = _lesson("belief_digits")
+    assert [s.optimizer for s in tr.specs] == ["adam", "adabelief"] and tr.batch == 32
+    adam, belief = 0, 1
+    assert f"lower training loss ({tr.train_loss[belief, -1]:.3g} against Adam's " \
+           f"{tr.train_loss[adam, -1]:.3g})" in caption
+    assert tr.train_loss[belief, -1] < tr.train_loss[adam, -1]
+    n = len(tr.data.y_test)
+    right = np.round(tr.test_accuracy[:, -1] * n).astype(int)
+    assert right[belief] - right[adam] == 1 and f"one digit more of the {n}" in caption
+    assert f"({_pct(tr.test_accuracy[belief, -1])} against {_pct(tr.test_accuracy[adam, -1])})" in caption
+    assert f"({_pct(tr.test_accuracy[belief, 10])} against {_pct(tr.test_accuracy[adam, 10])})" in caption
+    assert tr.test_accuracy[belief, 10] > tr.test_accuracy[adam, 10]
+
+
+def test_lessons_adams_first_steps_with_and_without_warmup():
+    off_caption, off = _lesson("warmup_off")
+    on_caption, on = _lesson("warmup_on")
+    assert off.batch == len(off.data.y_train) == on.batch  # the full batch
+    assert on.specs[0].schedule_params["warmup"] == 20 and off.specs[0].schedule_params.get("warmup", 0) == 0
+    start = off.train_loss[0, 0]
+    assert start == on.train_loss[0, 0]
+    peak = off.train_loss[0, :21].max()
+    assert f"from {start:.3g} to {peak:.3g}" in off_caption
+    assert f"at {off.train_loss[0, -1]:.3g} and holds out only {_pct(off.test_accuracy[0, -1])}" in off_caption
+    on_peak = on.train_loss[0, :21].max()
+    assert on_peak - start < 0.01 * start  # barely above its start
+    assert f"peaks at {on_peak:.3g}, barely above its start ({start:.3g}), against {peak:.3g} " \
+           "without warmup" in on_caption
+    assert f"at {on.train_loss[0, -1]:.3g} with {_pct(on.test_accuracy[0, -1])} held out " \
+           f"({_pct(off.test_accuracy[0, -1])} without)" in on_caption
+    # the first step moves every weight by the full learning rate (the caption's reason)
+    one = training.train(off.data, off.model, off.specs, 1)
+    first = np.abs(one.weights[0, 1] - one.weights[0, 0])
+    assert np.allclose(first, 0.2, rtol=0.005) and "by about the full learning rate" in off_caption
+
+
+def test_lessons_minibatches_against_the_full_batch():
+    mini_caption, mini = _lesson("minibatch")
+    full_caption, full = _lesson("full_batch")
+    assert mini.batch == 8 and mini.updates_per_epoch == 38 and full.updates_per_epoch == 1
+    rises = (np.diff(mini.train_loss, axis=1) > 0).sum(axis=1)
+    assert f"in {rises[0]} (gradient descent) and {rises[1]} (Adam) of the 100" in mini_caption
+    assert f"training loss is {mini.train_loss[0, -1]:.3g} and {mini.train_loss[1, -1]:.3g}" in mini_caption
+    assert f"{_pct(mini.test_accuracy[0, -1])} and {_pct(mini.test_accuracy[1, -1])} are held out" \
+        in mini_caption
+    rises = (np.diff(full.train_loss, axis=1) > 0).sum(axis=1)
+    assert rises[0] == 0 and f"(in 0 of the 100 epochs; Adam's in {rises[1]})" in full_caption
+    assert "100 updates, not 3,800" in full_caption and 100 * mini.updates_per_epoch == 3800
+    assert f"gradient descent ends at {full.train_loss[0, -1]:.3g} and " \
+           f"{_pct(full.test_accuracy[0, -1])} held out, Adam at {full.train_loss[1, -1]:.3g} " \
+           f"and {_pct(full.test_accuracy[1, -1])}" in full_caption
+
+
+def test_a_lesson_picked_opens_its_link_and_only_its_settings_show_its_caption():
+    assert page.open_lesson("minibatch") == page.LESSONS["minibatch"].link()
+    with pytest.raises(common.PreventUpdate):
+        page.open_lesson("")
+    link = page.LESSONS["minibatch"].link()
+    boxes = list(page.FORM.from_link(link))
+    boxes[page.FORM.fields.index(page.FORM.by_name["epochs"])] = "99"
+    assert page.parse(link, *boxes)[1]["lesson"] is None  # changed: no longer the lesson

@@ -10,9 +10,13 @@ for the class."""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, field
+
 import numpy as np
 import plotly.graph_objects as go
-from dash import html
+from dash import Input, Output, callback, html
+from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 
 from landscapes.number_text import exact, rounded
@@ -23,11 +27,13 @@ from visualizer.engine.training import datasets, models, plane
 from visualizer.engine.training.loop import BATCH, EPOCHS
 from visualizer.pages import Page, common, kit
 from visualizer.pages.kit import FONT, Field
-from visualizer.ui import figures
+from visualizer.pages.race import scene
+from visualizer.ui import figures, ids
+from visualizer.ui.text import with_params
 
 KEY = "train"
 I = common.Ids(KEY, "data", "size", "noise", "seed", "model", "activation", "batch",  # noqa: E741
-               "epochs", "epoch")
+               "epochs", "epoch", "lesson")
 SNAPSHOT_NUMBERS = 2_000_000
 """The most weights kept for the page (runs x snapshots x weights): 16 MB."""
 MAX_SNAPSHOTS = 101
@@ -62,10 +68,15 @@ FORM = kit.Form(
     Field("model", "mlp:16,16", lambda v: str(v or "").strip().lower()),
     Field("activation", "tanh", lambda v: v if v in models.ACTIVATIONS else "tanh",
           choices=models.ACTIVATIONS),
-    Field("batch", "32", _blank_or(BATCH, "batch"), _write_blank),
+    Field("batch", "32", lambda v: None if str(v or "").strip().lower() in ("", FULL)
+          else int(BATCH.parse("batch", v)), lambda v: FULL if v is None else exact(v)),
     Field("epochs", "200", lambda v: int(EPOCHS.parse("epochs", v)), exact),
     Field("epoch", "", _blank_or(EPOCH, "at epoch"), _write_blank),
 )
+
+
+FULL = "full"
+"""The batch box's word (and the link's) for the full batch; a blank box means it too."""
 
 
 def _specs_text(specs) -> str:
@@ -83,22 +94,61 @@ def compute(specs_text: str, name: str, size: int, noise: float, seed: int, mode
                         progress=lambda done: progress(0.8 * done))
     progress(0.8)
     pl = plane.pca_plane(tr)
-    surface = plane.surface(pl, data, model)
+    surface = plane.surface(pl, data, model, grid=surface_grid(data, model))
     gaps = plane.projection_gap(pl, tr)
     progress(1.0)
     return {"training": tr, "plane": pl, "surface": surface, "gaps": gaps}
 
 
-def surface_seconds(data: training.Dataset, model: training.Model) -> float:
-    """What the plane's loss surface costs (the training's cost model, per row and point)."""
-    return training.estimate_seconds(data, model, plane.GRID ** 2, 1, None) * len(data.y_train) / (
-        len(data.y_train) + len(data.y_test))
+FORWARD_SHARE = 0.5
+"""What a forward pass costs beside the training's forward and backward (0.4 measured
+on ``benchmarks/bench_training.py``'s plane; rounded up)."""
 
 
-def parse(race_query, *boxes) -> tuple[tuple, dict, dict]:
+SURFACE_SECONDS = 1.0
+MIN_GRID = 20
+"""The plane's loss surface gets at most this long: its grid is the finest (up to
+``plane.GRID`` per side, at least ``MIN_GRID``) that fits."""
+
+
+def surface_seconds(data: training.Dataset, model: training.Model, grid: int = plane.GRID
+                    ) -> float:
+    """What the plane's loss surface costs: a forward pass over the training rows for
+    each of its ``grid`` x ``grid`` points (the training's cost model, forward only)."""
+    rows = len(data.y_train)
+    per_pass = training.estimate_seconds(data, model, grid ** 2, 1, None)
+    return FORWARD_SHARE * per_pass * rows / (rows + len(data.y_test))
+
+
+def surface_grid(data: training.Dataset, model: training.Model) -> int:
+    """The points per side of the plane's loss surface (see :data:`SURFACE_SECONDS`)."""
+    grid = plane.GRID
+    while grid > MIN_GRID and surface_seconds(data, model, grid) > SURFACE_SECONDS:
+        grid -= 2
+    return grid
+
+
+def check_work(data: training.Dataset, model: training.Model, n_runs: int, epochs: int,
+               batch: int | None) -> None:
+    """BudgetError (saying what to lower) when the training and the plane together
+    would pass a background job's budget."""
+    grid = surface_grid(data, model)
+    surface = surface_seconds(data, model, grid)
+    if surface >= engine.JOB_BUDGET / 2:
+        raise engine.BudgetError(
+            f"Too much work for one background job: the loss over the plane ({grid} x "
+            f"{grid} points, each a pass over {len(data.y_train):,} rows with "
+            f"{model.weights:,} weights) would take about {surface:.1f} s alone; use fewer rows "
+            "or a smaller model.")
+    training.check_budget(data, model, n_runs, epochs, batch, engine.JOB_BUDGET - surface,
+                          "one background job")
+
+
+def parse(race_query, *boxes, with_lesson: bool = True) -> tuple[tuple, dict, dict]:
     """The boxes (:data:`FORM`) and the race's ticked optimizers as the training's
-    arguments, the view (the epoch shown) and the link's parameters; FieldError or
-    BudgetError for what cannot be trained within a job's budget."""
+    arguments, the view (the epoch shown, and the lesson these settings are, if
+    any) and the link's parameters; FieldError or BudgetError for what cannot be
+    trained within a job's budget."""
     s = FORM.parse(*boxes)
     _, specs, _, _, _ = common.race_scene(race_query)
     maker = datasets.maker(s["data"])
@@ -107,11 +157,88 @@ def parse(race_query, *boxes) -> tuple[tuple, dict, dict]:
     data = training.load(s["data"], size=size, noise=noise, seed=s["seed"])
     model = training.parse_model(s["model"], data.features, data.outputs, s["activation"])
     batch = s["batch"] if s["batch"] is not None and s["batch"] < len(data.y_train) else None
-    training.check_budget(data, model, len(specs), s["epochs"], batch,
-                          engine.JOB_BUDGET - surface_seconds(data, model), "one background job")
+    check_work(data, model, len(specs), s["epochs"], batch)
     args = (_specs_text(specs), s["data"], size, noise, s["seed"], model.text(), s["activation"],
             batch, s["epochs"])
-    return args, {"epoch": s["epoch"]}, FORM.link(s, page=False)
+    lesson = lesson_args().get(args) if with_lesson else None
+    return args, {"epoch": s["epoch"], "lesson": lesson}, FORM.link(s, page=False)
+
+
+# -- Lessons: settings with a claim, checked by a test from those settings ---------------------
+@dataclass(frozen=True)
+class Lesson:
+    """A scene for this page: the race's optimizers (``opts``, the command line's
+    syntax), the page's settings (by field name; the rest default) and a caption
+    that tells what the runs show, shown while the page trains exactly this."""
+
+    key: str
+    title: str
+    opts: tuple[str, ...]
+    settings: dict = field(default_factory=dict)
+    caption: str = ""
+
+    def link(self) -> str:
+        """The link that opens it: the race's default scene with these optimizers, and
+        this page with these settings."""
+        sc = scene.Scene()
+        race = scene.to_query(sc.landscape, sc.start, sc.steps,
+                              [engine.parse_spec(o) for o in self.opts])
+        values = FORM.parse(*FORM.boxes(self.settings))
+        return with_params(race, page=KEY, **FORM.link(values, page=False))
+
+
+_WARMUP = {"data": "spirals", "model": "mlp:32,32", "batch": None, "epochs": 150}
+_MINIBATCH = ("gd:lr=0.1", "adam:lr=0.01")
+LESSONS: dict[str, Lesson] = {x.key: x for x in [
+    Lesson("belief_digits", "Adam vs AdaBelief on the digits",
+           ("adam:lr=0.001", "adabelief:lr=0.001"),
+           {"data": "digits", "model": "mlp:32", "batch": 32, "epochs": 30},
+           "Both at lr 0.001, on minibatches of 32 digits for 30 epochs, from the same weights "
+           "on the same batches. AdaBelief ends with the lower training loss (0.093 against "
+           "Adam's 0.122) and holds out one digit more of the 449 (98 % against 97.8 %); at "
+           "epoch 10 it is ahead held out too (95.3 % against 94.4 %). One data set, one seed, "
+           "one learning rate: try another seed before reading a verdict into one digit."),
+    Lesson("warmup_off", "Adam's first steps without warmup (spirals)",
+           ("adam:lr=0.2",), _WARMUP,
+           "Adam at lr 0.2 on the full batch of two spirals. Its first step moves every weight "
+           "by about the full learning rate, whatever its gradient (v̂ rests on one gradient, so "
+           "m̂/√v̂ = ±1), and within 20 epochs the training loss jumps from 0.698 to 4.8. "
+           "After 150 epochs it is at 0.642 and holds out only 57 %. The next lesson is the "
+           "same run with 20 epochs of warmup."),
+    Lesson("warmup_on", "The same Adam with 20 epochs of warmup",
+           ("adam:lr=0.2,warmup=20",), _WARMUP,
+           "The same Adam, its learning rate ramped up over the first 20 epochs: in those "
+           "epochs the training loss peaks at 0.703, barely above its start (0.698), against "
+           "4.8 without warmup, and after 150 epochs it is at 0.0248 with 96 % held "
+           "out (57 % without). Warmup is for Adam's first steps, while v̂ rests on a few "
+           "gradients."),
+    Lesson("minibatch", "Minibatches of 8 rows (moons)", _MINIBATCH,
+           {"batch": 8, "epochs": 100},
+           "Gradient descent at lr 0.1 and Adam at lr 0.01 on minibatches of 8 rows: 38 "
+           "updates an epoch, each on another sample of the data, so the training loss goes "
+           "up from one epoch to the next in 37 (gradient descent) and 48 (Adam) of the 100 "
+           "epochs. After 100 epochs the training loss is 0.00604 and 0.00881, and 100 % and "
+           "99 % are held out right."),
+    Lesson("full_batch", "The same runs on the full batch", _MINIBATCH,
+           {"batch": None, "epochs": 100},
+           "The same two on the full batch: one update an epoch, on every row, so gradient "
+           "descent's training loss never goes up (in 0 of the 100 epochs; Adam's in 4). But "
+           "100 epochs are then 100 updates, not 3,800: gradient descent ends at 0.276 and "
+           "90 % held out, Adam at 0.0298 and 100 %. The minibatches' noise came with 38 "
+           "times the updates."),
+]}
+"""The page's lessons, in the menu's order; ``tests/test_real_model.py`` trains each
+one's settings and checks every number of its caption."""
+
+
+@functools.cache
+def lesson_args() -> dict[tuple, str]:
+    """Each lesson's training arguments (as :func:`parse` gives them), to its key."""
+    out = {}
+    for lesson in LESSONS.values():
+        link = lesson.link()
+        out[parse(link, *FORM.from_link(link), with_lesson=False)[0]] = lesson.key
+    return out
 
 
 # -- The view ---------------------------------------------------------------------------------
@@ -152,7 +279,7 @@ def figure(result: dict, asked: int | None) -> go.Figure:
     second = "fitted curve" if data.regression else "accuracy"
     titles = ["loss per epoch (— training, ┄ held out)", f"{second} at epoch {epoch:,}"
               if data.regression else "accuracy per epoch (— training, ┄ held out)",
-              "the runs on their plane in weight space (darker: higher loss)"]
+              "weight-space plane (darker: higher loss)"]
     for r in range(n if boundaries else 0):
         acc = tr.test_accuracy[r, epoch]
         titles.append(f"{optimizers.info(tr.specs[r].optimizer).title}: held out "
@@ -278,11 +405,17 @@ def summary(result: dict, asked: int | None) -> str:
 
 
 def render(result: dict, view: dict) -> tuple:
-    return figure(result, view["epoch"]), [], summary(result, view["epoch"])
+    note = summary(result, view["epoch"])
+    lesson = LESSONS.get(view.get("lesson") or "")
+    if lesson is not None:
+        note = [html.B(lesson.title + ". "), lesson.caption, html.Br(), note]
+    return figure(result, view["epoch"]), [], note
 
 
 def layout() -> html.Div:
     controls = [
+        kit.select(I.lesson, "lesson", [("", "—"), *((k, x.title) for k, x in LESSONS.items())],
+                   "", wide=True),
         kit.select(I.data, "data", [(k, m.title) for k, m in datasets.MAKERS.items()],
                    FORM.default("data"), wide=True),
         kit.text_box(FORM, "size", "rows (blank: the set's)"),
@@ -291,7 +424,7 @@ def layout() -> html.Div:
         kit.text_box(FORM, "model", "model: linear or mlp:W,W"),
         kit.select(I.activation, "activation", [(a, a) for a in models.ACTIVATIONS],
                    FORM.default("activation")),
-        kit.text_box(FORM, "batch", "batch (blank: full)"),
+        kit.text_box(FORM, "batch", "batch (rows, or full)"),
         kit.text_box(FORM, "epochs", "epochs"),
         kit.text_box(FORM, "epoch", "show epoch (blank: last)"),
     ]
@@ -315,3 +448,13 @@ PAGE = Page(KEY, "Real model", layout, 90)
 update, job = common.register_view(I, KEY, "train", FORM.inputs(), parse, compute, render, csv,
                                    whole_scene=False)
 boxes = kit.fill_from_link(KEY, FORM.outputs(), FORM.from_link)
+
+
+@callback(Output(ids.STORE_URL, "data", allow_duplicate=True), Input(I.lesson, "value"),
+          prevent_initial_call=True)
+def open_lesson(key: str | None) -> str:
+    """A lesson picked: its link sets the race's optimizers and this page's boxes."""
+    lesson = LESSONS.get(key or "")
+    if lesson is None:
+        raise PreventUpdate
+    return lesson.link()
