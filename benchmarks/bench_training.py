@@ -42,14 +42,41 @@ from visualizer import engine  # noqa: E402
 from visualizer.engine import optimizers, training  # noqa: E402
 from visualizer.engine.training import plane  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_many import best  # noqa: E402  (best of N, as every benchmark here)
 
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+
+@numba.njit(cache=True, error_model="numpy")
+def _forward(w, row, n_in, h, classes, a1, a2, z):
+    """One row through the MLP (weights laid out as the engine's): fills the two
+    hidden layers' activations and the logits; returns (largest logit, the sum of
+    exp(logit - largest))."""
+    o1 = n_in * h
+    o2 = o1 + h
+    o3 = o2 + h * h
+    o4 = o3 + h
+    o5 = o4 + h * classes
+    for j in range(h):
+        s = w[o1 + j]
+        for k in range(n_in):
+            s += w[j * n_in + k] * row[k]
+        a1[j] = np.tanh(s)
+    for j in range(h):
+        s = w[o3 + j]
+        for k in range(h):
+            s += w[o2 + j * h + k] * a1[k]
+        a2[j] = np.tanh(s)
+    top = -1e308
+    for c in range(classes):
+        s = w[o5 + c]
+        for k in range(h):
+            s += w[o4 + c * h + k] * a2[k]
+        z[c] = s
+        top = max(top, s)
+    se = 0.0
+    for c in range(classes):
+        se += np.exp(z[c] - top)
+    return top, se
 
 
 @numba.njit(parallel=True, cache=True, error_model="numpy")
@@ -76,55 +103,15 @@ def _floor(x, y, xt, yt, w0, hidden, classes, epochs, runs, lr, loss_out, test_o
         d2 = np.empty(h)
         d1 = np.empty(h)
         for e in range(epochs + 1):
-            # the held-out loss
-            total = 0.0
+            total = 0.0  # the held-out loss
             for i in range(xt.shape[0]):
-                for j in range(h):
-                    s = w[o1 + j]
-                    for k in range(n_in):
-                        s += w[j * n_in + k] * xt[i, k]
-                    a1[j] = np.tanh(s)
-                for j in range(h):
-                    s = w[o3 + j]
-                    for k in range(h):
-                        s += w[o2 + j * h + k] * a1[k]
-                    a2[j] = np.tanh(s)
-                top = -1e308
-                for c in range(classes):
-                    s = w[o5 + c]
-                    for k in range(h):
-                        s += w[o4 + c * h + k] * a2[k]
-                    z[c] = s
-                    top = max(top, s)
-                se = 0.0
-                for c in range(classes):
-                    se += np.exp(z[c] - top)
+                top, se = _forward(w, xt[i], n_in, h, classes, a1, a2, z)
                 total += top + np.log(se) - z[yt[i]]
             test_out[r, e] = total / xt.shape[0]
-            # the gradient over every training row (and the training loss)
-            g[:] = 0.0
+            g[:] = 0.0  # the gradient over every training row (and the training loss)
             total = 0.0
             for i in range(x.shape[0]):
-                for j in range(h):
-                    s = w[o1 + j]
-                    for k in range(n_in):
-                        s += w[j * n_in + k] * x[i, k]
-                    a1[j] = np.tanh(s)
-                for j in range(h):
-                    s = w[o3 + j]
-                    for k in range(h):
-                        s += w[o2 + j * h + k] * a1[k]
-                    a2[j] = np.tanh(s)
-                top = -1e308
-                for c in range(classes):
-                    s = w[o5 + c]
-                    for k in range(h):
-                        s += w[o4 + c * h + k] * a2[k]
-                    z[c] = s
-                    top = max(top, s)
-                se = 0.0
-                for c in range(classes):
-                    se += np.exp(z[c] - top)
+                top, se = _forward(w, x[i], n_in, h, classes, a1, a2, z)
                 total += top + np.log(se) - z[y[i]]
                 d2[:] = 0.0
                 for c in range(classes):

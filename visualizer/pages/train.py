@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
+from threadpoolctl import threadpool_limits
 
 from landscapes.number_text import exact, rounded
 from visualizer import engine
@@ -58,6 +59,10 @@ def _write_blank(value) -> str:
     return "" if value is None else exact(value)
 
 
+FULL = "full"
+"""The batch box's word (and the link's) for the full batch; a blank box means it too."""
+
+
 FORM = kit.Form(
     I,
     Field("data", "moons", lambda v: v if v in datasets.MAKERS else "moons",
@@ -75,17 +80,21 @@ FORM = kit.Form(
 )
 
 
-FULL = "full"
-"""The batch box's word (and the link's) for the full batch; a blank box means it too."""
-
-
 def _specs_text(specs) -> str:
     return " ".join(engine.spec_text(s) for s in specs)
 
 
 def compute(specs_text: str, name: str, size: int, noise: float, seed: int, model_text: str,
             activation: str, batch: int | None, epochs: int, progress=lambda done: None) -> dict:
-    """Train, then the plane: what the page draws, for the class's cache."""
+    """Train, then the plane: what the page draws, for the class's cache. On one core
+    (NumPy's BLAS would take them all): a job is given one, as every job is."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _compute(specs_text, name, size, noise, seed, model_text, activation, batch,
+                        epochs, progress)
+
+
+def _compute(specs_text: str, name: str, size: int, noise: float, seed: int, model_text: str,
+             activation: str, batch: int | None, epochs: int, progress) -> dict:
     data = training.load(name, size=size, noise=noise, seed=seed)
     model = training.parse_model(model_text, data.features, data.outputs, activation)
     specs = [engine.parse_spec(t) for t in specs_text.split(" ")]
