@@ -213,3 +213,20 @@ def test_a_lesson_picked_opens_its_link_and_only_its_settings_show_its_caption()
     boxes = list(page.FORM.from_link(link))
     boxes[page.FORM.fields.index(page.FORM.by_name["epochs"])] = "99"
     assert page.parse(link, *boxes)[1]["lesson"] is None  # changed: no longer the lesson
+
+
+def test_a_training_job_keeps_to_one_core(monkeypatch):
+    """NumPy's BLAS would use every core; a job is given one."""
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    real = training.train
+
+    def spy(*args, **kwargs):
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train", spy)
+    args = page.parse(RACE, *page.FORM.boxes({**page.FORM.defaults(), "epochs": 2}))[0]
+    page.compute(*args)
+    assert seen and set(seen) == {1}
