@@ -178,7 +178,7 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
     opts = [optimizers.info(s.optimizer).build(**s.hypers) for s in specs]
     states = [opt.init(w[r]) for r, opt in enumerate(opts)]
     lrs = np.stack([s.learning_rates(updates) for s in specs])
-    order = batch_order(seed, rows, epochs, batch)
+    shuffle = np.random.default_rng(seed)  # batch_order's draws, one epoch at a time
     n_runs = len(specs)
     shape = (n_runs, epochs + 1)
     train_loss, test_loss = np.empty(shape), np.empty(shape)
@@ -216,6 +216,7 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
             weights[:, slot[e]] = w
 
     full = batch == rows  # one update per epoch, on every row in order: its outputs are epoch e's
+    in_order = np.arange(rows)
     _keep_freed_memory()
     t = 0
     with np.errstate(all="ignore"):
@@ -223,8 +224,9 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
             measure(0)
         for e in range(epochs):
             progress(e / epochs)
+            order = in_order if full else shuffle.permutation(rows)
             for j in range(per_epoch):
-                rows_j = order[e, j * batch:(j + 1) * batch]
+                rows_j = order[j * batch:(j + 1) * batch]
                 xb, yb = (x, y) if full else (x[rows_j], y[rows_j])
                 _, g, out = models.loss_and_grad(model, w, xb, yb, data.classes)
                 if full:
