@@ -69,7 +69,8 @@ def _build_parser() -> _Parser:
         prog="python -m visualizer",
         description="Run optimizers on 2-D cost landscapes and print their paths, where every "
         "start of a grid ends up (basins), and how the final cost depends on the learning rate "
-        "(sweep); or write the race as a video (animate).",
+        "(sweep); train a model on a data set with each optimizer (train); or write the race as a "
+        "video (animate).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
