@@ -22,15 +22,16 @@ NaN.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from visualizer.engine import BudgetError, RunSpec, optimizers
 from visualizer.engine.fields import Range
-from visualizer.engine.loop import _keep_freed_memory
+from visualizer.engine.loop import keep_freed_memory
 from visualizer.engine.training import models
 from visualizer.engine.training.datasets import Dataset
 from visualizer.engine.training.models import Model
@@ -89,14 +90,23 @@ class Training:
         return math.ceil(len(self.data.y_train) / self.batch)
 
 
-def batch_order(seed: int, rows: int, epochs: int, batch: int) -> Array:
-    """The training rows in the order the minibatches take them, epoch by epoch
-    ``(epochs, rows)``: a fresh permutation each epoch from ``seed``; in order
-    when one batch holds them all."""
+def epoch_orders(seed: int, rows: int, batch: int) -> Iterator[Array]:
+    """The training rows in the order the minibatches take them, one epoch after
+    another: a fresh permutation each epoch from ``seed``; in order when one batch
+    holds them all. (:func:`train` draws them as it goes.)"""
     if batch >= rows:
-        return np.tile(np.arange(rows), (epochs, 1))
+        in_order = np.arange(rows)
+        while True:
+            yield in_order
     rng = np.random.default_rng(seed)
-    return np.stack([rng.permutation(rows) for _ in range(epochs)])
+    while True:
+        yield rng.permutation(rows)
+
+
+def batch_order(seed: int, rows: int, epochs: int, batch: int) -> Array:
+    """:func:`epoch_orders`' first ``epochs`` orders, ``(epochs, rows)`` (the torch
+    reference takes its minibatches from these)."""
+    return np.stack(list(itertools.islice(epoch_orders(seed, rows, batch), epochs)))
 
 
 ROW_WEIGHT_SECONDS = 0.45e-9
@@ -178,7 +188,7 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
     opts = [optimizers.info(s.optimizer).build(**s.hypers) for s in specs]
     states = [opt.init(w[r]) for r, opt in enumerate(opts)]
     lrs = np.stack([s.learning_rates(updates) for s in specs])
-    shuffle = np.random.default_rng(seed)  # batch_order's draws, one epoch at a time
+    orders = epoch_orders(seed, rows, batch)
     n_runs = len(specs)
     shape = (n_runs, epochs + 1)
     train_loss, test_loss = np.empty(shape), np.empty(shape)
@@ -216,15 +226,14 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
             weights[:, slot[e]] = w
 
     full = batch == rows  # one update per epoch, on every row in order: its outputs are epoch e's
-    in_order = np.arange(rows)
-    _keep_freed_memory()
+    keep_freed_memory()
     t = 0
     with np.errstate(all="ignore"):
         if not full:
             measure(0)
         for e in range(epochs):
             progress(e / epochs)
-            order = in_order if full else shuffle.permutation(rows)
+            order = next(orders)
             for j in range(per_epoch):
                 rows_j = order[j * batch:(j + 1) * batch]
                 xb, yb = (x, y) if full else (x[rows_j], y[rows_j])
