@@ -250,12 +250,12 @@ def training_to_json(tr: training.Training) -> dict[str, Any]:
     in flag order with its per-epoch curves (trimmed at divergence) and its last
     weights (in the model's order: each layer's weights row by row, then its bias)."""
     data = tr.data
+    curves = {"train_loss": tr.train_loss, "test_loss": tr.test_loss,
+              "train_accuracy": tr.train_accuracy, "test_accuracy": tr.test_accuracy}
     runs = []
     for i, spec in enumerate(tr.specs):
         n = _epochs(tr, i)
         d = int(tr.diverged_at[i])
-        curves = {"train_loss": tr.train_loss, "test_loss": tr.test_loss,
-                  "train_accuracy": tr.train_accuracy, "test_accuracy": tr.test_accuracy}
         run: dict[str, Any] = {"optimizer": spec.optimizer, "params": spec.params()}
         run.update({k: None if v is None else v[i, :n].tolist() for k, v in curves.items()})
         run["weights"] = tr.last_weights[i].tolist()

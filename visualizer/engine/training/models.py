@@ -145,13 +145,25 @@ def forward(model: Model, w: Array, x: Array) -> tuple[Array, list[tuple[Array, 
     raise AssertionError("a model has at least one layer")
 
 
+def _exps(out: Array) -> tuple[Array, Array, Array]:
+    """The logits' largest ``(R, rows, 1)``, ``exp(logit - largest)`` and their sum
+    ``(R, rows, 1)``: the softmax's parts, as ``logsumexp`` computes them."""
+    top = out.max(axis=2, keepdims=True)
+    e = np.exp(out - top)
+    return top, e, e.sum(axis=2, keepdims=True)
+
+
+def _cross_entropy(out: Array, y: Array, top: Array, total: Array) -> Array:
+    lse = top[..., 0] + np.log(total[..., 0])
+    picked = np.take_along_axis(out, y[None, :, None], axis=2)[..., 0]
+    return (lse - picked).mean(axis=1)
+
+
 def losses(model: Model, out: Array, y: Array, classes: int) -> Array:
     """Each run's mean loss ``(R,)``: cross-entropy over the logits, or squared error."""
     if classes:
-        top = out.max(axis=2, keepdims=True)
-        lse = top[..., 0] + np.log(np.exp(out - top).sum(axis=2))
-        picked = np.take_along_axis(out, y[None, :, None], axis=2)[..., 0]
-        return (lse - picked).mean(axis=1)
+        top, _, total = _exps(out)
+        return _cross_entropy(out, y, top, total)
     return ((out - y[None]) ** 2).mean(axis=(1, 2))
 
 
@@ -161,14 +173,14 @@ def loss_and_grad(model: Model, w: Array, x: Array, y: Array, classes: int
     outputs it came from ``(R, rows, outputs)``."""
     out, kept = forward(model, w, x)
     rows = len(x)
-    loss = losses(model, out, y, classes)
-    if classes:
-        top = out.max(axis=2, keepdims=True)
-        e = np.exp(out - top)
-        delta = e / e.sum(axis=2, keepdims=True)
+    if classes:  # the softmax's parts once, for the loss and its gradient
+        top, e, total = _exps(out)
+        loss = _cross_entropy(out, y, top, total)
+        delta = e / total
         delta[:, np.arange(rows), y] -= 1.0
         delta /= rows
     else:
+        loss = losses(model, out, y, classes)
         delta = 2.0 * (out - y[None]) / (rows * out.shape[2])
     grad = np.empty_like(w)
     for i in range(len(model.layers) - 1, -1, -1):
