@@ -22,6 +22,7 @@ import dash_mantine_components as dmc
 from dash import Input, Output, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
+from landscapes.number_text import exact
 from visualizer.ui import ids
 from visualizer.ui.figures import FONT  # noqa: F401  (the pages' charts' type)
 from visualizer.ui.text import link_is_for, page_query, query_params
@@ -96,6 +97,22 @@ class Field:
         if raw is None or (self.choices is not None and raw not in self.choices):
             return self.default
         return raw in ("1", "true") if self.prop == "checked" else raw
+
+
+def optional(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """A field's parse for a box that may be left blank: None when it is, else
+    ``parse`` of its text."""
+
+    def read(text: Any) -> Any:
+        text = "" if text is None else str(text).strip()
+        return parse(text) if text else None
+
+    return read
+
+
+def write_optional(value: Any) -> str:
+    """An optional field's setting as its box and link write it: blank for None."""
+    return "" if value is None else exact(value)
 
 
 class Form:

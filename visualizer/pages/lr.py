@@ -197,8 +197,8 @@ FORM = kit.Form(
     Field("lrs", ", ".join(map(exact, D.lrs)), parse_lrs, lambda v: ", ".join(map(exact, v))),
     Field("schedule", D.schedule, _schedule),
     Field("warmup", str(D.warmup), lambda v: v or 0),  # checked against the epochs (lr_settings)
-    Field("gamma", "", lambda v: parse_number(v, "γ", 1e-6, 1.0) if str(v or "").strip() else None,
-          lambda v: "" if v is None else exact(v)),
+    Field("gamma", "", kit.optional(lambda v: parse_number(v, "γ", 1e-6, 1.0)),
+          kit.write_optional),
     Field("step_size", str(D.step_size),
           lambda v: parse_number(v, "step every", 1, MAX_LESSON_STEPS, whole=True)),
     Field("decay", exact(D.decay), lambda v: engine.DECAY.parse("decay", str(v)), exact),

@@ -48,17 +48,6 @@ ON_PLANE = 1e-9
 kept points lie on the plane (two runs, or paths that stay in two directions)."""
 
 
-def _blank_or(rng: Range, name: str):
-    def parse(text):
-        text = "" if text is None else str(text).strip()
-        return None if not text else rng.parse(name, text)
-    return parse
-
-
-def _write_blank(value) -> str:
-    return "" if value is None else exact(value)
-
-
 FULL = "full"
 """The batch box's word (and the link's) for the full batch; a blank box means it too."""
 
@@ -67,8 +56,9 @@ FORM = kit.Form(
     I,
     Field("data", "moons", lambda v: v if v in datasets.MAKERS else "moons",
           choices=datasets.MAKERS),
-    Field("size", "", _blank_or(datasets.SIZE, "size"), _write_blank),
-    Field("noise", "", _blank_or(datasets.NOISE, "noise"), _write_blank),
+    Field("size", "", kit.optional(lambda v: datasets.SIZE.parse("size", v)), kit.write_optional),
+    Field("noise", "", kit.optional(lambda v: datasets.NOISE.parse("noise", v)),
+          kit.write_optional),
     Field("seed", "0", lambda v: int(datasets.SEED.parse("seed", v)), exact),
     Field("model", "mlp:16,16", lambda v: str(v or "").strip().lower()),
     Field("activation", "tanh", lambda v: v if v in models.ACTIVATIONS else "tanh",
@@ -76,7 +66,7 @@ FORM = kit.Form(
     Field("batch", "32", lambda v: None if str(v or "").strip().lower() in ("", FULL)
           else int(BATCH.parse("batch", v)), lambda v: FULL if v is None else exact(v)),
     Field("epochs", "200", lambda v: int(EPOCHS.parse("epochs", v)), exact),
-    Field("epoch", "", _blank_or(EPOCH, "at epoch"), _write_blank),
+    Field("epoch", "", kit.optional(lambda v: EPOCH.parse("at epoch", v)), kit.write_optional),
 )
 
 
