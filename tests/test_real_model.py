@@ -69,6 +69,15 @@ def test_the_page_trains_in_the_background_then_draws_and_says_what_it_shows():
     boxes = page.FORM.boxes({**page.FORM.defaults(), "epoch": 50})
     note50 = _update(*boxes, done=done)[2]
     assert "At epoch 50," in note50 and f"Adam {tr.test_accuracy[2, 50] * 100:.3g} %" in note50
+    # an epoch between two kept ones: the boundaries are drawn at the kept one, and say so
+    kept = tr.weight_epochs
+    assert 51 not in kept and 50 in kept
+    boxes = page.FORM.boxes({**page.FORM.defaults(), "epoch": 51})
+    figure51, _, note51 = _update(*boxes, done=done)[:3]
+    assert "At epoch 51," in note51
+    assert "(the boundaries and the plane's dots at epoch 50, the last one kept before it)" in note51
+    titles = [a.text for a in figure51.layout.annotations]
+    assert f"Adam: held out {tr.test_accuracy[2, 50] * 100:.3g} %" in titles
     columns, table, filename = page.csv(result)
     assert filename == "training_moons.csv" and len(table["epoch"]) == 3 * 201
     assert columns == export.TRAINING_COLUMNS

@@ -275,12 +275,12 @@ def figure(result: dict, asked: int | None) -> go.Figure:
               {"colspan": 4}, None, None, None]]
     for _ in range(extra_rows):
         specs.append(sum(([{"colspan": 3}, None, None] for _ in range(per_row)), []))
-    second = "fitted curve" if data.regression else "accuracy"
-    titles = ["loss per epoch (— training, ┄ held out)", f"{second} at epoch {epoch:,}"
+    drawn = int(tr.weight_epochs[snap])  # the kept weights the curves and boundaries use
+    titles = ["loss per epoch (— training, ┄ held out)", f"fitted curve at epoch {drawn:,}"
               if data.regression else "accuracy per epoch (— training, ┄ held out)",
               "weight-space plane (darker: higher loss)"]
     for r in range(n if boundaries else 0):
-        acc = tr.test_accuracy[r, epoch]
+        acc = tr.test_accuracy[r, drawn]
         titles.append(f"{optimizers.info(tr.specs[r].optimizer).title}: held out "
                       + ("diverged" if not np.isfinite(acc) else f"{rounded(100 * acc, 3)} %"))
     fig = make_subplots(rows=1 + extra_rows, cols=12, specs=specs, subplot_titles=titles,
@@ -397,7 +397,8 @@ def summary(result: dict, asked: int | None) -> str:
                        f"({optimizers.info(tr.specs[worst].optimizer).title}), so the contour "
                        "is a sketch of the surface, not the surface the runs saw.")
     kept = int(tr.weight_epochs[snap])
-    at = f" (the boundaries and the plane's dots at epoch {kept:,}, the nearest kept)" if kept != epoch else ""
+    at = (f" (the boundaries and the plane's dots at epoch {kept:,}, the last one kept before "
+          "it)" if kept != epoch else "")
     return (f"{tr.data.title}, {len(tr.data.y_train):,} training rows and {len(tr.data.y_test):,} "
             f"held out; a model of {tr.model.weights:,} weights trained on {how}. At epoch "
             f"{epoch:,}, {what}: " + "; ".join(parts) + "." + at + plane_text)
