@@ -103,6 +103,61 @@ def test_the_plane_and_its_gap_are_what_they_say():
     assert a.min() < pl.coords[..., 0].min() and a.max() > pl.coords[..., 0].max()
 
 
+def test_the_random_plane_is_filter_normalised_around_the_runs_end():
+    """Li et al.'s plane: each neuron's random incoming weights scaled to that neuron's
+    weights at the run's end, the biases left at 0; its centre is the end point, where
+    the surface's loss is the run's own; and the share of the way that lies in the
+    plane is measured, not assumed."""
+    data = training.load("blobs", size=150, seed=2)
+    model = training.parse_model("mlp:6", 2, 3)
+    tr = training.train(data, model, SPECS, 40, batch=25, seed=2, snapshots=11)
+    pl = plane.random_plane(tr, 2, seed=5)
+    assert pl.kind == "random" and pl.around == 2
+    np.testing.assert_array_equal(pl.centre, tr.weights[2, -1])
+    for d in (pl.u, pl.v):
+        for ws, bs, fan_in, fan_out in model.layers:
+            rows, end = d[ws].reshape(fan_out, fan_in), tr.weights[2, -1][ws].reshape(fan_out, fan_in)
+            np.testing.assert_allclose(np.linalg.norm(rows, axis=1), np.linalg.norm(end, axis=1),
+                                       rtol=1e-12)
+            assert (d[bs] == 0).all()
+    assert abs(pl.u @ pl.v) < 0.9 * np.linalg.norm(pl.u) * np.linalg.norm(pl.v)  # two directions
+    assert not np.allclose(pl.u, plane.random_plane(tr, 2, seed=6).u)  # the seed draws them
+    # coordinates: the end is the origin; a point on the plane is found again exactly
+    np.testing.assert_allclose(pl.coords[2, -1], [0, 0], atol=1e-12)
+    rel = tr.weights[0, 3] - pl.centre
+    basis = np.stack([pl.u, pl.v], 1)
+    best, *_ = np.linalg.lstsq(basis, rel, rcond=None)
+    np.testing.assert_allclose(pl.coords[0, 3], best, rtol=1e-9)
+    assert plane.training_losses(model, pl.points(np.zeros(1), np.zeros(1)), data)[0] == \
+        pytest.approx(tr.train_loss[2, -1], rel=1e-12)
+    way = tr.weights[2, -1] - tr.weights[2, 0]
+    share = np.linalg.norm(basis @ np.linalg.lstsq(basis, way, rcond=None)[0])
+    assert plane.in_plane_share(pl, tr, 2) == pytest.approx(share / np.linalg.norm(way))
+    assert plane.in_plane_share(plane.pca_plane(tr), tr, 2) > plane.in_plane_share(pl, tr, 2)
+    a, b, z = plane.surface(pl, data, model, grid=11)
+    assert a.min() <= -1 and a.max() >= 1 and b.min() <= -1 and b.max() >= 1
+
+
+def test_the_page_says_what_the_random_plane_shows_and_cannot():
+    boxes = page.FORM.boxes({**page.FORM.defaults(), "epochs": 30, "plane": "random",
+                             "around": "momentum"})
+    args, view, _ = page.parse(RACE, *boxes)
+    result = page.compute(*args)
+    pl, tr = result["plane"], result["training"]
+    assert pl.kind == "random" and pl.around == 1
+    note = page.summary(result, None)
+    way = result["ways"][1]
+    assert way == pytest.approx(plane.in_plane_share(pl, tr, 1)) and 0 < way < 1
+    assert (f"It shows the shape of the minimum around that point, not the way there: "
+            f"{100 * way:.3g} % of Momentum's way from its start to its end lies in the plane") in note
+    assert "two random directions through Momentum's end point" in note
+    worst = int(np.argmax(result["gaps"]))
+    assert f"by up to {result['gaps'][worst]:.3g}" in note
+    figure = page.figure(result, None)
+    assert "random plane around Momentum's end" in [a.text for a in figure.layout.annotations][2]
+    assert figure.layout.xaxis3.title.text.startswith("α: 1st random direction")
+
+
 def test_bad_boxes_and_too_much_work_get_messages_and_nothing_is_trained(monkeypatch):
     monkeypatch.setattr(page, "compute", lambda *a, **k: pytest.fail("trained"))
 
@@ -117,19 +172,27 @@ def test_bad_boxes_and_too_much_work_get_messages_and_nothing_is_trained(monkeyp
     assert error(data="digits", size=1900) == "Size: must be at most 1,797 for Handwritten digits (8 x 8) (got 1,900)"
     heavy = error(epochs=10_000, batch=1)
     assert heavy.startswith("Too much work for one background job: 10,000 epochs x 3 optimizers")
+    assert error(plane="random", around="lion") == \
+        "Around: must be one of the ticked optimizers (gd, momentum, adam; got 'lion')"
     assert "lower the epochs to at most" in heavy
     assert "Set up a scene on the Compare optimizers page first" in _update(*DEFAULTS, race=None)[3]
 
 
 def test_the_link_restores_the_boxes():
-    link = "?page=train&data=digits&size=500&seed=3&model=linear&activation=relu&batch=full&epochs=50&epoch=10"
-    assert page.boxes(link) == ("digits", "500", "", "3", "linear", "relu", "full", "50", "10")
-    assert page.boxes("?page=train&data=mnist")[0] == "moons"  # not one of its choices
+    link = ("?page=train&data=digits&size=500&seed=3&model=linear&activation=relu&batch=full"
+            "&epochs=50&plane=random&around=adam&epoch=10")
+    assert page.boxes(link) == ("digits", "500", "", "3", "linear", "relu", "full", "50",
+                                "random", "adam", "10")
+    assert page.boxes("?page=train&data=mnist&plane=pcb")[0::8] == ("moons", "pca")  # not choices
     args, view, params = page.parse(RACE, *page.boxes(link))
-    assert args[1:] == ("digits", 500, 0.0, 3, "linear", "relu", None, 50)
+    assert args[1:] == ("digits", 500, 0.0, 3, "linear", "relu", None, 50, "random", 2)
     assert view == {"epoch": 10, "lesson": None}
     assert params == {"data": "digits", "size": "500", "seed": "3", "model": "linear",
-                      "activation": "relu", "batch": "full", "epochs": "50", "epoch": "10"}
+                      "activation": "relu", "batch": "full", "epochs": "50", "plane": "random",
+                      "around": "adam", "epoch": "10"}
+    # the run is named by key or title; a plane of the main directions ignores it
+    assert page.parse(RACE, *page.boxes(link.replace("around=adam", "around=Momentum")))[0][-1] == 1
+    assert page.parse(RACE, *page.boxes(link.replace("random", "pca")))[0][-2:] == ("pca", 0)
     # a blank batch box is the full batch too, and its link says so (absent would be 32)
     values = page.FORM.parse(*page.FORM.boxes({**page.FORM.defaults(), "batch": None}))
     assert page.FORM.link(values, page=False)["batch"] == "full"

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from landscapes.number_text import exact, rounded
 from visualizer import engine
 from visualizer.engine import export, optimizers, training
-from visualizer.engine.fields import Range
+from visualizer.engine.fields import FieldError, Range
 from visualizer.engine.training import datasets, models, plane
 from visualizer.engine.training.loop import BATCH, EPOCHS
 from visualizer.pages import Page, common, kit
@@ -34,7 +34,7 @@ from visualizer.ui.text import with_params
 
 KEY = "train"
 I = common.Ids(KEY, "data", "size", "noise", "seed", "model", "activation", "batch",  # noqa: E741
-               "epochs", "epoch", "lesson")
+               "epochs", "plane", "around", "epoch", "lesson")
 SNAPSHOT_NUMBERS = 2_000_000
 """The most weights kept for the page (runs x snapshots x weights): 16 MB."""
 MAX_SNAPSHOTS = 101
@@ -51,6 +51,11 @@ kept points lie on the plane (two runs, or paths that stay in two directions).""
 FULL = "full"
 """The batch box's word (and the link's) for the full batch; a blank box means it too."""
 
+PLANES = {"pca": "the runs' main directions", "random": "random, around a run's end"}
+"""The weight-space planes (:mod:`visualizer.engine.training.plane`): the principal
+directions of every run's kept weights, or Li et al.'s filter-normalised random
+directions around one run's end point (the run ``around`` names)."""
+
 
 FORM = kit.Form(
     I,
@@ -66,6 +71,8 @@ FORM = kit.Form(
     Field("batch", "32", lambda v: None if str(v or "").strip().lower() in ("", FULL)
           else int(BATCH.parse("batch", v)), lambda v: FULL if v is None else exact(v)),
     Field("epochs", "200", lambda v: int(EPOCHS.parse("epochs", v)), exact),
+    Field("plane", "pca", lambda v: v if v in PLANES else "pca", choices=PLANES),
+    Field("around", "", lambda v: str(v or "").strip().lower()),
     Field("epoch", "", kit.optional(lambda v: EPOCH.parse("at epoch", v)), kit.write_optional),
 )
 
@@ -75,16 +82,20 @@ def _specs_text(specs) -> str:
 
 
 def compute(specs_text: str, name: str, size: int, noise: float, seed: int, model_text: str,
-            activation: str, batch: int | None, epochs: int, progress=lambda done: None) -> dict:
-    """Train, then the plane: what the page draws, for the class's cache. On one core
-    (NumPy's BLAS would take them all): a job is given one, as every job is."""
+            activation: str, batch: int | None, epochs: int, plane_kind: str = "pca",
+            around: int = 0, progress=lambda done: None) -> dict:
+    """Train, then the plane (``plane_kind``, of :data:`PLANES`; a random one around
+    run ``around``'s end, its directions drawn from ``seed``): what the page draws,
+    for the class's cache. On one core (NumPy's BLAS would take them all): a job is
+    given one, as every job is."""
     with threadpool_limits(limits=1, user_api="blas"):
         return _compute(specs_text, name, size, noise, seed, model_text, activation, batch,
-                        epochs, progress)
+                        epochs, plane_kind, around, progress)
 
 
 def _compute(specs_text: str, name: str, size: int, noise: float, seed: int, model_text: str,
-             activation: str, batch: int | None, epochs: int, progress) -> dict:
+             activation: str, batch: int | None, epochs: int, plane_kind: str, around: int,
+             progress) -> dict:
     data = training.load(name, size=size, noise=noise, seed=seed)
     model = training.parse_model(model_text, data.features, data.outputs, activation)
     specs = [engine.parse_spec(t) for t in specs_text.split(" ")]
@@ -92,11 +103,12 @@ def _compute(specs_text: str, name: str, size: int, noise: float, seed: int, mod
     tr = training.train(data, model, specs, epochs, batch=batch, seed=seed, snapshots=snapshots,
                         progress=lambda done: progress(0.8 * done))
     progress(0.8)
-    pl = plane.pca_plane(tr)
+    pl = plane.random_plane(tr, around, seed) if plane_kind == "random" else plane.pca_plane(tr)
     surface = plane.surface(pl, data, model, grid=surface_grid(data, model))
     gaps = plane.projection_gap(pl, tr)
+    ways = np.array([plane.in_plane_share(pl, tr, r) for r in range(len(specs))])
     progress(1.0)
-    return {"training": tr, "plane": pl, "surface": surface, "gaps": gaps}
+    return {"training": tr, "plane": pl, "surface": surface, "gaps": gaps, "ways": ways}
 
 
 FORWARD_SHARE = 0.5
@@ -157,10 +169,23 @@ def parse(race_query, *boxes, with_lesson: bool = True) -> tuple[tuple, dict, di
     model = training.parse_model(s["model"], data.features, data.outputs, s["activation"])
     batch = s["batch"] if s["batch"] is not None and s["batch"] < len(data.y_train) else None
     check_work(data, model, len(specs), s["epochs"], batch)
+    around = around_run(specs, s["around"]) if s["plane"] == "random" else 0
     args = (_specs_text(specs), s["data"], size, noise, s["seed"], model.text(), s["activation"],
-            batch, s["epochs"])
+            batch, s["epochs"], s["plane"], around)
     lesson = lesson_args().get(args) if with_lesson else None
     return args, {"epoch": s["epoch"], "lesson": lesson}, FORM.link(s, page=False)
+
+
+def around_run(specs, name: str) -> int:
+    """The run a random plane is centred on: the first ticked optimizer called
+    ``name`` (its key or its title), or the first run when ``name`` is blank."""
+    if not name:
+        return 0
+    for r, spec in enumerate(specs):
+        if name in (spec.optimizer, optimizers.info(spec.optimizer).title.lower()):
+            return r
+    ticked = ", ".join(dict.fromkeys(s.optimizer for s in specs))
+    raise FieldError("around", f"must be one of the ticked optimizers ({ticked}; got {name!r:.30})")
 
 
 # -- Lessons: settings with a claim, checked by a test from those settings ---------------------
@@ -276,9 +301,12 @@ def figure(result: dict, asked: int | None) -> go.Figure:
     for _ in range(extra_rows):
         specs.append(sum(([{"colspan": 3}, None, None] for _ in range(per_row)), []))
     drawn = int(tr.weight_epochs[snap])  # the kept weights the curves and boundaries use
+    random = pl.kind == "random"
     titles = ["loss per epoch (— training, ┄ held out)", f"fitted curve at epoch {drawn:,}"
               if data.regression else "accuracy per epoch (— training, ┄ held out)",
-              "weight-space plane (darker: higher loss)"]
+              f"random plane around {optimizers.info(tr.specs[pl.around].optimizer).title}'s "
+              "end (darker: higher loss)" if random
+              else "weight-space plane (darker: higher loss)"]
     for r in range(n if boundaries else 0):
         acc = tr.test_accuracy[r, drawn]
         titles.append(f"{optimizers.info(tr.specs[r].optimizer).title}: held out "
@@ -354,10 +382,15 @@ def figure(result: dict, asked: int | None) -> go.Figure:
         fig.update_xaxes(title_text="epoch", row=1, col=5)
         fig.update_yaxes(range=[0, 1.02], row=1, col=5)
     share = pl.explained
-    fig.update_xaxes(title_text=f"1st direction ({rounded(100 * share[0], 2)} % of the spread)",
-                     row=1, col=9, showgrid=False)
-    fig.update_yaxes(title_text=f"2nd ({rounded(100 * share[1], 2)} %)", row=1, col=9,
-                     showgrid=False)
+    if random:
+        fig.update_xaxes(title_text="α: 1st random direction (filter norms)", row=1, col=9,
+                         showgrid=False)
+        fig.update_yaxes(title_text="β: 2nd", row=1, col=9, showgrid=False)
+    else:
+        fig.update_xaxes(title_text=f"1st direction ({rounded(100 * share[0], 2)} % of the "
+                                    "spread)", row=1, col=9, showgrid=False)
+        fig.update_yaxes(title_text=f"2nd ({rounded(100 * share[1], 2)} %)", row=1, col=9,
+                         showgrid=False)
     fig.update_layout(height=420 + 260 * extra_rows, font=FONT, plot_bgcolor="white",
                       paper_bgcolor="rgba(0,0,0,0)", margin={"l": 60, "r": 12, "t": 40, "b": 40},
                       legend={"orientation": "h", "y": 1.08, "yanchor": "bottom", "x": 0},
@@ -386,6 +419,15 @@ def summary(result: dict, asked: int | None) -> str:
     worst = int(np.nanargmax(gaps)) if np.isfinite(gaps).any() else None
     share = rounded(100 * (pl.explained[0] + pl.explained[1]), 3)
     plane_text = f" The plane holds {share} % of the spread of the runs' kept weights; "
+    if pl.kind == "random":
+        title = optimizers.info(tr.specs[pl.around].optimizer).title
+        way = rounded(100 * result["ways"][pl.around], 3)
+        plane_text = (f" The plane is Li et al.'s: two random directions through {title}'s end "
+                      "point, scaled neuron by neuron to its weights there (α = 1 moves each "
+                      "neuron's incoming weights by their own length; the biases stay). It shows the shape of the minimum around "
+                      f"that point, not the way there: {way} % of {title}'s way from its start "
+                      f"to its end lies in the plane, and it holds {share} % of the spread of "
+                      "the runs' kept weights; ")
     if worst is None:
         plane_text += "no run kept a finite point to measure it by."
     elif gaps[worst] <= ON_PLANE:
@@ -426,6 +468,9 @@ def layout() -> html.Div:
                    FORM.default("activation")),
         kit.text_box(FORM, "batch", "batch (rows, or full)"),
         kit.text_box(FORM, "epochs", "epochs"),
+        kit.select(I.plane, "weight-space plane", list(PLANES.items()), FORM.default("plane"),
+                   wide=True),
+        kit.text_box(FORM, "around", "random plane around (blank: 1st run)"),
         kit.text_box(FORM, "epoch", "show epoch (blank: last)"),
     ]
     intro = ("The optimizers ticked on the Compare optimizers page, with their settings, train one "
@@ -433,8 +478,9 @@ def layout() -> html.Div:
              "each update through the same rule as on the race (equal to torch.optim's to 1e-10). "
              "Does what Adam does on Rosenbrock hold when a network trains? The third chart puts "
              "every run's path on the plane of the runs' two main directions in weight space, over "
-             "the training loss on that plane; a plane shows two directions out of thousands, and "
-             "the note says how far off it is.")
+             "the training loss on that plane, or (Li et al. 2018) on a random plane around one "
+             "run's end; a plane shows two directions out of thousands, and the note says how far "
+             "off it is.")
     return common.frame(I, "The same optimizers on a real model", intro, controls, "epoch")
 
 

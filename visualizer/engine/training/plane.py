@@ -3,10 +3,18 @@ projected on it, and the loss over it as a contour.
 
 :func:`pca_plane` is the plane of the principal directions of all the runs'
 recorded weights together (centred on their mean), so every optimizer is drawn
-on the same map. A plane shows two directions out of thousands: a path's point
-projected on it is not the point itself, and the loss at the projection is not
-the loss the run had. :func:`projection_gap` measures that, run by run, so the
-page can say how far to trust the picture.
+on the same map. :func:`random_plane` is Li et al.'s (2018, "Visualizing the Loss
+Landscape of Neural Nets"): two random directions around one run's end point,
+each filter-normalised (every neuron's incoming weights scaled to the norm of
+that neuron's weights there; the biases left out), so the picture shows the
+shape of the minimum the run found, in units of its own weights' size.
+
+A plane shows two directions out of thousands: a path's point projected on it
+is not the point itself, and the loss at the projection is not the loss the run
+had. :func:`projection_gap` measures that, run by run, so the page can say how
+far to trust the picture; :func:`in_plane_share` says how much of a run's way
+from its start to its end lies in the plane (on a random plane, next to none:
+random directions in many dimensions are nearly orthogonal to any given one).
 """
 
 from __future__ import annotations
@@ -28,16 +36,21 @@ GRID = 60
 
 @dataclass(frozen=True)
 class Plane:
-    """``centre + a u + b v``: ``u`` and ``v`` orthonormal ``(N,)``; ``explained`` is the
-    share of the runs' spread (variance about the centre) each direction holds;
-    ``coords`` ``(R, S, 2)`` are the recorded weights projected (NaN after a run
-    diverged)."""
+    """``centre + a u + b v``: ``u`` and ``v`` span it ``(N,)`` (orthonormal on the PCA
+    plane, filter-normalised on a random one); ``explained`` is the share of the
+    runs' spread (variance about their mean) each direction holds (the two
+    orthonormalised, on a random plane); ``coords`` ``(R, S, 2)`` are the recorded
+    weights' projections, in units of ``u`` and ``v`` (NaN after a run diverged).
+    ``kind`` is ``"pca"`` or ``"random"``; ``around`` the run a random plane is
+    centred on (its end point), or -1."""
 
     centre: Array
     u: Array
     v: Array
     explained: tuple[float, float]
     coords: Array
+    kind: str = "pca"
+    around: int = -1
 
     def points(self, a: Array, b: Array) -> Array:
         """The weights at plane coordinates ``(a, b)`` (arrays of one shape) ``(..., N)``."""
@@ -68,12 +81,72 @@ def pca_plane(tr: Training) -> Plane:
     return Plane(centre, u, v, (share[0], share[1]), coords)
 
 
+def filter_normalised(model: Model, at: Array, rng: np.random.Generator) -> Array:
+    """A random Gaussian direction ``(N,)`` scaled filter by filter to the weights
+    ``at``: each neuron's incoming weights (a row of its layer's matrix) get the norm
+    that row has in ``at``, and the biases get 0 (Li et al.'s ``filter`` norm with
+    ``ignore='biasbn'``)."""
+    d = rng.standard_normal(model.weights)
+    for ws, bs, fan_in, fan_out in model.layers:
+        rows = d[ws].reshape(fan_out, fan_in)
+        norm = np.linalg.norm(rows, axis=1, keepdims=True)
+        target = np.linalg.norm(at[ws].reshape(fan_out, fan_in), axis=1, keepdims=True)
+        d[ws] = (rows * (target / np.where(norm > 0, norm, 1.0))).ravel()
+        d[bs] = 0.0
+    return d
+
+
+def random_plane(tr: Training, run: int, seed: int = 0) -> Plane:
+    """Li et al.'s plane around run ``run``'s end point (its last weights before any
+    divergence): two filter-normalised random directions from ``seed``."""
+    if tr.weights is None:
+        raise ValueError("the weights were not recorded")
+    centre = tr.last_weights[run].copy()
+    rng = np.random.default_rng(seed)
+    u, v = filter_normalised(tr.model, centre, rng), filter_normalised(tr.model, centre, rng)
+    basis = np.stack([u, v], axis=1)
+    coords = _coordinates(tr.weights - centre, basis)
+    stack = tr.weights.reshape(-1, tr.model.weights)
+    pts = stack[np.isfinite(stack).all(axis=1)]
+    spread = pts - pts.mean(axis=0)
+    q, _ = np.linalg.qr(basis)
+    total = float((spread ** 2).sum()) or 1.0
+    share = ((spread @ q) ** 2).sum(axis=0) / total
+    return Plane(centre, u, v, (float(share[0]), float(share[1])), coords, "random", run)
+
+
+def _coordinates(rel: Array, basis: Array) -> Array:
+    """The least-squares coordinates ``(..., 2)`` of the vectors ``rel`` ``(..., N)`` in
+    the plane's two directions ``basis`` ``(N, 2)`` (for orthonormal ones, the dot
+    products)."""
+    return (rel @ basis) @ np.linalg.inv(basis.T @ basis)
+
+
+def in_plane_share(plane: Plane, tr: Training, run: int) -> float:
+    """The share of run ``run``'s way from its starting weights to its last ones
+    (the length of that vector) that lies in the plane: 1 when the plane holds it
+    whole, near 0 when the way is nearly orthogonal to it."""
+    way = tr.last_weights[run] - tr.weights[run, 0]
+    length = float(np.linalg.norm(way))
+    if length == 0.0:
+        return 1.0
+    basis = np.stack([plane.u, plane.v], axis=1)
+    return float(np.linalg.norm(basis @ _coordinates(way, basis))) / length
+
+
+RANDOM_SPAN = 1.0
+"""A random plane's surface covers at least ``±RANDOM_SPAN`` in each direction (Li et
+al.'s range: one filter norm either way)."""
+
+
 def surface(plane: Plane, data: Dataset, model: Model, grid: int = GRID, margin: float = 0.25
             ) -> tuple[Array, Array, Array]:
     """The training loss over the plane, on ``grid`` x ``grid`` points covering every
-    projected path with ``margin`` of its span around: ``(a, b, loss)``, ``loss``
-    ``(grid, grid)`` indexed ``[b, a]``."""
+    projected path (and, on a random plane, ``±RANDOM_SPAN``) with ``margin`` of its
+    span around: ``(a, b, loss)``, ``loss`` ``(grid, grid)`` indexed ``[b, a]``."""
     c = plane.coords[np.isfinite(plane.coords).all(axis=-1)]
+    if plane.kind == "random":
+        c = np.concatenate([c, [[-RANDOM_SPAN, -RANDOM_SPAN], [RANDOM_SPAN, RANDOM_SPAN]]])
     lo, hi = c.min(axis=0), c.max(axis=0)
     pad = np.maximum((hi - lo) * margin, 1e-3)
     a = np.linspace(lo[0] - pad[0], hi[0] + pad[0], grid)
