@@ -5,6 +5,11 @@ optimizer trains a small network on two moons with minibatches, and a few more
 cases cover the other activations, the losses (cross-entropy, squared error),
 the digits, a full batch, a schedule with warmup and a run that diverges.
 
+The two-task cases (``tasks.two_tasks``: forgetting, L2 and EWC) train task A,
+compute the Fisher's diagonal row by row and class by class with autograd (one
+backward pass per row and class: nothing shared with the engine's closed form),
+then train task B three ways with the penalties added to torch's loss.
+
 torch computes the loss and its gradient itself (autograd) and steps its own
 optimizer (``torch_make`` of each registry entry) under ``LambdaLR`` with the
 run's learning-rate factor, stepped once per update. What torch shares with the
@@ -23,12 +28,14 @@ import json
 import pathlib
 import sys
 
+import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 from visualizer import engine  # noqa: E402
 from visualizer.engine import optimizers, training  # noqa: E402
+from visualizer.engine.training import datasets  # noqa: E402
 
 OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "torch_training.json"
 MOONS = dict(data="moons", size=120, noise=0.2, seed=3, test=0.25)
@@ -68,13 +75,29 @@ def prepared(case: dict):
     return data, model, spec
 
 
+TWO_TASKS = [
+    dict(data="digits", size=300, noise=None, seed=5, test=0.25, model="mlp:8",
+         activation="tanh", epochs=3, batch=64, init_seed=4, optimizer="adam:lr=0.01",
+         ewc=50.0, l2=0.5),
+    dict(data="moons", size=80, noise=0.2, seed=2, test=0.25, model="mlp:6",
+         activation="relu", epochs=4, batch=None, init_seed=1,
+         optimizer="momentum:lr=0.3,momentum=0.9", ewc=20.0, l2=0.2),
+]
+
+
 def run_case(case: dict) -> dict:
     data, model, spec = prepared(case)
+    return torch_train(data, model, spec, case["epochs"], case["batch"], case["seed"],
+                       model.initial(case["init_seed"]))
+
+
+def torch_train(data, model, spec, epochs, batch, seed, w0, penalty=None, watch=None) -> dict:
+    """torch trains from ``w0``; ``penalty`` is ``(centre, importance)`` added to the
+    loss as ``½ Σ importance (θ − centre)²``; ``watch``'s held-out loss is recorded."""
     rows = len(data.y_train)
-    batch = rows if case["batch"] is None else min(case["batch"], rows)
+    batch = rows if batch is None else min(batch, rows)
     per_epoch = -(-rows // batch)
-    updates = case["epochs"] * per_epoch
-    w0 = model.initial(case["init_seed"])
+    updates = epochs * per_epoch
     params = []
     for ws, bs, fan_in, fan_out in model.layers:
         params.append(torch.tensor(w0[ws].reshape(fan_out, fan_in), requires_grad=True))
@@ -96,27 +119,76 @@ def run_case(case: dict) -> dict:
     def loss_of(out, y):
         return F.cross_entropy(out, y) if data.classes else F.mse_loss(out, y)
 
-    xs = {k: torch.from_numpy(v) for k, v in (("train", data.x_train), ("test", data.x_test))}
-    ys = {k: torch.from_numpy(v) for k, v in (("train", data.y_train), ("test", data.y_test))}
-    record = {"train_loss": [], "test_loss": [], "weights": []}
+    def flat():
+        return torch.cat([p.reshape(-1) for p in params])
+
+    sets = [("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)]
+    if watch is not None:
+        sets.append(("watch", watch.x_test, watch.y_test))
+    xs = {k: torch.from_numpy(x) for k, x, _ in sets}
+    ys = {k: torch.from_numpy(y) for k, _, y in sets}
+    record = {f"{k}_loss": [] for k in xs} | {"weights": []}
+    if penalty is not None:
+        centre, importance = (torch.from_numpy(a) for a in penalty)
 
     def measure():
         with torch.no_grad():
-            for part in ("train", "test"):
+            for part in xs:
                 record[f"{part}_loss"].append(loss_of(outputs(xs[part]), ys[part]).item())
-            record["weights"].append(torch.cat([p.detach().reshape(-1) for p in params]).tolist())
+            record["weights"].append(flat().detach().tolist())
 
-    order = training.batch_order(case["seed"], rows, case["epochs"], batch)
+    order = training.batch_order(seed, rows, epochs, batch)
     measure()
-    for e in range(case["epochs"]):
+    for e in range(epochs):
         for j in range(per_epoch):
             idx = torch.from_numpy(order[e, j * batch:(j + 1) * batch])
             opt.zero_grad()
-            loss_of(outputs(xs["train"][idx]), ys["train"][idx]).backward()
+            loss = loss_of(outputs(xs["train"][idx]), ys["train"][idx])
+            if penalty is not None:
+                loss = loss + 0.5 * (importance * (flat() - centre) ** 2).sum()
+            loss.backward()
             opt.step()
             sched.step()
         measure()
+    record["outputs"] = outputs
+    record["params"] = params
     return record
+
+
+def torch_fisher(record: dict, data) -> list[float]:
+    """The Fisher's diagonal at the record's last weights, one backward pass per row
+    and class: ``mean_n Σ_c p(c|x_n) (∂ log p(c|x_n)/∂θ)²``."""
+    params, outputs = record["params"], record["outputs"]
+    total = torch.zeros(sum(p.numel() for p in params))
+    x = torch.from_numpy(data.x_train)
+    for n in range(len(x)):
+        logp = F.log_softmax(outputs(x[n:n + 1])[0], dim=0)
+        for c in range(len(logp)):
+            grads = torch.autograd.grad(logp[c], params, retain_graph=True)
+            total += logp[c].exp().item() * torch.cat([g.reshape(-1) for g in grads]) ** 2
+    return (total / len(x)).tolist()
+
+
+def run_two_tasks(case: dict) -> dict:
+    """Task A, the Fisher at its end, then task B plainly, with L2 and with EWC."""
+    data, model, spec = prepared(case)
+    task_b = datasets.permuted(data, case["seed"])
+    first = torch_train(data, model, spec, case["epochs"], case["batch"], case["seed"],
+                        model.initial(case["init_seed"]), watch=task_b)
+    end_a = np.array(first["weights"][-1])
+    fisher = np.array(torch_fisher(first, data))
+    out = {"first": {k: first[k] for k in ("test_loss", "watch_loss", "weights")},
+           "fisher": fisher.tolist(), "second": []}
+    for importance in (np.zeros_like(fisher), np.full_like(fisher, case["l2"]),
+                       case["ewc"] * fisher):
+        second = torch_train(task_b, model, spec, case["epochs"], case["batch"],
+                             case["seed"] + 1, end_a, (end_a, importance), watch=data)
+        out["second"].append({k: second[k] for k in ("test_loss", "watch_loss", "weights")})
+    return out
+
+
+def without_functions(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k not in ("outputs", "params")}
 
 
 def main() -> None:
@@ -124,7 +196,8 @@ def main() -> None:
     data = {
         "torch": torch.__version__,
         "note": "written by scripts/make_torch_training_reference.py; do not edit",
-        "cases": [{**case, **run_case(case)} for case in cases()],
+        "cases": [{**case, **without_functions(run_case(case))} for case in cases()],
+        "two_tasks": [{**case, **run_two_tasks(case)} for case in TWO_TASKS],
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(data) + "\n")

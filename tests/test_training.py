@@ -13,7 +13,7 @@ import pytest
 from visualizer import engine
 from visualizer.engine import optimizers, training
 from visualizer.engine.fields import FieldError
-from visualizer.engine.training import models
+from visualizer.engine.training import datasets, models, tasks
 
 REFERENCE = json.loads((pathlib.Path(__file__).parent / "data" / "torch_training.json").read_text())
 CASES = REFERENCE["cases"]
@@ -51,6 +51,55 @@ def test_training_equals_torch_with_autograd(case):
         assert np.isnan(result.weights[0, good:]).all() and np.isnan(result.train_loss[0, good:]).all()
     else:
         assert result.diverged_at[0] == -1
+
+
+TWO_TASKS = REFERENCE["two_tasks"]
+
+
+@pytest.mark.parametrize("case", TWO_TASKS, ids=[c["data"] for c in TWO_TASKS])
+def test_two_tasks_equal_torch_with_per_row_fisher(case):
+    """Task A, the Fisher at its end (torch: a backward pass per row and class), then
+    task B plainly, with L2 and with EWC (torch: the penalty in the loss), and both
+    tasks' held-out losses throughout: equal to 1e-10."""
+    data = training.load(case["data"], size=case["size"], noise=case["noise"], seed=case["seed"],
+                         test=case["test"])
+    model = training.parse_model(case["model"], data.features, data.outputs, case["activation"])
+    result = tasks.two_tasks(data, model, engine.parse_spec(case["optimizer"]), case["epochs"],
+                             batch=case["batch"], seed=case["seed"], init_seed=case["init_seed"],
+                             ewc=case["ewc"], l2=case["l2"])
+    np.testing.assert_allclose(result.fisher, case["fisher"], rtol=1e-10, atol=1e-14)
+    assert np.count_nonzero(result.fisher) > len(result.fisher) // 2
+    first = case["first"]
+    np.testing.assert_allclose(result.first.weights[0], first["weights"], rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(result.first.test_loss[0], first["test_loss"], rtol=1e-10)
+    np.testing.assert_allclose(result.first.watch_loss[0], first["watch_loss"], rtol=1e-10)
+    assert [s.optimizer for s in result.second.specs] == [case["optimizer"].partition(":")[0]] * 3
+    for r, way in enumerate(case["second"]):
+        np.testing.assert_allclose(result.second.weights[r], way["weights"], rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(result.second.test_loss[r], way["test_loss"], rtol=1e-10)
+        np.testing.assert_allclose(result.second.watch_loss[r], way["watch_loss"], rtol=1e-10)
+    # the three ways part after the switch: the penalties did something
+    ends = result.second.weights[:, -1]
+    assert not np.allclose(ends[0], ends[1]) and not np.allclose(ends[1], ends[2])
+    # both tasks over both phases, joined at the switch
+    a = result.curve("a", "loss")
+    assert a.shape == (3, 2 * case["epochs"] + 1)
+    np.testing.assert_array_equal(a[:, :case["epochs"] + 1], np.tile(result.first.test_loss, (3, 1)))
+    np.testing.assert_array_equal(a[:, case["epochs"] + 1:], result.second.watch_loss[:, 1:])
+
+
+def test_task_b_is_task_a_with_its_inputs_permuted():
+    data = training.load("digits", size=200, seed=1)
+    b = datasets.permuted(data, 3)
+    assert b.x_train.shape == data.x_train.shape and (b.y_train == data.y_train).all()
+    assert not np.array_equal(b.x_train, data.x_train)
+    np.testing.assert_array_equal(np.sort(b.x_train, axis=1), np.sort(data.x_train, axis=1))
+    assert b.name == "digits-permuted"
+    moons = training.load("moons", size=50, seed=0)
+    for seed in range(4):  # two inputs: never the identity, so always the mirror
+        np.testing.assert_array_equal(datasets.permuted(moons, seed).x_test, moons.x_test[:, ::-1])
+    with pytest.raises(FieldError, match="has one input"):
+        datasets.permuted(training.load("wave", size=50), 0)
 
 
 def test_the_gradient_is_the_derivative_of_the_loss():

@@ -193,3 +193,21 @@ def load(name: str, size: int | None = None, noise: float | None = None, seed: i
     x = np.ascontiguousarray(x, dtype=float)
     return Dataset(name, m.title, x[kept], y[kept], x[held], y[held], m.classes,
                    (("size", size), ("noise", noise), ("seed", seed), ("test", test)))
+
+
+def permuted(data: Dataset, seed: int = 0) -> Dataset:
+    """A second task from ``data``: the same rows and labels with the inputs' order
+    shuffled by one permutation drawn from ``seed`` (never the identity): the
+    "permuted digits" of the forgetting papers (Kirkpatrick et al. 2017 used
+    permuted MNIST), and for a two-feature set its mirror, x and y swapped. A set
+    with one feature has no second task."""
+    if data.features < 2:
+        raise FieldError("data", f"{data.title} has one input: it has no permuted second task; "
+                                 "choose a set with two or more")
+    order = np.random.default_rng(seed).permutation(data.features)
+    if (order == np.arange(data.features)).all():
+        order = np.roll(order, 1)
+    return Dataset(f"{data.name}-permuted", f"{data.title}, inputs permuted",
+                   np.ascontiguousarray(data.x_train[:, order]), data.y_train,
+                   np.ascontiguousarray(data.x_test[:, order]), data.y_test, data.classes,
+                   (*data.settings, ("permutation", seed)))

@@ -14,6 +14,13 @@ same for every optimizer) and cut into batches of ``batch`` rows, the last one
 shorter if the rows do not divide (torch's ``DataLoader`` with ``shuffle`` and
 ``drop_last=False``). A full batch takes the rows in order, unshuffled.
 
+A run may start from given weights (``start``: a second task starts where the first
+ended) and may be pulled towards fixed weights by a quadratic ``penalty``
+(:class:`Anchor`: L2 towards them, or EWC's Fisher-weighted pull); the
+recorded losses are the data's alone, without the penalty. A second data set
+may be ``watch``-ed: its held-out loss and accuracy are recorded every epoch
+too (how well a first task is remembered while a second one trains).
+
 Divergence is data, as on the race: a run whose training loss stops being finite,
 or one of whose weights passes :data:`WEIGHT_BOUND` (the race's runs leave a
 generous bound around the map), is marked at that epoch and its later values are
@@ -63,6 +70,8 @@ class Training:
         last_weights: ``(R, N)``, each run's weights at its last epoch before any
             divergence (recorded or not).
         lrs: ``(R, updates)``, the learning rate of every update.
+        watch_loss, watch_accuracy: the held-out loss and accuracy on the watched
+            data set (None when none was watched, or for regression).
         diverged_at: ``(R,)``, the first epoch whose training loss was not finite
             or whose weights passed :data:`WEIGHT_BOUND`, or -1; from there on
             values are NaN.
@@ -84,10 +93,26 @@ class Training:
     last_weights: Array
     lrs: Array
     diverged_at: Array
+    watch_loss: Array | None = None
+    watch_accuracy: Array | None = None
 
     @property
     def updates_per_epoch(self) -> int:
         return math.ceil(len(self.data.y_train) / self.batch)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A quadratic pull towards ``centre`` ``(N,)``: each run's loss gets
+    ``½ Σ importance[r] (w − centre)²`` and its gradient ``importance[r] (w − centre)``,
+    ``importance`` ``(R, N)``: zeros for no pull, ``λ`` everywhere for L2 towards the
+    centre, ``λ F`` for EWC (``F`` the Fisher's diagonal at the centre)."""
+
+    centre: Array
+    importance: Array
+
+    def gradient(self, w: Array) -> Array:
+        return self.importance * (w - self.centre)
 
 
 def epoch_orders(seed: int, rows: int, batch: int) -> Iterator[Array]:
@@ -120,13 +145,14 @@ part per run; per epoch, the measuring. Measured on 2 cores, rounded up."""
 
 
 def estimate_seconds(data: Dataset, model: Model, n_runs: int, epochs: int,
-                     batch: int | None) -> float:
-    """About how long :func:`train` takes (at least the time measured)."""
+                     batch: int | None, watch_rows: int = 0) -> float:
+    """About how long :func:`train` takes (at least the time measured), with
+    ``watch_rows`` held-out rows of a watched data set measured each epoch too."""
     rows = len(data.y_train)
     updates = math.ceil(rows / (rows if batch is None else min(max(1, batch), rows)))
     units = sum(model.sizes[1:])
     per_row = model.weights * ROW_WEIGHT_SECONDS + units * ROW_UNIT_SECONDS
-    all_rows = rows + len(data.y_test)
+    all_rows = rows + len(data.y_test) + watch_rows
     fixed, per_run = UPDATE_SECONDS
     return epochs * (all_rows * n_runs * per_row + updates * (fixed + n_runs * per_run)
                      + EPOCH_SECONDS)
@@ -166,13 +192,16 @@ def check_record(n_runs: int, epochs: int, model: Model) -> None:
 def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
           batch: int | None = None, seed: int = 0, init_seed: int = 0,
           record_weights: bool = True, snapshots: int | None = None,
-          progress: Callable[[float], None] = lambda done: None) -> Training:
+          progress: Callable[[float], None] = lambda done: None, start: Array | None = None,
+          penalty: Anchor | None = None, watch: Dataset | None = None) -> Training:
     """Train ``model`` on ``data`` with every run of ``specs`` for ``epochs`` epochs
     of minibatches of ``batch`` rows (None: the full batch), shuffled from ``seed``,
-    all runs from the weights ``model.initial(init_seed)``. The weights are recorded
-    at every epoch, or at ``snapshots`` epochs spread evenly from the first to the
-    last (a page keeps those), or not at all. ``progress`` is told the share done
-    now and then."""
+    all runs from the weights ``model.initial(init_seed)`` (or ``start``, ``(N,)``
+    or one row per run). The weights are recorded at every epoch, or at
+    ``snapshots`` epochs spread evenly from the first to the last (a page keeps
+    those), or not at all. ``penalty`` adds its pull to every gradient; ``watch``'s
+    held-out rows are measured each epoch too (see the module's note).
+    ``progress`` is told the share done now and then."""
     specs = list(specs)
     if not specs:
         raise ValueError("choose at least one optimizer")
@@ -184,7 +213,8 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
         check_record(len(specs), len(kept) - 1, model)
     per_epoch = math.ceil(rows / batch)
     updates = epochs * per_epoch
-    w = np.tile(model.initial(init_seed), (len(specs), 1))
+    first = model.initial(init_seed) if start is None else np.asarray(start, dtype=float)
+    w = np.array(np.broadcast_to(first, (len(specs), model.weights)))
     opts = [optimizers.info(s.optimizer).build(**s.hypers) for s in specs]
     states = [opt.init(w[r]) for r, opt in enumerate(opts)]
     lrs = np.stack([s.learning_rates(updates) for s in specs])
@@ -194,6 +224,8 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
     train_loss, test_loss = np.empty(shape), np.empty(shape)
     train_acc = None if data.regression else np.empty(shape)
     test_acc = None if data.regression else np.empty(shape)
+    watch_loss = None if watch is None else np.empty(shape)
+    watch_acc = None if watch is None or watch.regression else np.empty(shape)
     weights = np.empty((n_runs, len(kept), model.weights)) if record_weights else None
     slot = np.full(epochs + 1, -1)
     slot[kept] = np.arange(len(kept))
@@ -206,10 +238,13 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
         training rows in order, when the full batch's update has them already)."""
         if out is None:
             out = models.forward(model, w, x)[0]
-        for outs, ys, loss, acc in ((out, y, train_loss, train_acc),
-                                    (None, data.y_test, test_loss, test_acc)):
+        measured = [(out, x, y, train_loss, train_acc),
+                    (None, data.x_test, data.y_test, test_loss, test_acc)]
+        if watch is not None:
+            measured.append((None, watch.x_test, watch.y_test, watch_loss, watch_acc))
+        for outs, xs, ys, loss, acc in measured:
             if outs is None:
-                outs = models.forward(model, w, data.x_test)[0]
+                outs = models.forward(model, w, xs)[0]
             loss[:, e] = models.losses(model, outs, ys, data.classes)
             if acc is not None:
                 acc[:, e] = models.accuracy(outs, ys)
@@ -219,7 +254,7 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
         last[diverged_at < 0] = w[diverged_at < 0]
         for r in np.nonzero(diverged_at >= 0)[0]:
             w[r] = np.nan
-            for a in (train_loss, test_loss, train_acc, test_acc):
+            for a in (train_loss, test_loss, train_acc, test_acc, watch_loss, watch_acc):
                 if a is not None:
                     a[r, e] = np.nan
         if weights is not None and slot[e] >= 0:
@@ -238,6 +273,8 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
                 rows_j = order[j * batch:(j + 1) * batch]
                 xb, yb = (x, y) if full else (x[rows_j], y[rows_j])
                 _, g, out = models.loss_and_grad(model, w, xb, yb, data.classes)
+                if penalty is not None:
+                    g += penalty.gradient(w)
                 if full:
                     measure(e, out)
                 for r, opt in enumerate(opts):
@@ -249,4 +286,5 @@ def train(data: Dataset, model: Model, specs: Sequence[RunSpec], epochs: int,
         if full:
             measure(epochs)
     return Training(data, model, specs, epochs, batch, seed, init_seed, train_loss, test_loss,
-                    train_acc, test_acc, weights, kept, last, lrs, diverged_at)
+                    train_acc, test_acc, weights, kept, last, lrs, diverged_at, watch_loss,
+                    watch_acc)

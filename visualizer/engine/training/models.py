@@ -199,3 +199,47 @@ def loss_and_grad(model: Model, w: Array, x: Array, y: Array, classes: int
 def accuracy(out: Array, y: Array) -> Array:
     """Each run's share of rows whose largest logit is the label's ``(R,)``."""
     return (out.argmax(axis=2) == y[None]).mean(axis=1)
+
+
+def fisher_diagonal(model: Model, w: Array, x: Array, classes: int) -> Array:
+    """The diagonal of the Fisher information of the weights ``w`` ``(N,)`` on the rows
+    ``x`` ``(rows, features)``: the mean over the rows of the squared per-row gradient of the
+    log-likelihood, in expectation over the model's own predicted labels
+    (``Σ_c p(c|x) (∂ log p(c|x)/∂w)²``, every class weighed exactly, none sampled),
+    the importance EWC weighs each weight by. For regression (a unit-variance
+    Gaussian around the output) that is the squared per-row gradient of the output.
+
+    Per-row gradients are not summed over the rows: a layer's weight ``(j, i)`` has
+    per-row gradient ``δ_j a_i``, so its squares summed over the rows are
+    ``(δ²)ᵀ (a²)``, one product per layer and class."""
+    w = np.asarray(w, dtype=float)[None]
+    out, kept = forward(model, w, x)
+    rows = len(x)
+    if classes:
+        top, e, total = _exps(out)
+        p = (e / total)[0]
+        # the output's δ for label c is p - e_c; its squares are weighed by p_c:
+        # scaling δ by √p_c (backpropagation is linear in δ) weighs every square by p_c
+        deltas = []
+        for c in range(out.shape[2]):
+            delta = p.copy()
+            delta[:, c] -= 1.0
+            deltas.append(delta * np.sqrt(p[:, c:c + 1]))
+        delta = np.concatenate(deltas)  # (classes x rows, outputs)
+        reps = out.shape[2]
+    else:
+        delta = np.ones((rows, out.shape[2]))
+        reps = 1
+    fisher = np.empty(model.weights)
+    for i in range(len(model.layers) - 1, -1, -1):
+        ws, bs, fan_in, fan_out = model.layers[i]
+        below = x if i == 0 else kept[i - 1][1][0]
+        below = np.tile(below, (reps, 1))
+        fisher[ws] = ((delta ** 2).T @ (below ** 2)).ravel() / rows
+        fisher[bs] = (delta ** 2).sum(axis=0) / rows
+        if i:
+            weight = w[0, ws].reshape(fan_out, fan_in)
+            z, a = kept[i - 1]
+            delta = _act_back(model.activation, delta @ weight, np.tile(z[0], (reps, 1)),
+                              np.tile(a[0], (reps, 1)))
+    return fisher
