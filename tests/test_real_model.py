@@ -182,17 +182,18 @@ def test_the_link_restores_the_boxes():
     link = ("?page=train&data=digits&size=500&seed=3&model=linear&activation=relu&batch=full"
             "&epochs=50&plane=random&around=adam&epoch=10")
     assert page.boxes(link) == ("digits", "500", "", "3", "linear", "relu", "full", "50",
-                                "random", "adam", "10")
+                                "random", "adam", "race", "10", "0.1", "10")
     assert page.boxes("?page=train&data=mnist&plane=pcb")[0::8] == ("moons", "pca")  # not choices
     args, view, params = page.parse(RACE, *page.boxes(link))
-    assert args[1:] == ("digits", 500, 0.0, 3, "linear", "relu", None, 50, "random", 2)
+    assert args[1:] == ("digits", 500, 0.0, 3, "linear", "relu", None, 50, "random", 2, "race",
+                        None, None)
     assert view == {"epoch": 10, "lesson": None}
     assert params == {"data": "digits", "size": "500", "seed": "3", "model": "linear",
                       "activation": "relu", "batch": "full", "epochs": "50", "plane": "random",
-                      "around": "adam", "epoch": "10"}
+                      "around": "adam", "mode": "race", "ewc": "10", "l2": "0.1", "epoch": "10"}
     # the run is named by key or title; a plane of the main directions ignores it
-    assert page.parse(RACE, *page.boxes(link.replace("around=adam", "around=Momentum")))[0][-1] == 1
-    assert page.parse(RACE, *page.boxes(link.replace("random", "pca")))[0][-2:] == ("pca", 0)
+    assert page.parse(RACE, *page.boxes(link.replace("around=adam", "around=Momentum")))[0][10] == 1
+    assert page.parse(RACE, *page.boxes(link.replace("random", "pca")))[0][9:11] == ("pca", 0)
     # a blank batch box is the full batch too, and its link says so (absent would be 32)
     values = page.FORM.parse(*page.FORM.boxes({**page.FORM.defaults(), "batch": None}))
     assert page.FORM.link(values, page=False)["batch"] == "full"
@@ -216,7 +217,8 @@ def _lesson(key: str):
     link = lesson.link()
     args, view, _ = page.parse(link, *page.FORM.from_link(link))
     assert view["lesson"] == key  # its own settings show its caption
-    return lesson.caption, page.compute(*args)["training"]
+    result = page.compute(*args)
+    return lesson.caption, result.get("training", result.get("tasks"))
 
 
 def _pct(v: float) -> str:
@@ -275,6 +277,71 @@ def test_lessons_minibatches_against_the_full_batch():
     assert f"gradient descent ends at {full.train_loss[0, -1]:.3g} and " \
            f"{_pct(full.test_accuracy[0, -1])} held out, Adam at {full.train_loss[1, -1]:.3g} " \
            f"and {_pct(full.test_accuracy[1, -1])}" in full_caption
+
+
+def test_lesson_forgetting_the_digits_with_l2_and_ewc():
+    caption, tw = _lesson("ewc_digits")
+    assert tw.first.specs[0].optimizer == "adam" and tw.first.model.text() == "mlp:64"
+    assert tw.task_a.features == 64 and tw.first.batch == 32 and tw.first.epochs == 20
+    a, b = tw.curve("a"), tw.curve("b")
+    plain, l2, ewc = 0, 1, 2
+    assert f"Adam learns the digits ({_pct(a[0, 20])} held out right)" in caption
+    assert f"keeps {_pct(a[plain, -1])} of the first" in caption
+    assert f"with L2 (λ {tw.l2:g}), {_pct(a[l2, -1])}; with EWC (λ {tw.ewc:g}), {_pct(a[ewc, -1])}" in caption
+    assert a[plain, -1] < a[l2, -1] < a[ewc, -1]
+    # "the same 92.9 %": the same count of held-out digits right
+    n = len(tw.task_b.y_test)
+    assert round(b[l2, -1] * n) == round(b[ewc, -1] * n)
+    assert f"the new task reaches the same {_pct(b[ewc, -1])} ({_pct(b[plain, -1])} plainly)" in caption
+    gap = 100 * (a[ewc, -1] - a[l2, -1])
+    assert f"EWC keeps {gap:.2g} points more of the old one than L2" in caption
+    assert "64 pixels shuffled by one fixed permutation, for 20 epochs each" in caption
+
+
+def test_two_tasks_on_the_page_draw_both_tasks_and_say_what_each_way_kept():
+    cache.clear()
+    race = scene.to_query("himmelblau", (0.0, 0.0), 500,
+                          [engine.make_spec("lion", lr=0.001), engine.make_spec("adam", lr=0.01)])
+    boxes = page.FORM.boxes({**page.FORM.defaults(), "mode": "tasks", "epochs": 40})
+    args, view, params = page.parse(race, *boxes)  # the first in the race's table trains
+    assert args[0] == "adam:lr=0.01,decay=0" and args[-3:] == ("tasks", 10.0, 0.1)
+    assert params["mode"] == "tasks" and params["ewc"] == "10" and params["l2"] == "0.1"
+    _, _, _, error, _, request = _update(*boxes, race=race)
+    done = page.job(lambda *_: None, request)
+    figure, _, note, error, link, _ = _update(*boxes, done=done, race=race)
+    assert error == "" and "mode=tasks" in link
+    tw = common.stored("train", args)["tasks"]
+    alone = training.two_tasks(training.load("moons", size=400, noise=0.1, seed=0),
+                               training.parse_model("mlp:16,16", 2, 2), engine.parse_spec(args[0]),
+                               40, batch=32, ewc=10, l2=0.1)
+    np.testing.assert_array_equal(tw.curve("a"), alone.curve("a"))
+    a, b = tw.curve("a"), tw.curve("b")
+    assert f"for 40 epochs on minibatches of 32: {a[0, 40] * 100:.3g} % of task A" in note
+    assert f"plainly, task A {a[0, -1] * 100:.3g} % and task B {b[0, -1] * 100:.3g} %" in note
+    assert f"EWC (λ 10), task A {a[2, -1] * 100:.3g} % and task B {b[2, -1] * 100:.3g} %" in note
+    above = int((tw.ewc * tw.fisher > tw.l2).sum())
+    assert f"EWC pulls {above:,} of the {tw.first.model.weights:,} weights harder than L2" in note
+    # both tasks' curves for each way, the pull per weight, and four boundaries
+    assert {t.meta for t in figure.data if t.type == "scatter"} == {"plain", "l2", "ewc"}
+    assert len([t for t in figure.data if t.type == "heatmap"]) == 4
+    pull = [t for t in figure.data if t.meta == "ewc" and t.hovertemplate.startswith("EWC: λF")][0]
+    np.testing.assert_allclose(pull.y, np.maximum(np.sort(10 * tw.fisher)[::-1], 1e-12))
+    columns, table, filename = page.csv(common.stored("train", args))
+    assert filename == "two_tasks_moons.csv" and columns == export.TASKS_COLUMNS
+    assert len(table["epoch"]) == 3 * 81 and set(table["phase"]) == {"a", "b"}
+    np.testing.assert_array_equal(table["task_b_accuracy"][:81], b[0])
+
+
+def test_two_tasks_refuse_what_they_cannot_do():
+    def error(**changes):
+        return _update(*page.FORM.boxes({**page.FORM.defaults(), "mode": "tasks", **changes}))[3]
+
+    assert error(data="wave", model="mlp:8") == ("Data: A wave (regression) has one input: it has "
+                                                 "no permuted second task; choose a set with two or more")
+    assert error(ewc=-1) == "EWC's λ: must be from 0 to 1,000,000 (got -1)"
+    heavy = error(data="digits", model="mlp:64", epochs=2000)
+    assert heavy.startswith("Too much work for one background job: two tasks of 2,000 epochs")
+    assert "lower the epochs to at most" in heavy
 
 
 def test_a_lesson_picked_opens_its_link_and_only_its_settings_show_its_caption():

@@ -10,7 +10,8 @@ precision (``repr``), empty where there is none.
 - :func:`basins_rows`, :func:`sweep_rows`, :func:`map_rows` and
   :func:`table_csv`: the many-run views' tables;
 - :func:`training_to_json`, :func:`training_rows`: a training's epochs (``train``'s
-  documented formats).
+  documented formats); :func:`tasks_table`: two tasks' epochs (the real-model
+  page's forgetting mode).
 """
 
 from __future__ import annotations
@@ -239,6 +240,24 @@ def training_table(tr: training.Training) -> Table:
         "train_accuracy": none if tr.train_accuracy is None else tr.train_accuracy[runs, epochs],
         "test_accuracy": none if tr.test_accuracy is None else tr.test_accuracy[runs, epochs],
     }
+
+
+TASKS_COLUMNS = ("way", "epoch", "phase", "task_a_loss", "task_a_accuracy", "task_b_loss",
+                 "task_b_accuracy")
+
+
+def tasks_table(result: training.TwoTasks) -> Table:
+    """One row per way (plain, l2, ewc) and epoch of both phases (0 .. 2 E; task A's
+    phase is every way's until the switch): both tasks' held-out loss and accuracy."""
+    curves = {f"task_{t}_{part}": result.curve(t, part)
+              for t in ("a", "b") for part in ("loss", "accuracy")}
+    steps = curves["task_a_loss"].shape[1]
+    names = training.tasks.WAYS
+    ways = np.repeat(np.arange(len(names)), steps)
+    epochs = np.tile(np.arange(steps), len(names))
+    return {"way": np.array([names[w] for w in ways], dtype=object), "epoch": epochs,
+            "phase": np.where(epochs <= result.first.epochs, "a", "b").astype(object),
+            **{k: v[ways, epochs] for k, v in curves.items()}}
 
 
 def training_rows(tr: training.Training) -> list[dict]:

@@ -3,10 +3,13 @@ network on a data set, from the same starting weights and on the same minibatche
 (:mod:`visualizer.engine.training`). The page shows each run's training and
 held-out loss and accuracy per epoch, its decision boundary over the data (or its
 fitted curve, for the wave), and the runs seen on the plane of their two principal
-directions in weight space, with the training loss over that plane; it says how
-much of the runs' spread that plane holds and how far the loss at a path's
-projection is from the run's own. Computed as a background job, once per setting
-for the class."""
+directions in weight space (or on Li et al.'s random plane around one run's end),
+with the training loss over that plane; it says how much of the runs' spread that
+plane holds and how far the loss at a path's projection is from the run's own.
+In the two-tasks mode, the first ticked optimizer trains the data, then its
+permuted copy plainly, with L2 and with EWC, and the page shows how much of the
+first task each way keeps. Computed as a background job, once per setting for the
+class."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from landscapes.number_text import exact, rounded
 from visualizer import engine
 from visualizer.engine import export, optimizers, training
 from visualizer.engine.fields import FieldError, Range
-from visualizer.engine.training import datasets, models, plane
+from visualizer.engine.training import datasets, models, plane, tasks
 from visualizer.engine.training.loop import BATCH, EPOCHS
 from visualizer.pages import Page, common, kit
 from visualizer.pages.kit import FONT, Field
@@ -34,7 +37,7 @@ from visualizer.ui.text import with_params
 
 KEY = "train"
 I = common.Ids(KEY, "data", "size", "noise", "seed", "model", "activation", "batch",  # noqa: E741
-               "epochs", "plane", "around", "epoch", "lesson")
+               "epochs", "plane", "around", "mode", "ewc", "l2", "epoch", "lesson")
 SNAPSHOT_NUMBERS = 2_000_000
 """The most weights kept for the page (runs x snapshots x weights): 16 MB."""
 MAX_SNAPSHOTS = 101
@@ -50,6 +53,11 @@ kept points lie on the plane (two runs, or paths that stay in two directions).""
 
 FULL = "full"
 """The batch box's word (and the link's) for the full batch; a blank box means it too."""
+
+MODES = {"race": "race the ticked optimizers",
+         "tasks": "two tasks: forgetting, L2 and EWC"}
+"""What the page trains: every ticked optimizer on the data (and the planes), or the
+first ticked one on two tasks, the second three ways (:mod:`visualizer.engine.training.tasks`)."""
 
 PLANES = {"pca": "the runs' main directions", "random": "random, around a run's end"}
 """The weight-space planes (:mod:`visualizer.engine.training.plane`): the principal
@@ -73,6 +81,9 @@ FORM = kit.Form(
     Field("epochs", "200", lambda v: int(EPOCHS.parse("epochs", v)), exact),
     Field("plane", "pca", lambda v: v if v in PLANES else "pca", choices=PLANES),
     Field("around", "", lambda v: str(v or "").strip().lower()),
+    Field("mode", "race", lambda v: v if v in MODES else "race", choices=MODES),
+    Field("ewc", "10", lambda v: tasks.STRENGTH.parse("EWC's λ", v), exact),
+    Field("l2", "0.1", lambda v: tasks.STRENGTH.parse("L2's λ", v), exact),
     Field("epoch", "", kit.optional(lambda v: EPOCH.parse("at epoch", v)), kit.write_optional),
 )
 
@@ -83,12 +94,20 @@ def _specs_text(specs) -> str:
 
 def compute(specs_text: str, name: str, size: int, noise: float, seed: int, model_text: str,
             activation: str, batch: int | None, epochs: int, plane_kind: str = "pca",
-            around: int = 0, progress=lambda done: None) -> dict:
+            around: int = 0, mode: str = "race", ewc: float | None = None,
+            l2: float | None = None, progress=lambda done: None) -> dict:
     """Train, then the plane (``plane_kind``, of :data:`PLANES`; a random one around
     run ``around``'s end, its directions drawn from ``seed``): what the page draws,
-    for the class's cache. On one core (NumPy's BLAS would take them all): a job is
-    given one, as every job is."""
+    for the class's cache. In ``mode`` ``"tasks"``, the first optimizer of
+    ``specs_text`` trains two tasks instead (EWC's λ ``ewc``, L2's ``l2``). On one core
+    (NumPy's BLAS would take them all): a job is given one, as every job is."""
     with threadpool_limits(limits=1, user_api="blas"):
+        if mode == "tasks":
+            data = training.load(name, size=size, noise=noise, seed=seed)
+            model = training.parse_model(model_text, data.features, data.outputs, activation)
+            spec = engine.parse_spec(specs_text.split(" ")[0])
+            return {"tasks": tasks.two_tasks(data, model, spec, epochs, batch=batch, seed=seed,
+                                             ewc=ewc, l2=l2, snapshots=2, progress=progress)}
         return _compute(specs_text, name, size, noise, seed, model_text, activation, batch,
                         epochs, plane_kind, around, progress)
 
@@ -155,6 +174,21 @@ def check_work(data: training.Dataset, model: training.Model, n_runs: int, epoch
                           "one background job")
 
 
+def check_tasks(data: training.Dataset, model: training.Model, epochs: int,
+                batch: int | None) -> None:
+    """BudgetError (saying what to lower) when two tasks would pass a background
+    job's budget."""
+    seconds = tasks.estimate(data, model, epochs, batch)
+    if seconds > engine.JOB_BUDGET:
+        fit = int(engine.JOB_BUDGET / (seconds / epochs))
+        raise engine.BudgetError(
+            f"Too much work for one background job: two tasks of {epochs:,} epochs each (one "
+            f"run, then three) on {len(data.y_train):,} rows with a model of "
+            f"{model.weights:,} weights would take about {seconds:.1f} s, over the "
+            f"{engine.JOB_BUDGET:g} s allowed; lower the epochs to at most {max(1, fit):,}, or "
+            "use a larger batch, fewer rows or a smaller model.")
+
+
 def parse(race_query, *boxes, with_lesson: bool = True) -> tuple[tuple, dict, dict]:
     """The boxes (:data:`FORM`) and the race's ticked optimizers as the training's
     arguments, the view (the epoch shown, and the lesson these settings are, if
@@ -168,10 +202,16 @@ def parse(race_query, *boxes, with_lesson: bool = True) -> tuple[tuple, dict, di
     data = training.load(s["data"], size=size, noise=noise, seed=s["seed"])
     model = training.parse_model(s["model"], data.features, data.outputs, s["activation"])
     batch = s["batch"] if s["batch"] is not None and s["batch"] < len(data.y_train) else None
-    check_work(data, model, len(specs), s["epochs"], batch)
-    around = around_run(specs, s["around"]) if s["plane"] == "random" else 0
-    args = (_specs_text(specs), s["data"], size, noise, s["seed"], model.text(), s["activation"],
-            batch, s["epochs"], s["plane"], around)
+    if s["mode"] == "tasks":
+        datasets.permuted(data)  # a FieldError for a set with no second task
+        check_tasks(data, model, s["epochs"], batch)
+        args = (_specs_text(specs[:1]), s["data"], size, noise, s["seed"], model.text(),
+                s["activation"], batch, s["epochs"], "pca", 0, "tasks", s["ewc"], s["l2"])
+    else:
+        check_work(data, model, len(specs), s["epochs"], batch)
+        around = around_run(specs, s["around"]) if s["plane"] == "random" else 0
+        args = (_specs_text(specs), s["data"], size, noise, s["seed"], model.text(),
+                s["activation"], batch, s["epochs"], s["plane"], around, "race", None, None)
     lesson = lesson_args().get(args) if with_lesson else None
     return args, {"epoch": s["epoch"], "lesson": lesson}, FORM.link(s, page=False)
 
@@ -250,6 +290,16 @@ LESSONS: dict[str, Lesson] = {x.key: x for x in [
            "100 epochs are then 100 updates, not 3,800: gradient descent ends at 0.276 and "
            "90 % held out, Adam at 0.0298 and 100 %. The minibatches' noise came with 38 "
            "times the updates."),
+    Lesson("ewc_digits", "Forgetting the digits, with L2 and EWC", ("adam:lr=0.001",),
+           {"data": "digits", "model": "mlp:64", "batch": 32, "epochs": 20, "mode": "tasks",
+            "ewc": 10, "l2": 0.01},
+           "Adam learns the digits (98 % held out right), then the same digits with their 64 "
+           "pixels shuffled by one fixed permutation, for 20 epochs each. Trained plainly on the "
+           "shuffled task, the network keeps 69.3 % of the first; pulled back towards the first "
+           "task's weights with L2 (λ 0.01), 75.7 %; with EWC (λ 10), 82.2 %, and with both "
+           "the new task reaches the same 92.9 % (95.1 % plainly). At the same cost to the new "
+           "task, EWC keeps 6.5 points more of the old one than L2, because it pulls on the "
+           "weights the first task's answers depend on. One seed and one λ each: try others."),
 ]}
 """The page's lessons, in the menu's order; ``tests/test_real_model.py`` trains each
 one's settings and checks every number of its caption."""
@@ -274,15 +324,21 @@ def shown_epoch(tr: training.Training, asked: int | None) -> tuple[int, int]:
 
 
 def _boundary(tr: training.Training, run: int, snap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = np.concatenate([tr.data.x_train, tr.data.x_test])
+    return class_grid(tr.model, tr.weights[run, snap], np.concatenate([tr.data.x_train,
+                                                                       tr.data.x_test]))
+
+
+def class_grid(model: training.Model, w: np.ndarray, x: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The class the weights ``w`` ``(N,)`` give each point of a grid over the points
+    ``x`` (two inputs) and a margin: the grid's two axes and the classes ``[y, x]``."""
     lo, hi = x.min(axis=0), x.max(axis=0)
     pad = (hi - lo) * 0.08
     gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], BOUNDARY_GRID)
     gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], BOUNDARY_GRID)
     xx, yy = np.meshgrid(gx, gy)
-    w = tr.weights[run, snap][None]
     with np.errstate(all="ignore"):
-        out, _ = models.forward(tr.model, w, np.stack([xx.ravel(), yy.ravel()], 1))
+        out, _ = models.forward(model, w[None], np.stack([xx.ravel(), yy.ravel()], 1))
     return gx, gy, out[0].argmax(axis=1).reshape(xx.shape).astype(float)
 
 
@@ -446,7 +502,109 @@ def summary(result: dict, asked: int | None) -> str:
             f"{epoch:,}, {what}: " + "; ".join(parts) + "." + at + plane_text)
 
 
+# -- Two tasks ----------------------------------------------------------------------------------
+WAY_COLORS = {"plain": "#6b7280", "l2": "#ea580c", "ewc": "#2563eb"}
+
+
+def tasks_figure(tw: tasks.TwoTasks) -> go.Figure:
+    """Both tasks' held-out accuracy over both phases, the pull on each weight (EWC's
+    against L2's), and (two inputs) the boundaries after A and after B each way."""
+    epochs = tw.first.epochs
+    boundaries = tw.task_a.features == 2
+    rows = 2 if boundaries else 1
+    specs = [[{"colspan": 4}, None, None, None, {"colspan": 4}, None, None, None,
+              {"colspan": 4}, None, None, None]]
+    titles = ["task A (the data) held out, accuracy", "task B (inputs permuted) held out",
+              "the pull on each weight, largest first"]
+    if boundaries:
+        specs.append(sum(([{"colspan": 3}, None, None] for _ in range(4)), []))
+        titles += ["after task A", *(f"after B: {tasks.TITLES[w]}" for w in tasks.WAYS)]
+    fig = make_subplots(rows=rows, cols=12, specs=specs, subplot_titles=titles,
+                        vertical_spacing=0.14, horizontal_spacing=0.03,
+                        row_heights=[1.3, 1.0][:rows])
+    steps = np.arange(2 * epochs + 1)
+    for col, task in ((1, "a"), (5, "b")):
+        curve = tw.curve(task)
+        for r, way in enumerate(tasks.WAYS):
+            fig.add_trace(go.Scatter(
+                x=steps, y=curve[r], mode="lines", name=tasks.TITLES[way], legendgroup=way,
+                showlegend=col == 1, meta=way, line={"color": WAY_COLORS[way], "width": 2},
+                hovertemplate=f"{tasks.TITLES[way]}: %{{y:.3f}} at epoch %{{x}}<extra></extra>"),
+                row=1, col=col)
+        fig.add_vline(x=epochs, line={"color": "#9ca3af", "width": 1, "dash": "dash"}, row=1,
+                      col=col)
+        fig.update_yaxes(range=[0, 1.02], row=1, col=col)
+        fig.update_xaxes(title_text=f"epoch (task B from {epochs:,})", row=1, col=col)
+    pull = np.sort(tw.ewc * tw.fisher)[::-1]
+    rank = np.arange(1, len(pull) + 1)
+    fig.add_trace(go.Scatter(x=rank, y=np.maximum(pull, 1e-12), mode="lines", showlegend=False,
+                             line={"color": WAY_COLORS["ewc"], "width": 2}, meta="ewc",
+                             hovertemplate="EWC: λF = %{y:.3g} (weight %{x})<extra></extra>"),
+                  row=1, col=9)
+    fig.add_trace(go.Scatter(x=[1, len(pull)], y=[max(tw.l2, 1e-12)] * 2, mode="lines",
+                             showlegend=False, meta="l2",
+                             line={"color": WAY_COLORS["l2"], "width": 2, "dash": "dash"},
+                             hovertemplate=f"L2: λ = {tw.l2:g} on every weight<extra></extra>"),
+                  row=1, col=9)
+    fig.update_yaxes(type="log", exponentformat="power", dtick=1, row=1, col=9)
+    fig.update_xaxes(title_text="weights, by EWC's pull (— EWC's λF, ┄ L2's λ)", row=1, col=9)
+    if boundaries:
+        ends = [tw.first.last_weights[0], *tw.second.last_weights]
+        k = tw.task_a.classes
+        scale = [[i / max(1, k - 1), PALE_CLASS[i % len(PALE_CLASS)]] for i in range(k)]
+        for i, w in enumerate(ends):
+            gx, gy, cls = class_grid(tw.first.model, w, np.concatenate([tw.task_a.x_test,
+                                                                        tw.task_b.x_test]))
+            fig.add_trace(go.Heatmap(x=gx, y=gy, z=cls, colorscale=scale, zmin=0, zmax=k - 1,
+                                     showscale=False, hoverinfo="skip"), row=2, col=1 + 3 * i)
+            for d, symbol in ((tw.task_a, "circle"), (tw.task_b, "x")):
+                fig.add_trace(go.Scattergl(
+                    x=d.x_test[:, 0], y=d.x_test[:, 1], mode="markers", showlegend=False,
+                    hoverinfo="skip", marker={"color": [CLASS_COLORS[c % len(CLASS_COLORS)]
+                                                        for c in d.y_test],
+                                              "size": 4 if symbol == "circle" else 5,
+                                              "symbol": symbol}), row=2, col=1 + 3 * i)
+    fig.update_layout(height=420 + 260 * (rows - 1), font=FONT, plot_bgcolor="white",
+                      paper_bgcolor="rgba(0,0,0,0)", margin={"l": 60, "r": 12, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": 1.08, "yanchor": "bottom", "x": 0},
+                      hovermode="closest")
+    return fig
+
+
+def tasks_summary(tw: tasks.TwoTasks) -> str:
+    """What the two-task picture shows, in numbers read from the same arrays."""
+    epochs = tw.first.epochs
+    a, b = tw.curve("a"), tw.curve("b")
+    title = optimizers.info(tw.first.specs[0].optimizer).title
+    how = ("the full batch" if tw.first.batch >= len(tw.task_a.y_train)
+           else f"minibatches of {tw.first.batch:,}")
+
+    def pct(v: float) -> str:
+        return "diverged" if not np.isfinite(v) else f"{rounded(100 * v, 3)} %"
+
+    ways = []
+    for r, way in enumerate(tasks.WAYS):
+        strength = {"plain": "", "l2": f" (λ {exact(tw.l2)})", "ewc": f" (λ {exact(tw.ewc)})"}
+        ways.append(f"{tasks.TITLES[way].lower() if way == 'plain' else tasks.TITLES[way]}"
+                    f"{strength[way]}, task A {pct(a[r, -1])} and task B {pct(b[r, -1])}")
+    above = int((tw.ewc * tw.fisher > tw.l2).sum())
+    return (f"{title} trains task A ({tw.task_a.title}, {len(tw.task_a.y_train):,} rows) for "
+            f"{epochs:,} epochs on {how}: {pct(a[0, epochs])} of task A held out right "
+            f"(task B, the same rows with the inputs permuted: {pct(b[0, epochs])}). Then task "
+            f"B for {epochs:,} epochs from those weights, held out at the end: "
+            + "; ".join(ways) + f". EWC pulls {above:,} of the {len(tw.fisher):,} weights "
+            "harder than L2 does and the rest more lightly: the weights task A's answers "
+            "depend on (the Fisher's diagonal, from each row's gradient at task A's end) are "
+            "held, the others left free for task B.")
+
+
 def render(result: dict, view: dict) -> tuple:
+    if "tasks" in result:
+        note = tasks_summary(result["tasks"])
+        lesson = LESSONS.get(view.get("lesson") or "")
+        if lesson is not None:
+            note = [html.B(lesson.title + ". "), lesson.caption, html.Br(), note]
+        return tasks_figure(result["tasks"]), [], note
     note = summary(result, view["epoch"])
     lesson = LESSONS.get(view.get("lesson") or "")
     if lesson is not None:
@@ -458,6 +616,7 @@ def layout() -> html.Div:
     controls = [
         kit.select(I.lesson, "lesson", [("", "—"), *((k, x.title) for k, x in LESSONS.items())],
                    "", wide=True),
+        kit.select(I.mode, "what to train", list(MODES.items()), FORM.default("mode"), wide=True),
         kit.select(I.data, "data", [(k, m.title) for k, m in datasets.MAKERS.items()],
                    FORM.default("data"), wide=True),
         kit.text_box(FORM, "size", "rows (blank: the set's)"),
@@ -472,6 +631,8 @@ def layout() -> html.Div:
                    wide=True),
         kit.text_box(FORM, "around", "random plane around (blank: 1st run)"),
         kit.text_box(FORM, "epoch", "show epoch (blank: last)"),
+        kit.text_box(FORM, "ewc", "EWC's λ (two tasks)"),
+        kit.text_box(FORM, "l2", "L2's λ (two tasks)"),
     ]
     intro = ("The optimizers ticked on the Compare optimizers page, with their settings, train one "
              "small neural network on real data: the same starting weights, the same minibatches, "
@@ -480,12 +641,18 @@ def layout() -> html.Div:
              "every run's path on the plane of the runs' two main directions in weight space, over "
              "the training loss on that plane, or (Li et al. 2018) on a random plane around one "
              "run's end; a plane shows two directions out of thousands, and the note says how far "
-             "off it is.")
+             "off it is. In the two-tasks mode the first ticked optimizer learns the data, then "
+             "the same data with its inputs permuted, plainly, with L2 and with EWC: how much "
+             "of the first task does each keep?")
     return common.frame(I, "The same optimizers on a real model", intro, controls, "epoch")
 
 
 def csv(result: dict) -> tuple[tuple[str, ...], export.Table, str]:
-    """Every run's every epoch: the losses and accuracies."""
+    """Every run's every epoch: the losses and accuracies (two tasks: both tasks' held
+    out, every way, both phases)."""
+    if "tasks" in result:
+        tw = result["tasks"]
+        return export.TASKS_COLUMNS, export.tasks_table(tw), f"two_tasks_{tw.task_a.name}.csv"
     tr = result["training"]
     return export.TRAINING_COLUMNS, export.training_table(tr), f"training_{tr.data.name}.csv"
 
