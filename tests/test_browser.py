@@ -985,7 +985,35 @@ def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(pag
     assert kinds.count("heatmap") == 3 and kinds.count("contour") == 1
     expect(page).to_have_url(re.compile(r"page=train.*epochs=150"))
     shot(page, "33-real-model", full_page=True)
+    # the player: to the first epoch, play, pause, a step by key, all in the browser
+    settle(page)
     requests = len(page.dash_requests)
+    text, at = page.locator("#train-frame-text"), page.locator("#train-at")
+    expect(text).to_have_text("epoch 150 / 150")
+    expect(page.locator("#train-play")).to_have_text("↻ Replay")
+    epochs = graph.evaluate("gd => gd.layout.meta.player.epochs")
+    heat = "gd => JSON.stringify(gd.data.find(t => t.uid === 'heat-2').z)"
+    page.click("#train-reset")
+    expect(at).to_contain_text("At epoch 0, held-out accuracy: Gradient Descent")
+    expect(text).to_have_text("epoch 0 / 150")
+    first = graph.evaluate(heat)
+    assert graph.evaluate("gd => gd.data.find(t => t.uid === 'path-0').x.length") == 1
+    page.click("#train-play")
+    expect(page.locator("#train-play")).to_have_text("❚❚ Pause")
+    page.wait_for_timeout(1200)
+    page.click("#train-play")
+    expect(page.locator("#train-play")).to_have_text("▶ Play")
+    shown = int(text.inner_text().split()[1])
+    assert 0 < shown < 150 and shown in epochs
+    page.keyboard.press("ArrowRight")
+    after = epochs[epochs.index(shown) + 1]
+    expect(text).to_have_text(f"epoch {after} / 150")
+    expect(at).to_contain_text(f"At epoch {after}, held-out accuracy")
+    assert graph.evaluate(heat) != first  # Adam's boundary moved
+    titles = graph.evaluate("gd => gd.layout.annotations.map(a => a.text)")
+    assert titles[5] == graph.evaluate(f"gd => gd.layout.meta.player.titles[2][1][{epochs.index(after)}]")
+    shot(page, "35-real-model-player", full_page=True)
+    assert len(page.dash_requests) == requests  # no request per frame
     page.fill("#train-epoch", "40")
     expect(note).to_contain_text("At epoch 40, held-out accuracy", timeout=15000)
     settle(page)
@@ -1010,6 +1038,17 @@ def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(pag
     shot(page, "34-real-model-lesson", full_page=True)
     page.fill("#train-epochs", "90")  # another setting: no longer the lesson
     expect(note).not_to_contain_text("Minibatches of 8 rows (moons).", timeout=60000)
+    # Li et al.'s random plane around Adam's end, then the two-tasks mode (no player)
+    page.goto(server.url + "?page=train&epochs=60&plane=random&around=adam&" + scene_q)
+    expect(note).to_contain_text("The plane is Li et al.'s: two random directions through Adam's",
+                                 timeout=60000)
+    expect(page.locator("#train-player")).to_be_visible()
+    page.goto(server.url + "?page=train&mode=tasks&epochs=60&" + scene_q)
+    expect(note).to_contain_text("Gradient Descent trains task A (Two moons, 300 rows) for 60",
+                                 timeout=60000)
+    expect(page.locator("#train-player")).to_be_hidden()
+    assert graph.evaluate("gd => gd.data.filter(t => t.type === 'heatmap').length") == 4
+    shot(page, "36-real-model-two-tasks", full_page=True)
 
 
 def test_no_page_has_a_serious_or_critical_accessibility_violation(page, server):

@@ -4,6 +4,8 @@ numbers are the training's own; the plane's measures, the budget and the link.""
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,16 @@ def _update(*boxes, done=None, race=RACE):
     return page.update("train", *boxes, done, race)
 
 
+def _text(note) -> str:
+    """A note's words, whether a string or Dash components (the player's span)."""
+    if isinstance(note, str):
+        return note
+    if isinstance(note, list):
+        return "".join(_text(part) for part in note)
+    children = getattr(note, "children", None)
+    return "" if children is None else _text(children)
+
+
 def test_the_page_trains_in_the_background_then_draws_and_says_what_it_shows():
     cache.clear()
     figure, legend, note, error, link, request = _update(*DEFAULTS)
@@ -34,6 +46,9 @@ def test_the_page_trains_in_the_background_then_draws_and_says_what_it_shows():
     assert done == {"key": request["key"]} and seen[-1] == (100, "100 %")
     figure, legend, note, error, link, request = _update(*DEFAULTS, done=done)
     assert error == "" and request is common.no_update
+    (span,) = [part for part in note if getattr(part, "id", None) == page.I.at]
+    assert span.children.startswith("At epoch 200, held-out accuracy:")  # the player's sentence
+    note = _text(note)
     assert link.startswith("?landscape=himmelblau&start=0,0") and "page=train" in link
     assert "data=moons" in link and "model=mlp:16,16" in link and "batch=32" in link
     # the note's numbers are the stored training's, which is the engine's training
@@ -67,13 +82,14 @@ def test_the_page_trains_in_the_background_then_draws_and_says_what_it_shows():
     assert np.nanmax(contour.z) == pytest.approx(np.log10(result["surface"][2].max()))
     # another epoch shown: drawn again from the cache, not trained again
     boxes = page.FORM.boxes({**page.FORM.defaults(), "epoch": 50})
-    note50 = _update(*boxes, done=done)[2]
+    note50 = _text(_update(*boxes, done=done)[2])
     assert "At epoch 50," in note50 and f"Adam {tr.test_accuracy[2, 50] * 100:.3g} %" in note50
     # an epoch between two kept ones: the boundaries are drawn at the kept one, and say so
     kept = tr.weight_epochs
     assert 51 not in kept and 50 in kept
     boxes = page.FORM.boxes({**page.FORM.defaults(), "epoch": 51})
     figure51, _, note51 = _update(*boxes, done=done)[:3]
+    note51 = _text(note51)
     assert "At epoch 51," in note51
     assert "(the boundaries and the plane's dots at epoch 50, the last one kept before it)" in note51
     titles = [a.text for a in figure51.layout.annotations]
@@ -81,6 +97,66 @@ def test_the_page_trains_in_the_background_then_draws_and_says_what_it_shows():
     columns, table, filename = page.csv(result)
     assert filename == "training_moons.csv" and len(table["epoch"]) == 3 * 201
     assert columns == export.TRAINING_COLUMNS
+    # the player starts at the frame drawn: the last at or before epoch 51
+    meta = figure51.layout.meta["player"]
+    assert meta["shown"] == 51 and meta["epochs"][meta["start"]] == 50
+
+
+def _unpack(b64: str, bits: int, side: int) -> np.ndarray:
+    raw = np.frombuffer(base64.b64decode(b64), np.uint8)
+    if bits == 2:
+        raw = np.stack([(raw >> (2 * k)) & 3 for k in range(4)], axis=1).ravel()
+    return raw[:len(raw) // side ** 2 * side ** 2].reshape(-1, side, side)
+
+
+def test_the_players_frames_are_the_runs_own_at_each_kept_epoch():
+    """What the browser's player draws at each frame, decoded here as it decodes it:
+    every boundary cell is the class the run's kept weights give it, the dots and
+    paths are the plane's, the titles and sentences are the page's own at that epoch."""
+    boxes = page.FORM.boxes({**page.FORM.defaults(), "data": "blobs", "epochs": 40})
+    args = page.parse(RACE, *boxes)[0]
+    result = page.compute(*args)
+    tr, pl = result["training"], result["plane"]
+    meta = page.figure(result, None).layout.meta["player"]
+    snaps = np.array(meta["snaps"])
+    assert len(snaps) == len(tr.weight_epochs) == 41  # all kept: well under the bounds
+    assert meta["epochs"] == list(tr.weight_epochs[snaps]) and meta["start"] == 40
+    heat = meta["heat"]
+    assert heat["bits"] == 2 and tr.data.classes == 3
+    x = np.concatenate([tr.data.x_train, tr.data.x_test])
+    for r in range(3):
+        cells = _unpack(heat["z"][r], heat["bits"], heat["side"])
+        assert cells.shape == (41, page.BOUNDARY_GRID, page.BOUNDARY_GRID)
+        for f in (0, 7, 40):
+            np.testing.assert_array_equal(cells[f], page.class_grid(tr.model, tr.weights[r, snaps[f]], x)[2])
+        assert len({c.tobytes() for c in cells}) > 1  # the boundary moves
+        np.testing.assert_allclose(meta["dots"][r][7], pl.coords[r, snaps[7]])
+        assert meta["paths"][r] == pl.coords[r].tolist()
+        index, titles = meta["titles"][r]
+        assert index == 3 + r and titles[7] == page.boundary_title(tr, r, meta["epochs"][7])
+    assert meta["sentences"][7] == page.at_epoch(tr, meta["epochs"][7], snaps[7])
+    assert meta["sentences"][7].startswith(f"At epoch {meta['epochs'][7]}, held-out accuracy:")
+    figure = page.figure(result, None)
+    assert [figure.layout.shapes[i].x0 for i in meta["lines"]] == [40, 40]  # the epoch lines
+
+
+def test_the_players_frames_are_bounded_in_time_and_bytes():
+    """Fourteen optimizers on a model near the largest: the player gets fewer frames
+    (first and last kept) so that computing them stays within FRAME_SECONDS by the
+    cost model and sending them within FRAME_BYTES; the wave gets fitted curves."""
+    data = training.load("spirals", size=2000, seed=0)
+    model = training.parse_model("mlp:64,64", 2, 2)
+    seconds, size = page.frame_cost(data, model, 14)
+    frames = page._frame_count(type("T", (), {"weight_epochs": np.arange(101)})(), seconds, size)
+    assert 2 <= frames < 101
+    assert frames * seconds <= page.FRAME_SECONDS and frames * size <= page.FRAME_BYTES
+    wave = training.load("wave", size=100, seed=0)
+    tr = training.train(wave, training.parse_model("mlp:8", 1, 1), SPECS[:2], 12, snapshots=13)
+    frames = page.player_frames(tr)
+    assert frames["classes"] is None and frames["fits"].shape == (2, 13, page.FIT_POINTS)
+    xs = page.fit_points(wave)
+    out = models.forward(tr.model, tr.weights[1, 5][None], xs)[0][0, :, 0]
+    np.testing.assert_allclose(frames["fits"][1, 5], out.astype(np.float32))
 
 
 def test_the_plane_and_its_gap_are_what_they_say():
@@ -310,6 +386,7 @@ def test_two_tasks_on_the_page_draw_both_tasks_and_say_what_each_way_kept():
     done = page.job(lambda *_: None, request)
     figure, _, note, error, link, _ = _update(*boxes, done=done, race=race)
     assert error == "" and "mode=tasks" in link
+    note = _text(note)
     tw = common.stored("train", args)["tasks"]
     alone = training.two_tasks(training.load("moons", size=400, noise=0.1, seed=0),
                                training.parse_model("mlp:16,16", 2, 2), engine.parse_spec(args[0]),
@@ -322,7 +399,7 @@ def test_two_tasks_on_the_page_draw_both_tasks_and_say_what_each_way_kept():
     above = int((tw.ewc * tw.fisher > tw.l2).sum())
     assert f"EWC pulls {above:,} of the {tw.first.model.weights:,} weights harder than L2" in note
     # both tasks' curves for each way, the pull per weight, and four boundaries
-    assert {t.meta for t in figure.data if t.type == "scatter"} == {"plain", "l2", "ewc"}
+    assert {t.meta for t in figure.data if t.type == "scatter" and t.meta} == {"plain", "l2", "ewc"}
     assert len([t for t in figure.data if t.type == "heatmap"]) == 4
     pull = [t for t in figure.data if t.meta == "ewc" and t.hovertemplate.startswith("EWC: λF")][0]
     np.testing.assert_allclose(pull.y, np.maximum(np.sort(10 * tw.fisher)[::-1], 1e-12))

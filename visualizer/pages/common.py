@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dash_mantine_components as dmc
@@ -44,9 +44,11 @@ class Ids(kit.Ids):
              "redraw", "seen", "race")
 
 
-def frame(page: Ids, title: str, intro, controls: list, csv_label: str) -> html.Div:
+def frame(page: Ids, title: str, intro, controls: list, csv_label: str,
+          above_graph: Sequence = ()) -> html.Div:
     """The page (:func:`kit.frame`): title, intro, controls and its CSV button, the
-    job's progress bar with Cancel, the error and summary lines, the legend and the graph."""
+    job's progress bar with Cancel, the error and summary lines, the legend,
+    ``above_graph`` (a player) and the graph."""
     csv = [dmc.Button(f"⤓ CSV of every {csv_label}", id=page.csv, variant="default", size="xs",
                       n_clicks=0),
            html.Span(id=page.csv_status, className="job-label", role="status")]
@@ -59,6 +61,7 @@ def frame(page: Ids, title: str, intro, controls: list, csv_label: str) -> html.
     note = html.Div(id=page.note, className="lesson-note")
     return kit.frame(page, title, intro, [*controls, *csv], [
         html.Div(id=page.legend, className="many-legend"),
+        *above_graph,
         dcc.Graph(id=page.graph, config=kit.CONFIG, className="many-graph"),
         dcc.Download(id=page.download),
         dcc.Store(id=page.request),  # a computation for the background job

@@ -13,12 +13,13 @@ class."""
 
 from __future__ import annotations
 
+import base64
 import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, callback, html
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, html
 from dash.exceptions import PreventUpdate
 from plotly.subplots import make_subplots
 from threadpoolctl import threadpool_limits
@@ -37,7 +38,8 @@ from visualizer.ui.text import with_params
 
 KEY = "train"
 I = common.Ids(KEY, "data", "size", "noise", "seed", "model", "activation", "batch",  # noqa: E741
-               "epochs", "plane", "around", "mode", "ewc", "l2", "epoch", "lesson")
+               "epochs", "plane", "around", "mode", "ewc", "l2", "epoch", "lesson", "player",
+               "play", "back", "forward", "reset", "slider", "frame_text", "at")
 SNAPSHOT_NUMBERS = 2_000_000
 """The most weights kept for the page (runs x snapshots x weights): 16 MB."""
 MAX_SNAPSHOTS = 101
@@ -126,8 +128,95 @@ def _compute(specs_text: str, name: str, size: int, noise: float, seed: int, mod
     surface = plane.surface(pl, data, model, grid=surface_grid(data, model))
     gaps = plane.projection_gap(pl, tr)
     ways = np.array([plane.in_plane_share(pl, tr, r) for r in range(len(specs))])
+    frames = player_frames(tr)
     progress(1.0)
-    return {"training": tr, "plane": pl, "surface": surface, "gaps": gaps, "ways": ways}
+    return {"training": tr, "plane": pl, "surface": surface, "gaps": gaps, "ways": ways,
+            "frames": frames}
+
+
+FRAME_SECONDS = 1.0
+FRAME_BYTES = 1_500_000
+FIT_POINTS = 100
+"""The player's frames (:func:`player_frames`): the boundaries (or fitted curves) at
+each kept epoch cost at most ``FRAME_SECONDS`` to compute and ``FRAME_BYTES`` to
+send; past either, the player steps through fewer of the kept epochs."""
+
+
+def _frame_count(tr: training.Training, per_frame_seconds: float, per_frame_bytes: int) -> int:
+    kept = len(tr.weight_epochs)
+    by_time = int(FRAME_SECONDS / per_frame_seconds) if per_frame_seconds > 0 else kept
+    by_bytes = FRAME_BYTES // max(1, per_frame_bytes)
+    return int(max(2, min(kept, by_time, by_bytes)))
+
+
+def frame_cost(data: training.Dataset, model: training.Model, n_runs: int) -> tuple[float, int]:
+    """One frame's cost: seconds to compute, bytes to send (boundaries or fitted curves)."""
+    if data.regression:
+        return training.forward_seconds(model, n_runs, FIT_POINTS), n_runs * FIT_POINTS * 4
+    if data.features == 2:
+        cells = BOUNDARY_GRID ** 2
+        return (training.forward_seconds(model, n_runs, cells),
+                n_runs * cells * cell_bits(data.classes) // 8)
+    return 0.0, 16 * n_runs
+
+
+def player_frames(tr: training.Training) -> dict:
+    """What the player steps through, computed in the job: the kept snapshots it
+    shows (all of them, or evenly spread fewer, first and last in, when their
+    boundaries would pass :data:`FRAME_SECONDS` or :data:`FRAME_BYTES`), and at
+    each, every run's class per boundary cell ``(R, F, G, G)`` uint8 (two inputs)
+    or fitted curve ``(R, F, FIT_POINTS)`` float32 (regression)."""
+    seconds, size = frame_cost(tr.data, tr.model, len(tr.specs))
+    kept = len(tr.weight_epochs)
+    count = _frame_count(tr, seconds, size)
+    snaps = np.unique(np.linspace(0, kept - 1, count).round().astype(int))
+    out: dict = {"snaps": snaps, "classes": None, "fits": None}
+    data = tr.data
+    with np.errstate(all="ignore"):
+        if data.regression:
+            xs = fit_points(data)
+            out["fits"] = np.stack([models.forward(tr.model, tr.weights[r, snaps], xs)[0][..., 0]
+                                    for r in range(len(tr.specs))]).astype(np.float32)
+        elif data.features == 2:
+            gx, gy, cells = grid_over(np.concatenate([data.x_train, data.x_test]))
+            classes = np.empty((len(tr.specs), len(snaps), BOUNDARY_GRID, BOUNDARY_GRID), np.uint8)
+            for r in range(len(tr.specs)):
+                out_r = models.forward(tr.model, tr.weights[r, snaps], cells)[0]
+                classes[r] = out_r.argmax(axis=2).reshape(len(snaps), BOUNDARY_GRID, BOUNDARY_GRID)
+            out["classes"] = classes
+    return out
+
+
+def cell_bits(classes: int) -> int:
+    """Bits per boundary cell sent to the browser: 2 for up to four classes (four
+    cells a byte), else 8."""
+    return 2 if classes <= 4 else 8
+
+
+def pack_cells(classes: np.ndarray, bits: int) -> bytes:
+    """Boundary cells ``(F, G, G)`` as the browser reads them: ``bits`` (2 or 8, see
+    :func:`cell_bits`) a cell, the first cell in a byte's lowest bits."""
+    flat = classes.ravel().astype(np.uint8)
+    if bits == 8:
+        return flat.tobytes()
+    flat = np.concatenate([flat, np.zeros(-len(flat) % 4, np.uint8)]).reshape(-1, 4)
+    return (flat[:, 0] | flat[:, 1] << 2 | flat[:, 2] << 4 | flat[:, 3] << 6).astype(np.uint8).tobytes()
+
+
+def fit_points(data: training.Dataset) -> np.ndarray:
+    """Where a regression's fitted curve is drawn ``(FIT_POINTS, 1)``."""
+    return np.linspace(data.x_train.min(), data.x_train.max(), FIT_POINTS)[:, None]
+
+
+def grid_over(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A :data:`BOUNDARY_GRID`-square grid over the points ``x`` (two inputs) and a
+    margin: its two axes and its cells ``(G * G, 2)``, row by row."""
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = (hi - lo) * 0.08
+    gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], BOUNDARY_GRID)
+    gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], BOUNDARY_GRID)
+    xx, yy = np.meshgrid(gx, gy)
+    return gx, gy, np.stack([xx.ravel(), yy.ravel()], 1)
 
 
 FORWARD_SHARE = 0.5
@@ -170,8 +259,9 @@ def check_work(data: training.Dataset, model: training.Model, n_runs: int, epoch
             f"{grid} points, each a pass over {len(data.y_train):,} rows with "
             f"{model.weights:,} weights) would take about {surface:.1f} s alone; use fewer rows "
             "or a smaller model.")
-    training.check_budget(data, model, n_runs, epochs, batch, engine.JOB_BUDGET - surface,
-                          "one background job")
+    frames = min(FRAME_SECONDS, frame_cost(data, model, n_runs)[0] * MAX_SNAPSHOTS)
+    training.check_budget(data, model, n_runs, epochs, batch,
+                          engine.JOB_BUDGET - surface - frames, "one background job")
 
 
 def check_tasks(data: training.Dataset, model: training.Model, epochs: int,
@@ -330,16 +420,12 @@ def _boundary(tr: training.Training, run: int, snap: int) -> tuple[np.ndarray, n
 
 def class_grid(model: training.Model, w: np.ndarray, x: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The class the weights ``w`` ``(N,)`` give each point of a grid over the points
-    ``x`` (two inputs) and a margin: the grid's two axes and the classes ``[y, x]``."""
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    pad = (hi - lo) * 0.08
-    gx = np.linspace(lo[0] - pad[0], hi[0] + pad[0], BOUNDARY_GRID)
-    gy = np.linspace(lo[1] - pad[1], hi[1] + pad[1], BOUNDARY_GRID)
-    xx, yy = np.meshgrid(gx, gy)
+    """The class the weights ``w`` ``(N,)`` give each cell of :func:`grid_over` ``x``:
+    the grid's two axes and the classes ``[y, x]``."""
+    gx, gy, cells = grid_over(x)
     with np.errstate(all="ignore"):
-        out, _ = models.forward(model, w[None], np.stack([xx.ravel(), yy.ravel()], 1))
-    return gx, gy, out[0].argmax(axis=1).reshape(xx.shape).astype(float)
+        out, _ = models.forward(model, w[None], cells)
+    return gx, gy, out[0].argmax(axis=1).reshape(len(gy), len(gx)).astype(float)
 
 
 def figure(result: dict, asked: int | None) -> go.Figure:
@@ -363,10 +449,7 @@ def figure(result: dict, asked: int | None) -> go.Figure:
               f"random plane around {optimizers.info(tr.specs[pl.around].optimizer).title}'s "
               "end (darker: higher loss)" if random
               else "weight-space plane (darker: higher loss)"]
-    for r in range(n if boundaries else 0):
-        acc = tr.test_accuracy[r, drawn]
-        titles.append(f"{optimizers.info(tr.specs[r].optimizer).title}: held out "
-                      + ("diverged" if not np.isfinite(acc) else f"{rounded(100 * acc, 3)} %"))
+    titles += [boundary_title(tr, r, drawn) for r in range(n if boundaries else 0)]
     fig = make_subplots(rows=1 + extra_rows, cols=12, specs=specs, subplot_titles=titles,
                         vertical_spacing=0.12 / max(1, extra_rows), horizontal_spacing=0.02,
                         row_heights=[1.4] + [1.0] * extra_rows)
@@ -388,15 +471,17 @@ def figure(result: dict, asked: int | None) -> go.Figure:
                 row=1, col=col)
         path = pl.coords[r]
         ok = np.isfinite(path).all(axis=1)
-        fig.add_trace(go.Scatter(x=path[ok, 0], y=path[ok, 1], mode="lines", showlegend=False,
+        way = ok & (np.arange(len(path)) <= snap)  # the path so far (the player moves it)
+        fig.add_trace(go.Scatter(x=path[way, 0], y=path[way, 1], mode="lines", showlegend=False,
                                  line={"color": color, "width": 2.5}, meta=spec.optimizer,
+                                 uid=f"path-{r}", hovertemplate=f"{info.title}<extra></extra>"),
+                      row=1, col=9)
+        here = [path[snap]] if ok[snap] else []  # the player moves it (uid dot-r)
+        fig.add_trace(go.Scatter(x=[p[0] for p in here], y=[p[1] for p in here], mode="markers",
+                                 showlegend=False, uid=f"dot-{r}", meta=spec.optimizer,
+                                 marker={"color": color, "size": 9,
+                                         "line": {"color": "white", "width": 1}},
                                  hovertemplate=f"{info.title}<extra></extra>"), row=1, col=9)
-        if ok[snap]:
-            fig.add_trace(go.Scatter(x=[path[snap, 0]], y=[path[snap, 1]], mode="markers",
-                                     showlegend=False, marker={"color": color, "size": 9,
-                                                               "line": {"color": "white", "width": 1}},
-                                     hovertemplate=f"{info.title} at epoch "
-                                     f"{int(tr.weight_epochs[snap]):,}<extra></extra>"), row=1, col=9)
     fig.add_trace(go.Contour(x=a, y=b, z=np.log10(np.maximum(z, 1e-12)), showscale=False,
                              colorscale=[[0, "#ffffff"], [1, "#64748b"]], ncontours=18,
                              contours={"coloring": "heatmap"}, line={"width": 0.5},
@@ -408,7 +493,7 @@ def figure(result: dict, asked: int | None) -> go.Figure:
     for col in (1,) if data.regression else (1, 5):
         fig.add_vline(x=epoch, line={"color": "#9ca3af", "width": 1, "dash": "dash"}, row=1, col=col)
     if data.regression:  # the fitted curves over the data, in place of the accuracy
-        xs = np.linspace(data.x_train.min(), data.x_train.max(), 200)[:, None]
+        xs = fit_points(data)
         fig.add_trace(go.Scatter(x=data.x_train[:, 0], y=data.y_train[:, 0], mode="markers",
                                  marker={"color": "#9ca3af", "size": 4}, showlegend=False,
                                  hoverinfo="skip"), row=1, col=5)
@@ -417,7 +502,7 @@ def figure(result: dict, asked: int | None) -> go.Figure:
         for r, spec in enumerate(tr.specs):
             fig.add_trace(go.Scatter(x=xs[:, 0], y=out[r, :, 0], mode="lines", showlegend=False,
                                      line={"color": figures.COLORS.get(spec.optimizer, "#333"),
-                                           "width": 2}, meta=spec.optimizer,
+                                           "width": 2}, meta=spec.optimizer, uid=f"fit-{r}",
                                      hoverinfo="skip"), row=1, col=5)
     for r in range(n if boundaries else 0):
         row, col = 2 + r // per_row, 1 + 3 * (r % per_row)
@@ -425,14 +510,15 @@ def figure(result: dict, asked: int | None) -> go.Figure:
         k = data.classes
         scale = [[i / max(1, k - 1), PALE_CLASS[i % len(PALE_CLASS)]] for i in range(k)]
         fig.add_trace(go.Heatmap(x=gx, y=gy, z=cls, colorscale=scale, zmin=0, zmax=k - 1,
-                                 showscale=False, hoverinfo="skip"), row=row, col=col)
+                                 showscale=False, hoverinfo="skip", uid=f"heat-{r}"),
+                      row=row, col=col)
         for xs_, ys_, symbol in ((data.x_train, data.y_train, "circle"),
                                  (data.x_test, data.y_test, "x")):
-            fig.add_trace(go.Scattergl(
+            fig.add_trace(go.Scatter(
                 x=xs_[:, 0], y=xs_[:, 1], mode="markers", showlegend=False, hoverinfo="skip",
                 marker={"color": [CLASS_COLORS[c % len(CLASS_COLORS)] for c in ys_],
                         "size": 4 if symbol == "circle" else 5, "symbol": symbol}), row=row, col=col)
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_yaxes(type="log", exponentformat="power", dtick=1, row=1, col=1)
     fig.update_xaxes(title_text="epoch", row=1, col=1)
     if not data.regression:
         fig.update_xaxes(title_text="epoch", row=1, col=5)
@@ -451,15 +537,72 @@ def figure(result: dict, asked: int | None) -> go.Figure:
                       paper_bgcolor="rgba(0,0,0,0)", margin={"l": 60, "r": 12, "t": 40, "b": 40},
                       legend={"orientation": "h", "y": 1.08, "yanchor": "bottom", "x": 0},
                       hovermode="closest")
+    if "frames" in result:
+        fig.update_layout(meta={"player": player_meta(result, asked, fig)})
     return fig
+
+
+def _b64(a: np.ndarray | bytes) -> str:
+    raw = a if isinstance(a, bytes) else np.ascontiguousarray(a).tobytes()
+    return base64.b64encode(raw).decode("ascii")
+
+
+def player_meta(result: dict, asked: int | None, fig: go.Figure) -> dict:
+    """What ``assets/train_player.js`` needs to step the figure through the frames
+    (:func:`player_frames`) in the browser, with no request per frame: each frame's
+    epoch and note sentence, each run's dot on the plane, its boundary (uint8
+    classes, base64) or fitted curve (float32, base64) and its boundary's title, and
+    which shapes are the epoch lines; ``paths`` are every run's kept points on the
+    plane, drawn up to the frame's snapshot (``snaps``); ``titles`` are ``[annotation index, its text at
+    each frame]`` pairs. Its ``start`` is the frame shown now (the
+    last at or before the epoch asked)."""
+    tr: training.Training = result["training"]
+    frames, pl = result["frames"], result["plane"]
+    snaps = frames["snaps"]
+    epochs = tr.weight_epochs[snaps]
+    shown, _ = shown_epoch(tr, asked)
+    runs = range(len(tr.specs))
+    dots = [[None if not np.isfinite(pl.coords[r, s]).all() else
+             [float(pl.coords[r, s, 0]), float(pl.coords[r, s, 1])] for s in snaps] for r in runs]
+    paths = [[None if not np.isfinite(c).all() else [float(c[0]), float(c[1])]
+              for c in pl.coords[r]] for r in runs]
+    meta: dict = {
+        "epochs": [int(e) for e in epochs], "last": tr.epochs, "shown": shown,
+        "start": int(np.searchsorted(epochs, shown, side="right") - 1),
+        "sentences": [at_epoch(tr, int(e), int(s)) for e, s in zip(epochs, snaps, strict=True)],
+        "dots": dots, "paths": paths, "snaps": [int(s) for s in snaps], "lines": [i for i, sh in enumerate(fig.layout.shapes)
+                                if sh.line.dash == "dash"],
+        "heat": None, "fits": None, "titles": [],
+    }
+    if frames["classes"] is not None:
+        side = frames["classes"].shape[-1]
+        bits = cell_bits(tr.data.classes)
+        meta["heat"] = {"side": side, "bits": bits,
+                        "z": [_b64(pack_cells(frames["classes"][r], bits)) for r in runs]}
+        # the boundaries' titles follow the first row's three
+        meta["titles"] = [[3 + r, [boundary_title(tr, r, int(e)) for e in epochs]] for r in runs]
+    if frames["fits"] is not None:
+        meta["fits"] = {"points": FIT_POINTS, "y": [_b64(frames["fits"][r]) for r in runs]}
+        meta["titles"] = [[1, [f"fitted curve at epoch {int(e):,}" for e in epochs]]]
+    return meta
+
+
+def boundary_title(tr: training.Training, run: int, epoch: int) -> str:
+    """A boundary's title: its optimizer and held-out accuracy at ``epoch``."""
+    acc = tr.test_accuracy[run, epoch]
+    return (f"{optimizers.info(tr.specs[run].optimizer).title}: held out "
+            + ("diverged" if not np.isfinite(acc) else f"{rounded(100 * acc, 3)} %"))
 
 
 def summary(result: dict, asked: int | None) -> str:
     """What the picture shows, in numbers read from the same arrays."""
-    tr: training.Training = result["training"]
-    epoch, snap = shown_epoch(tr, asked)
-    how = ("the full batch" if tr.batch >= len(tr.data.y_train)
-           else f"minibatches of {tr.batch:,} rows, shuffled each epoch")
+    return "".join(summary_parts(result, asked))
+
+
+def at_epoch(tr: training.Training, epoch: int, snap: int) -> str:
+    """The note's sentence about one epoch (the player rewrites it as it moves):
+    each run's held-out accuracy (or loss) then, and the epoch the boundaries and
+    the plane's dots are drawn at, when that is another (``snap``'s)."""
     parts = []
     for r, spec in enumerate(tr.specs):
         title = optimizers.info(spec.optimizer).title
@@ -471,6 +614,18 @@ def summary(result: dict, asked: int | None) -> str:
         else:
             parts.append(f"{title} {rounded(tr.test_loss[r, epoch], 3)}")
     what = "held-out accuracy" if tr.test_accuracy is not None else "held-out loss (squared error)"
+    kept = int(tr.weight_epochs[snap])
+    at = (f" (the boundaries and the plane's dots at epoch {kept:,}, the last one kept before "
+          "it)" if kept != epoch else "")
+    return f"At epoch {epoch:,}, {what}: " + "; ".join(parts) + "." + at
+
+
+def summary_parts(result: dict, asked: int | None) -> tuple[str, str, str]:
+    """The note in three parts: the data and the training; :func:`at_epoch`; the plane."""
+    tr: training.Training = result["training"]
+    epoch, snap = shown_epoch(tr, asked)
+    how = ("the full batch" if tr.batch >= len(tr.data.y_train)
+           else f"minibatches of {tr.batch:,} rows, shuffled each epoch")
     pl, gaps = result["plane"], result["gaps"]
     worst = int(np.nanargmax(gaps)) if np.isfinite(gaps).any() else None
     share = rounded(100 * (pl.explained[0] + pl.explained[1]), 3)
@@ -480,8 +635,8 @@ def summary(result: dict, asked: int | None) -> str:
         way = rounded(100 * result["ways"][pl.around], 3)
         plane_text = (f" The plane is Li et al.'s: two random directions through {title}'s end "
                       "point, scaled neuron by neuron to its weights there (α = 1 moves each "
-                      "neuron's incoming weights by their own length; the biases stay). It shows the shape of the minimum around "
-                      f"that point, not the way there: {way} % of {title}'s way from its start "
+                      "neuron's incoming weights by their own length; the biases stay). It "
+                      f"shows the shape of the minimum around that point, not the way there: {way} % of {title}'s way from its start "
                       f"to its end lies in the plane, and it holds {share} % of the spread of "
                       "the runs' kept weights; ")
     if worst is None:
@@ -494,12 +649,9 @@ def summary(result: dict, asked: int | None) -> str:
                        f"run's own loss by up to {rounded(gaps[worst], 3)} "
                        f"({optimizers.info(tr.specs[worst].optimizer).title}), so the contour "
                        "is a sketch of the surface, not the surface the runs saw.")
-    kept = int(tr.weight_epochs[snap])
-    at = (f" (the boundaries and the plane's dots at epoch {kept:,}, the last one kept before "
-          "it)" if kept != epoch else "")
     return (f"{tr.data.title}, {len(tr.data.y_train):,} training rows and {len(tr.data.y_test):,} "
-            f"held out; a model of {tr.model.weights:,} weights trained on {how}. At epoch "
-            f"{epoch:,}, {what}: " + "; ".join(parts) + "." + at + plane_text)
+            f"held out; a model of {tr.model.weights:,} weights trained on {how}. ",
+            at_epoch(tr, epoch, snap), plane_text)
 
 
 # -- Two tasks ----------------------------------------------------------------------------------
@@ -518,7 +670,7 @@ def tasks_figure(tw: tasks.TwoTasks) -> go.Figure:
               "the pull on each weight, largest first"]
     if boundaries:
         specs.append(sum(([{"colspan": 3}, None, None] for _ in range(4)), []))
-        titles += ["after task A", *(f"after B: {tasks.TITLES[w]}" for w in tasks.WAYS)]
+        titles += ["after task A (● A, × B held out)", *(f"after B: {tasks.TITLES[w]}" for w in tasks.WAYS)]
     fig = make_subplots(rows=rows, cols=12, specs=specs, subplot_titles=titles,
                         vertical_spacing=0.14, horizontal_spacing=0.03,
                         row_heights=[1.3, 1.0][:rows])
@@ -558,7 +710,7 @@ def tasks_figure(tw: tasks.TwoTasks) -> go.Figure:
             fig.add_trace(go.Heatmap(x=gx, y=gy, z=cls, colorscale=scale, zmin=0, zmax=k - 1,
                                      showscale=False, hoverinfo="skip"), row=2, col=1 + 3 * i)
             for d, symbol in ((tw.task_a, "circle"), (tw.task_b, "x")):
-                fig.add_trace(go.Scattergl(
+                fig.add_trace(go.Scatter(
                     x=d.x_test[:, 0], y=d.x_test[:, 1], mode="markers", showlegend=False,
                     hoverinfo="skip", marker={"color": [CLASS_COLORS[c % len(CLASS_COLORS)]
                                                         for c in d.y_test],
@@ -599,17 +751,17 @@ def tasks_summary(tw: tasks.TwoTasks) -> str:
 
 
 def render(result: dict, view: dict) -> tuple:
+    """The figure and the note; the note's sentence about the epoch is a span the
+    player rewrites (``I.at``)."""
     if "tasks" in result:
-        note = tasks_summary(result["tasks"])
-        lesson = LESSONS.get(view.get("lesson") or "")
-        if lesson is not None:
-            note = [html.B(lesson.title + ". "), lesson.caption, html.Br(), note]
-        return tasks_figure(result["tasks"]), [], note
-    note = summary(result, view["epoch"])
+        fig, note = tasks_figure(result["tasks"]), [tasks_summary(result["tasks"])]
+    else:
+        head, sentence, tail = summary_parts(result, view["epoch"])
+        fig, note = figure(result, view["epoch"]), [head, html.Span(sentence, id=I.at), tail]
     lesson = LESSONS.get(view.get("lesson") or "")
     if lesson is not None:
-        note = [html.B(lesson.title + ". "), lesson.caption, html.Br(), note]
-    return figure(result, view["epoch"]), [], note
+        note = [html.B(lesson.title + ". "), lesson.caption, html.Br(), *note]
+    return fig, [], note
 
 
 def layout() -> html.Div:
@@ -644,7 +796,29 @@ def layout() -> html.Div:
              "off it is. In the two-tasks mode the first ticked optimizer learns the data, then "
              "the same data with its inputs permuted, plainly, with L2 and with EWC: how much "
              "of the first task does each keep?")
-    return common.frame(I, "The same optimizers on a real model", intro, controls, "epoch")
+    return common.frame(I, "The same optimizers on a real model", intro, controls, "epoch",
+                        above_graph=[player_bar()])
+
+
+def player_bar() -> html.Div:
+    """Play, pause, step and scrub through the kept epochs, in the browser
+    (``assets/train_player.js``, from the figure's ``meta.player``), with the race's
+    buttons and keys; hidden until a figure with frames is drawn (the two-tasks mode
+    has none)."""
+    def button(id_: str, text: str, title: str, label: str | None, play: bool = False
+               ) -> html.Button:
+        aria = {"aria-label": label} if label else {}
+        return html.Button(text, id=id_, n_clicks=0, title=title, **aria,
+                           className="pbtn play-button" if play else "pbtn")
+
+    return html.Div([
+        button(I.reset, "⟲", "The first epoch (Home)", "first epoch"),
+        button(I.back, "◀", "One kept epoch back (←)", "step back"),
+        button(I.play, "▶ Play", "Play / pause (space)", None, play=True),
+        button(I.forward, "▶", "One kept epoch on (→)", "step forward"),
+        html.Div(id=I.slider, className="train-player-slider"),  # a range input, made there
+        html.Span(id=I.frame_text, className="epoch-text", role="status"),
+    ], id=I.player, className="player-buttons train-player", style={"display": "none"})
 
 
 def csv(result: dict) -> tuple[tuple[str, ...], export.Table, str]:
@@ -661,6 +835,9 @@ PAGE = Page(KEY, "Real model", layout, 90)
 update, job = common.register_view(I, KEY, "train", FORM.inputs(), parse, compute, render, csv,
                                    whole_scene=False)
 boxes = kit.fill_from_link(KEY, FORM.outputs(), FORM.from_link)
+clientside_callback(ClientsideFunction("trainPlayer", "sync"), Output(I.player, "style"),
+                    Output(I.frame_text, "children"), Input(I.graph, "figure"),
+                    prevent_initial_call=True)
 
 
 @callback(Output(ids.STORE_URL, "data", allow_duplicate=True), Input(I.lesson, "value"),

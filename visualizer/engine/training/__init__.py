@@ -25,11 +25,12 @@ from visualizer.engine.training.loop import (
     batch_order,
     check_budget,
     estimate_seconds,
+    forward_seconds,
     train,
 )
 from visualizer.engine.training.models import Model, parse_model
 from visualizer.engine.training.tasks import TwoTasks, two_tasks
 
 __all__ = ["MAKERS", "WEIGHT_BOUND", "Dataset", "Model", "Training", "UnknownDatasetError",
-           "batch_order", "check_budget", "estimate_seconds", "load", "parse_model", "train",
+           "batch_order", "check_budget", "estimate_seconds", "forward_seconds", "load", "parse_model", "train",
            "TwoTasks", "two_tasks"]

@@ -158,6 +158,14 @@ def estimate_seconds(data: Dataset, model: Model, n_runs: int, epochs: int,
                      + EPOCH_SECONDS)
 
 
+def forward_seconds(model: Model, vectors: int, rows: int, share: float = 0.5) -> float:
+    """About how long a forward pass of ``vectors`` weight vectors over ``rows`` rows
+    takes: ``share`` of the training's per-row cost (forward and backward; a forward
+    pass measured 0.4 of it)."""
+    units = sum(model.sizes[1:])
+    return share * vectors * rows * (model.weights * ROW_WEIGHT_SECONDS + units * ROW_UNIT_SECONDS)
+
+
 def check_budget(data: Dataset, model: Model, n_runs: int, epochs: int, batch: int | None,
                  budget: float, unit: str = "one request") -> None:
     """``BudgetError`` saying what to lower when :func:`estimate_seconds` passes ``budget``."""
