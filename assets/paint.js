@@ -3,7 +3,8 @@
  * is dragged: the paths on one canvas laid between the contour and the overlay
  * (so the minima stars and the dot stay above them), the current points on a
  * second one above it, and the loss curves on a canvas over the loss chart's
- * plot area (plotly draws its axes once). Any plotly call on the overlay
+ * plot area (plotly draws its axes once), with the noisy runs' bands on one
+ * under them. Any plotly call on the overlay
  * replots all of its traces (12–14 ms a frame); a canvas adds only the new
  * segments. When the player stops, player.js hands the frame back to plotly,
  * which keeps hover on a path and the PNG export.
@@ -85,6 +86,34 @@
     l.upto = Math.max(l.upto, epoch);
   }
 
+  // Each noisy run's band up to `epoch`, whole each frame (a filled polygon per run).
+  function bands(host, gd, d, epoch, log) {
+    const l = layer("band", host, gd, 1), m = mapper(gd), ctx = l.ctx;
+    ctx.clearRect(0, 0, l.canvas.width, l.canvas.height);
+    ctx.save();
+    m.clip(ctx);
+    d.runs.forEach(function (it) {
+      if (!it.band) return;
+      const edges = log ? it.bandGap : it.band, end = Math.min(edges[0].length, epoch + 1);
+      ctx.globalAlpha = 0.22 * opacity(it.meta.name);
+      ctx.fillStyle = it.meta.color;
+      let open = false;  // a stretch of epochs where the band is (it ends where every run diverged)
+      const close = function (from, to) {
+        for (let i = to; i >= from; i--) ctx.lineTo(m.x(d.epochs[i]), m.y(edges[1][i]));
+        ctx.closePath(); ctx.fill(); open = false;
+      };
+      let from = 0;
+      for (let i = 0; i < end; i++) {
+        const fine = isFinite(edges[0][i]) && isFinite(edges[1][i]);
+        if (fine && !open) { ctx.beginPath(); ctx.moveTo(m.x(d.epochs[i]), m.y(edges[0][i])); open = true; from = i; }
+        else if (fine) ctx.lineTo(m.x(d.epochs[i]), m.y(edges[0][i]));
+        else if (open) close(from, i - 1);
+      }
+      if (open) close(from, end - 1);
+    });
+    ctx.restore();
+  }
+
   function marks(host, gd, d, epoch) {
     const l = layer("marks", host, gd, 1), m = mapper(gd), ctx = l.ctx;
     ctx.clearRect(0, 0, l.canvas.width, l.canvas.height);
@@ -130,7 +159,9 @@
         return { name: it.meta.name, color: it.meta.color, n: it.meta.n, xs: d.epochs,
                  ys: log ? it.gap : it.loss };
       });
-      grow("loss", host, gd, 1, d, runs, epoch, viz.thick(2.2));
+      if (d.runs.some(function (it) { return it.band; })) bands(host, gd, d, epoch, log);
+      else if (layers.band) layers.band.canvas.style.display = "none";
+      grow("loss", host, gd, 2, d, runs, epoch, viz.thick(2.2));  // over the bands' layer
       return true;
     },
     // The start dot at p, drawn like plotly's shape (circle radius, fill,

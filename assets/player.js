@@ -32,19 +32,25 @@
       for (let i = 0; i < loss.length; i++) if (isFinite(loss[i])) minLoss = Math.min(minLoss, loss[i]);
       // its own copy of the run's meta: its colour is the palette's (viz.swapColor)
       return { meta: Object.assign({}, r, { color: viz.swapColor(r.color) }), x: f32(r.x),
-               y: f32(r.y), loss: loss };
+               y: f32(r.y), loss: loss,
+               // stochastic gradients: the lowest and highest cost over several noisy runs
+               band: r.band_lo ? [f32(r.band_lo), f32(r.band_hi)] : null };
     });
     const ref = runs.fmin !== null && runs.fmin !== undefined ? runs.fmin : minLoss;
     let lo = Infinity, hi = -Infinity, loLog = Infinity, hiLog = -Infinity;
-    items.forEach(function (it) {
-      const gap = new Float32Array(it.loss.length);
-      for (let i = 0; i < it.loss.length; i++) {
-        const v = it.loss[i];
+    function gaps(values) {
+      const gap = new Float32Array(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
         gap[i] = Math.max(v - ref, 1e-16);
         if (isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
         if (isFinite(gap[i])) { loLog = Math.min(loLog, gap[i]); hiLog = Math.max(hiLog, gap[i]); }
       }
-      it.gap = gap;
+      return gap;
+    }
+    items.forEach(function (it) {
+      it.gap = gaps(it.loss);
+      if (it.band) it.bandGap = [gaps(it.band[0]), gaps(it.band[1])];
     });
     const epochs = new Float32Array(out.steps + 1);
     for (let i = 0; i <= out.steps; i++) epochs[i] = i;
@@ -80,8 +86,26 @@
     return traces;
   }
 
+  // Each noisy run's band (its lowest and highest cost over several noisy runs):
+  // the low edge, then the high one filled down to it, faint, under the lines.
+  function bandTraces(d, epoch, log) {
+    const traces = [];
+    d.runs.forEach(function (it) {
+      if (!it.band) return;
+      const r = it.meta, len = Math.min(it.band[0].length, epoch + 1);
+      const edges = log ? it.bandGap : it.band;
+      const common = { type: "scatter", mode: "lines", meta: r.name, showlegend: false,
+                       hoverinfo: "skip", opacity: 0.22 * opacity(r.name),
+                       x: d.epochs.subarray(0, len), line: { width: 0, color: r.color } };
+      traces.push(Object.assign({ y: edges[0].subarray(0, len) }, common));
+      traces.push(Object.assign({ y: edges[1].subarray(0, len), fill: "tonexty",
+                                  fillcolor: r.color }, common));
+    });
+    return traces;
+  }
+
   function lossTraces(d, epoch, log) {
-    return d.runs.map(function (it) {
+    return bandTraces(d, epoch, log).concat(d.runs.map(function (it) {
       const r = it.meta;
       const len = Math.min(r.n, epoch + 1);
       return {
@@ -90,7 +114,7 @@
         line: { color: r.color, width: viz.thick(2.2) },
         hovertemplate: "%{y:.5g}<extra>" + r.title + "</extra>",
       };
-    });
+    }));
   }
 
   function lossLayout(lg, d) {

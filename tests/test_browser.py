@@ -1051,6 +1051,38 @@ def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(pag
     shot(page, "36-real-model-two-tasks", full_page=True)
 
 
+def test_stochastic_gradients_on_the_race_draw_a_band_on_the_cost_chart(page, server):
+    """σ, seed and the band's runs from the link fill their boxes; the cost chart gets a
+    shaded band per run (plotly at rest, a canvas while playing); the status line says
+    what it is; changing σ in its box changes the link and the paths."""
+    link = ("?landscape=rosenbrock&start=-1.5,1.5&steps=400&opt=gd:lr=0.001&opt=adam:lr=0.05"
+            "&grad_noise=5&grad_seed=2&grad_runs=12")
+    open_app(page, server.url + link)
+    expect(page.locator("#input-noise")).to_have_value("5")
+    expect(page.locator("#input-noise-seed")).to_have_value("2")
+    expect(page.locator("#input-noise-runs")).to_have_value("12")
+    expect(page.locator("#text-status")).to_contain_text(
+        "The shaded band around each cost curve spans 12 noisy runs")
+    fills = "() => document.querySelector('#graph-loss .js-plotly-plot').data.map(t => t.fill || '')"
+    page.wait_for_function(f"() => ({fills})().filter(f => f === 'tonexty').length === 2")
+    path = "() => Array.from(document.querySelector('#graph-overlay .js-plotly-plot').data[" \
+           "document.querySelector('#graph-overlay .js-plotly-plot').data.findIndex(t => t.meta === 'adam')].x)"
+    noisy = page.evaluate(path)
+    page.click("#button-reset")
+    page.click("#button-play")
+    page.wait_for_timeout(600)
+    assert page.evaluate("() => { const c = document.querySelector('.paint-band'); "
+                         "return !!c && c.style.display !== 'none'; }")  # the band while playing
+    page.click("#button-play")
+    shot(page, "37-noisy-band")
+    page.fill("#input-noise", "0")
+    expect(page).not_to_have_url(re.compile(r"grad_noise"), timeout=10000)
+    expect(page.locator("#text-status")).to_have_text("")
+    page.wait_for_function("() => !document.querySelector('#graph-loss .js-plotly-plot').data"
+                           ".some(t => t.fill === 'tonexty')", timeout=15000)  # new runs: whole
+    assert page.evaluate(path) != noisy  # the quiet path
+
+
 def test_no_page_has_a_serious_or_critical_accessibility_violation(page, server):
     """axe-core (vendored for the tests) on every page, and on the race in projector
     mode: no serious or critical violation of WCAG 2.1 A and AA or of axe's best

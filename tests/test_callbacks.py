@@ -157,8 +157,9 @@ def test_a_diverging_run_is_data():
 def test_apply_scene_from_a_link():
     query = "?landscape=booth&start=-6,-6&steps=300&opt=momentum:lr=0.01,decay=0,momentum=0.8"
     out = in_context(callbacks.apply_scene, ["store-url.data"], query, [0] * len(scene.PRESETS))
-    landscape, requested, steps, checks, lrs, decays, settings, editing, notice = out
+    landscape, requested, steps, noise, seed, band, checks, lrs, decays, settings, editing, notice = out
     assert landscape == "booth" and steps == "300" and notice == "" and editing is None
+    assert (noise, seed, band) == ("", "0", "1")  # no noise in the link: none in the boxes
     assert requested["x"] == -6.0 and requested["landscape"] == "booth"
     assert checks == [n == "momentum" for n in NAMES]
     assert lrs[NAMES.index("momentum")] == "0.01"
@@ -166,10 +167,72 @@ def test_apply_scene_from_a_link():
     assert settings["momentum"]["hypers"]["momentum"] == "0.8"
 
 
+def test_stochastic_gradients_ride_in_the_link_and_draw_a_band_of_noisy_runs():
+    """σ, seed and the band's runs: from the link into the boxes, from the boxes to the
+    engine (the paths are the seeded noisy run's) and to the band, each run's lowest
+    and highest cost per epoch over that run and more draws of the noise."""
+    query = ("?landscape=himmelblau&start=0,0&steps=200&opt=gd:lr=0.01&opt=adam:lr=0.1"
+             "&grad_noise=3&grad_seed=4&grad_runs=6")
+    out = in_context(callbacks.apply_scene, ["store-url.data"], query, [0] * len(scene.PRESETS))
+    assert out[3:6] == ("3", "4", "6") and out[-1] == ""
+    start = {"landscape": out[0], "x": out[1]["x"], "y": out[1]["y"]}
+    runs, link, errors, _, status, _ = callbacks.compute_runs(
+        start, out[2], out[6], out[7], out[8], out[9], None, *out[3:6])
+    assert link == query.replace("gd:lr=0.01", "gd:lr=0.01,decay=0").replace(
+        "adam:lr=0.1", "adam:lr=0.1,decay=0")
+    assert status.startswith("Stochastic gradients: noise of σ = 3 added to every gradient (seed 4)")
+    assert "spans 6 noisy runs (this one and 5 more draws)" in status
+    specs = [engine.make_spec("gd", lr=0.01), engine.make_spec("adam", lr=0.1)]
+    ls = landscapes.get("himmelblau")
+    drawn = engine.run(ls, specs, (0, 0), 200, noise=3, seed=4)
+    more = [engine.run(ls, specs, np.tile([0.0, 0.0], (5, 1)), 200, noise=3, seed=5)]
+    every = np.concatenate([drawn.losses, more[0].losses], axis=1)  # (runs, 6, epochs)
+    assert runs["band_runs"] == 6 and runs["noise"] == 3
+    for i, run in enumerate(runs["runs"]):
+        np.testing.assert_allclose(decode(run["x"]), drawn.points[i, 0, :, 0], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(decode(run["band_lo"]), every[i].min(axis=0), rtol=1e-6)
+        np.testing.assert_allclose(decode(run["band_hi"]), every[i].max(axis=0), rtol=1e-6)
+        # the draws differ (Adam's first step is ±lr whatever the gradient: from the second)
+        assert (decode(run["band_hi"]) - decode(run["band_lo"]))[2:].min() > 0
+    quiet = engine.run(ls, specs, (0, 0), 200)
+    assert not np.allclose(drawn.points, quiet.points)  # the noise reached the paths
+    # one noisy run: no band; no noise: nothing in the link
+    one = callbacks.compute_runs(start, out[2], out[6], out[7], out[8], out[9], None, "3", "4", "1")
+    assert "band_lo" not in one[0]["runs"][0] and one[1].endswith("&grad_noise=3&grad_seed=4")
+    plain = callbacks.compute_runs(start, out[2], out[6], out[7], out[8], out[9], None, "", "4", "6")
+    assert "grad_" not in plain[1] and plain[4] == ""
+
+
+@pytest.mark.parametrize(("boxes", "message"), [
+    (("abc", "0", "1"), "Gradient noise σ: must be a number (got 'abc')"),
+    (("-1", "0", "1"), "Gradient noise σ: must be from 0 to 1000 (got -1)"),
+    (("1", "1.5", "1"), "Noise seed: must be a whole number (got 1.5)"),
+    (("1", "0", "21"), "Runs in the band: must be a whole number from 1 to 20 (got 21)"),
+])
+def test_bad_noise_boxes_get_a_message_and_nothing_runs(boxes, message):
+    runs, link, _, _, status, job = callbacks.compute_runs(*default_inputs(), None, *boxes)
+    assert runs is no_update and link is no_update and job is no_update
+    assert status == f"Not run until fixed: {message}"
+
+
+def test_a_band_counts_in_the_scenes_budget(monkeypatch):
+    """A band of K noisy runs is budgeted as K starts, in the request and in the job
+    (the runs are vectorised over starts: twenty cost about 1.4 times one on the
+    NumPy loop, so no scene the app allows passes a job's budget by its band alone)."""
+    asked = []
+    real = engine.check_budget
+    monkeypatch.setattr(engine, "check_budget",
+                        lambda ls, specs, n, steps, *a, **k: asked.append(n) or real(ls, specs, n, steps, *a, **k))
+    runs, query, *_ = callbacks.compute_runs(*default_inputs(steps="300"), None, "1", "0", "7")
+    assert asked == [7] and "grad_runs=7" in query
+    callbacks._check_run_job({"query": query})
+    assert asked == [7, 7]
+
+
 def test_apply_scene_reports_what_it_ignored():
     out = in_context(callbacks.apply_scene, ["store-url.data"],
                      "?landscape=nowhere&opt=adam:lr=-3&opt=gd:lr=0.1", [0] * len(scene.PRESETS))
-    assert out[0] == "himmelblau" and out[3] == [n == "gd" for n in NAMES]
+    assert out[0] == "himmelblau" and out[6] == [n == "gd" for n in NAMES]
     assert "unknown landscape 'nowhere'" in out[-1] and "Learning rate: must be greater than 0 and at most 1000 (got -3)" in out[-1]
 
 
@@ -190,10 +253,10 @@ def test_every_preset_loads_and_runs():
         assert out[-1] == "", preset.key
         start = {"landscape": out[0], "x": out[1]["x"], "y": out[1]["y"]}
         computed = callbacks.compute_runs(
-            start, out[2], out[3], out[4], out[5], out[6], {"adam": {"lr": "stale"}})
+            start, out[2], out[6], out[7], out[8], out[9], {"adam": {"lr": "stale"}}, *out[3:6])
         runs, query, errors = runs_of(computed), computed[1], computed[2]
         assert errors == {}  # a valid preset clears whatever was shown
-        assert len(runs["runs"]) == sum(out[3]) >= 2
+        assert len(runs["runs"]) == sum(out[6]) >= 2
         assert scene.from_query(query)[1] == []
     overshoot = next(p for p in scene.PRESETS if p.key == "overshoot")
     sc, _ = scene.from_query(overshoot.query)

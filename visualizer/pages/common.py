@@ -106,7 +106,8 @@ def race_link(query: str, start: tuple[float, float] | None = None,
         if set_opt.optimizer not in [s.optimizer for s in specs]:
             specs.append(set_opt)
     point = old_start if start is None else (round(start[0], 6), round(start[1], 6))
-    return with_params(scene.to_query(ls.name, point, steps, specs), page="race")
+    return with_params(scene.to_query(ls.name, point, steps, specs, scene.noise_of(query)),
+                       page="race")
 
 
 def page_link(key: str, race_query: str, **params: str) -> str:

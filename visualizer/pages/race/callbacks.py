@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,9 @@ def decode(text: str) -> np.ndarray:
     Output(ids.STORE_LANDSCAPE, "data", allow_duplicate=True),
     Output(ids.STORE_REQUESTED_START, "data"),
     Output(ids.INPUT_STEPS, "value"),
+    Output(ids.INPUT_NOISE, "value"),
+    Output(ids.INPUT_NOISE_SEED, "value"),
+    Output(ids.INPUT_NOISE_RUNS, "value"),
     Output(every_row(ids.OPT_CHECK), "checked"),
     Output(every_row(ids.OPT_LR), "value"),
     Output(every_row(ids.OPT_DECAY), "value"),
@@ -91,6 +95,7 @@ def apply_scene(search: str | None, _presets: list[int]) -> tuple:
         # the query makes the data new even when the point is not, so it always fires
         {"x": sc.start[0], "y": sc.start[1], "landscape": sc.landscape, "nonce": query},
         str(sc.steps),
+        exact(sc.noise.sigma) if sc.noise.sigma else "", str(sc.noise.seed), str(sc.noise.seeds),
         [rows[n].checked for n in NAMES],
         [rows[n].lr for n in NAMES],
         [rows[n].decay for n in NAMES],
@@ -256,21 +261,28 @@ def _ends(ls: landscapes.Landscape, point) -> str:
 
 
 def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | None,
-                 query: str | None = None) -> dict:
+                 query: str | None = None,
+                 band: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """What the browser's player needs (paths as base64 float32), and the scene's
-    link; no runs for None."""
+    link; no runs for None. With noise, ``band`` is each run's lowest and highest
+    cost per epoch over several noisy runs (:func:`noisy_band`): ``band_lo`` and
+    ``band_hi``, and ``band_runs`` says how many."""
     runs = []
     for i, spec in enumerate(result.specs if result else []):
         pts, losses = result.path(i)
         d = int(result.diverged_at[i, 0])
-        runs.append({
+        extra = {} if band is None else {"band_lo": encode(band[0][:, i]),
+                                          "band_hi": encode(band[1][:, i])}
+        runs.append({**extra,
             "name": spec.optimizer, "title": optimizers.info(spec.optimizer).title,
             "color": figures.COLORS[spec.optimizer], "n": len(pts),
             "x": encode(pts[:, 0]), "y": encode(pts[:, 1]), "loss": encode(losses),
             "diverged_at": None if d < 0 else d,
             "ends": _ends(ls, pts[-1]) if d < 0 and ls.minima else "—",
         })
-    return {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": runs, "query": query}
+    noise = scene.noise_of(query) if query else scene.NO_NOISE
+    return {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": runs, "query": query,
+            "noise": noise.sigma, "band_runs": noise.seeds if band is not None else 0}
 
 
 @callback(
@@ -287,8 +299,12 @@ def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | N
     Input(every_row(ids.OPT_DECAY), "value"),
     Input(ids.STORE_SETTINGS, "data"),
     State(ids.STORE_ERRORS, "data"),
+    Input(ids.INPUT_NOISE, "value"),
+    Input(ids.INPUT_NOISE_SEED, "value"),
+    Input(ids.INPUT_NOISE_RUNS, "value"),
 )
-def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -> tuple:
+def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None,
+                 noise_text="", seed_text="0", band_text="1") -> tuple:
     """Validate every box (a message next to each bad one), run the good rows.
 
     Box messages go out as one dict, ``{optimizer: {box: message}}``, and only
@@ -312,6 +328,11 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
     except ValueError as exc:
         return (no_update, no_update, *box_errors, str(exc), "Fix the number of epochs to run.",
                 no_update)
+    try:
+        noise = scene.parse_noise(noise_text, seed_text, band_text)
+    except ValueError as exc:
+        return (no_update, no_update, *box_errors, steps_err, f"Not run until fixed: {exc}",
+                no_update)
     if not start:
         return (no_update, no_update, *box_errors, steps_err, "", no_update)
     ls = landscapes.get(start["landscape"])
@@ -321,24 +342,60 @@ def compute_runs(start, steps_text, checks, lrs, decays, settings, shown=None) -
     status = f"Not run until fixed: {', '.join(bad)}." if bad else ""
     if not specs:
         status = status or "Tick an optimizer to see its path."
-    query = scene.to_query(ls.name, point, steps, specs)
+    query = scene.to_query(ls.name, point, steps, specs, noise)
     try:
         if specs:
             # a scene over a request's budget goes to the background: the job's is the limit
-            engine.check_budget(ls, specs, 1, steps, engine.JOB_BUDGET, "one background job")
+            engine.check_budget(ls, specs, noise.seeds, steps, engine.JOB_BUDGET,
+                                "one background job")
         if (specs and not cached_runs(query)
-                and engine.expected_seconds(ls, specs, 1, steps) > LIGHT_SECONDS):
+                and engine.expected_seconds(ls, specs, noise.seeds, steps) > LIGHT_SECONDS):
             return (no_update, query, *box_errors, steps_err,
                     status or "Computing this scene in the background…", {"query": query})
         payload = scene_runs(query) if specs else runs_payload(ls, steps, None)
     except engine.BudgetError as exc:
         return (no_update, no_update, *box_errors, steps_err, str(exc), no_update)
+    if specs and noise.sigma and not status:
+        status = noise_caption(noise)
     return (payload, query, *box_errors, steps_err, status, no_update)
 
 
+def noise_caption(noise: scene.Noise) -> str:
+    """What the race shows when its gradients have noise (the status line's words)."""
+    text = (f"Stochastic gradients: noise of σ = {exact(noise.sigma)} added to every gradient "
+            f"(seed {noise.seed}), the same draws for every optimizer.")
+    if noise.seeds > 1:
+        text += (f" The shaded band around each cost curve spans {noise.seeds} noisy runs (this "
+                 f"one and {noise.seeds - 1} more draws), lowest to highest cost at each epoch.")
+    return text
+
+
 def _scene_runs(query: str, progress=lambda done: None, budget: float = engine.REQUEST_BUDGET) -> dict:
-    result = _rerun(query, progress=progress, budget=budget)
-    return runs_payload(result.landscape, result.steps, result, query)
+    noise = scene.noise_of(query)
+    share = 1 / noise.seeds  # the band's runs take the rest of the progress and the budget
+    result = _rerun(query, progress=lambda done: progress(share * done), budget=budget)
+    band = None
+    if noise.seeds > 1 and result.specs:
+        band = noisy_band(query, noise, result, budget=budget,
+                          progress=lambda done: progress(share + (1 - share) * done))
+    return runs_payload(result.landscape, result.steps, result, query, band)
+
+
+def noisy_band(query: str, noise: scene.Noise, drawn: engine.Result,
+               budget: float = engine.REQUEST_BUDGET,
+               progress=lambda done: None) -> tuple[np.ndarray, np.ndarray]:
+    """The cost chart's band: the lowest and highest cost ``(steps + 1, R)`` at each
+    epoch over the run ``drawn`` (seed ``noise.seed``) and ``noise.seeds - 1`` more,
+    each with its own draws (the start taken that many times, from
+    ``noise.seed + 1``: every start gets draws of its own). A run that diverged
+    leaves the band from there (NaN where every run has)."""
+    ls, specs, start, steps, _ = scene.runs_of(query)
+    more = engine.run(ls, specs, np.tile(start, (noise.seeds - 1, 1)), steps, noise=noise.sigma,
+                      seed=noise.seed + 1, record_state=False, budget=budget, progress=progress)
+    costs = np.concatenate([drawn.losses, more.losses], axis=1)  # (R, seeds, steps + 1)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an epoch every run diverged by
+        return np.nanmin(costs, axis=1).T, np.nanmax(costs, axis=1).T
 
 
 @cache.shared("runs")
@@ -373,7 +430,8 @@ def _check_run_job(job: Any) -> str:
     (canonical) and the job's budget."""
     query = _job_query(job)
     ls, specs, _, steps, _ = scene.runs_of(query)
-    engine.check_budget(ls, specs, 1, steps, engine.JOB_BUDGET, "one background job")
+    engine.check_budget(ls, specs, scene.noise_of(query).seeds, steps, engine.JOB_BUDGET,
+                        "one background job")
     return query
 
 
@@ -400,7 +458,8 @@ def run_job(set_progress, query: str) -> dict:
             query, progress=set_progress, budget=engine.JOB_BUDGET))
     except ValueError as exc:  # over the budget; a part of the link that is bad
         return {"query": query, "runs": None, "status": str(exc)}
-    return {"query": query, "runs": runs, "status": ""}
+    noise = scene.noise_of(query)
+    return {"query": query, "runs": runs, "status": noise_caption(noise) if noise.sigma else ""}
 
 
 clientside_callback(
@@ -419,8 +478,9 @@ def _rerun(query: str, record_state: bool = False, progress=lambda done: None,
     """The runs of a scene's link (ValueError if any part of it is bad), within
     ``budget`` (a request's, unless a background job runs them)."""
     ls, specs, start, steps, _ = scene.runs_of(query)
-    return engine.run(ls, specs, start, steps, record_state=record_state,
-                      budget=budget, progress=progress)
+    noise = scene.noise_of(query)
+    return engine.run(ls, specs, start, steps, noise=noise.sigma, seed=noise.seed,
+                      record_state=record_state, budget=budget, progress=progress)
 
 
 def _stem(ls: landscapes.Landscape) -> str:

@@ -214,6 +214,13 @@ def page() -> html.Main:
         _section(3, "Choose optimizers", optimizer_table(default.rows), settings_panel(), html.Div([
             dmc.TextInput(id=ids.INPUT_STEPS, label=f"epochs (1–{scene.MAX_APP_STEPS:,})",
                           value=str(default.steps), size="xs", debounce=400, className="num-input"),
+            dmc.TextInput(id=ids.INPUT_NOISE, label="gradient noise σ (blank: none)", value="",
+                          size="xs", debounce=400, className="num-input"),
+            dmc.TextInput(id=ids.INPUT_NOISE_SEED, label="noise seed", value="0", size="xs",
+                          debounce=400, className="num-input"),
+            dmc.TextInput(id=ids.INPUT_NOISE_RUNS,
+                          label=f"noisy runs in the band (1–{scene.SEEDS.high:g})", value="1",
+                          size="xs", debounce=400, className="num-input"),
         ], className="steps-row")),
     ], className="panel")
     stage = html.Div([

@@ -1,9 +1,12 @@
 """The scene: what the control panel shows, as plain data (no Dash here).
 
-A scene is a landscape, a start, a step count and one row per optimizer (ticked
-or not, with the text of its boxes). It round-trips through the URL query
+A scene is a landscape, a start, a step count, one row per optimizer (ticked
+or not, with the text of its boxes) and the gradients' noise (:class:`Noise`:
+none, or stochastic gradients with a seed, and how many noisy runs the cost
+chart's band spans). It round-trips through the URL query
 (``?landscape=rosenbrock&start=-1,1.5&steps=800&opt=adam:lr=0.02,decay=0``,
-the command line's optimizer syntax) and through the presets. Parsing a row
+the command line's optimizer syntax, then ``&grad_noise=0.5&grad_seed=3&grad_runs=10``
+when there is noise: other pages' links have a ``noise`` and a ``seed`` of their own) and through the presets. Parsing a row
 gives a :class:`engine.RunSpec` or a message per bad box.
 """
 
@@ -91,12 +94,56 @@ def rows_from(checks: list, lrs: list, decays: list, store: dict | None) -> list
     return rows
 
 
+SEED = engine.Range(0, 2**31 - 1, whole=True)
+SEEDS = engine.Range(1, 20, whole=True)
+"""The noise's seed, and how many noisy runs the cost chart's band spans."""
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Stochastic gradients on the race: Gaussian noise of standard deviation
+    ``sigma`` added to every gradient (0: none), drawn from ``seed`` (every
+    optimizer sees the same draws: :func:`engine.run`); the paths are that run's.
+    ``seeds`` > 1 adds a band on the cost chart spanning that many runs: the one
+    drawn and ``seeds - 1`` more, each with its own draws (from ``seed + 1``)."""
+
+    sigma: float = 0.0
+    seed: int = 0
+    seeds: int = 1
+
+    def params(self) -> list[tuple[str, str]]:
+        """Its part of the link: nothing without noise, the defaults left out."""
+        if not self.sigma:
+            return []
+        out = [("grad_noise", exact(self.sigma))]
+        if self.seed:
+            out.append(("grad_seed", str(self.seed)))
+        if self.seeds > 1:
+            out.append(("grad_runs", str(self.seeds)))
+        return out
+
+
+NO_NOISE = Noise()
+
+
+def parse_noise(sigma: object, seed: object, seeds: object) -> Noise:
+    """The noise boxes (text; a blank σ is none, a blank seed 0 and a blank band 1)
+    as a :class:`Noise`, or FieldError naming the box."""
+    def text(v: object) -> str:
+        return "" if v is None else str(v).strip()
+
+    return Noise(engine.NOISE.parse("gradient noise σ", text(sigma) or "0"),
+                 int(SEED.parse("noise seed", text(seed) or "0")),
+                 int(SEEDS.parse("runs in the band", text(seeds) or "1")))
+
+
 @dataclass
 class Scene:
     landscape: str = "himmelblau"
     start: tuple[float, float] = (0.0, 0.0)
     steps: int = DEFAULT_STEPS
     rows: list[Row] = field(default_factory=lambda: [Row.default(n) for n in optimizers.OPTIMIZERS])
+    noise: Noise = NO_NOISE
 
 
 def parse_row(row: Row) -> tuple[engine.RunSpec | None, dict[str, str]]:
@@ -159,8 +206,14 @@ def runs_of(query: str) -> tuple[landscapes.Landscape, list[engine.RunSpec], tup
         if len(_PARSED) > 1024:
             _PARSED.clear()
         _PARSED[query] = _PARSED[parsed[4]] = parsed  # a request reads its canonical link next
-    ls, specs, start, steps, canonical = parsed
+    ls, specs, start, steps, canonical = parsed[:5]
     return ls, list(specs), start, steps, canonical
+
+
+def noise_of(query: str) -> Noise:
+    """The gradients' noise a scene's link asks for (:func:`runs_of`'s parse)."""
+    runs_of(query)
+    return _PARSED[query][5]
 
 
 _PARSED: dict[str, tuple] = {}
@@ -173,14 +226,15 @@ def _parse_runs(query: str) -> tuple:
         raise ValueError("; ".join(problems))
     specs = tuple(s for s in (parse_row(r)[0] for r in sc.rows if r.checked) if s)
     return (landscapes.get(sc.landscape), specs, sc.start, sc.steps,
-            to_query(sc.landscape, sc.start, sc.steps, list(specs)))
+            to_query(sc.landscape, sc.start, sc.steps, list(specs), sc.noise), sc.noise)
 
 
 def to_query(landscape: str, start: tuple[float, float], steps: int,
-             specs: list[engine.RunSpec]) -> str:
-    """The URL query of a scene (ticked, valid rows only)."""
+             specs: list[engine.RunSpec], noise: Noise = NO_NOISE) -> str:
+    """The URL query of a scene (ticked, valid rows only; the noise, if any, last)."""
     return write_query([("landscape", landscape), ("start", f"{exact(start[0])},{exact(start[1])}"),
-                        ("steps", str(steps))] + [("opt", engine.spec_text(s)) for s in specs])
+                        ("steps", str(steps))] + [("opt", engine.spec_text(s)) for s in specs]
+                       + noise.params())
 
 
 def from_query(query: str) -> tuple[Scene, list[str]]:
@@ -216,6 +270,12 @@ def from_query(query: str) -> tuple[Scene, list[str]]:
             except (ValueError, KeyError) as exc:
                 problems.append(str(exc))
         scene.rows = list(rows.values())
+    if "grad_noise" in params:
+        try:
+            scene.noise = parse_noise(params["grad_noise"][-1], params.get("grad_seed", [""])[-1],
+                                      params.get("grad_runs", [""])[-1])
+        except ValueError as exc:
+            problems.append(str(exc))
     return scene, problems
 
 
