@@ -47,6 +47,16 @@ def test_a_race_is_the_engines_run_with_the_apps_names(race):
     assert (ls2.name, specs2, start, steps) == ("rosenbrock", specs[:2], (-1.5, 2.0), 300)
     assert race.to_csv() == export.result_to_csv(want)
     assert race.to_json() == export.result_to_json(want, (-1.5, 2.0))
+    # a noisy race's link carries its noise and seed: the app draws the same paths
+    noisy = nb.race("rosenbrock", SPECS[:2], start=(-1.5, 2), epochs=300, noise=2.0, seed=7)
+    assert noisy.link.endswith("&grad_noise=2&grad_seed=7")
+    assert scene.noise_of(noisy.link) == scene.Noise(2.0, 7)
+    from visualizer.pages.race import callbacks
+
+    app_runs = callbacks._scene_runs(noisy.link)["runs"]
+    for i, run in enumerate(app_runs):
+        np.testing.assert_allclose(callbacks.decode(run["y"]), noisy.path(i)[0][:, 1], rtol=1e-6,
+                                   atol=1e-6)
 
 
 def test_the_table_says_where_each_run_ended(race, tmp_path):

@@ -220,9 +220,9 @@ class Race:
 
     @property
     def link(self) -> str:
-        """The app's link to this race (``?landscape=...&opt=...``): :func:`show_app` opens it.
-        The app runs each optimizer once: a race that runs one twice has no link
-        (:class:`FieldError`)."""
+        """The app's link to this race (``?landscape=...&opt=...``, and its gradients' noise
+        and seed if it has noise): :func:`show_app` opens it. The app runs each optimizer
+        once: a race that runs one twice has no link (:class:`FieldError`)."""
         from visualizer.pages.race import scene
 
         names = [s.optimizer for s in self.specs]
@@ -231,7 +231,8 @@ class Race:
             raise FieldError("optimizers", f"the app runs each optimizer once; this race runs "
                                            f"{', '.join(twice)} more than once")
 
-        return scene.to_query(self.landscape.name, self.start, self.epochs, list(self.specs))
+        noise = scene.Noise(self.result.noise, self.result.seed)
+        return scene.to_query(self.landscape.name, self.start, self.epochs, list(self.specs), noise)
 
     def path(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Run ``i``'s points ``(n, 2)`` and costs ``(n,)``, up to its divergence."""

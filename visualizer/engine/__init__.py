@@ -256,6 +256,8 @@ class Result:
             (empty dicts when ``record_state=False``).
         diverged_at: ``(S, K)``: the first step whose point or loss was not finite
             or left the bound, or -1; from there on values are NaN.
+        noise, seed: the gradients' noise (its standard deviation; 0 for none) and
+            its seed, as :func:`run` was given them.
     """
 
     landscape: Landscape
@@ -268,6 +270,8 @@ class Result:
     lrs: Array
     states: list[dict[str, Array]]
     diverged_at: Array
+    noise: float = 0.0
+    seed: int = 0
 
     def path(self, run: int, start: int = 0) -> tuple[Array, Array]:
         """Points and losses of one run up to (not including) its divergence."""

@@ -318,4 +318,6 @@ def run(
         lrs=lr_table.T[back],
         states=states,
         diverged_at=first[back],
+        noise=noise,
+        seed=seed,
     )
