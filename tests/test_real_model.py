@@ -147,7 +147,7 @@ def test_the_players_frames_are_bounded_in_time_and_bytes():
     data = training.load("spirals", size=2000, seed=0)
     model = training.parse_model("mlp:64,64", 2, 2)
     seconds, size = page.frame_cost(data, model, 14)
-    frames = page._frame_count(type("T", (), {"weight_epochs": np.arange(101)})(), seconds, size)
+    frames = page.frame_count(101, seconds, size)
     assert 2 <= frames < 101
     assert frames * seconds <= page.FRAME_SECONDS and frames * size <= page.FRAME_BYTES
     wave = training.load("wave", size=100, seed=0)
@@ -397,7 +397,10 @@ def test_two_tasks_on_the_page_draw_both_tasks_and_say_what_each_way_kept():
     assert f"plainly, task A {a[0, -1] * 100:.3g} % and task B {b[0, -1] * 100:.3g} %" in note
     assert f"EWC (λ 10), task A {a[2, -1] * 100:.3g} % and task B {b[2, -1] * 100:.3g} %" in note
     above = int((tw.ewc * tw.fisher > tw.l2).sum())
-    assert f"EWC pulls {above:,} of the {tw.first.model.weights:,} weights harder than L2" in note
+    below = int((tw.ewc * tw.fisher < tw.l2).sum())
+    assert f"EWC pulls {above:,} of the {tw.first.model.weights:,} weights harder than L2 does " \
+           f"and {below:,} more lightly" in note
+    assert above + below == tw.first.model.weights and "alike" not in note
     # both tasks' curves for each way, the pull per weight, and four boundaries
     assert {t.meta for t in figure.data if t.type == "scatter" and t.meta} == {"plain", "l2", "ewc"}
     assert len([t for t in figure.data if t.type == "heatmap"]) == 4

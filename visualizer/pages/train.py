@@ -142,8 +142,9 @@ each kept epoch cost at most ``FRAME_SECONDS`` to compute and ``FRAME_BYTES`` to
 send; past either, the player steps through fewer of the kept epochs."""
 
 
-def _frame_count(tr: training.Training, per_frame_seconds: float, per_frame_bytes: int) -> int:
-    kept = len(tr.weight_epochs)
+def frame_count(kept: int, per_frame_seconds: float, per_frame_bytes: int) -> int:
+    """How many of the ``kept`` snapshots the player steps through (at least the first
+    and the last) when each frame costs this much (:func:`frame_cost`)."""
     by_time = int(FRAME_SECONDS / per_frame_seconds) if per_frame_seconds > 0 else kept
     by_bytes = FRAME_BYTES // max(1, per_frame_bytes)
     return int(max(2, min(kept, by_time, by_bytes)))
@@ -168,7 +169,7 @@ def player_frames(tr: training.Training) -> dict:
     or fitted curve ``(R, F, FIT_POINTS)`` float32 (regression)."""
     seconds, size = frame_cost(tr.data, tr.model, len(tr.specs))
     kept = len(tr.weight_epochs)
-    count = _frame_count(tr, seconds, size)
+    count = frame_count(kept, seconds, size)
     snaps = np.unique(np.linspace(0, kept - 1, count).round().astype(int))
     out: dict = {"snaps": snaps, "classes": None, "fits": None}
     data = tr.data
@@ -739,15 +740,18 @@ def tasks_summary(tw: tasks.TwoTasks) -> str:
         strength = {"plain": "", "l2": f" (λ {exact(tw.l2)})", "ewc": f" (λ {exact(tw.ewc)})"}
         ways.append(f"{tasks.TITLES[way].lower() if way == 'plain' else tasks.TITLES[way]}"
                     f"{strength[way]}, task A {pct(a[r, -1])} and task B {pct(b[r, -1])}")
-    above = int((tw.ewc * tw.fisher > tw.l2).sum())
+    pull = tw.ewc * tw.fisher
+    above, below = int((pull > tw.l2).sum()), int((pull < tw.l2).sum())
+    alike = len(pull) - above - below
+    pulls = (f"EWC pulls {above:,} of the {len(pull):,} weights harder than L2 does and "
+             f"{below:,} more lightly" + (f" ({alike:,} alike)" if alike else "") + ": it holds "
+             "the weights task A's answers depend on (by the Fisher's diagonal, from each row's "
+             "gradient at task A's end) and leaves the others freer for task B.")
     return (f"{title} trains task A ({tw.task_a.title}, {len(tw.task_a.y_train):,} rows) for "
             f"{epochs:,} epochs on {how}: {pct(a[0, epochs])} of task A held out right "
             f"(task B, the same rows with the inputs permuted: {pct(b[0, epochs])}). Then task "
             f"B for {epochs:,} epochs from those weights, held out at the end: "
-            + "; ".join(ways) + f". EWC pulls {above:,} of the {len(tw.fisher):,} weights "
-            "harder than L2 does and the rest more lightly: the weights task A's answers "
-            "depend on (the Fisher's diagonal, from each row's gradient at task A's end) are "
-            "held, the others left free for task B.")
+            + "; ".join(ways) + ". " + pulls)
 
 
 def render(result: dict, view: dict) -> tuple:
