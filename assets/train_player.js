@@ -89,10 +89,11 @@
         const p = m.dots[run][f];
         return Object.assign({}, t, { x: p ? [p[0]] : [], y: p ? [p[1]] : [] });
       }
-      if (uid.indexOf("path-") === 0) {
+      if (uid.indexOf("path-") === 0) {  // [x, y, epoch, the run's loss, the plane's]
         const way = m.paths[run].slice(0, m.snaps[f] + 1).filter(function (p) { return p; });
         return Object.assign({}, t, { x: way.map(function (p) { return p[0]; }),
-                                      y: way.map(function (p) { return p[1]; }) });
+                                      y: way.map(function (p) { return p[1]; }),
+                                      customdata: way.map(function (p) { return p.slice(2); }) });
       }
       if (uid.indexOf("heat-") === 0 && m.heat) return Object.assign({}, t, { z: cellsAt(run, f) });
       if (uid.indexOf("fit-") === 0 && m.fits) return Object.assign({}, t, { y: fitAt(run, f) });

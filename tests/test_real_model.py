@@ -131,7 +131,12 @@ def test_the_players_frames_are_the_runs_own_at_each_kept_epoch():
             np.testing.assert_array_equal(cells[f], page.class_grid(tr.model, tr.weights[r, snaps[f]], x)[2])
         assert len({c.tobytes() for c in cells}) > 1  # the boundary moves
         np.testing.assert_allclose(meta["dots"][r][7], pl.coords[r, snaps[7]])
-        assert meta["paths"][r] == pl.coords[r].tolist()
+        assert [p[:2] for p in meta["paths"][r]] == pl.coords[r].tolist()
+        # beside each kept point: its epoch, the run's loss there and the plane's at its projection
+        epoch_7, true_7, plane_7 = meta["paths"][r][7][2:]
+        assert epoch_7 == tr.weight_epochs[7] and true_7 == tr.train_loss[r, epoch_7]
+        w = pl.points(np.array([pl.coords[r, 7, 0]]), np.array([pl.coords[r, 7, 1]]))
+        assert plane_7 == pytest.approx(plane.training_losses(tr.model, w, tr.data)[0], rel=1e-12)
         index, titles = meta["titles"][r]
         assert index == 3 + r and titles[7] == page.boundary_title(tr, r, meta["epochs"][7])
     assert meta["sentences"][7] == page.at_epoch(tr, meta["epochs"][7], snaps[7])

@@ -126,12 +126,13 @@ def _compute(specs_text: str, name: str, size: int, noise: float, seed: int, mod
     progress(0.8)
     pl = plane.random_plane(tr, around, seed) if plane_kind == "random" else plane.pca_plane(tr)
     surface = plane.surface(pl, data, model, grid=surface_grid(data, model))
-    gaps = plane.projection_gap(pl, tr)
+    on_plane = plane.projected_losses(pl, tr)
+    gaps = plane.projection_gap(pl, tr, on_plane)
     ways = np.array([plane.in_plane_share(pl, tr, r) for r in range(len(specs))])
     frames = player_frames(tr)
     progress(1.0)
     return {"training": tr, "plane": pl, "surface": surface, "gaps": gaps, "ways": ways,
-            "frames": frames}
+            "frames": frames, "on_plane": on_plane}
 
 
 FRAME_SECONDS = 1.0
@@ -473,9 +474,16 @@ def figure(result: dict, asked: int | None) -> go.Figure:
         path = pl.coords[r]
         ok = np.isfinite(path).all(axis=1)
         way = ok & (np.arange(len(path)) <= snap)  # the path so far (the player moves it)
-        fig.add_trace(go.Scatter(x=path[way, 0], y=path[way, 1], mode="lines", showlegend=False,
+        # beside each kept point, the loss the run had there and the contour's at its projection
+        beside = np.stack([tr.weight_epochs, tr.train_loss[r, tr.weight_epochs],
+                           result["on_plane"][r]], axis=1)
+        fig.add_trace(go.Scatter(x=path[way, 0], y=path[way, 1], mode="lines+markers",
+                                 showlegend=False, marker={"size": 3, "color": color},
                                  line={"color": color, "width": 2.5}, meta=spec.optimizer,
-                                 uid=f"path-{r}", hovertemplate=f"{info.title}<extra></extra>"),
+                                 uid=f"path-{r}", customdata=beside[way],
+                                 hovertemplate=f"{info.title}, epoch %{{customdata[0]}}: the run's "
+                                 "loss %{customdata[1]:.4g}, the plane's %{customdata[2]:.4g}"
+                                 "<extra></extra>"),
                       row=1, col=9)
         here = [path[snap]] if ok[snap] else []  # the player moves it (uid dot-r)
         fig.add_trace(go.Scatter(x=[p[0] for p in here], y=[p[1] for p in here], mode="markers",
@@ -554,7 +562,8 @@ def player_meta(result: dict, asked: int | None, fig: go.Figure) -> dict:
     epoch and note sentence, each run's dot on the plane, its boundary (uint8
     classes, base64) or fitted curve (float32, base64) and its boundary's title, and
     which shapes are the epoch lines; ``paths`` are every run's kept points on the
-    plane, drawn up to the frame's snapshot (``snaps``); ``titles`` are ``[annotation index, its text at
+    plane (x, y, and the epoch, the run's loss and the plane's there, for the
+    hover), drawn up to the frame's snapshot (``snaps``); ``titles`` are ``[annotation index, its text at
     each frame]`` pairs. Its ``start`` is the frame shown now (the
     last at or before the epoch asked)."""
     tr: training.Training = result["training"]
@@ -565,8 +574,10 @@ def player_meta(result: dict, asked: int | None, fig: go.Figure) -> dict:
     runs = range(len(tr.specs))
     dots = [[None if not np.isfinite(pl.coords[r, s]).all() else
              [float(pl.coords[r, s, 0]), float(pl.coords[r, s, 1])] for s in snaps] for r in runs]
-    paths = [[None if not np.isfinite(c).all() else [float(c[0]), float(c[1])]
-              for c in pl.coords[r]] for r in runs]
+    on_plane, kept = result["on_plane"], tr.weight_epochs
+    paths = [[None if not np.isfinite(c).all() else
+              [float(c[0]), float(c[1]), int(kept[s]), float(tr.train_loss[r, kept[s]]),
+               float(on_plane[r, s])] for s, c in enumerate(pl.coords[r])] for r in runs]
     meta: dict = {
         "epochs": [int(e) for e in epochs], "last": tr.epochs, "shown": shown,
         "start": int(np.searchsorted(epochs, shown, side="right") - 1),

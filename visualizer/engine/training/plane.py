@@ -173,17 +173,28 @@ def training_losses(model: Model, w: Array, data: Dataset) -> Array:
     return loss
 
 
-def projection_gap(plane: Plane, tr: Training) -> Array:
+def projected_losses(plane: Plane, tr: Training) -> Array:
+    """The training loss at each recorded point's projection on the plane ``(R, S)``
+    (NaN where the run had diverged): what the contour says there, to set beside
+    the loss the run had (``tr.train_loss[:, tr.weight_epochs]``)."""
+    out = np.full(plane.coords.shape[:2], np.nan)
+    ok = np.isfinite(plane.coords).all(axis=-1)
+    if ok.any():
+        a, b = plane.coords[ok][:, 0], plane.coords[ok][:, 1]
+        out[ok] = training_losses(tr.model, plane.points(a, b), tr.data)
+    return out
+
+
+def projection_gap(plane: Plane, tr: Training, on_plane: Array | None = None) -> Array:
     """Per run, the largest gap between the training loss the run had at a recorded
     epoch and the loss at that point's projection on the plane ``(R,)`` (NaN for
-    a run with nothing recorded)."""
+    a run with nothing recorded); ``on_plane`` is :func:`projected_losses`, if known."""
+    if on_plane is None:
+        on_plane = projected_losses(plane, tr)
+    true = tr.train_loss[:, tr.weight_epochs]
     gaps = np.full(len(tr.specs), np.nan)
     for r in range(len(tr.specs)):
         ok = np.isfinite(plane.coords[r]).all(axis=-1)
-        if not ok.any():
-            continue
-        a, b = plane.coords[r, ok, 0], plane.coords[r, ok, 1]
-        on_plane = training_losses(tr.model, plane.points(a, b), tr.data)
-        true = tr.train_loss[r, tr.weight_epochs[ok]]
-        gaps[r] = float(np.max(np.abs(on_plane - true)))
+        if ok.any():
+            gaps[r] = float(np.max(np.abs(on_plane[r, ok] - true[r, ok])))
     return gaps
