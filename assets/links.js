@@ -112,13 +112,15 @@
     },
 
     // The link of the page on screen (each page writes its own to its store), and
-    // projector mode and the colour-blind palette when they are on.
-    writeLink: function (page, view, projector, palette) {
-      const queries = Array.prototype.slice.call(arguments, 4);
+    // projector mode and the colour-blind palette when they are on; on the race,
+    // its view and the video export's settings (video.link) too.
+    writeLink: function (page, view, projector, palette, video) {
+      const queries = Array.prototype.slice.call(arguments, 5);
       let query = queries[PAGES.indexOf(page || "race")];
       if (query && (page || "race") === "race" && view && view !== IDS.VIEW_MAP) {
         query += "&view=" + view;  // the 3-D view or the step inspector
       }
+      if (query && (page || "race") === "race" && video) query += "&" + video;
       if (query && projector) query += "&projector=1";
       if (query && palette) query += "&palette=cb";
       return writeUrl(query);

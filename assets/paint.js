@@ -139,6 +139,12 @@
     ctx.restore();
   }
 
+  function shown(names) {
+    return names.map(function (k) { return layers[k]; })
+      .filter(function (l) { return l && l.canvas.isConnected && l.canvas.style.display !== "none"; })
+      .map(function (l) { return l.canvas; });
+  }
+
   const paint = {
     // The map (paths and current points) at `epoch`; false when the map is not on screen.
     map: function (d, epoch) {
@@ -195,11 +201,9 @@
       });
     },
     // The canvas with the paths (and the one with the points), for the PNG export.
-    mapCanvases: function () {
-      return ["paths", "marks"].map(function (k) { return layers[k]; })
-        .filter(function (l) { return l && l.canvas.isConnected && l.canvas.style.display !== "none"; })
-        .map(function (l) { return l.canvas; });
-    },
+    mapCanvases: function () { return shown(["paths", "marks"]); },
+    // The bands' canvas and the curves' one over the cost chart, for the video export.
+    lossCanvases: function () { return shown(["band", "loss"]); },
   };
   viz.paint = paint;
 })();

@@ -1083,6 +1083,96 @@ def test_stochastic_gradients_on_the_race_draw_a_band_on_the_cost_chart(page, se
     assert page.evaluate(path) != noisy  # the quiet path
 
 
+def _decoded(path: str, fmt: str) -> tuple[list, tuple[int, int], float]:
+    """A video's frames (RGB arrays), size and duration, read by ffmpeg (imageio-ffmpeg)
+    or, for a GIF, by Pillow."""
+    if fmt == "gif":
+        from PIL import Image
+
+        im = Image.open(path)
+        frames, total = [], 0
+        for i in range(im.n_frames):
+            im.seek(i)
+            total += im.info["duration"]
+            frames.append(np.asarray(im.convert("RGB"), dtype=float))
+        return frames, im.size, total / 1000
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(path)
+    meta = reader.__next__()
+    w, h = meta["size"]
+    frames = [np.frombuffer(f, np.uint8).reshape(h, w, 3).astype(float) for f in reader]
+    return frames, (w, h), meta["duration"]
+
+
+def test_the_race_exports_its_animation_as_mp4_webm_and_gif_in_the_browser(page, server):
+    """The export's settings from the link; every frame written (count, size and duration
+    read back by a decoder); the map in a frame is the player's own at that frame's
+    epoch (closer to it than to the player at another epoch); Cancel stops an export;
+    a bad box gets a message; nothing is asked of the server."""
+    from PIL import Image
+
+    link = ("?landscape=himmelblau&start=0,0&steps=200&opt=gd:lr=0.01&opt=adam:lr=0.1"
+            "&video_seconds=2&video_fps=10&video_width=640")
+    open_app(page, server.url + link)
+    settle(page)
+    page.click("#button-video")
+    expect(page.locator("#input-video-seconds")).to_have_value("2")
+    expect(page.locator("#input-video-width")).to_have_value("640")
+    settings = {"format": "mp4", "from": "0", "to": "", "seconds": "2", "fps": "10", "width": "640"}
+    epochs = page.evaluate("s => viz.video.epochs(viz.video.check(s, 200))", settings)
+    assert len(epochs) == 20 and epochs[0] == 0 and epochs[-1] == 200
+    requests = len(page.dash_requests)
+    files = {}
+    for fmt in ("mp4", "webm", "gif"):
+        if fmt != "mp4":
+            page.locator("#input-video-format").click()
+            page.get_by_role("option", name={"webm": "WebM (VP9)", "gif": "GIF"}[fmt]).click()
+        with page.expect_download(timeout=120000) as download:
+            page.click("#button-video-go")
+        assert download.value.suggested_filename == f"optimizers-himmelblau.{fmt}"
+        files[fmt] = str(ARTIFACTS / f"38-video.{fmt}")
+        ARTIFACTS.mkdir(exist_ok=True)
+        download.value.save_as(files[fmt])
+        expect(page.locator("#text-video")).to_contain_text(f"Saved optimizers-himmelblau.{fmt}: 20 "
+                                                            "frames, 2 s")
+        frames, size, seconds = _decoded(files[fmt], fmt)
+        assert len(frames) == 20 and size == (640, 360)
+        # 20 frames of 0.1 s (WebM's header gives the last frame's start, 1.9 s)
+        assert seconds == pytest.approx(1.9 if fmt == "webm" else 2.0, abs=0.01)
+    expect(page).to_have_url(re.compile(r"video_format=gif"))  # the settings ride in the link
+    assert len(page.dash_requests) - requests <= 6  # the format boxes' echoes: no computing
+    # a frame's map is the player's own at that epoch
+    frames = _decoded(files["mp4"], "mp4")[0]
+    x, y, w, h = (round(v) for v in page.evaluate("s => viz.video.regions(s).map", settings))
+
+    def player_at(e):
+        page.evaluate(f"() => window.dash_clientside.set_props('slider-epoch', {{value: {e}}})")
+        at_epoch(page, e)
+        page.wait_for_timeout(300)
+        shot_path = ARTIFACTS / f"38-player-{e}.png"
+        page.locator("#graph-contour").screenshot(path=str(shot_path))
+        return np.asarray(Image.open(shot_path).convert("RGB").resize((w, h)), dtype=float)
+
+    near, far = epochs[4], epochs[15]
+    seen = {e: player_at(e) for e in (near, far)}
+    for k, e, other in ((4, near, far), (15, far, near)):
+        crop = frames[k][y:y + h, x:x + w]
+        own, wrong = np.abs(crop - seen[e]).mean(), np.abs(crop - seen[other]).mean()
+        assert own < 12 and own < wrong, (k, own, wrong)
+    Image.fromarray(frames[15].astype(np.uint8)).save(ARTIFACTS / "38-video-frame.png")
+    # a bad box: a message, no file; Cancel stops a long export
+    page.fill("#input-video-fps", "500")
+    page.click("#button-video-go")
+    expect(page.locator("#text-video")).to_have_text("Frames a second: must be a whole number from 1 to 50")
+    page.fill("#input-video-fps", "50")
+    page.fill("#input-video-seconds", "12")
+    page.click("#button-video-go")
+    expect(page.locator("#text-video")).to_contain_text("Frame", timeout=20000)
+    page.click("#button-video-cancel")
+    expect(page.locator("#text-video")).to_have_text("Cancelled", timeout=20000)
+
+
 def test_no_page_has_a_serious_or_critical_accessibility_violation(page, server):
     """axe-core (vendored for the tests) on every page, and on the race in projector
     mode: no serious or critical violation of WCAG 2.1 A and AA or of axe's best

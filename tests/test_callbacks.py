@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -411,3 +413,12 @@ def test_a_failed_recording_is_shown_where_the_cards_would_be():
     query = "?landscape=booth&start=0,0&steps=10&opt=adam:lr=0.1"
     message, job = callbacks.inspect_step({"query": query, "epoch": 1, "error": "Too much work"})
     assert "Too much work" in str(message) and job is no_update
+
+
+def test_the_video_exports_defaults_are_the_same_in_the_page_and_its_script():
+    """The export panel's first values (layout.VIDEO_DEFAULTS) are what assets/video.js
+    leaves out of the link: one set of defaults, written in two languages."""
+    script = (pathlib.Path(__file__).resolve().parents[1] / "assets" / "video.js").read_text()
+    found = re.search(r"const DEFAULTS = \{([^}]*)\}", script).group(1)
+    pairs = dict(re.findall(r'(\w+): "([^"]*)"', found))
+    assert pairs == layout.VIDEO_DEFAULTS

@@ -98,6 +98,7 @@ clientside_callback(
     Input(ids.TABS_VIEW, "value"),
     Input(ids.SWITCH_PROJECTOR, "checked"),
     Input(ids.SWITCH_PALETTE, "checked"),
+    Input(ids.STORE_VIDEO, "data"),
     *[Input(QUERY_STORES[k], "data") for k in PAGE_KEYS],
     prevent_initial_call=True,
 )

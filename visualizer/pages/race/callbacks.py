@@ -281,7 +281,8 @@ def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | N
             "ends": _ends(ls, pts[-1]) if d < 0 and ls.minima else "—",
         })
     noise = scene.noise_of(query) if query else scene.NO_NOISE
-    return {"landscape": ls.name, "steps": steps, "fmin": ls.f_min, "runs": runs, "query": query,
+    return {"landscape": ls.name, "title": ls.title, "steps": steps, "fmin": ls.f_min,
+            "runs": runs, "query": query,
             "noise": noise.sigma, "band_runs": noise.seeds if band is not None else 0}
 
 
@@ -709,6 +710,22 @@ def scene_surface(query: str) -> dict:
     runs = scene_runs(query)
     paths = [(r["name"], np.column_stack([decode(r["x"]), decode(r["y"])])) for r in runs["runs"]]
     return figures.surface_figure(landscapes.get(runs["landscape"]), paths).to_plotly_json()
+
+
+# -- Browser-side: the video export (assets/video.js), all of it in the browser -------------
+VIDEO_BOXES = [ids.INPUT_VIDEO_FORMAT, ids.INPUT_VIDEO_FROM, ids.INPUT_VIDEO_TO,
+               ids.INPUT_VIDEO_SECONDS, ids.INPUT_VIDEO_FPS, ids.INPUT_VIDEO_WIDTH]
+clientside_callback(Fn("video", "toggle"), Output(ids.VIDEO_PANEL, "style"),
+                    Input(ids.BUTTON_VIDEO, "n_clicks"), prevent_initial_call=True)
+clientside_callback(Fn("video", "go"), Output(ids.TEXT_VIDEO, "title"),
+                    Input(ids.BUTTON_VIDEO_GO, "n_clicks"),
+                    *[State(b, "value") for b in VIDEO_BOXES], prevent_initial_call=True)
+clientside_callback(Fn("video", "cancel"), Output(ids.BUTTON_VIDEO_CANCEL, "title"),
+                    Input(ids.BUTTON_VIDEO_CANCEL, "n_clicks"), prevent_initial_call=True)
+clientside_callback(Fn("video", "link"), Output(ids.STORE_VIDEO, "data"),
+                    *[Input(b, "value") for b in VIDEO_BOXES], prevent_initial_call=True)
+clientside_callback(Fn("video", "fromUrl"), *[Output(b, "value") for b in VIDEO_BOXES],
+                    Input(ids.STORE_URL, "data"), prevent_initial_call=True)
 
 
 # -- Browser-side: the player, the URL, the landscape cards, copy link ---------------------
