@@ -7,6 +7,7 @@
   "use strict";
   const viz = window.viz, IDS = viz.IDS, plotDiv = viz.plotDiv;
   const PAGES = IDS.PAGE_KEYS || ["race"];
+  const VIDEO_PAGES = ["race", "train"];  // the pages with a player, and its video export
 
   function writeUrl(query) {
     if (query && query !== window.location.search) {
@@ -113,14 +114,14 @@
 
     // The link of the page on screen (each page writes its own to its store), and
     // projector mode and the colour-blind palette when they are on; on the race,
-    // its view and the video export's settings (video.link) too.
+    // its view; on a page with a player, the video export's settings (video.link).
     writeLink: function (page, view, projector, palette, video) {
       const queries = Array.prototype.slice.call(arguments, 5);
       let query = queries[PAGES.indexOf(page || "race")];
       if (query && (page || "race") === "race" && view && view !== IDS.VIEW_MAP) {
         query += "&view=" + view;  // the 3-D view or the step inspector
       }
-      if (query && (page || "race") === "race" && video) query += "&" + video;
+      if (query && VIDEO_PAGES.indexOf(page || "race") >= 0 && video) query += "&" + video;
       if (query && projector) query += "&projector=1";
       if (query && palette) query += "&palette=cb";
       return writeUrl(query);

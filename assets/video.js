@@ -1,10 +1,12 @@
 /*
- * The race as a video (MP4, WebM) or a GIF, made in the browser: nothing is
- * computed on the server. Every frame is the player's own: the player draws the
- * epoch on its canvases (paint.js: the paths, the points, the cost curves and
- * their bands) and they are laid over what plotly drew once (the contour, the
- * minima and the start, the cost chart's axes), with a title, the epoch counter
- * and a legend. Frames are stepped one by one, none dropped, whatever the
+ * The animation as a video (MP4, WebM) or a GIF, made in the browser: nothing is
+ * computed on the server. Every frame is the player's own. On the race, the
+ * player draws the epoch on its canvases (paint.js: the paths, the points, the
+ * cost curves and their bands) and they are laid over what plotly drew once (the
+ * contour, the minima and the start, the cost chart's axes), with a title, the
+ * epoch counter and a legend. On the real-model page, its player
+ * (train_player.js) draws each kept epoch into the figure and plotly renders the
+ * figure, under a title and the epoch counter. Frames are stepped one by one, none dropped, whatever the
  * machine; WebCodecs encodes them (H.264 for MP4, VP9 for WebM) and the vendored
  * muxers write the file (assets/vendor: loaded only when a video is made); a GIF
  * goes through gifenc with one palette, the first frame's (which shows every
@@ -175,9 +177,73 @@
     };
   }
 
+  let sayTo = IDS.TEXT_VIDEO;  // the progress line of the page exporting
   function say(text) {
-    const node = document.getElementById(IDS.TEXT_VIDEO);
+    const node = document.getElementById(sayTo);
     if (node) node.textContent = text;
+  }
+
+  function download(bytes, name, format) {
+    const a = document.createElement("a");
+    a.download = name;
+    a.href = URL.createObjectURL(new Blob([bytes], { type: TYPES[format] }));
+    document.body.appendChild(a); a.click(); document.body.removeChild(a);
+    setTimeout(function () { URL.revokeObjectURL(a.href); }, 60000);
+  }
+
+  // The real-model page's video: its player's frames (kept epochs) from `from` to
+  // `to`, as many as the settings ask (a kept epoch shown on several frames when
+  // there are fewer), each the whole figure as plotly renders it.
+  async function makeTrain(s) {
+    const tp = viz.trainPlayer, m = tp && tp.meta();
+    const gd = viz.plotDiv("train-graph");
+    if (!m || !gd) throw new Error("Nothing to export: train the races first (the two-tasks mode has no player)");
+    const c = check(s, m.last);
+    const inside = [];
+    m.epochs.forEach(function (e, f) { if (e >= c.from && e <= c.to) inside.push(f); });
+    if (inside.length < 2) throw new Error("Fewer than two kept epochs from " + c.from + " to " + c.to);
+    const list = [];
+    for (let i = 0; i < c.frames; i++) list.push(inside[Math.round((inside.length - 1) * i / (c.frames - 1))]);
+    const me = { cancelled: false };
+    job = me;
+    const back = tp.frame();
+    const enc = await encoderFor(c);
+    try {
+      const W = c.width, H = c.height, top = Math.round(H * 0.08), pad = Math.round(H * 0.02);
+      const fw = gd.clientWidth, fh = gd.clientHeight;
+      const k = Math.min((W - 2 * pad) / fw, (H - top - pad) / fh);
+      const dw = fw * k, dh = fh * k, dx = (W - dw) / 2, dy = top + (H - top - pad - dh) / 2;
+      const canvas = document.createElement("canvas");
+      canvas.width = W; canvas.height = H;
+      const ctx = canvas.getContext("2d", { willReadFrequently: c.format === "gif" });
+      const font = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+      for (let i = 0; i < list.length; i++) {
+        if (me.cancelled) throw new Error("Cancelled");
+        tp.show(list[i]);
+        const img = await image(gd, fw, fh, Math.max(1, k));
+        ctx.fillStyle = "white"; ctx.fillRect(0, 0, W, H);
+        ctx.drawImage(img, dx, dy, dw, dh);
+        ctx.textBaseline = "middle"; ctx.textAlign = "left"; ctx.fillStyle = "#111827";
+        ctx.font = "600 " + Math.round(top * 0.45) + "px " + font;
+        ctx.fillText("The same optimizers on a real model", pad, top / 2);
+        ctx.textAlign = "right"; ctx.fillStyle = "#4b5563";
+        ctx.font = Math.round(top * 0.4) + "px " + font;
+        ctx.fillText("epoch " + m.epochs[list[i]] + " / " + m.last, W - pad, top / 2);
+        await enc.add(ctx);
+        say("Frame " + (i + 1) + " of " + list.length + "…");
+        await tick();
+      }
+      say("Writing the file…");
+      const bytes = await enc.done();
+      const name = "real-model." + c.format;
+      download(bytes, name, c.format);
+      return { name: name, frames: list.length, seconds: list.length / c.fps, bytes: bytes.length,
+               epochs: list.map(function (f) { return m.epochs[f]; }) };
+    } finally {
+      enc.close();
+      tp.show(back);
+      if (job === me) job = null;
+    }
   }
 
   // Make the video of settings s: frames stepped one by one through the player's own
@@ -220,11 +286,7 @@
       say("Writing the file…");
       const bytes = await enc.done();
       const name = "optimizers-" + d.src.landscape.replace(/[^a-z0-9_]+/gi, "-") + "." + c.format;
-      const a = document.createElement("a");
-      a.download = name;
-      a.href = URL.createObjectURL(new Blob([bytes], { type: TYPES[c.format] }));
-      document.body.appendChild(a); a.click(); document.body.removeChild(a);
-      setTimeout(function () { URL.revokeObjectURL(a.href); }, 60000);
+      download(bytes, name, c.format);
       return { name: name, frames: list.length, seconds: list.length / c.fps, bytes: bytes.length, epochs: list };
     } finally {
       enc.close();
@@ -248,23 +310,29 @@
                   { w: lg.clientWidth, h: lg.clientHeight });
   }
 
-  viz.video = { make: make, check: check, epochs: epochs, regions: regions };
+  viz.video = { make: make, makeTrain: makeTrain, check: check, epochs: epochs, regions: regions };
 
-  const video = {
-    toggle: function (n) { return n % 2 ? { display: "flex" } : { display: "none" }; },
-
-    // Export pressed: make the video (the page stays usable; Cancel stops it).
-    go: function (n) {
+  // Export pressed on a page: make its video (the page stays usable; Cancel stops it).
+  function go(maker) {
+    return function (n, textId) {
       const no = window.dash_clientside.no_update;
       if (!n) return no;
       if (job) { say("An export is under way: Cancel it first."); return no; }
+      sayTo = textId;
       say("Starting…");
-      make(settings(Array.prototype.slice.call(arguments, 1))).then(function (r) {
+      maker(settings(Array.prototype.slice.call(arguments, 2))).then(function (r) {
         say("Saved " + r.name + ": " + r.frames + " frames, " + r.seconds + " s, " +
             (r.bytes / 1e6).toFixed(2) + " MB.");
       }, function (e) { say(e && e.message ? e.message : String(e)); });
       return no;
-    },
+    };
+  }
+
+  const video = {
+    toggle: function (n) { return n % 2 ? { display: "flex" } : { display: "none" }; },
+
+    go_race: go(function (s) { return make(s); }),
+    go_train: go(function (s) { return makeTrain(s); }),
 
     cancel: function (n) {
       if (n && job) { job.cancelled = true; }

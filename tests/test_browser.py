@@ -1014,6 +1014,21 @@ def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(pag
     assert titles[5] == graph.evaluate(f"gd => gd.layout.meta.player.titles[2][1][{epochs.index(after)}]")
     shot(page, "35-real-model-player", full_page=True)
     assert len(page.dash_requests) == requests  # no request per frame
+    # its video: the player's frames from epoch 30 to 150, each the figure plotly renders
+    page.click("#train-video")
+    for box, value in (("from", "30"), ("seconds", "1"), ("fps", "8"), ("width", "640")):
+        page.fill(f"#train-video-{box}", value)
+    with page.expect_download(timeout=120000) as download:
+        page.click("#train-video-go")
+    saved = str(ARTIFACTS / "39-real-model.mp4")
+    download.value.save_as(saved)
+    expect(page.locator("#train-video-text")).to_contain_text("Saved real-model.mp4: 8 frames, 1 s")
+    frames, size, seconds = _decoded(saved, "mp4")
+    assert len(frames) == 8 and size == (640, 360) and seconds == pytest.approx(1.0, abs=0.01)
+    assert np.abs(frames[0] - frames[-1]).mean() > 1  # the boundaries and curves moved
+    expect(text).to_have_text(f"epoch {after} / 150")  # the player is back where it was
+    expect(page).to_have_url(re.compile(r"page=train.*video_from=30.*video_seconds=1"))
+    assert len(page.dash_requests) - requests <= 8  # the boxes' link echoes: no computing
     page.fill("#train-epoch", "40")
     expect(note).to_contain_text("At epoch 40, held-out accuracy", timeout=15000)
     settle(page)

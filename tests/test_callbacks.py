@@ -15,6 +15,7 @@ import landscapes
 from tests.dash_context import in_context
 from visualizer import engine, shell
 from visualizer.engine import compiled, optimizers, schedules
+from visualizer.pages import kit
 from visualizer.pages.race import callbacks, layout, scene
 from visualizer.ui import figures
 
@@ -416,9 +417,9 @@ def test_a_failed_recording_is_shown_where_the_cards_would_be():
 
 
 def test_the_video_exports_defaults_are_the_same_in_the_page_and_its_script():
-    """The export panel's first values (layout.VIDEO_DEFAULTS) are what assets/video.js
+    """The export panel's first values (kit.VIDEO_DEFAULTS) are what assets/video.js
     leaves out of the link: one set of defaults, written in two languages."""
     script = (pathlib.Path(__file__).resolve().parents[1] / "assets" / "video.js").read_text()
     found = re.search(r"const DEFAULTS = \{([^}]*)\}", script).group(1)
     pairs = dict(re.findall(r'(\w+): "([^"]*)"', found))
-    assert pairs == layout.VIDEO_DEFAULTS
+    assert pairs == kit.VIDEO_DEFAULTS

@@ -19,7 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import dash_mantine_components as dmc
-from dash import Input, Output, callback, ctx, html, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    html,
+    no_update,
+)
 from dash.exceptions import PreventUpdate
 
 from landscapes.number_text import exact
@@ -261,3 +271,80 @@ def show_view(page: Ids, outputs: list[tuple[str, str]], inputs: list,
     return update
 
 
+
+
+# -- The video export's panel (assets/video.js makes the file, in the browser) -------------------
+VIDEO_FORMATS = {"mp4": "MP4 (H.264)", "webm": "WebM (VP9)", "gif": "GIF"}
+VIDEO_DEFAULTS = {"format": "mp4", "from": "0", "to": "", "seconds": "10", "fps": "30",
+                  "width": "1280"}
+"""The export's settings at first (``to`` blank: the last epoch); assets/video.js
+writes the others into the link as ``video_format``, ``video_from``, ..."""
+
+
+@dataclass(frozen=True)
+class VideoIds:
+    """A page's video export: its panel, its six boxes (in :data:`VIDEO_DEFAULTS`'
+    order), Export, Cancel, the progress line and the button that opens the panel."""
+
+    panel: str
+    format: str
+    start: str
+    end: str
+    seconds: str
+    fps: str
+    width: str
+    go: str
+    cancel: str
+    text: str
+    button: str
+
+    @property
+    def boxes(self) -> list[str]:
+        return [self.format, self.start, self.end, self.seconds, self.fps, self.width]
+
+
+def video_button(v: VideoIds, size: str = "sm") -> dmc.Button:
+    return dmc.Button("⤓ Video", id=v.button, variant="default", size=size, n_clicks=0,
+                      **{"aria-label": "Export the animation as a video or a GIF",
+                         "aria-controls": v.panel})
+
+
+def video_panel(v: VideoIds) -> html.Div:
+    """The video export's settings, its button, its progress and Cancel; everything
+    happens in the browser (assets/video.js), and :func:`register_video` wires it."""
+    def box(id_: str, label: str, value: str) -> dmc.TextInput:
+        return dmc.TextInput(id=id_, label=label, value=value, size="xs", className="num-input")
+
+    d = VIDEO_DEFAULTS
+    return html.Div([
+        dmc.Select(id=v.format, label="format", value=d["format"], size="xs",
+                   allowDeselect=False, className="video-format",
+                   data=[{"value": k, "label": t} for k, t in VIDEO_FORMATS.items()]),
+        box(v.start, "from epoch", d["from"]),
+        box(v.end, "to epoch (blank: last)", d["to"]),
+        box(v.seconds, "seconds", d["seconds"]),
+        box(v.fps, "frames a second", d["fps"]),
+        box(v.width, "width (px)", d["width"]),
+        dmc.Button("Export", id=v.go, size="xs", n_clicks=0),
+        dmc.Button("Cancel", id=v.cancel, size="xs", variant="light", n_clicks=0),
+        html.Span(id=v.text, className="job-label", role="status"),
+    ], id=v.panel, className="video-panel", style={"display": "none"})
+
+
+def register_video(v: VideoIds, source: str) -> None:
+    """The export's browser-side callbacks: the button opens the panel; Export makes
+    the file from ``source``'s frames (``"race"`` or ``"train"``: video.js), Cancel
+    stops it; the boxes write their part of the link (ids.STORE_VIDEO) and a link
+    sets them."""
+    clientside_callback(ClientsideFunction("video", "toggle"), Output(v.panel, "style"),
+                        Input(v.button, "n_clicks"), prevent_initial_call=True)
+    clientside_callback(ClientsideFunction("video", "go_" + source), Output(v.text, "title"),
+                        Input(v.go, "n_clicks"), State(v.text, "id"),
+                        *[State(b, "value") for b in v.boxes], prevent_initial_call=True)
+    clientside_callback(ClientsideFunction("video", "cancel"), Output(v.cancel, "title"),
+                        Input(v.cancel, "n_clicks"), prevent_initial_call=True)
+    clientside_callback(ClientsideFunction("video", "link"),
+                        Output(ids.STORE_VIDEO, "data", allow_duplicate=True),
+                        *[Input(b, "value") for b in v.boxes], prevent_initial_call=True)
+    clientside_callback(ClientsideFunction("video", "fromUrl"), *[Output(b, "value") for b in v.boxes],
+                        Input(ids.STORE_URL, "data"), prevent_initial_call=True)

@@ -39,7 +39,12 @@ from visualizer.ui.text import with_params
 KEY = "train"
 I = common.Ids(KEY, "data", "size", "noise", "seed", "model", "activation", "batch",  # noqa: E741
                "epochs", "plane", "around", "mode", "ewc", "l2", "epoch", "lesson", "player",
-               "play", "back", "forward", "reset", "slider", "frame_text", "at")
+               "play", "back", "forward", "reset", "slider", "frame_text", "at", "video",
+               "video_panel", "video_format", "video_from", "video_to", "video_seconds",
+               "video_fps", "video_width", "video_go", "video_cancel", "video_text")
+VIDEO = kit.VideoIds(I.video_panel, I.video_format, I.video_from, I.video_to, I.video_seconds,
+                     I.video_fps, I.video_width, I.video_go, I.video_cancel, I.video_text, I.video)
+"""The page's video export: its player's frames (assets/video.js)."""
 SNAPSHOT_NUMBERS = 2_000_000
 """The most weights kept for the page (runs x snapshots x weights): 16 MB."""
 MAX_SNAPSHOTS = 101
@@ -812,7 +817,7 @@ def layout() -> html.Div:
              "the same data with its inputs permuted, plainly, with L2 and with EWC: how much "
              "of the first task does each keep?")
     return common.frame(I, "The same optimizers on a real model", intro, controls, "epoch",
-                        above_graph=[player_bar()])
+                        above_graph=[player_bar(), kit.video_panel(VIDEO)])
 
 
 def player_bar() -> html.Div:
@@ -833,6 +838,7 @@ def player_bar() -> html.Div:
         button(I.forward, "▶", "One kept epoch on (→)", "step forward"),
         html.Div(id=I.slider, className="train-player-slider"),  # a range input, made there
         html.Span(id=I.frame_text, className="epoch-text", role="status"),
+        kit.video_button(VIDEO, size="xs"),
     ], id=I.player, className="player-buttons train-player", style={"display": "none"})
 
 
@@ -850,6 +856,7 @@ PAGE = Page(KEY, "Real model", layout, 90)
 update, job = common.register_view(I, KEY, "train", FORM.inputs(), parse, compute, render, csv,
                                    whole_scene=False)
 boxes = kit.fill_from_link(KEY, FORM.outputs(), FORM.from_link)
+kit.register_video(VIDEO, "train")
 clientside_callback(ClientsideFunction("trainPlayer", "sync"), Output(I.player, "style"),
                     Output(I.frame_text, "children"), Input(I.graph, "figure"),
                     prevent_initial_call=True)

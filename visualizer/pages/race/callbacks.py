@@ -34,6 +34,7 @@ from landscapes import formula
 from landscapes.number_text import exact
 from visualizer import engine, pages
 from visualizer.engine import export, optimizers
+from visualizer.pages import kit
 from visualizer.pages.race import inspector_view, layout, scene
 from visualizer.server import cache, downloads, jobs
 from visualizer.ui import figures, ids
@@ -713,19 +714,7 @@ def scene_surface(query: str) -> dict:
 
 
 # -- Browser-side: the video export (assets/video.js), all of it in the browser -------------
-VIDEO_BOXES = [ids.INPUT_VIDEO_FORMAT, ids.INPUT_VIDEO_FROM, ids.INPUT_VIDEO_TO,
-               ids.INPUT_VIDEO_SECONDS, ids.INPUT_VIDEO_FPS, ids.INPUT_VIDEO_WIDTH]
-clientside_callback(Fn("video", "toggle"), Output(ids.VIDEO_PANEL, "style"),
-                    Input(ids.BUTTON_VIDEO, "n_clicks"), prevent_initial_call=True)
-clientside_callback(Fn("video", "go"), Output(ids.TEXT_VIDEO, "title"),
-                    Input(ids.BUTTON_VIDEO_GO, "n_clicks"),
-                    *[State(b, "value") for b in VIDEO_BOXES], prevent_initial_call=True)
-clientside_callback(Fn("video", "cancel"), Output(ids.BUTTON_VIDEO_CANCEL, "title"),
-                    Input(ids.BUTTON_VIDEO_CANCEL, "n_clicks"), prevent_initial_call=True)
-clientside_callback(Fn("video", "link"), Output(ids.STORE_VIDEO, "data"),
-                    *[Input(b, "value") for b in VIDEO_BOXES], prevent_initial_call=True)
-clientside_callback(Fn("video", "fromUrl"), *[Output(b, "value") for b in VIDEO_BOXES],
-                    Input(ids.STORE_URL, "data"), prevent_initial_call=True)
+kit.register_video(layout.RACE_VIDEO, "race")
 
 
 # -- Browser-side: the player, the URL, the landscape cards, copy link ---------------------

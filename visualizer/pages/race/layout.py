@@ -13,6 +13,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 import landscapes
 from visualizer.engine import optimizers, schedules
+from visualizer.pages import kit
 from visualizer.pages.race import scene
 from visualizer.ui import figures, ids
 
@@ -192,39 +193,15 @@ def actions() -> html.Div:
                    **{"aria-label": "Download every run as CSV"}),
         dmc.Button("⤓ JSON", id=ids.BUTTON_JSON, variant="default", size="sm", n_clicks=0,
                    **{"aria-label": "Download every run as JSON"}),
-        dmc.Button("⤓ Video", id=ids.BUTTON_VIDEO, variant="default", size="sm", n_clicks=0,
-                   **{"aria-label": "Export the animation as a video or a GIF",
-                      "aria-controls": ids.VIDEO_PANEL}),
+        kit.video_button(RACE_VIDEO),
     ], className="race-actions")
 
 
-VIDEO_FORMATS = {"mp4": "MP4 (H.264)", "webm": "WebM (VP9)", "gif": "GIF"}
-VIDEO_DEFAULTS = {"format": "mp4", "from": "0", "to": "", "seconds": "10", "fps": "30",
-                  "width": "1280"}
-"""The export's settings at first (``to`` blank: the last epoch); assets/video.js
-writes the others into the link as ``video_format``, ``video_from``, ..."""
-
-
-def video_panel() -> html.Div:
-    """The video export's settings, its button, its progress and Cancel; everything
-    happens in the browser (assets/video.js)."""
-    def box(id_: str, label: str, value: str) -> dmc.TextInput:
-        return dmc.TextInput(id=id_, label=label, value=value, size="xs", className="num-input")
-
-    d = VIDEO_DEFAULTS
-    return html.Div([
-        dmc.Select(id=ids.INPUT_VIDEO_FORMAT, label="format", value=d["format"], size="xs",
-                   allowDeselect=False, className="video-format",
-                   data=[{"value": k, "label": v} for k, v in VIDEO_FORMATS.items()]),
-        box(ids.INPUT_VIDEO_FROM, "from epoch", d["from"]),
-        box(ids.INPUT_VIDEO_TO, "to epoch (blank: last)", d["to"]),
-        box(ids.INPUT_VIDEO_SECONDS, "seconds", d["seconds"]),
-        box(ids.INPUT_VIDEO_FPS, "frames a second", d["fps"]),
-        box(ids.INPUT_VIDEO_WIDTH, "width (px)", d["width"]),
-        dmc.Button("Export", id=ids.BUTTON_VIDEO_GO, size="xs", n_clicks=0),
-        dmc.Button("Cancel", id=ids.BUTTON_VIDEO_CANCEL, size="xs", variant="light", n_clicks=0),
-        html.Span(id=ids.TEXT_VIDEO, className="job-label", role="status"),
-    ], id=ids.VIDEO_PANEL, className="video-panel", style={"display": "none"})
+RACE_VIDEO = kit.VideoIds(ids.VIDEO_PANEL, ids.INPUT_VIDEO_FORMAT, ids.INPUT_VIDEO_FROM,
+                          ids.INPUT_VIDEO_TO, ids.INPUT_VIDEO_SECONDS, ids.INPUT_VIDEO_FPS,
+                          ids.INPUT_VIDEO_WIDTH, ids.BUTTON_VIDEO_GO, ids.BUTTON_VIDEO_CANCEL,
+                          ids.TEXT_VIDEO, ids.BUTTON_VIDEO)
+"""The race's video export (its panel: :func:`kit.video_panel`)."""
 
 
 def page() -> html.Main:
@@ -309,7 +286,7 @@ def page() -> html.Main:
                **{"aria-label": "Cost per epoch and the results table"}),
         ], className="stage-row"),
         player_bar(),
-        video_panel(),
+        kit.video_panel(RACE_VIDEO),
         html.Div(id=ids.TEXT_STATUS, className="status", role="status"),
         html.Div([
             dmc.Progress(id=ids.PROGRESS_JOB, value=0, size="sm", className="job-bar",
