@@ -209,8 +209,24 @@
     t.click();
   }, true);
 
+  // A player's key (players on the race and the real-model page): "play" (space),
+  // "forward" and "back" (the arrows), "reset" (Home), or null when the key is not
+  // one or belongs to what has the focus: typing in a box; space on a button,
+  // switch or link (it activates it); the arrows and Home on a slider, tab, radio,
+  // menu, list or the map (the start moves, map.js).
+  function playerKey(e) {
+    const t = e.target;
+    const tag = t && t.tagName ? t.tagName.toLowerCase() : "";
+    if (tag === "input" || tag === "textarea" || tag === "select" || (t && t.isContentEditable)) return null;
+    const near = function (sel) { return !!(t && t.closest && t.closest(sel)); };
+    if (e.key === " " && near("button, a, [role=button], [role=switch], [role=checkbox]")) return null;
+    if (e.key !== " " && near("[role=slider], [role=tab], [role=radio], [role=menuitem], " +
+                              "[role=application], [role=listbox]")) return null;
+    return { " ": "play", ArrowRight: "forward", ArrowLeft: "back", Home: "reset" }[e.key] || null;
+  }
+
   window.viz = {
-    IDS: IDS, state: state, plotDiv: plotDiv, triggered: triggered, triggeredDict: triggeredDict,
+    IDS: IDS, state: state, playerKey: playerKey, plotDiv: plotDiv, triggered: triggered, triggeredDict: triggeredDict,
     opacity: opacity, fmt: fmt, el: el, announce: announce, swapColor: swapColor, recolor: recolor,
     whenPlot: whenPlot, rehook: rehook,
     // Projector mode (links.projector): paths and points twice as thick, charts' type larger.

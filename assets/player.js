@@ -338,21 +338,14 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, { player: player });
 
-  // Keyboard: space plays and pauses, arrows step, Home resets.
+  // Keyboard (viz.playerKey): space plays and pauses, arrows step, Home resets.
   document.addEventListener("keydown", function (e) {
-    const t = e.target;
-    const tag = t && t.tagName ? t.tagName.toLowerCase() : "";
-    if (tag === "input" || tag === "textarea" || tag === "select" || (t && t.isContentEditable)) return;
-    const near = function (sel) { return !!(t && t.closest && t.closest(sel)); };
-    // Space activates a focused button (or switch, or link) itself; the arrows and Home
-    // belong to a focused slider, tab, radio, menu or the map (the start, map.js).
-    if (e.key === " " && near("button, a, [role=button], [role=switch], [role=checkbox]")) return;
-    if (e.key !== " " && near("[role=slider], [role=tab], [role=radio], [role=menuitem], " +
-                              "[role=application], [role=listbox]")) return;
+    const key = viz.playerKey(e);
+    if (!key) return;
     const race = document.getElementById(IDS.PAGE_RACE);
-    if (race && race.style.display === "none") return;  // the worked example's page is shown
-    const target = { " ": IDS.BUTTON_PLAY, ArrowRight: IDS.BUTTON_STEP_FORWARD, ArrowLeft: IDS.BUTTON_STEP_BACK, Home: IDS.BUTTON_RESET }[e.key];
-    if (!target) return;
+    if (race && race.style.display === "none") return;  // another page is shown
+    const target = { play: IDS.BUTTON_PLAY, forward: IDS.BUTTON_STEP_FORWARD,
+                     back: IDS.BUTTON_STEP_BACK, reset: IDS.BUTTON_RESET }[key];
     const button = document.getElementById(target);
     if (button) { e.preventDefault(); button.click(); }
   });

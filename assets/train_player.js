@@ -176,19 +176,13 @@
     else if (b.id === "train-reset") step(-Infinity);
   });
 
-  // The race's keys, while this page is shown and its player is.
+  // The race's keys (viz.playerKey), while this page is shown and its player is.
   document.addEventListener("keydown", function (e) {
     const page = document.getElementById(PAGE), bar = el("player");
     if (!page || page.style.display === "none" || !bar || bar.style.display === "none") return;
-    const t = e.target;
-    const tag = t && t.tagName ? t.tagName.toLowerCase() : "";
-    if (tag === "input" || tag === "textarea" || tag === "select" || (t && t.isContentEditable)) return;
-    const near = function (sel) { return !!(t && t.closest && t.closest(sel)); };
-    if (e.key === " " && near("button, a, [role=button], [role=switch], [role=checkbox]")) return;
-    if (e.key !== " " && near("[role=slider], [role=tab], [role=radio], [role=menuitem], " +
-                              "[role=listbox]")) return;
-    const act = { " ": play, ArrowRight: function () { step(1); },
-                  ArrowLeft: function () { step(-1); }, Home: function () { step(-Infinity); } }[e.key];
+    const key = viz.playerKey(e);
+    const act = key && { play: play, forward: function () { step(1); },
+                         back: function () { step(-1); }, reset: function () { step(-Infinity); } }[key];
     if (!act) return;
     e.preventDefault();
     act();
