@@ -190,7 +190,7 @@
 
   // For the video export (video.js): the frames, the one shown, and drawing one.
   viz.trainPlayer = { meta: function () { return state.meta; },
-                      frame: function () { return state.frame; }, show: show };
+                      frame: function () { return state.frame; }, show: show, stop: stop };
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, { trainPlayer: { sync: sync } });
 })();

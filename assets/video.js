@@ -206,6 +206,7 @@
     for (let i = 0; i < c.frames; i++) list.push(inside[Math.round((inside.length - 1) * i / (c.frames - 1))]);
     const me = { cancelled: false };
     job = me;
+    tp.stop();  // paused: the frames are the export's to step
     const back = tp.frame();
     const enc = await encoderFor(c);
     try {
@@ -257,6 +258,10 @@
     if (!under || !over || !lg) throw new Error("The map is not on screen: show the contour map");
     const me = { cancelled: false };
     job = me;
+    if (viz.state.loop.playing) {  // paused: the frames are the export's to step
+      viz.state.loop.playing = false;
+      window.dash_clientside.set_props(IDS.BUTTON_PLAY, { children: "▶ Play" });
+    }
     const kept = { epoch: view.epoch, live: viz.state.live };
     const enc = await encoderFor(c);
     try {

@@ -31,6 +31,6 @@ from visualizer.engine.training.loop import (
 from visualizer.engine.training.models import Model, parse_model
 from visualizer.engine.training.tasks import TwoTasks, two_tasks
 
-__all__ = ["MAKERS", "WEIGHT_BOUND", "Dataset", "Model", "Training", "UnknownDatasetError",
-           "batch_order", "check_budget", "estimate_seconds", "forward_seconds", "load", "parse_model", "train",
-           "TwoTasks", "two_tasks"]
+__all__ = ["MAKERS", "WEIGHT_BOUND", "Dataset", "Model", "Training", "TwoTasks",
+           "UnknownDatasetError", "batch_order", "check_budget", "estimate_seconds",
+           "forward_seconds", "load", "parse_model", "train", "two_tasks"]

@@ -203,8 +203,8 @@ def accuracy(out: Array, y: Array) -> Array:
 
 def fisher_diagonal(model: Model, w: Array, x: Array, classes: int) -> Array:
     """The diagonal of the Fisher information of the weights ``w`` ``(N,)`` on the rows
-    ``x`` ``(rows, features)``: the mean over the rows of the squared per-row gradient of the
-    log-likelihood, in expectation over the model's own predicted labels
+    ``x`` ``(rows, features)``: the mean over the rows of the squared per-row gradient
+    of the log-likelihood, in expectation over the model's own predicted labels
     (``Σ_c p(c|x) (∂ log p(c|x)/∂w)²``, every class weighed exactly, none sampled),
     the importance EWC weighs each weight by. For regression (a unit-variance
     Gaussian around the output) that is the squared per-row gradient of the output.

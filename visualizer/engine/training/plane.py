@@ -13,8 +13,9 @@ A plane shows two directions out of thousands: a path's point projected on it
 is not the point itself, and the loss at the projection is not the loss the run
 had. :func:`projection_gap` measures that, run by run, so the page can say how
 far to trust the picture; :func:`in_plane_share` says how much of a run's way
-from its start to its end lies in the plane (on a random plane, next to none:
-random directions in many dimensions are nearly orthogonal to any given one).
+from its start to its end lies in the plane (a random plane was not drawn to hold
+it: two random directions among many are far from any given one, though filter
+normalisation ties them to the weights' own sizes; the share is measured).
 """
 
 from __future__ import annotations
