@@ -197,7 +197,7 @@
   async function makeTrain(s) {
     const tp = viz.trainPlayer, m = tp && tp.meta();
     const gd = viz.plotDiv("train-graph");
-    if (!m || !gd) throw new Error("Nothing to export: train the races first (the two-tasks mode has no player)");
+    if (!m || !gd) throw new Error("Nothing to export yet: the training is not drawn (the two-tasks mode has no player)");
     const c = check(s, m.last);
     const inside = [];
     m.epochs.forEach(function (e, f) { if (e >= c.from && e <= c.to) inside.push(f); });
@@ -208,8 +208,9 @@
     job = me;
     tp.stop();  // paused: the frames are the export's to step
     const back = tp.frame();
-    const enc = await encoderFor(c);
+    let enc = null;
     try {
+      enc = await encoderFor(c);
       const W = c.width, H = c.height, top = Math.round(H * 0.08), pad = Math.round(H * 0.02);
       const fw = gd.clientWidth, fh = gd.clientHeight;
       const k = Math.min((W - 2 * pad) / fw, (H - top - pad) / fh);
@@ -241,7 +242,7 @@
       return { name: name, frames: list.length, seconds: list.length / c.fps, bytes: bytes.length,
                epochs: list.map(function (f) { return m.epochs[f]; }) };
     } finally {
-      enc.close();
+      if (enc) enc.close();
       tp.show(back);
       if (job === me) job = null;
     }
@@ -263,8 +264,9 @@
       window.dash_clientside.set_props(IDS.BUTTON_PLAY, { children: "▶ Play" });
     }
     const kept = { epoch: view.epoch, live: viz.state.live };
-    const enc = await encoderFor(c);
+    let enc = null;
     try {
+      enc = await encoderFor(c);
       viz.state.live = "video";  // the player's fast frames: paths on its canvases
       const list = epochs(c);
       view.epoch = list[0]; viz.draw();
@@ -294,7 +296,7 @@
       download(bytes, name, c.format);
       return { name: name, frames: list.length, seconds: list.length / c.fps, bytes: bytes.length, epochs: list };
     } finally {
-      enc.close();
+      if (enc) enc.close();
       viz.state.live = kept.live; view.epoch = kept.epoch;
       viz.paint.clear(); viz.draw();
       if (job === me) job = null;

@@ -1186,6 +1186,15 @@ def test_the_race_exports_its_animation_as_mp4_webm_and_gif_in_the_browser(page,
     expect(page.locator("#text-video")).to_contain_text("Frame", timeout=20000)
     page.click("#button-video-cancel")
     expect(page.locator("#text-video")).to_have_text("Cancelled", timeout=20000)
+    # a browser without WebCodecs: a message, and the export is free for the next try
+    page.evaluate("() => { window.VideoEncoder = undefined; }")
+    page.locator("#input-video-format").click()
+    page.get_by_role("option", name="MP4 (H.264)").click()
+    for _ in range(2):
+        page.evaluate("() => { document.getElementById('text-video').textContent = ''; }")
+        page.click("#button-video-go")
+        expect(page.locator("#text-video")).to_contain_text("This browser cannot encode video "
+                                                            "(no WebCodecs)", timeout=10000)
 
 
 def test_no_page_has_a_serious_or_critical_accessibility_violation(page, server):
