@@ -19,6 +19,7 @@
   const DEFAULTS = { format: "mp4", from: "0", to: "", seconds: "10", fps: "30", width: "1280" };
   const KEYS = ["format", "from", "to", "seconds", "fps", "width"];
   const MAX_FRAMES = { mp4: 3600, webm: 3600, gif: 600 };
+  const MAX_GIF_PIXELS = 120e6;  // a GIF's frames x width x height: about 100 MB or less of file
   const TYPES = { mp4: "video/mp4", webm: "video/webm", gif: "image/gif" };
   let job = null;  // the export under way: {cancelled}
 
@@ -49,8 +50,12 @@
       throw new Error("Too many frames: " + frames + " (seconds × frames a second) is over " +
                       MAX_FRAMES[s.format] + " for " + s.format.toUpperCase());
     }
-    return { format: s.format, from: from, to: to, fps: fps, frames: frames,
-             width: width - (width % 2), height: Math.round(width * 9 / 16 / 2) * 2 };
+    const w = width - (width % 2), h = Math.round(width * 9 / 16 / 2) * 2;
+    if (s.format === "gif" && frames * w * h > MAX_GIF_PIXELS) {
+      throw new Error("Too large a GIF: " + frames + " frames of " + w + " x " + h + " is over " +
+                      MAX_GIF_PIXELS / 1e6 + " million pixels; use fewer frames, a smaller width, or MP4");
+    }
+    return { format: s.format, from: from, to: to, fps: fps, frames: frames, width: w, height: h };
   }
 
   // The epoch of each frame: evenly from the first to the last, both in.

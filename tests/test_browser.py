@@ -1137,6 +1137,10 @@ def test_the_race_exports_its_animation_as_mp4_webm_and_gif_in_the_browser(page,
     settings = {"format": "mp4", "from": "0", "to": "", "seconds": "2", "fps": "10", "width": "640"}
     epochs = page.evaluate("s => viz.video.epochs(viz.video.check(s, 200))", settings)
     assert len(epochs) == 20 and epochs[0] == 0 and epochs[-1] == 200
+    too_big = {**settings, "format": "gif", "seconds": "20", "fps": "25", "width": "1280"}
+    assert page.evaluate("s => { try { viz.video.check(s, 200); } catch (e) { return e.message; } }",
+                         too_big) == ("Too large a GIF: 500 frames of 1280 x 720 is over 120 million "
+                                      "pixels; use fewer frames, a smaller width, or MP4")
     requests = len(page.dash_requests)
     files = {}
     for fmt in ("mp4", "webm", "gif"):
@@ -1181,7 +1185,7 @@ def test_the_race_exports_its_animation_as_mp4_webm_and_gif_in_the_browser(page,
     page.click("#button-video-go")
     expect(page.locator("#text-video")).to_have_text("Frames a second: must be a whole number from 1 to 50")
     page.fill("#input-video-fps", "50")
-    page.fill("#input-video-seconds", "12")
+    page.fill("#input-video-seconds", "8")  # 400 frames: long enough to be cancelled
     page.click("#button-video-go")
     expect(page.locator("#text-video")).to_contain_text("Frame", timeout=20000)
     page.click("#button-video-cancel")
