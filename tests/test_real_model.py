@@ -184,6 +184,26 @@ def test_the_plane_and_its_gap_are_what_they_say():
     assert a.min() < pl.coords[..., 0].min() and a.max() > pl.coords[..., 0].max()
 
 
+def test_the_surface_in_float32_is_float64s_to_1e_4_even_where_the_loss_is_tiny():
+    """The surface's forward passes run in float32 (twice as fast), its losses in float64
+    from their outputs: a loss near 0 keeps its relative precision."""
+    data = training.load("moons", size=400, noise=0.1, seed=0)
+    model = training.parse_model("mlp:16,16", 2, 2)
+    tr = training.train(data, model, [engine.make_spec("adam", lr=0.05)], 300, batch=32)
+    assert tr.train_loss[0, -1] < 1e-4  # a run well into its minimum
+    pl = plane.pca_plane(tr)
+    a, b, fast = plane.surface(pl, data, model, grid=24)
+    a64, b64, exact64 = plane.surface(pl, data, model, grid=24, dtype=np.float64)
+    np.testing.assert_array_equal(a, a64)
+    assert exact64.min() < 1e-4
+    np.testing.assert_allclose(fast, exact64, rtol=1e-4)
+    # the loss itself in float32 would not do: 1 + a tiny sum of exponentials rounds to 1
+    logits = np.array([[[20.0, 0.0]]], dtype=np.float32)
+    assert models.losses(model, logits, np.array([0]), 2)[0] == 0.0
+    assert models.losses(model, logits.astype(np.float64), np.array([0]), 2)[0] == \
+        pytest.approx(np.log1p(np.exp(-20.0)), rel=1e-6)
+
+
 def test_the_random_plane_is_filter_normalised_around_the_runs_end():
     """Li et al.'s plane: each neuron's random incoming weights scaled to that neuron's
     weights at the run's end, the biases left at 0; its centre is the end point, where

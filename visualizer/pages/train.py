@@ -228,7 +228,11 @@ def grid_over(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 FORWARD_SHARE = 0.5
 """What a forward pass costs beside the training's forward and backward (0.4 measured
-on ``benchmarks/bench_training.py``'s plane; rounded up)."""
+on ``benchmarks/bench_training.py``'s plane in float64; rounded up)."""
+FLOAT32_SHARE = 0.7
+"""What the surface's float32 forward passes cost beside the float64 cost model's
+(plane.SURFACE_DTYPE: on one core, from 0.35 of it at best to 0.51 in a first call,
+on the benchmark's plane at 60 x 60 and on the digits; rounded up)."""
 
 
 SURFACE_SECONDS = 1.0
@@ -240,10 +244,11 @@ MIN_GRID = 20
 def surface_seconds(data: training.Dataset, model: training.Model, grid: int = plane.GRID
                     ) -> float:
     """What the plane's loss surface costs: a forward pass over the training rows for
-    each of its ``grid`` x ``grid`` points (the training's cost model, forward only)."""
+    each of its ``grid`` x ``grid`` points (the training's cost model, forward only,
+    in float32)."""
     rows = len(data.y_train)
     per_pass = training.estimate_seconds(data, model, grid ** 2, 1, None)
-    return FORWARD_SHARE * per_pass * rows / (rows + len(data.y_test))
+    return FLOAT32_SHARE * FORWARD_SHARE * per_pass * rows / (rows + len(data.y_test))
 
 
 def surface_grid(data: training.Dataset, model: training.Model) -> int:
