@@ -196,6 +196,14 @@
     setTimeout(function () { URL.revokeObjectURL(a.href); }, 60000);
   }
 
+  // Where the real-model figure (fw x fh on screen) goes in a frame: under a title bar.
+  function trainLayout(c, fw, fh) {
+    const W = c.width, H = c.height, top = Math.round(H * 0.08), pad = Math.round(H * 0.02);
+    const k = Math.min((W - 2 * pad) / fw, (H - top - pad) / fh);
+    const dw = fw * k, dh = fh * k;
+    return { top: top, pad: pad, scale: k, figure: [(W - dw) / 2, top + (H - top - pad - dh) / 2, dw, dh] };
+  }
+
   // The real-model page's video: its player's frames (kept epochs) from `from` to
   // `to`, as many as the settings ask (a kept epoch shown on several frames when
   // there are fewer), each the whole figure as plotly renders it.
@@ -216,10 +224,9 @@
     let enc = null;
     try {
       enc = await encoderFor(c);
-      const W = c.width, H = c.height, top = Math.round(H * 0.08), pad = Math.round(H * 0.02);
-      const fw = gd.clientWidth, fh = gd.clientHeight;
-      const k = Math.min((W - 2 * pad) / fw, (H - top - pad) / fh);
-      const dw = fw * k, dh = fh * k, dx = (W - dw) / 2, dy = top + (H - top - pad - dh) / 2;
+      const W = c.width, H = c.height, fw = gd.clientWidth, fh = gd.clientHeight;
+      const r = trainLayout(c, fw, fh), top = r.top, pad = r.pad, k = r.scale;
+      const dx = r.figure[0], dy = r.figure[1], dw = r.figure[2], dh = r.figure[3];
       const canvas = document.createElement("canvas");
       canvas.width = W; canvas.height = H;
       const ctx = canvas.getContext("2d", { willReadFrequently: c.format === "gif" });
@@ -314,6 +321,12 @@
     return s;
   }
 
+  // Where the real-model figure goes in a frame of settings s (for the tests).
+  function trainRegion(s) {
+    const gd = viz.plotDiv("train-graph");
+    return trainLayout(check(s, viz.trainPlayer.meta().last), gd.clientWidth, gd.clientHeight).figure;
+  }
+
   // Where the map and the cost chart go in a frame of settings s (for the tests).
   function regions(s) {
     const c = check(s, view.d.steps);
@@ -322,7 +335,8 @@
                   { w: lg.clientWidth, h: lg.clientHeight });
   }
 
-  viz.video = { make: make, makeTrain: makeTrain, check: check, epochs: epochs, regions: regions };
+  viz.video = { make: make, makeTrain: makeTrain, check: check, epochs: epochs, regions: regions,
+                trainRegion: trainRegion };
 
   // Export pressed on a page: make its video (the page stays usable; Cancel stops it).
   function go(maker) {

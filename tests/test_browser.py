@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.browser import (
@@ -1027,6 +1028,28 @@ def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(pag
     assert len(frames) == 8 and size == (640, 360) and seconds == pytest.approx(1.0, abs=0.01)
     assert np.abs(frames[0] - frames[-1]).mean() > 1  # the boundaries and curves moved
     expect(text).to_have_text(f"epoch {after} / 150")  # the player is back where it was
+    # a frame is the player's figure at that frame's epoch (closer to it than to another)
+    box = {"format": "mp4", "from": "30", "to": "", "seconds": "1", "fps": "8", "width": "640"}
+    x, y, w, h = (round(v) for v in page.evaluate("s => viz.video.trainRegion(s)", box))
+    kept = [i for i, e in enumerate(epochs) if e >= 30]
+    firsts = {0: kept[0], 7: kept[-1]}  # frames 0 and 7: the first and last kept epochs shown
+
+    def figure_at(f):
+        page.evaluate(f"() => viz.trainPlayer.show({f})")
+        page.wait_for_timeout(400)
+        path = ARTIFACTS / f"39-real-model-frame-{f}.png"
+        graph.screenshot(path=str(path))
+        return np.asarray(Image.open(path).convert("RGB").resize((w, h)), dtype=float)
+
+    page.mouse.move(0, 0)  # no hover, no mode bar
+    seen = {k: figure_at(f) for k, f in firsts.items()}
+    moved = np.abs(seen[0] - seen[7]).sum(axis=2) > 90  # where epoch 30's and 150's differ
+    assert moved.mean() > 0.002
+    for k, other in ((0, 7), (7, 0)):
+        crop = frames[k][y:y + h, x:x + w]
+        assert np.abs(crop - seen[k]).mean() < 12  # the same picture, up to scaling and H.264
+        own, wrong = (np.abs(crop - seen[j])[moved].mean() for j in (k, other))
+        assert own < wrong, (k, own, wrong)
     expect(page).to_have_url(re.compile(r"page=train.*video_from=30.*video_seconds=1"))
     assert len(page.dash_requests) - requests <= 8  # the boxes' link echoes: no computing
     page.fill("#train-epoch", "40")
@@ -1102,8 +1125,6 @@ def _decoded(path: str, fmt: str) -> tuple[list, tuple[int, int], float]:
     """A video's frames (RGB arrays), size and duration, read by ffmpeg (imageio-ffmpeg)
     or, for a GIF, by Pillow."""
     if fmt == "gif":
-        from PIL import Image
-
         im = Image.open(path)
         frames, total = [], 0
         for i in range(im.n_frames):
@@ -1125,8 +1146,6 @@ def test_the_race_exports_its_animation_as_mp4_webm_and_gif_in_the_browser(page,
     read back by a decoder); the map in a frame is the player's own at that frame's
     epoch (closer to it than to the player at another epoch); Cancel stops an export;
     a bad box gets a message; nothing is asked of the server."""
-    from PIL import Image
-
     link = ("?landscape=himmelblau&start=0,0&steps=200&opt=gd:lr=0.01&opt=adam:lr=0.1"
             "&video_seconds=2&video_fps=10&video_width=640")
     open_app(page, server.url + link)
