@@ -6,8 +6,9 @@ none, or stochastic gradients with a seed, and how many noisy runs the cost
 chart's band spans). It round-trips through the URL query
 (``?landscape=rosenbrock&start=-1,1.5&steps=800&opt=adam:lr=0.02,decay=0``,
 the command line's optimizer syntax, then ``&grad_noise=0.5&grad_seed=3&grad_runs=10``
-when there is noise: other pages' links have a ``noise`` and a ``seed`` of their own) and through the presets. Parsing a row
-gives a :class:`engine.RunSpec` or a message per bad box.
+when there is noise: other pages' links have a ``noise`` and a ``seed`` of their own)
+and through the presets. Parsing a row gives a :class:`engine.RunSpec` or a
+message per bad box.
 """
 
 from __future__ import annotations
@@ -200,20 +201,23 @@ def runs_of(query: str) -> tuple[landscapes.Landscape, list[engine.RunSpec], tup
     """The runs a scene's link asks for: its landscape, its ticked rows' runs, the
     start, the epochs and the canonical link (:func:`to_query`). ``ValueError``
     naming every bad part: here nothing is quietly replaced by a default."""
+    ls, specs, start, steps, canonical, _ = _parsed(query)
+    return ls, list(specs), start, steps, canonical
+
+
+def noise_of(query: str) -> Noise:
+    """The gradients' noise a scene's link asks for (:func:`runs_of`'s parse)."""
+    return _parsed(query)[5]
+
+
+def _parsed(query: str) -> tuple:
     parsed = _PARSED.get(query)
     if parsed is None:
         parsed = _parse_runs(query)
         if len(_PARSED) > 1024:
             _PARSED.clear()
         _PARSED[query] = _PARSED[parsed[4]] = parsed  # a request reads its canonical link next
-    ls, specs, start, steps, canonical = parsed[:5]
-    return ls, list(specs), start, steps, canonical
-
-
-def noise_of(query: str) -> Noise:
-    """The gradients' noise a scene's link asks for (:func:`runs_of`'s parse)."""
-    runs_of(query)
-    return _PARSED[query][5]
+    return parsed
 
 
 _PARSED: dict[str, tuple] = {}
