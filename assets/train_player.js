@@ -4,9 +4,10 @@
  * (player_meta): at each kept epoch, the epoch lines on the curves, every run's
  * path on the plane so far and its dot, its decision boundary (cells of 2 or 8
  * bits, base64) or its fitted curve (float32, base64), the boundaries' titles,
- * and the note's sentence about the epoch. Nothing is asked of the server per frame. Buttons, a range
- * input, and the race's keys while the page is shown: space plays and pauses, the
- * arrows step, Home goes to the first epoch.
+ * and the note's sentence about the epoch. Nothing is asked of the server per
+ * frame. Buttons, a range input, and the race's keys (viz.playerKey) while the
+ * page is shown: space plays and pauses, the arrows step, Home goes to the first
+ * epoch.
  */
 (function () {
   "use strict";
