@@ -89,6 +89,18 @@
              map: [mx, my, mw, mh], loss: [mx + mw + pad + (room - lw) / 2, top + (midH - lh) / 2, lw, lh] };
   }
 
+  const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+
+  // A frame's title on the left of a bar `top` high, the epoch counter on the right.
+  function titleBar(ctx, W, top, pad, title, counter) {
+    ctx.textBaseline = "middle"; ctx.textAlign = "left"; ctx.fillStyle = "#111827";
+    ctx.font = "600 " + Math.round(top * 0.45) + "px " + FONT;
+    ctx.fillText(title, pad, top / 2);
+    ctx.textAlign = "right"; ctx.fillStyle = "#4b5563";
+    ctx.font = Math.round(top * 0.4) + "px " + FONT;
+    ctx.fillText(counter, W - pad, top / 2);
+  }
+
   function compose(ctx, L, still, d, epoch) {
     ctx.fillStyle = "white"; ctx.fillRect(0, 0, L.W, L.H);
     const m = L.map, l = L.loss;
@@ -97,16 +109,10 @@
     ctx.drawImage(still.overlay, m[0], m[1], m[2], m[3]);
     ctx.drawImage(still.loss, l[0], l[1], l[2], l[3]);
     viz.paint.lossCanvases().forEach(function (cv) { ctx.drawImage(cv, l[0], l[1], l[2], l[3]); });
-    const font = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-    ctx.fillStyle = "#111827"; ctx.textBaseline = "middle";
-    ctx.font = "600 " + Math.round(L.top * 0.45) + "px " + font;
-    ctx.textAlign = "left";
-    ctx.fillText("Optimizers on " + (d.src.title || d.src.landscape), L.pad, L.top / 2);
-    ctx.textAlign = "right"; ctx.fillStyle = "#4b5563";
-    ctx.font = Math.round(L.top * 0.4) + "px " + font;
-    ctx.fillText("epoch " + epoch + " / " + d.steps, L.W - L.pad, L.top / 2);
+    titleBar(ctx, L.W, L.top, L.pad, "Optimizers on " + (d.src.title || d.src.landscape),
+             "epoch " + epoch + " / " + d.steps);
     // the legend: each run's colour and name
-    ctx.textAlign = "left"; ctx.font = Math.round(L.bottom * 0.42) + "px " + font;
+    ctx.textAlign = "left"; ctx.font = Math.round(L.bottom * 0.42) + "px " + FONT;
     let x = L.pad;
     const y = L.H - L.bottom / 2, sw = Math.round(L.bottom * 0.5);
     d.runs.forEach(function (it) {
@@ -204,10 +210,34 @@
     return { top: top, pad: pad, scale: k, figure: [(W - dw) / 2, top + (H - top - pad - dh) / 2, dw, dh] };
   }
 
+  // Write the file of settings c: `count` frames, each drawn by draw(ctx, i) (which
+  // may wait), encoded as it comes, none dropped; `me` is the export (Cancel sets
+  // me.cancelled). Resolves to what it wrote.
+  async function record(c, count, name, draw, me) {
+    const enc = await encoderFor(c);
+    try {
+      const canvas = document.createElement("canvas");
+      canvas.width = c.width; canvas.height = c.height;
+      const ctx = canvas.getContext("2d", { willReadFrequently: c.format === "gif" });
+      for (let i = 0; i < count; i++) {
+        if (me.cancelled) throw new Error("Cancelled");
+        await draw(ctx, i);
+        await enc.add(ctx);
+        if (i % 4 === 3) { say("Frame " + (i + 1) + " of " + count + "…"); await tick(); }
+      }
+      say("Writing the file…");
+      const bytes = await enc.done();
+      download(bytes, name, c.format);
+      return { name: name, frames: count, seconds: count / c.fps, bytes: bytes.length };
+    } finally {
+      enc.close();
+    }
+  }
+
   // The real-model page's video: its player's frames (kept epochs) from `from` to
   // `to`, as many as the settings ask (a kept epoch shown on several frames when
   // there are fewer), each the whole figure as plotly renders it.
-  async function makeTrain(s) {
+  async function makeTrain(s, me) {
     const tp = viz.trainPlayer, m = tp && tp.meta();
     const gd = viz.plotDiv("train-graph");
     if (!m || !gd) throw new Error("Nothing to export yet: the training is not drawn (the two-tasks mode has no player)");
@@ -217,68 +247,38 @@
     if (inside.length < 2) throw new Error("Fewer than two kept epochs from " + c.from + " to " + c.to);
     const list = [];
     for (let i = 0; i < c.frames; i++) list.push(inside[Math.round((inside.length - 1) * i / (c.frames - 1))]);
-    const me = { cancelled: false };
-    job = me;
     tp.stop();  // paused: the frames are the export's to step
     const back = tp.frame();
-    let enc = null;
+    const fw = gd.clientWidth, fh = gd.clientHeight, r = trainLayout(c, fw, fh), f = r.figure;
     try {
-      enc = await encoderFor(c);
-      const W = c.width, H = c.height, fw = gd.clientWidth, fh = gd.clientHeight;
-      const r = trainLayout(c, fw, fh), top = r.top, pad = r.pad, k = r.scale;
-      const dx = r.figure[0], dy = r.figure[1], dw = r.figure[2], dh = r.figure[3];
-      const canvas = document.createElement("canvas");
-      canvas.width = W; canvas.height = H;
-      const ctx = canvas.getContext("2d", { willReadFrequently: c.format === "gif" });
-      const font = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-      for (let i = 0; i < list.length; i++) {
-        if (me.cancelled) throw new Error("Cancelled");
+      const out = await record(c, list.length, "real-model." + c.format, async function (ctx, i) {
         tp.show(list[i]);
-        const img = await image(gd, fw, fh, Math.max(1, k));
-        ctx.fillStyle = "white"; ctx.fillRect(0, 0, W, H);
-        ctx.drawImage(img, dx, dy, dw, dh);
-        ctx.textBaseline = "middle"; ctx.textAlign = "left"; ctx.fillStyle = "#111827";
-        ctx.font = "600 " + Math.round(top * 0.45) + "px " + font;
-        ctx.fillText("The same optimizers on a real model", pad, top / 2);
-        ctx.textAlign = "right"; ctx.fillStyle = "#4b5563";
-        ctx.font = Math.round(top * 0.4) + "px " + font;
-        ctx.fillText("epoch " + m.epochs[list[i]] + " / " + m.last, W - pad, top / 2);
-        await enc.add(ctx);
-        say("Frame " + (i + 1) + " of " + list.length + "…");
-        await tick();
-      }
-      say("Writing the file…");
-      const bytes = await enc.done();
-      const name = "real-model." + c.format;
-      download(bytes, name, c.format);
-      return { name: name, frames: list.length, seconds: list.length / c.fps, bytes: bytes.length,
-               epochs: list.map(function (f) { return m.epochs[f]; }) };
+        const img = await image(gd, fw, fh, Math.max(1, r.scale));
+        ctx.fillStyle = "white"; ctx.fillRect(0, 0, c.width, c.height);
+        ctx.drawImage(img, f[0], f[1], f[2], f[3]);
+        titleBar(ctx, c.width, r.top, r.pad, "The same optimizers on a real model",
+                 "epoch " + m.epochs[list[i]] + " / " + m.last);
+      }, me);
+      return Object.assign(out, { epochs: list.map(function (k) { return m.epochs[k]; }) });
     } finally {
-      if (enc) enc.close();
       tp.show(back);
-      if (job === me) job = null;
     }
   }
 
-  // Make the video of settings s: frames stepped one by one through the player's own
-  // drawing, then the file downloaded. Resolves to what it wrote, or rejects.
-  async function make(s) {
+  // The race's video: frames stepped one by one through the player's own drawing.
+  async function make(s, me) {
     const d = view.d;
     if (!d || !d.runs.length) throw new Error("No runs to export: tick an optimizer first");
     const c = check(s, d.steps);
     const under = viz.plotDiv(IDS.GRAPH_CONTOUR), over = viz.plotDiv(IDS.GRAPH_OVERLAY);
     const lg = viz.plotDiv(IDS.GRAPH_LOSS);
     if (!under || !over || !lg) throw new Error("The map is not on screen: show the contour map");
-    const me = { cancelled: false };
-    job = me;
     if (viz.state.loop.playing) {  // paused: the frames are the export's to step
       viz.state.loop.playing = false;
       window.dash_clientside.set_props(IDS.BUTTON_PLAY, { children: "▶ Play" });
     }
     const kept = { epoch: view.epoch, live: viz.state.live };
-    let enc = null;
     try {
-      enc = await encoderFor(c);
       viz.state.live = "video";  // the player's fast frames: paths on its canvases
       const list = epochs(c);
       view.epoch = list[0]; viz.draw();
@@ -292,26 +292,15 @@
                                layout: over.layout }, map.w, map.h, scale),
         loss: await image({ data: [], layout: lg.layout }, loss.w, loss.h, Math.max(1, L.loss[3] / loss.h)),
       };
-      const canvas = document.createElement("canvas");
-      canvas.width = c.width; canvas.height = c.height;
-      const ctx = canvas.getContext("2d", { willReadFrequently: c.format === "gif" });
-      for (let i = 0; i < list.length; i++) {
-        if (me.cancelled) throw new Error("Cancelled");
+      const name = "optimizers-" + d.src.landscape.replace(/[^a-z0-9_]+/gi, "-") + "." + c.format;
+      const out = await record(c, list.length, name, function (ctx, i) {
         view.epoch = list[i]; viz.draw();
         compose(ctx, L, still, d, list[i]);
-        await enc.add(ctx);
-        if (i % 4 === 3) { say("Frame " + (i + 1) + " of " + list.length + "…"); await tick(); }
-      }
-      say("Writing the file…");
-      const bytes = await enc.done();
-      const name = "optimizers-" + d.src.landscape.replace(/[^a-z0-9_]+/gi, "-") + "." + c.format;
-      download(bytes, name, c.format);
-      return { name: name, frames: list.length, seconds: list.length / c.fps, bytes: bytes.length, epochs: list };
+      }, me);
+      return Object.assign(out, { epochs: list });
     } finally {
-      if (enc) enc.close();
       viz.state.live = kept.live; view.epoch = kept.epoch;
       viz.paint.clear(); viz.draw();
-      if (job === me) job = null;
     }
   }
 
@@ -339,17 +328,21 @@
                 trainRegion: trainRegion };
 
   // Export pressed on a page: make its video (the page stays usable; Cancel stops it).
+  // One export at a time, from here until it ends, whichever way.
   function go(maker) {
     return function (n, textId) {
       const no = window.dash_clientside.no_update;
       if (!n) return no;
       if (job) { say("An export is under way: Cancel it first."); return no; }
+      const me = { cancelled: false };
+      job = me;
       sayTo = textId;
       say("Starting…");
-      maker(settings(Array.prototype.slice.call(arguments, 2))).then(function (r) {
+      maker(settings(Array.prototype.slice.call(arguments, 2)), me).then(function (r) {
         say("Saved " + r.name + ": " + r.frames + " frames, " + r.seconds + " s, " +
             (r.bytes / 1e6).toFixed(2) + " MB.");
-      }, function (e) { say(e && e.message ? e.message : String(e)); });
+      }, function (e) { say(e && e.message ? e.message : String(e)); })
+        .finally(function () { if (job === me) job = null; });
       return no;
     };
   }
@@ -357,8 +350,8 @@
   const video = {
     toggle: function (n) { return n % 2 ? { display: "flex" } : { display: "none" }; },
 
-    go_race: go(function (s) { return make(s); }),
-    go_train: go(function (s) { return makeTrain(s); }),
+    go_race: go(make),
+    go_train: go(makeTrain),
 
     cancel: function (n) {
       if (n && job) { job.cancelled = true; }
