@@ -55,7 +55,7 @@ def test_a_race_is_the_engines_run_with_the_apps_names(race):
 
     app_runs = callbacks._scene_runs(noisy.link)["runs"]
     for i, run in enumerate(app_runs):
-        np.testing.assert_allclose(callbacks.decode(run["y"]), noisy.path(i)[0][:, 1], rtol=1e-6,
+        np.testing.assert_allclose(figures.decode_floats(run["y"]), noisy.path(i)[0][:, 1], rtol=1e-6,
                                    atol=1e-6)
 
 

@@ -368,3 +368,20 @@ def line_layout(fig: go.Figure, height: int) -> go.Figure:
     fig.update_xaxes(gridcolor="#e5e7eb", zeroline=False)
     fig.update_yaxes(gridcolor="#e5e7eb", zeroline=False, exponentformat="power")
     return fig
+
+
+# -- Arrays for the browser ---------------------------------------------------------------
+def encode_floats(values: np.ndarray) -> str:
+    """Numbers for the browser: float32 little-endian, base64 (a third of the size of
+    JSON numbers; assets/player.js and train_player.js read them back)."""
+    return encode_bytes(np.ascontiguousarray(values, dtype="<f4").tobytes())
+
+
+def decode_floats(text: str) -> np.ndarray:
+    """The inverse of :func:`encode_floats` (as float64)."""
+    return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(float)
+
+
+def encode_bytes(raw: bytes) -> str:
+    """Bytes for the browser, as base64 text."""
+    return base64.b64encode(raw).decode("ascii")

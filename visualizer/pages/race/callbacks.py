@@ -7,7 +7,6 @@ scrub) runs in the browser: see ``assets/player.js``.
 
 from __future__ import annotations
 
-import base64
 import json
 import warnings
 from typing import Any
@@ -46,16 +45,6 @@ NAMES = list(optimizers.OPTIMIZERS)
 def every_row(kind: str) -> dict[str, Any]:
     """The pattern-matching id of one kind of box in every optimizer row."""
     return {"type": kind, "opt": ALL}
-
-
-def encode(values: np.ndarray) -> str:
-    """float32 little-endian, base64: a third of the size of JSON numbers."""
-    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode()
-
-
-def decode(text: str) -> np.ndarray:
-    """The inverse of :func:`encode` (as float64)."""
-    return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(float)
 
 
 # -- 1. A scene from the URL (on load) or from a preset ----------------------------------
@@ -272,12 +261,13 @@ def runs_payload(ls: landscapes.Landscape, steps: int, result: engine.Result | N
     for i, spec in enumerate(result.specs if result else []):
         pts, losses = result.path(i)
         d = int(result.diverged_at[i, 0])
-        extra = {} if band is None else {"band_lo": encode(band[0][:, i]),
-                                          "band_hi": encode(band[1][:, i])}
+        extra = {} if band is None else {"band_lo": figures.encode_floats(band[0][:, i]),
+                                          "band_hi": figures.encode_floats(band[1][:, i])}
         runs.append({**extra,
             "name": spec.optimizer, "title": optimizers.info(spec.optimizer).title,
             "color": figures.COLORS[spec.optimizer], "n": len(pts),
-            "x": encode(pts[:, 0]), "y": encode(pts[:, 1]), "loss": encode(losses),
+            "x": figures.encode_floats(pts[:, 0]), "y": figures.encode_floats(pts[:, 1]),
+            "loss": figures.encode_floats(losses),
             "diverged_at": None if d < 0 else d,
             "ends": _ends(ls, pts[-1]) if d < 0 and ls.minima else "—",
         })
@@ -709,7 +699,8 @@ def scene_surface(query: str) -> dict:
     """The 3-D view of a scene's canonical link, computed once for the class, from
     the scene's runs (computed once too: the view never runs them again)."""
     runs = scene_runs(query)
-    paths = [(r["name"], np.column_stack([decode(r["x"]), decode(r["y"])])) for r in runs["runs"]]
+    paths = [(r["name"], np.column_stack([figures.decode_floats(r["x"]), figures.decode_floats(r["y"])]))
+             for r in runs["runs"]]
     return figures.surface_figure(landscapes.get(runs["landscape"]), paths).to_plotly_json()
 
 
