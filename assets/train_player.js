@@ -86,8 +86,8 @@
     const data = gd.data.map(function (t) {
       const uid = t.uid || "";
       const run = parseInt(uid.slice(uid.indexOf("-") + 1), 10);
-      if (uid.indexOf("dot-") === 0) {
-        const p = m.dots[run][f];
+      if (uid.indexOf("dot-") === 0) {  // the run's kept point at this frame's snapshot
+        const p = m.paths[run][m.snaps[f]];
         return Object.assign({}, t, { x: p ? [p[0]] : [], y: p ? [p[1]] : [] });
       }
       if (uid.indexOf("path-") === 0) {  // [x, y, epoch, the run's loss, the plane's]

@@ -130,7 +130,7 @@ def test_the_players_frames_are_the_runs_own_at_each_kept_epoch():
         for f in (0, 7, 40):
             np.testing.assert_array_equal(cells[f], page.class_grid(tr.model, tr.weights[r, snaps[f]], x)[2])
         assert len({c.tobytes() for c in cells}) > 1  # the boundary moves
-        np.testing.assert_allclose(meta["dots"][r][7], pl.coords[r, snaps[7]])
+        np.testing.assert_allclose(meta["paths"][r][snaps[7]][:2], pl.coords[r, snaps[7]])  # its dot
         assert [p[:2] for p in meta["paths"][r]] == pl.coords[r].tolist()
         # beside each kept point: its epoch, the run's loss there and the plane's at its projection
         epoch_7, true_7, plane_7 = meta["paths"][r][7][2:]
@@ -143,6 +143,18 @@ def test_the_players_frames_are_the_runs_own_at_each_kept_epoch():
     assert meta["sentences"][7].startswith(f"At epoch {meta['epochs'][7]}, held-out accuracy:")
     figure = page.figure(result, None)
     assert [figure.layout.shapes[i].x0 for i in meta["lines"]] == [40, 40]  # the epoch lines
+    # the figure's own boundaries (from the job's frames) are the kept weights' classes
+    heat = [t for t in figure.data if t.type == "heatmap"]
+    for r in range(3):
+        want = page.class_grid(tr.model, tr.weights[r, -1], x)
+        np.testing.assert_array_equal(np.asarray(heat[r].z, dtype=float), want[2])
+        np.testing.assert_array_equal(np.asarray(heat[r].x), want[0])
+    # a snapshot the player does not have (fewer frames): drawn from the weights
+    fewer = {**result["frames"], "snaps": result["frames"]["snaps"][:1],
+             "classes": result["frames"]["classes"][:, :1], "encoded": None}
+    heat = [t for t in page.figure({**result, "frames": fewer}, None).data if t.type == "heatmap"]
+    np.testing.assert_array_equal(np.asarray(heat[2].z, dtype=float),
+                                  page.class_grid(tr.model, tr.weights[2, -1], x)[2])
 
 
 def test_the_players_frames_are_bounded_in_time_and_bytes():

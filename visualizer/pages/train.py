@@ -13,7 +13,6 @@ class."""
 
 from __future__ import annotations
 
-import base64
 import functools
 from dataclasses import dataclass, field
 
@@ -172,18 +171,21 @@ def player_frames(tr: training.Training) -> dict:
     shows (all of them, or evenly spread fewer, first and last in, when their
     boundaries would pass :data:`FRAME_SECONDS` or :data:`FRAME_BYTES`), and at
     each, every run's class per boundary cell ``(R, F, G, G)`` uint8 (two inputs)
-    or fitted curve ``(R, F, FIT_POINTS)`` float32 (regression)."""
+    or fitted curve ``(R, F, FIT_POINTS)`` float32 (regression), and the same as
+    the browser reads them (``encoded``: one base64 text per run, the cells packed
+    by :func:`pack_cells`), encoded once here rather than at every drawing."""
     seconds, size = frame_cost(tr.data, tr.model, len(tr.specs))
     kept = len(tr.weight_epochs)
     count = frame_count(kept, seconds, size)
     snaps = np.unique(np.linspace(0, kept - 1, count).round().astype(int))
-    out: dict = {"snaps": snaps, "classes": None, "fits": None}
+    out: dict = {"snaps": snaps, "classes": None, "fits": None, "encoded": None}
     data = tr.data
     with np.errstate(all="ignore"):
         if data.regression:
             xs = fit_points(data)
             out["fits"] = np.stack([models.forward(tr.model, tr.weights[r, snaps], xs)[0][..., 0]
                                     for r in range(len(tr.specs))]).astype(np.float32)
+            out["encoded"] = [figures.encode_floats(f) for f in out["fits"]]
         elif data.features == 2:
             gx, gy, cells = grid_over(np.concatenate([data.x_train, data.x_test]))
             classes = np.empty((len(tr.specs), len(snaps), BOUNDARY_GRID, BOUNDARY_GRID), np.uint8)
@@ -191,6 +193,8 @@ def player_frames(tr: training.Training) -> dict:
                 out_r = models.forward(tr.model, tr.weights[r, snaps], cells)[0]
                 classes[r] = out_r.argmax(axis=2).reshape(len(snaps), BOUNDARY_GRID, BOUNDARY_GRID)
             out["classes"] = classes
+            bits = cell_bits(data.classes)
+            out["encoded"] = [figures.encode_bytes(pack_cells(c, bits)) for c in classes]
     return out
 
 
@@ -425,9 +429,17 @@ def shown_epoch(tr: training.Training, asked: int | None) -> tuple[int, int]:
     return epoch, int(np.searchsorted(tr.weight_epochs, epoch, side="right") - 1)
 
 
-def _boundary(tr: training.Training, run: int, snap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return class_grid(tr.model, tr.weights[run, snap], np.concatenate([tr.data.x_train,
-                                                                       tr.data.x_test]))
+def _boundary(result: dict, run: int, snap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``run``'s boundary at kept snapshot ``snap``: the job's frame when the player
+    has that snapshot (no forward pass at each drawing), else computed here."""
+    tr: training.Training = result["training"]
+    x = np.concatenate([tr.data.x_train, tr.data.x_test])
+    frames = result.get("frames")
+    at = np.flatnonzero(frames["snaps"] == snap) if frames and frames["classes"] is not None else []
+    if len(at):
+        gx, gy, _ = grid_over(x)
+        return gx, gy, frames["classes"][run, at[0]].astype(float)
+    return class_grid(tr.model, tr.weights[run, snap], x)
 
 
 def class_grid(model: training.Model, w: np.ndarray, x: np.ndarray
@@ -525,7 +537,7 @@ def figure(result: dict, asked: int | None) -> go.Figure:
                                      hoverinfo="skip"), row=1, col=5)
     for r in range(n if boundaries else 0):
         row, col = 2 + r // per_row, 1 + 3 * (r % per_row)
-        gx, gy, cls = _boundary(tr, r, snap)
+        gx, gy, cls = _boundary(result, r, snap)
         k = data.classes
         scale = [[i / max(1, k - 1), PALE_CLASS[i % len(PALE_CLASS)]] for i in range(k)]
         fig.add_trace(go.Heatmap(x=gx, y=gy, z=cls, colorscale=scale, zmin=0, zmax=k - 1,
@@ -561,29 +573,22 @@ def figure(result: dict, asked: int | None) -> go.Figure:
     return fig
 
 
-def _b64(a: np.ndarray | bytes) -> str:
-    raw = a if isinstance(a, bytes) else np.ascontiguousarray(a).tobytes()
-    return base64.b64encode(raw).decode("ascii")
-
-
 def player_meta(result: dict, asked: int | None, fig: go.Figure) -> dict:
     """What ``assets/train_player.js`` needs to step the figure through the frames
     (:func:`player_frames`) in the browser, with no request per frame: each frame's
-    epoch and note sentence, each run's dot on the plane, its boundary (uint8
-    classes, base64) or fitted curve (float32, base64) and its boundary's title, and
-    which shapes are the epoch lines; ``paths`` are every run's kept points on the
-    plane (x, y, and the epoch, the run's loss and the plane's there, for the
-    hover), drawn up to the frame's snapshot (``snaps``); ``titles`` are ``[annotation index, its text at
-    each frame]`` pairs. Its ``start`` is the frame shown now (the
-    last at or before the epoch asked)."""
+    epoch and note sentence; each run's boundary (its packed cells) or fitted curve
+    (float32), as the job encoded them, and its boundary's title; which shapes are
+    the epoch lines; ``paths``, every run's kept points on the plane (x, y, and the
+    epoch, the run's loss and the plane's there, for the hover), drawn up to the
+    frame's snapshot (``snaps``), its last point the run's dot; ``titles``,
+    ``[annotation index, its text at each frame]`` pairs. Its ``start`` is the frame
+    shown now (the last at or before the epoch asked)."""
     tr: training.Training = result["training"]
     frames, pl = result["frames"], result["plane"]
     snaps = frames["snaps"]
     epochs = tr.weight_epochs[snaps]
     shown, _ = shown_epoch(tr, asked)
     runs = range(len(tr.specs))
-    dots = [[None if not np.isfinite(pl.coords[r, s]).all() else
-             [float(pl.coords[r, s, 0]), float(pl.coords[r, s, 1])] for s in snaps] for r in runs]
     on_plane, kept = result["on_plane"], tr.weight_epochs
     paths = [[None if not np.isfinite(c).all() else
               [float(c[0]), float(c[1]), int(kept[s]), float(tr.train_loss[r, kept[s]]),
@@ -592,19 +597,17 @@ def player_meta(result: dict, asked: int | None, fig: go.Figure) -> dict:
         "epochs": [int(e) for e in epochs], "last": tr.epochs, "shown": shown,
         "start": int(np.searchsorted(epochs, shown, side="right") - 1),
         "sentences": [at_epoch(tr, int(e), int(s)) for e, s in zip(epochs, snaps, strict=True)],
-        "dots": dots, "paths": paths, "snaps": [int(s) for s in snaps], "lines": [i for i, sh in enumerate(fig.layout.shapes)
-                                if sh.line.dash == "dash"],
+        "paths": paths, "snaps": [int(s) for s in snaps],
+        "lines": [i for i, sh in enumerate(fig.layout.shapes) if sh.line.dash == "dash"],
         "heat": None, "fits": None, "titles": [],
     }
     if frames["classes"] is not None:
-        side = frames["classes"].shape[-1]
-        bits = cell_bits(tr.data.classes)
-        meta["heat"] = {"side": side, "bits": bits,
-                        "z": [_b64(pack_cells(frames["classes"][r], bits)) for r in runs]}
+        meta["heat"] = {"side": frames["classes"].shape[-1], "bits": cell_bits(tr.data.classes),
+                        "z": frames["encoded"]}
         # the boundaries' titles follow the first row's three
         meta["titles"] = [[3 + r, [boundary_title(tr, r, int(e)) for e in epochs]] for r in runs]
     if frames["fits"] is not None:
-        meta["fits"] = {"points": FIT_POINTS, "y": [_b64(frames["fits"][r]) for r in runs]}
+        meta["fits"] = {"points": FIT_POINTS, "y": frames["encoded"]}
         meta["titles"] = [[1, [f"fitted curve at epoch {int(e):,}" for e in epochs]]]
     return meta
 
