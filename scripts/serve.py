@@ -152,7 +152,7 @@ def redis_config(run: pathlib.Path, port: int, password: str) -> pathlib.Path:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(f"bind 127.0.0.1\nport {port}\nrequirepass {password}\nprotected-mode yes\n"
-                f"save \"\"\nappendonly no\nmaxmemory 256mb\nmaxmemory-policy allkeys-lru\n"
+                f"save \"\"\nappendonly no\nmaxmemory 256mb\nmaxmemory-policy volatile-lru\n"
                 f"dir {run}\nlogfile {run}/redis.log\n")
     return path
 

@@ -16,7 +16,7 @@ import pytest
 # set their own slots.
 os.environ.setdefault("VISUALIZER_JOB_SLOTS", "2")
 
-from visualizer.server import cache
+from visualizer.server import cache, classes
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -24,6 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session", autouse=True)
 def _own_results_cache(tmp_path_factory):
     cache.use_folder(tmp_path_factory.mktemp("results"))
+    classes.use_folder(tmp_path_factory.mktemp("classes"))
     yield
     cache.store().close()
     cache.use_folder(None)

@@ -1,4 +1,4 @@
-"""Distributed: the results cache on Redis, and heavy scenes run by a Celery worker.
+"""Distributed: the results cache on Redis, heavy scenes run by a Celery worker, and a class.
 
 A real ``redis-server`` (Debian's package; ``scripts/test.sh`` installs it) on
 loopback and a real Celery worker, started and stopped here. Without
@@ -23,6 +23,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.test_cache import _Planted
+from tests.test_classes import SCENE, many_at_once, teach
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PASSWORD = "class-redis-password"
@@ -60,7 +61,7 @@ def redis_url():
     port = _free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--maxmemory", "64mb",
-                             "--maxmemory-policy", "allkeys-lru", "--requirepass", PASSWORD],
+                             "--maxmemory-policy", "volatile-lru", "--requirepass", PASSWORD],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://:{PASSWORD}@127.0.0.1:{port}/0"
     try:
@@ -248,3 +249,35 @@ def test_the_job_queue_on_redis_admits_as_on_disk(redis_url, monkeypatch, name):
     check = getattr(test_jobs, name)
     check(*([monkeypatch] if inspect.signature(check).parameters else []))
     assert store.get(jobs.Board.KEY) is not None  # it was Redis that held the queue
+
+
+def test_a_class_on_redis_works_across_app_servers(redis_url, monkeypatch):
+    """Two app servers (two stores, as two machines would have) on one Redis: a class
+    made on one is driven and followed on the other, and nothing is lost."""
+    import app
+    from visualizer.server import classes
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    classes.use_folder(None)
+    monkeypatch.setattr(classes, "_writes", classes._Rate(10_000))
+    client = app.server.test_client()
+    code, secret = teach(client)
+    assert isinstance(classes.store(), classes.RedisStore)
+    other = classes.RedisStore(redis_url)  # the other machine's handle
+    assert other.read(code)["code"] == code
+    tag = client.get(f"/class/{code}").headers["ETag"]
+    client.post(f"/class/{code}/scene", headers=secret, json={"query": SCENE, "play": None})
+    assert other.read(code)["scene"] == SCENE
+    assert client.get(f"/class/{code}", headers={"If-None-Match": tag}).status_code == 200
+    many_at_once(lambda: classes.RedisStore(redis_url))
+    import redis
+
+    raw = redis.Redis.from_url(redis_url)
+    # stored as JSON, never pickles; no key expires in Redis (the app ends classes)
+    for k in raw.scan_iter(match=classes.RedisStore.PREFIX + "*"):
+        kind = raw.type(k).decode()
+        value = raw.get(k) if kind == "string" else next(iter(raw.hgetall(k).values()))
+        assert value[:1] in (b"{", b"["), k
+        assert raw.ttl(k) == -1
+    client.delete(f"/class/{code}", headers=secret)
+    assert other.read(code) is None

@@ -208,11 +208,17 @@ def expected_seconds(landscape: Landscape, specs: Sequence[RunSpec], n_starts: i
                      steps: int) -> float:
     """:func:`estimate_seconds` for these runs on the loop :func:`run` would take now
     (the compiled one only if its kernels are ready; asking queues them)."""
+    names = [name for name, _, _ in _groups(specs)]
+    return estimate_seconds(landscape, len(names), len(specs) * n_starts, steps,
+                            kernels_ready(landscape, specs), n_starts)
+
+
+def kernels_ready(landscape: Landscape, specs: Sequence[RunSpec]) -> bool:
+    """Whether :func:`run` would take the compiled loop for these runs now (their
+    kernels loaded; asking queues them)."""
     from visualizer.engine.loop import _kernels  # the loop imports this module
 
-    names = [name for name, _, _ in _groups(specs)]
-    ready = _kernels(None, landscape, names) is not None
-    return estimate_seconds(landscape, len(names), len(specs) * n_starts, steps, ready, n_starts)
+    return _kernels(None, landscape, [name for name, _, _ in _groups(specs)]) is not None
 
 
 def check_budget(landscape: Landscape, specs: Sequence[RunSpec], n_starts: int, steps: int,

@@ -109,7 +109,8 @@ def unseal(k: str, blob: Any) -> Any:
 class RedisStore:
     """The shared store on Redis (``REDIS_URL``): the same calls as ``diskcache.Cache``
     that this module makes, on sealed bytes. Each key lives a day at most, and the
-    server's ``maxmemory`` (with ``allkeys-lru``) bounds the whole."""
+    server's ``maxmemory`` (with ``volatile-lru``: these keys may go, a class's and
+    Celery's, which have no expiry, may not) bounds the whole."""
 
     PREFIX = "optimizer-visualizer:"
     TTL_SECONDS = 24 * 3600
