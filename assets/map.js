@@ -27,8 +27,10 @@
     const fl = gd._fullLayout, box = gd.getBoundingClientRect();
     const xr = fl.xaxis.range, yr = fl.yaxis.range;
     const clamp = function (v, r) { return Math.min(Math.max(v, Math.min(r[0], r[1])), Math.max(r[0], r[1])); };
-    return [clamp(fl.xaxis.p2d(clientX - box.left - fl._size.l), xr),
-            clamp(fl.yaxis.p2d(clientY - box.top - fl._size.t), yr)];
+    // each axis from its own offset: with the map kept to scale, an axis may take
+    // less than the plot area (projector mode), and starts inside it
+    return [clamp(fl.xaxis.p2d(clientX - box.left - fl.xaxis._offset), xr),
+            clamp(fl.yaxis.p2d(clientY - box.top - fl.yaxis._offset), yr)];
   }
   // A start as the server keeps it (six decimals), so the paths drawn while
   // dragging are those of the start the link will hold.
@@ -37,8 +39,8 @@
     const fl = gd._fullLayout, s = fl.shapes && fl.shapes[0];
     if (!s) return Infinity;
     const box = gd.getBoundingClientRect();
-    const sx = box.left + fl._size.l + fl.xaxis.d2p(s.xanchor);
-    const sy = box.top + fl._size.t + fl.yaxis.d2p(s.yanchor);
+    const sx = box.left + fl.xaxis._offset + fl.xaxis.d2p(s.xanchor);
+    const sy = box.top + fl.yaxis._offset + fl.yaxis.d2p(s.yanchor);
     return Math.hypot(clientX - sx, clientY - sy);
   }
   function pick(x, y) {

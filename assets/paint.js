@@ -39,16 +39,17 @@
     return l;
   }
 
-  // Data to canvas pixels through the graph's own axes (log axes included);
-  // far-off values are pinned so the canvas never sees huge coordinates.
+  // Data to canvas pixels through the graph's own axes (log axes included), each
+  // from its own offset (a map kept to scale may leave part of the plot area to one
+  // axis); far-off values are pinned so the canvas never sees huge coordinates.
   function mapper(gd) {
-    const fl = gd._fullLayout, s = fl._size, xa = fl.xaxis, ya = fl.yaxis;
+    const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis;
     const pin = function (v) { return v > 1e5 ? 1e5 : v < -1e5 ? -1e5 : v; };
     return {
-      x: function (v) { return s.l + pin(xa.d2p(v)); },
-      y: function (v) { return s.t + pin(ya.d2p(v)); },
-      key: [s.l, s.t, s.w, s.h, xa.range, ya.range, xa.type, ya.type].join(","),
-      clip: function (ctx) { ctx.beginPath(); ctx.rect(s.l, s.t, s.w, s.h); ctx.clip(); },
+      x: function (v) { return xa._offset + pin(xa.d2p(v)); },
+      y: function (v) { return ya._offset + pin(ya.d2p(v)); },
+      key: [xa._offset, ya._offset, xa._length, ya._length, xa.range, ya.range, xa.type, ya.type].join(","),
+      clip: function (ctx) { ctx.beginPath(); ctx.rect(xa._offset, ya._offset, xa._length, ya._length); ctx.clip(); },
     };
   }
 

@@ -110,7 +110,7 @@ FIRST_POINTS = f"""() => {{
 TO_SCREEN = f"""([x, y]) => {{
     const gd = {OVERLAY};
     const fl = gd._fullLayout, box = gd.getBoundingClientRect();
-    return [box.left + fl._size.l + fl.xaxis.d2p(x), box.top + fl._size.t + fl.yaxis.d2p(y)];
+    return [box.left + fl.xaxis._offset + fl.xaxis.d2p(x), box.top + fl.yaxis._offset + fl.yaxis.d2p(y)];
 }}"""
 SHAPE = f"() => {{ const s = {OVERLAY}.layout.shapes[0]; return [s.xanchor, s.yanchor]; }}"
 

@@ -361,6 +361,12 @@ def test_projector_mode_at_1280_by_720(page, server):
         box = page.locator(element).bounding_box()
         assert box["y"] + box["height"] <= 720, element  # on screen at 1280 x 720, no scrolling
     assert_map_layers_aligned(page)
+    # the map is kept to scale, so its x axis takes only part of the plot area: a
+    # click still lands where it is made
+    page.mouse.click(*page.evaluate(TO_SCREEN, [2.5, -1.5]))
+    page.wait_for_function("() => location.search.includes('start=2.5')", timeout=5000)
+    assert page.evaluate(SHAPE) == pytest.approx([2.5, -1.5], abs=0.05)
+    settle(page)
     shot(page, "30-projector")
     page.locator(".projector-switch input").click(force=True)
     page.wait_for_function("() => !document.documentElement.classList.contains('projector')")
