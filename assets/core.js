@@ -71,6 +71,9 @@
     // to the canvases
     live: false,
     highlighted: null,  // the optimizer under the pointer
+    // in a class, while the teacher asks where a run ends: a map click calls it with
+    // the point instead of moving the start (room.js)
+    guessing: null,
   };
 
   // A number as the results table shows it (5 significant digits; exponents when tiny or huge).

@@ -60,7 +60,8 @@
     },
 
     copyLink: function () {
-      const url = window.location.href;
+      // never a class teacher's secret (room.js keeps it after "#teacher=")
+      const url = window.location.href.replace(/#teacher=[^&]*/, "");
       const done = function () {
         setTimeout(function () {
           window.dash_clientside.set_props(IDS.BUTTON_COPY_LINK, { children: "Copy link" });
@@ -122,6 +123,7 @@
         query += "&view=" + view;  // the 3-D view or the step inspector
       }
       if (query && VIDEO_PAGES.indexOf(page || "race") >= 0 && video) query += "&" + video;
+      if (query && viz.classParam && viz.classParam()) query += "&" + viz.classParam();  // room.js
       if (query && projector) query += "&projector=1";
       if (query && palette) query += "&palette=cb";
       return writeUrl(query);

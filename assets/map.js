@@ -156,6 +156,7 @@
     const stop = function (e) { if (drag) { e.stopPropagation(); e.preventDefault(); } };
     host.addEventListener("pointerdown", function (e) {
       if (e.button !== 0 || !gd._fullLayout || dotDistance(gd, e.clientX, e.clientY) > 16) return;
+      if (viz.state.guessing) return;  // a class's question: a click is a guess (room.js)
       drag = { id: e.pointerId, moved: false, x: null, y: null };
       liveStart();
       host.setPointerCapture(e.pointerId);
@@ -229,6 +230,7 @@
       const e = data && data.event;
       if (!e || Date.now() - (gd._ovSuppressClick || 0) < 400) return;
       const p = mapPoint(gd, e.clientX, e.clientY);
+      if (viz.state.guessing) { viz.state.guessing(p.map(six)); return; }  // not a new start
       window.Plotly.relayout(gd, { "shapes[0].xanchor": p[0], "shapes[0].yanchor": p[1] });
       pick(p[0], p[1]);
     });
@@ -258,6 +260,15 @@
       return start;
     },
   } });
+
+  // A start placed from elsewhere (a class's teacher moved theirs, room.js): as a click there.
+  viz.placeStart = function (x, y) {
+    const gd = viz.plotDiv(IDS.GRAPH_OVERLAY);
+    if (!gd || !gd.layout) return false;
+    window.Plotly.relayout(gd, { "shapes[0].xanchor": x, "shapes[0].yanchor": y });
+    pick(x, y);
+    return true;
+  };
 
   viz.whenPlot(IDS.GRAPH_OVERLAY, "_ovHooked", function (gd) {
     hookMap(document.getElementById(IDS.GRAPH_OVERLAY), gd);

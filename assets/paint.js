@@ -13,6 +13,7 @@
   "use strict";
   const viz = window.viz, IDS = viz.IDS, plotDiv = viz.plotDiv, opacity = viz.opacity;
   const layers = {};  // name -> {canvas, ctx, key, upto}
+  let pinned = [];  // a class's marks on the map (paint.pins)
 
   // A canvas over the plotly graph gd, inside host, at gd's place and size.
   function layer(name, host, gd, z) {
@@ -197,9 +198,36 @@
     clear: function () {
       Object.keys(layers).forEach(function (k) {
         const l = layers[k];
-        if (k === "dot") return;
+        if (k === "dot" || k === "pins") return;
         l.canvas.style.display = "none"; l.key = null; l.upto = -1; l.d = null;
       });
+    },
+    // Marks of a class on the map (room.js), above everything: each {x, y, color,
+    // shape: "cross" (a guess) or "dot" (a start), big: the student's own}. They are
+    // laid again whenever the map is drawn again (pins(null) draws the last ones).
+    pins: function (list) {
+      if (list) pinned = list;
+      const host = document.getElementById(IDS.MAP_STACK), gd = plotDiv(IDS.GRAPH_OVERLAY);
+      if (!host || !gd || !gd._fullLayout || !gd._fullLayout.xaxis) return;
+      if (!pinned.length) { if (layers.pins) layers.pins.canvas.style.display = "none"; return; }
+      const l = layer("pins", host, gd, 4), m = mapper(gd), ctx = l.ctx, r = viz.thick(5);
+      ctx.clearRect(0, 0, l.canvas.width, l.canvas.height);
+      ctx.save(); m.clip(ctx);
+      pinned.forEach(function (p) {
+        const x = m.x(p.x), y = m.y(p.y), s = p.big ? 1.6 * r : r;
+        ctx.beginPath();
+        if (p.shape === "cross") {
+          ctx.moveTo(x - s, y - s); ctx.lineTo(x + s, y + s); ctx.moveTo(x + s, y - s); ctx.lineTo(x - s, y + s);
+          ctx.lineCap = "round";
+          ctx.strokeStyle = "white"; ctx.lineWidth = viz.thick(5); ctx.stroke();
+          ctx.strokeStyle = p.color; ctx.lineWidth = viz.thick(2.5); ctx.stroke();
+        } else {
+          ctx.arc(x, y, s, 0, 2 * Math.PI);
+          ctx.fillStyle = p.color; ctx.fill();
+          ctx.strokeStyle = "white"; ctx.lineWidth = viz.thick(1.5); ctx.stroke();
+        }
+      });
+      ctx.restore();
     },
     // The canvas with the paths (and the one with the points), for the PNG export.
     mapCanvases: function () { return shown(["paths", "marks"]); },

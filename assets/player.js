@@ -266,8 +266,42 @@
   function start() {
     if (loop.playing) return;
     loop.playing = true; loop.last = 0; loop.carry = 0;
+    loop.from = view.epoch; loop.since = performance.now();  // for class mode (playerState)
     window.requestAnimationFrame(tick);
   }
+
+  // Class mode (room.js). The teacher's player as the class follows it: playing
+  // from which epoch, since how many seconds, at what speed; or paused at an epoch.
+  viz.playerState = function () {
+    return loop.playing
+      ? { playing: true, epoch: loop.from, speed: loop.speed, elapsed: (performance.now() - loop.since) / 1000 }
+      : { playing: false, epoch: view.epoch, speed: loop.speed, elapsed: 0 };
+  };
+  // A student's player pinned to the teacher's (null: the student's own again).
+  // `age`: seconds since the teacher's player was in that state. The pin holds
+  // when the teacher's runs arrive later than the teacher's player (frame()).
+  function pinnedEpoch(N) {
+    const p = loop.pinned;
+    const e = p.playing ? p.epoch + Math.floor(p.speed * (performance.now() - p.got) / FRAME_MS) : p.epoch;
+    return Math.max(0, Math.min(N, e));
+  }
+  function applyPin() {
+    const p = loop.pinned, N = view.d ? view.d.steps : 0;
+    if (!p || !view.d) return;
+    loop.speed = p.speed;
+    const epoch = pinnedEpoch(N);
+    if (p.playing && epoch < N) {
+      if (!loop.playing) { view.epoch = epoch; start(); } else view.epoch = epoch;
+      return;
+    }
+    loop.playing = false;
+    view.epoch = epoch;
+    draw(); syncDash();
+  }
+  viz.followPlayer = function (play, age) {
+    loop.pinned = play ? Object.assign({}, play, { got: performance.now() - 1000 * (age || 0) }) : null;
+    applyPin();
+  };
 
   const player = {
     frame: function (nPlay, nBack, nFwd, nReset, slider, runs, log, drawn, speed) {
@@ -278,10 +312,16 @@
       const N = d.steps;
       const newRuns = view.d !== d;
       let epoch = view.epoch;
-      loop.speed = parseFloat(speed) || 1;
+      const newSpeed = parseFloat(speed) || 1;
+      if (loop.playing && newSpeed !== loop.speed) { loop.from = view.epoch; loop.since = performance.now(); }
+      loop.speed = loop.pinned ? loop.pinned.speed : newSpeed;
       const onlyEcho = trig.every(function (t) { return t === IDS.SLIDER_EPOCH || t === IDS.CONTROL_SPEED; });
       if (loop.playing && onlyEcho) return [no, no, no, no, no];  // the loop moved the slider
       if (newRuns) epoch = loop.playing ? Math.min(epoch, N) : N;  // new paths: show them whole
+      if (newRuns && loop.pinned) {  // a class's student: the teacher's epoch, playing or not
+        epoch = pinnedEpoch(N);
+        if (loop.pinned.playing && epoch < N && !loop.playing) { view.epoch = epoch; view.d = d; start(); }
+      }
       if (has(IDS.BUTTON_PLAY)) {
         if (loop.playing) loop.playing = false;
         else { if (epoch >= N) epoch = 0; view.epoch = epoch; view.d = d; start(); }

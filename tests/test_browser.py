@@ -53,6 +53,15 @@ def page(browser, server, request):
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     pg = context.new_page()
     errors: list[str] = []
+    watch(pg, errors)
+    yield pg
+    context.close()
+    errors = [e for e in errors if not any(x in e for x in pg.expected_errors)]  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def watch(pg: Page, errors: list[str]) -> None:
+    """Keep the page's errors in ``errors``, and its Dash requests for :func:`settle`."""
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.dash_requests, pg.dash_done = [], []  # type: ignore[attr-defined]
@@ -69,10 +78,6 @@ def page(browser, server, request):
     pg.on("requestfinished", dash(pg.dash_done))
     pg.on("requestfailed", dash(pg.dash_done))
     pg.expected_errors = []  # type: ignore[attr-defined]  # texts a test provokes on purpose
-    yield pg
-    context.close()
-    errors = [e for e in errors if not any(x in e for x in pg.expected_errors)]  # type: ignore[attr-defined]
-    assert not errors, errors
 
 
 def open_app(page: Page, url: str) -> None:
@@ -1324,3 +1329,173 @@ def test_the_colour_blind_palette_recolours_paths_charts_and_swatches(page, serv
     # a colour that only equals one of the palette's (Adam's there is black) is left alone
     black = "() => document.getElementById('black-line').data[0].line.color"
     assert page.evaluate(black) == "#000000"
+
+
+# -- Class mode (assets/room.js, visualizer/server/classes.py) ------------------------------
+def _from_student(server, i: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    """A request of simulated student ``i``, from a loopback address of its own (the
+    server bounds each address's writes, as it would each laptop's)."""
+    import http.client
+
+    url = urlparse(server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=20,
+                                      source_address=(f"127.0.3.{10 + i}", 0))
+    try:
+        conn.request(method, path, None if body is None else json.dumps(body),
+                     {"Content-Type": "application/json"})
+        answer = conn.getresponse()
+        return answer.status, json.loads(answer.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def _class_page(browser, url: str, errors: list, width: int = 1440, height: int = 1000) -> Page:
+    pg = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    watch(pg, errors)
+    open_app(pg, url)
+    return pg
+
+
+def _waited(page: Page, condition: str, seconds: float) -> float:
+    """How long ``condition`` (JavaScript) took to become true in ``page``."""
+    started = time.monotonic()
+    page.wait_for_function(condition, timeout=seconds * 1000, polling=50)
+    return time.monotonic() - started
+
+
+def test_a_class_follows_its_teacher_guesses_where_a_run_ends_and_drops_starts(browser, server):
+    """A teacher starts a class; a student's page follows the scene and the player,
+    leaves to explore and comes back; the class guesses where a run ends and drops
+    its starts, and the teacher's map shows 30 of each; the class ends."""
+    errors: list[str] = []
+    teacher = _class_page(browser, server.url, errors)
+    teacher.click("#button-class")
+    teacher.click("#class-start")
+    expect(teacher.locator("#class-bar.class-teacher")).to_be_visible()
+    code = teacher.evaluate("viz.state.cls.code")
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{6}", code)
+    assert f"class={code}" in teacher.evaluate("location.search")
+    assert teacher.evaluate("location.hash").startswith("#teacher=")
+    assert "teacher=" not in teacher.evaluate("location.search")  # the secret is never sent
+    expect(teacher.locator("#class-bar")).to_contain_text(f"?class={code}")
+
+    student = _class_page(browser, server.url + "?class=" + code.lower(), errors)
+    expect(student.locator("#class-bar.class-student")).to_contain_text("following the teacher")
+    expect(teacher.locator("#class-bar")).to_contain_text("1 student joined", timeout=5000)
+
+    # Follow: a new landscape, then a start dragged, then play and pause.
+    teacher.click("[data-name=rosenbrock]")
+    teacher.wait_for_function("() => location.search.includes('landscape=rosenbrock')")
+    delay = _waited(student, "() => location.search.includes('landscape=rosenbrock') && "
+                    "document.querySelector('#graph-overlay .js-plotly-plot').layout.meta === 'rosenbrock'", 15)
+    print(f"\nclass: the student's map showed the teacher's new landscape {delay:.2f} s after the teacher's link did")
+    settle(teacher)
+    drag_dot(teacher, teacher.evaluate(SHAPE), [-1.2, 1.5])
+    teacher.wait_for_function("() => location.search.includes('start=-1.2')")
+    delay = _waited(student, "() => location.search.includes('start=-1.2')", 10)
+    print(f"class: the student's start followed the teacher's drag {delay:.2f} s after the teacher's link did")
+    assert student.evaluate(SHAPE) == pytest.approx(teacher.evaluate(SHAPE), abs=0.02)
+    settle(student)
+    assert student.evaluate(FIRST_POINTS) == teacher.evaluate(FIRST_POINTS)
+    teacher.click("#button-reset")
+    teacher.click("#button-play")
+    _waited(student, "() => viz.state.loop.playing", 5)
+    teacher.wait_for_timeout(400)
+    teacher.click("#button-play")  # pause
+    paused_at = epoch(teacher)
+    _waited(student, f"() => !viz.state.loop.playing && viz.state.view.epoch === {paused_at}", 5)
+    at_epoch(student, paused_at)
+
+    # Explore: a control the student touches leaves the teacher; one click comes back.
+    student.click("[data-name=beale]")
+    expect(student.locator("#class-bar")).to_contain_text("exploring on your own")
+    teacher.click("[data-name=booth]")
+    teacher.wait_for_function("() => location.search.includes('landscape=booth')")
+    student.wait_for_timeout(2500)
+    assert "landscape=booth" not in student.evaluate("location.search")
+    student.click("#class-back")
+    _waited(student, "() => location.search.includes('landscape=booth')", 15)
+    settle(teacher)
+    settle(student)
+
+    # Where will it end? The runs go back to their start, a click is a guess.
+    teacher.click("#class-ask")
+    at_epoch(teacher, 0)
+    expect(student.locator("#class-bar")).to_contain_text("Click your guess on the map", timeout=5000)
+    _waited(student, "() => viz.state.view.epoch === 0 && !viz.state.loop.playing", 5)
+    shape_before = student.evaluate(SHAPE)
+    student.mouse.click(*student.evaluate(TO_SCREEN, [1.0, 3.0]))
+    expect(student.locator("#class-bar")).to_contain_text("Your guess is in")
+    assert student.evaluate(SHAPE) == shape_before  # a guess, not a new start
+    question = teacher.evaluate("viz.state.cls.doc.question.id")
+    rng = np.random.default_rng(3)
+    for i in range(1, 30):
+        x, y = rng.uniform(-8, 8, 2)
+        status, _ = _from_student(server, i, "POST", f"/class/{code}/guess",
+                                  {"sid": f"{i:016x}", "question": question, "x": x, "y": y})
+        assert status == 200
+    expect(teacher.locator("#class-bar")).to_contain_text("30 guesses so far", timeout=5000)
+    guesses = teacher.evaluate("viz.state.cls.board.guesses")
+    assert [1.0, 3.0] in [[round(v, 1) for v in g] for g in guesses] and len(guesses) == 30
+
+    # Everyone's start: the student's start and 29 more, each coloured by its minimum.
+    teacher.click("#class-play-answer")
+    _waited(student, "() => viz.state.loop.playing", 5)
+    teacher.wait_for_function("() => !viz.state.loop.playing", timeout=15000)
+    teacher.click("#class-starts")
+    expect(student.locator("#class-bar")).to_contain_text("then send it", timeout=5000)
+    drag_dot(student, student.evaluate(SHAPE), [2.0, 2.0])
+    student.click("#class-send-start")
+    expect(student.locator("#class-bar")).to_contain_text("Sent: your run ends")
+    round_id = teacher.evaluate("viz.state.cls.doc.starts.id")
+    for i in range(1, 30):
+        x, y = rng.uniform(-9, 9, 2)
+        status, _ = _from_student(server, i, "POST", f"/class/{code}/start",
+                                  {"sid": f"{i:016x}", "round": round_id, "x": x, "y": y})
+        assert status == 200
+    expect(teacher.locator("#class-bar")).to_contain_text("Everyone's start: 30 starts", timeout=5000)
+    board = teacher.evaluate("viz.state.cls.board")
+    assert len(board["starts"]) == 30 and len(board["guesses"]) == 30
+    assert sum(board["outcomes"].values()) == 30
+    assert len({s["color"] for s in board["starts"]}) >= 2  # Booth has one minimum: and elsewhere
+    pins = teacher.locator("canvas.paint-pins")
+    expect(pins).to_be_visible()
+    # the pins' canvas lies on the map, and has something drawn where a start is
+    start = board["starts"][0]
+    pin_at = """([x, y]) => {
+        const c = document.querySelector('canvas.paint-pins'), box = c.getBoundingClientRect();
+        const gd = document.querySelector('#graph-overlay .js-plotly-plot'), g = gd.getBoundingClientRect();
+        const fl = gd._fullLayout, dpr = window.devicePixelRatio || 1;
+        const cx = (g.left - box.left + fl.xaxis._offset + fl.xaxis.d2p(x)) * dpr;
+        const cy = (g.top - box.top + fl.yaxis._offset + fl.yaxis.d2p(y)) * dpr;
+        return Array.from(c.getContext('2d').getImageData(Math.round(cx), Math.round(cy), 1, 1).data);
+    }"""
+    assert teacher.evaluate(pin_at, [start["x"], start["y"]])[3] > 200
+    settle(teacher)
+    shot(teacher, "40-class-teacher-30-guesses-30-starts")
+    shot(student, "40-class-student")
+    teacher.set_viewport_size({"width": 1280, "height": 720})
+    teacher.locator(".projector-switch input").click(force=True)
+    teacher.wait_for_timeout(800)
+    for element in ["#class-bar", "#graph-contour", "#button-play", "#text-epoch"]:
+        box = teacher.locator(element).bounding_box()
+        assert box["y"] + box["height"] <= 720, element  # projected: all of it on screen
+    assert "projector" not in teacher.evaluate("viz.state.cls.sent || ''")  # the teacher's own
+    teacher.wait_for_timeout(400)  # the pins are laid again on the map's new axes
+    assert teacher.evaluate(pin_at, [start["x"], start["y"]])[3] > 200
+    shot(teacher, "41-class-teacher-projector")
+
+    # The teacher's link opens the class as its teacher elsewhere; the class ends.
+    link = teacher.evaluate("location.origin + location.pathname + '?class=' + viz.state.cls.code "
+                            "+ '#teacher=' + viz.state.cls.secret")
+    again = _class_page(browser, link, errors)
+    expect(again.locator("#class-bar.class-teacher")).to_be_visible()
+    again.context.close()
+    assert not errors, errors
+    teacher.click("#class-end")
+    expect(student.locator("#class-bar")).to_contain_text(f"Class {code} has ended", timeout=5000)
+    assert _from_student(server, 1, "GET", f"/class/{code}")[0] == 404
+    teacher.context.close()
+    student.context.close()
+    # the student's page asked once more and was told the class is gone: the one error
+    assert all("404" in e for e in errors), errors

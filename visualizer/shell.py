@@ -10,6 +10,7 @@ import dash_mantine_components as dmc
 from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 from visualizer import pages
+from visualizer.server import classes
 from visualizer.ui import figures, ids
 from visualizer.ui.text import query_params
 
@@ -28,6 +29,8 @@ def header() -> html.Header:
                        checked=False, className="palette-switch"),
             dmc.Switch(id=ids.SWITCH_PROJECTOR, label="Projector", size="sm", checked=False,
                        className="projector-switch"),
+            dmc.Button("Class", id=ids.BUTTON_CLASS, variant="default", size="sm",
+                       **{"aria-expanded": "false", "aria-controls": "class-panel"}),
             dmc.Button("Copy link", id=ids.BUTTON_COPY_LINK, variant="default", size="sm", n_clicks=0),
         ], className="header-actions"),
     ], className="header")
@@ -142,6 +145,6 @@ and the page keys handed to the browser half first."""
 def index_string() -> str:
     """The page, with ``window.VIZ_IDS`` (assets/core.js): no id is typed twice."""
     return INDEX.replace("@IDS@", json.dumps({
-        **ids.as_dict(), "PAGE_KEYS": PAGE_KEYS,
+        **ids.as_dict(), "PAGE_KEYS": PAGE_KEYS, "CLASS_POLL_MS": classes.POLL_MS,
         # the optimizers' colours, and the colour-blind palette's (core.js swaps them)
         "PALETTE": {c: figures.COLORBLIND_COLORS.get(n, c) for n, c in figures.COLORS.items()}}))

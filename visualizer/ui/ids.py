@@ -86,6 +86,7 @@ TEXT_ANNOUNCE = "text-announce"  # a visually hidden live region: what a screen 
 TEXT_PRESET_NOTE = "text-preset-note"  # the preset's caption, while the runs shown are its
 STORE_PRESET_NOTES = "store-preset-notes"  # {a preset's scene link: its caption}
 BUTTON_COPY_LINK = "button-copy-link"
+BUTTON_CLASS = "button-class"  # class mode: start or join a class (assets/room.js)
 BUTTON_PNG = "button-png"
 BUTTON_CSV = "button-csv"
 BUTTON_JSON = "button-json"
