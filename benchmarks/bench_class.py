@@ -2,7 +2,9 @@
 loopback. Prints figures; asserts nothing.
 
     python benchmarks/bench_class.py [--students 10,30,100] [--seconds 20] [--workers N]
-                                     [--mixes ordinary,heavy,malformed] [--setup stack|gunicorn]
+                                     [--mixes ordinary,heavy,malformed,follow]
+                                     [--follow-students 100] [--change-seconds 3]
+                                     [--setup stack|gunicorn]
 
 It starts the README's class server (``scripts/serve.py``: nginx in front of
 ``gunicorn -w N``, all on 127.0.0.1; ``--setup gunicorn`` for gunicorn alone),
@@ -28,6 +30,10 @@ Mixes:
   scene (14 optimizers x 10,000 epochs, with its 3-D view and inspector).
 - ``malformed``: 30 ordinary students plus a stream of malformed requests
   (wrong types, NaN, missing fields, 10 MB bodies, huge numbers).
+- ``follow``: a class: --follow-students students following a teacher who
+  changes the scene every --change-seconds (class mode: each page polls the class
+  every 700 ms and, on a change, sends what the page sends to follow it, recorded in
+  Chromium), each also dragging the dot every 3-7 s; prints the follow delay.
 
 Printed per mix: p50/p95/p99 per action, errors (any answer but 200, or none;
 for malformed requests anything but a 4xx), worker CPU per action (from
@@ -57,6 +63,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from scripts import serve  # noqa: E402
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, drag_dot  # noqa: E402
+from visualizer.server import classes  # noqa: E402
 
 HOST = "127.0.0.1"
 DASH = "/_dash-update-component"
@@ -214,12 +221,14 @@ def post(port: int, body: bytes, path: str = DASH) -> int:
     return post_read(port, body, path)[0]
 
 
-def post_read(port: int, body: bytes, path: str = DASH) -> tuple[int, bytes]:
+def post_read(port: int, body: bytes, path: str = DASH,
+              headers: dict | None = None) -> tuple[int, bytes]:
     conn = connect(port)
     try:
         try:
             conn.request("POST", path, body=body, headers={
-                "Content-Type": "application/json", "Accept-Encoding": ACCEPT_ENCODING["value"]})
+                "Content-Type": "application/json", "Accept-Encoding": ACCEPT_ENCODING["value"],
+                **(headers or {})})
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered (413) without reading all of a huge body: read it
         r = conn.getresponse()
@@ -325,18 +334,63 @@ def record(port: int) -> dict[str, list[Any]]:
                               page.click("text=3-D surface"), page.wait_for_timeout(3000),
                               page.click("text=Step inspector"), page.wait_for_timeout(3000),
                               page.click("text=Contour map")))
+        record_follow(port, browser, actions)
         browser.close()
     return actions
 
 
+def class_scene(point: tuple[float, float], lr: str) -> str:
+    """The teacher's scene: the default race with this start and Adam's learning rate."""
+    return (f"?landscape=himmelblau&start={point[0]},{point[1]}&steps=1000"
+            "&opt=gd:lr=0.001,decay=0&opt=momentum:lr=0.001,decay=0"
+            f"&opt=rmsprop:lr=0.001,decay=0&opt=adam:lr={lr},decay=0")
+
+
+def teach(port: int, code: str, secret: str, query: str) -> tuple[int, dict]:
+    """The teacher's page sending its scene (and its player, paused at the end)."""
+    body = json.dumps({"query": query, "play": {"playing": False, "epoch": 1000, "speed": 5}})
+    status, data = post_read(port, body.encode(), f"/class/{code}/scene",
+                             {"X-Class-Secret": secret})
+    return status, json.loads(data) if status == 200 else {}
+
+
+def record_follow(port: int, browser: Any, actions: dict[str, list[Any]]) -> None:
+    """What a student's page sends when it follows its teacher: the teacher moves the
+    start ("follow start": as a drop) or changes a setting ("follow scene": the link
+    applied in full). Recorded in a page that joined a class."""
+    status, data = post_read(port, b"{}", "/class")
+    made = json.loads(data)
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    sent: list[Any] = []
+    page.on("request", lambda r: sent.append(
+        (r.url[r.url.index(DASH):], json.loads(r.post_data)))
+        if DASH in r.url and r.post_data and "cacheKey=" not in r.url else None)
+    teach(port, made["code"], made["secret"], class_scene((0.5, 0.5), "0.001"))
+    page.goto(f"http://{HOST}:{port}/?class={made['code']}")
+    page.wait_for_function("() => location.search.includes('start=0.5,0.5')", timeout=30000)
+    page.wait_for_timeout(2000)
+    for name, point, lr in [("follow start", (-1.5, 1.0), "0.001"),
+                            ("follow scene", (-1.5, 1.0), "0.004")]:
+        sent.clear()
+        teach(port, made["code"], made["secret"], class_scene(point, lr))
+        page.wait_for_function(f"() => location.search.includes('adam:lr={lr}') && "
+                               "location.search.includes('start=-1.5,1')", timeout=30000)
+        page.wait_for_timeout(2500)
+        actions[name] = list(sent)
+    page.close()
+
+
 START_IN_LINK = re.compile(r"start=-?[0-9.e+-]+,-?[0-9.e+-]+")
+ADAM_LR_IN_LINK = re.compile(r"adam:lr=[0-9.e+-]+")
 
 
 def vary(obj: Any, point: tuple[float, float] | None, lr: str | None) -> Any:
     """The recorded body with a new start point (every {x, y} dict, and the start
     in every link it carries) and Adam's lr."""
-    if isinstance(obj, str) and point and "start=" in obj:
-        return START_IN_LINK.sub(f"start={point[0]},{point[1]}", obj)
+    if isinstance(obj, str) and ((point and "start=" in obj) or (lr and "adam:lr=" in obj)):
+        if point:
+            obj = START_IN_LINK.sub(f"start={point[0]},{point[1]}", obj)
+        return ADAM_LR_IN_LINK.sub(f"adam:lr={lr}", obj) if lr else obj
     if isinstance(obj, dict):
         out = {k: vary(v, point, lr) for k, v in obj.items()}
         if point and isinstance(obj.get("x"), (int, float)) and isinstance(obj.get("y"), (int, float)):
@@ -505,12 +559,154 @@ def phase(port: int, master: int, actions: dict[str, list[Any]], ordinary: int, 
         print(f"  error: {e}")
 
 
+# -- A class following its teacher ------------------------------------------------------------
+POLL_SECONDS = classes.POLL_MS / 1000
+"""How often a student's page asks for the class (assets/room.js)."""
+
+
+def follow_phase(port: int, master: int, actions: dict[str, list[Any]], n: int, seconds: float,
+                 change_seconds: float) -> None:
+    """n students following a teacher who changes the scene every ``change_seconds``
+    (the start moved, then a learning rate changed, in turn). Each student's page asks
+    for the class every POLL_SECONDS (If-None-Match: 304 until a change) and, on a
+    change, sends what its page sends to follow it (recorded); apart from that each
+    student drags the dot every 3 to 7 seconds (exploring), as its own thread, as the
+    page's poll runs beside a drag. The follow delay: from the teacher sending the
+    change to the student's page having the runs of the new scene."""
+    status, data = post_read(port, b"{}", "/class")
+    made = json.loads(data)
+    code, secret = made["code"], made["secret"]
+    changes: dict[int, tuple[float, str, tuple[float, float], str]] = {}
+    times: dict[str, list[float]] = defaultdict(list)
+    delays: list[float] = []
+    errors: list[str] = []
+    polls = {"200": 0, "304": 0}
+    pids = worker_pids(master)
+    cpu0, machine0, mine0 = sum(cpu_seconds(p) for p in pids), machine_cpu(), time.process_time()
+    stop = time.time() + seconds
+
+    def teacher() -> None:
+        rng, k = random.Random(7), 0
+        lr = "0.001"
+        while time.time() < stop:
+            k += 1
+            point = (round(rng.uniform(-4.5, 4.5), 6), round(rng.uniform(-4.5, 4.5), 6))
+            kind = "follow start" if k % 2 else "follow scene"
+            if kind == "follow scene":
+                lr = f"{rng.uniform(1e-4, 1e-2):.5f}"
+            sent = time.time()
+            status, doc = teach(port, code, secret, class_scene(point, lr))
+            if status != 200:
+                errors.append(f"teacher: HTTP {status}")
+            else:
+                changes[doc["version"]] = (sent, kind, point, lr)
+            time.sleep(max(0.0, change_seconds - (time.time() - sent)))
+
+    def follower(i: int) -> None:
+        _source.address = address(i)
+        rng = random.Random(i)
+        tag, applied = None, None
+        due = time.time() + rng.uniform(0, POLL_SECONDS)
+        while time.time() < stop:
+            time.sleep(max(0.0, due - time.time()))
+            due += POLL_SECONDS
+            conn = connect(port)
+            try:
+                conn.request("GET", f"/class/{code}", headers={"If-None-Match": tag or ""})
+                r = conn.getresponse()
+                body = r.read()
+                status = r.status
+            except OSError as exc:
+                errors.append(f"poll: {exc!r}")
+                continue
+            finally:
+                conn.close()
+            if status == 304:
+                polls["304"] += 1
+                continue
+            if status != 200:
+                errors.append(f"poll: HTTP {status}")
+                continue
+            polls["200"] += 1
+            tag = r.getheader("ETag")
+            version = json.loads(body)["version"]
+            if version not in changes or version == applied:
+                continue
+            sent, kind, point, lr = changes[version]
+            t0 = time.perf_counter()
+            for path, recorded in actions[kind]:
+                data = json.dumps(vary(recorded, point, lr)).encode()
+                try:
+                    status, _ = send(port, path, data, time.time() + 60)
+                    if status not in (200, 204):
+                        errors.append(f"{kind}: HTTP {status}")
+                except OSError as exc:
+                    errors.append(f"{kind}: {exc!r}")
+            times[kind].append(time.perf_counter() - t0)
+            delays.append(time.time() - sent)
+            applied = version
+
+    def explorer(i: int) -> None:
+        _source.address = address(i)
+        rng = random.Random(10_000 + i)
+        time.sleep(rng.uniform(0, 5))
+        while time.time() < stop:
+            point = (round(rng.uniform(-4.5, 4.5), 6), round(rng.uniform(-4.5, 4.5), 6))
+            drag_previews(port, actions["preview"][0], point, time.time() + DRAG_SECONDS,
+                          times, errors, rng)
+            t0 = time.perf_counter()
+            for path, recorded in actions["drag"]:
+                try:
+                    status, _ = send(port, path, json.dumps(vary(recorded, point, None)).encode(),
+                                     time.time() + 60)
+                    if status not in (200, 204):
+                        errors.append(f"drag: HTTP {status}")
+                except OSError as exc:
+                    errors.append(f"drag: {exc!r}")
+            times["drag"].append(time.perf_counter() - t0)
+            time.sleep(rng.uniform(3, 7))
+
+    threads = [threading.Thread(target=teacher)]
+    threads += [threading.Thread(target=follower, args=(i,)) for i in range(n)]
+    threads += [threading.Thread(target=explorer, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 120)
+    elapsed = time.time() - (stop - seconds)
+    renewed = [p for p in worker_pids(master) if p not in pids]
+    cpu = sum(cpu_seconds(p) for p in pids + renewed) - cpu0
+    busy, mine = machine_cpu() - machine0, time.process_time() - mine0
+
+    def pct(values: list[float], q: float) -> float:
+        s = sorted(values)
+        return s[min(len(s) - 1, int(q * len(s)))] * 1e3 if s else float("nan")
+
+    print(f"\n{n} students following a teacher who changes the scene every {change_seconds:g} s "
+          f"({len(changes)} changes in {seconds:g} s), each also dragging every 3-7 s: "
+          f"{len(errors)} errors")
+    print(f"  follow delay (teacher's change sent -> the student's page has the new runs): "
+          f"n={len(delays)}  p50 {pct(delays, 0.5):6.0f} ms  p95 {pct(delays, 0.95):6.0f} ms  "
+          f"p99 {pct(delays, 0.99):6.0f} ms  (of {len(changes) * n} student-changes)")
+    for kind, values in sorted(times.items()):
+        print(f"  {kind:<13} n={len(values):>5}  p50 {pct(values, 0.5):7.0f} ms  "
+              f"p95 {pct(values, 0.95):7.0f} ms  p99 {pct(values, 0.99):7.0f} ms")
+    print(f"  polls: {polls['200']} answered 200, {polls['304']} answered 304 (not modified)")
+    print(f"  worker CPU: {cpu / elapsed:.2f} cores on average; the machine's {os.cpu_count()} "
+          f"cores were busy {busy / elapsed:.2f} (these simulated students: {mine / elapsed:.2f})")
+    for e in sorted(set(errors))[:5]:
+        print(f"  error: {e}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", default="10,30,100")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--workers", type=int, default=serve.default_workers())
-    ap.add_argument("--mixes", default="ordinary,heavy,malformed")
+    ap.add_argument("--mixes", default="ordinary,heavy,malformed,follow")
+    ap.add_argument("--follow-students", type=int, default=100)
+    ap.add_argument("--change-seconds", type=float, default=3.0,
+                    help="how often the teacher changes the scene (the follow mix)")
     ap.add_argument("--setup", default="stack", choices=["stack", "gunicorn"])
     args = ap.parse_args()
     (ROOT / "artifacts").mkdir(exist_ok=True)
@@ -536,6 +732,9 @@ def main() -> None:
         if "malformed" in mixes:
             phase(port, proc.pid, actions, 30, 0, True, args.seconds,
                   "30 students + a stream of malformed requests")
+        if "follow" in mixes:
+            follow_phase(port, proc.pid, actions, args.follow_students, args.seconds,
+                         args.change_seconds)
     finally:
         stop_server(proc)
 
