@@ -292,16 +292,11 @@
     if (!r || !r.open || !p) return;
     api("POST", "/" + cls.code + "/start", { sid: cls.sid, round: r.id, x: p[0], y: p[1] })
       .then(function (got) {
-        cls.myStart = { x: p[0], y: p[1], outcome: got.outcome };
-        announce("Your start is in. Its run ends " + outcomeWords(got.outcome) + ".");
+        cls.myStart = { x: p[0], y: p[1], where: got.where };
+        announce("Your start is in. Its run ends " + got.where + ".");
         render(); drawPins();
       })
       .catch(function (e) { cls.error = e.message; render(); });
-  }
-  function outcomeWords(name) {
-    if (name === "diverged") return "by diverging";
-    if (name === "elsewhere") return "away from every listed minimum";
-    return "at minimum " + (parseInt(name.slice(3), 10) + 1);
   }
 
   // -- The teacher sends what is on screen -----------------------------------------------------
@@ -412,9 +407,8 @@
       if (r) {
         const starts = b.starts_round && b.starts_round.id === r.id ? b.starts : [];
         const counts = b.outcomes || {};
-        const words = Object.keys(counts).sort().map(function (k) {
-          return counts[k] + " " + (k.indexOf("min") === 0 ? "at minimum " + (parseInt(k.slice(3), 10) + 1) : k);
-        });
+        const words = Object.keys(counts).sort(function (a, b) { return counts[b] - counts[a]; })
+          .map(function (k) { return counts[k] + " " + k; });
         parts.push(el("div", { class: "class-line class-round" }, [
           el("span", { text: "Everyone's start: " + plural(starts.length, "start", "starts") +
                              (words.length ? " (" + words.join(", ") + ")" : "") + "." }),
@@ -441,7 +435,7 @@
       if (r && r.open) {
         parts.push(el("div", { class: "class-line class-round" }, [
           el("span", { text: r.title + " " + (cls.myStart
-            ? "Sent: your run ends " + outcomeWords(cls.myStart.outcome) + " (send again to change it)."
+            ? "Sent: your run ends " + cls.myStart.where + " (send again to change it)."
             : "Put the start dot where you want it, then send it.") }),
           button("Send my start", sendStart, { id: "class-send-start" }),
         ]));

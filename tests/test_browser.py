@@ -1473,7 +1473,15 @@ def test_a_class_follows_its_teacher_guesses_where_a_run_ends_and_drops_starts(b
     assert teacher.evaluate(pin_at, [start["x"], start["y"]])[3] > 200
     settle(teacher)
     shot(teacher, "40-class-teacher-30-guesses-30-starts")
+    student.click("#button-class")  # the panel that starts or joins a class, open
+    expect(student.locator("#class-panel")).to_be_visible()
     shot(student, "40-class-student")
+    for who in (teacher, student):  # the class bar and the panel, to axe-core
+        who.add_script_tag(path=str(AXE))
+        bad = [v for v in who.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
+        assert not bad, json.dumps(bad, indent=1)
+    student.click("#button-class")
+    expect(student.locator("#class-panel")).to_be_hidden()
     teacher.set_viewport_size({"width": 1280, "height": 720})
     teacher.locator(".projector-switch input").click(force=True)
     teacher.wait_for_timeout(800)

@@ -170,6 +170,9 @@ def test_everyones_start_runs_each_start_and_names_the_minimum_it_ends_in(client
         nearest = int(np.argmin(np.hypot(*(minima - end).T)))
         assert np.hypot(*(minima[nearest] - end)) < many.tolerance(ls)
         assert r.json["outcome"] == f"min{nearest}"
+        m = ls.minima[nearest]
+        assert r.json["where"] == (f"at {'the' if m.kind == 'global' else 'a'} {m.kind} minimum "
+                                   f"({m.point[0]:.3g}, {m.point[1]:.3g})")
     board = client.get(f"/class/{code}/board", headers=secret).json
     assert len(board["starts"]) == len(points) and sum(board["outcomes"].values()) == len(points)
     assert all(s["color"].startswith("#") for s in board["starts"])

@@ -481,8 +481,23 @@ def guess(code: str, sid: object, question: object, x: object, y: object) -> Non
         raise Refused(f"the question has {MAX_STUDENTS} guesses, its most", 409)
 
 
+def where(ls: Any, outcome: int) -> str:
+    """Where a run ended, in words: ``at the global minimum (3, 2)``, ``at a local
+    minimum (0.96, 0)``, ``elsewhere`` or ``by diverging``."""
+    from visualizer.engine import many
+
+    if outcome == many.DIVERGED:
+        return "by diverging"
+    if outcome == many.ELSEWHERE:
+        return "elsewhere"
+    m = ls.minima[outcome]
+    article = "the" if m.kind == "global" else "a"
+    return f"at {article} {m.kind} minimum ({m.point[0]:.3g}, {m.point[1]:.3g})"
+
+
 def start(code: str, sid: object, round_: object, x: object, y: object) -> dict:
-    """A student's start for the open round, run once here: ``{"outcome", "end"}``."""
+    """A student's start for the open round, run once here: ``{"outcome", "where",
+    "end"}``."""
     from visualizer import engine
     from visualizer.engine import many
 
@@ -503,15 +518,17 @@ def start(code: str, sid: object, round_: object, x: object, y: object) -> dict:
         raise Refused(str(exc)) from None
     outcome = int(res.outcome[0, 0])
     end_ = [None if not math.isfinite(v) else round(float(v), 6) for v in res.final[0, 0]]
-    entry = {"x": round(p[0], 6), "y": round(p[1], 6), "outcome": outcome, "end": end_}
+    entry = {"x": round(p[0], 6), "y": round(p[1], 6), "outcome": outcome, "end": end_,
+             "where": where(ls, outcome)}
     if not store().add(f"{code}:starts:{r['id']}", sid, entry, MAX_STUDENTS, _left(doc)):
         raise Refused(f"everyone's start has {MAX_STUDENTS} starts, its most", 409)
-    return {"outcome": many.outcome_name(outcome), "end": end_}
+    return {"outcome": many.outcome_name(outcome), "where": entry["where"], "end": end_}
 
 
 def board(code: str, secret: object) -> dict:
     """The teacher's board: how many joined, the question's guesses and the round's
-    starts (each with its outcome and colour), and the minima's colours."""
+    starts (each with its outcome, where that is in words, and its colour: the basin
+    map's), and how many starts ended where (``outcomes``, by those words)."""
     from visualizer.engine import many
     from visualizer.pages.basins import DIVERGED_COLOR, ELSEWHERE_COLOR, MINIMUM_COLORS
 
@@ -532,8 +549,7 @@ def board(code: str, secret: object) -> dict:
 
     counts: dict[str, int] = {}
     for st in starts:
-        name = many.outcome_name(st["outcome"])
-        counts[name] = counts.get(name, 0) + 1
+        counts[st["where"]] = counts.get(st["where"], 0) + 1
         st["color"] = colour(st["outcome"])
     return {"version": doc["version"], "joined": len(s.read(f"{code}:joined") or {}),
             "question": q, "guesses": sorted(guesses), "starts_round": r,
