@@ -15,7 +15,7 @@ from visualizer import server as http
 from visualizer import shell  # the app's frame; it loads every page and its callbacks
 from visualizer.engine import compiled, optimizers
 from visualizer.pages.race import api as race_api
-from visualizer.pages.race import scene
+from visualizer.pages.race import classroom, scene
 from visualizer.server import classes, compress, downloads, jobs
 
 app = Dash(
@@ -35,7 +35,7 @@ http.harden(app)  # request size and shape checks; a bad request gets a 400 and 
 race_api.runs_api(app)  # GET /api/runs?<a scene's link>
 downloads.api(app)  # GET /download/KIND.csv?key=...: a CSV a background job wrote
 http.health(app)  # GET /healthz: the app, its results store and its job backend
-classes.routes(server)  # /class/...: class mode (a teacher's scene that students follow)
+classes.routes(server, classroom)  # /class/...: class mode (a scene students follow)
 compress.install(server)  # answers compressed; the same answer compressed once per worker
 
 

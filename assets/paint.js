@@ -210,7 +210,7 @@
       const host = document.getElementById(IDS.MAP_STACK), gd = plotDiv(IDS.GRAPH_OVERLAY);
       if (!host || !gd || !gd._fullLayout || !gd._fullLayout.xaxis) return;
       if (!pinned.length) { if (layers.pins) layers.pins.canvas.style.display = "none"; return; }
-      const l = layer("pins", host, gd, 4), m = mapper(gd), ctx = l.ctx, r = viz.thick(5);
+      const l = layer("pins", host, gd, 4), m = mapper(gd), ctx = l.ctx, r = viz.state.projector ? 7 : 5;
       ctx.clearRect(0, 0, l.canvas.width, l.canvas.height);
       ctx.save(); m.clip(ctx);
       pinned.forEach(function (p) {

@@ -14,6 +14,7 @@ import app
 import landscapes
 from visualizer import engine
 from visualizer.engine import many
+from visualizer.pages.race import classroom
 from visualizer.server import classes
 
 SCENE = "?landscape=himmelblau&start=0,0&steps=300&opt=adam:lr=0.1,decay=0&opt=gd:lr=0.01,decay=0"
@@ -118,7 +119,7 @@ def test_bad_requests_get_a_clear_message_and_change_nothing(client, monkeypatch
         assert words in r.json["error"], (path, r.json)
     assert client.get(f"/class/{code}").json["version"] == 1
     with monkeypatch.context() as m:  # a scene too heavy to run once per student
-        m.setattr(classes, "ROUND_SECONDS", 1e-9)
+        m.setattr(classroom, "ROUND_SECONDS", 1e-9)
         for path in ("ask", "starts"):
             r = client.post(f"/class/{code}/{path}", json={"query": SCENE}, headers=secret)
             assert r.status_code == 400 and "too heavy" in r.json["error"]

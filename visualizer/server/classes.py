@@ -51,9 +51,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-import numpy as np
 from flask import Flask, Response, jsonify, request
 
 from visualizer import paths
@@ -72,8 +71,6 @@ WRITES_PER_SECOND = 5
 POLL_MS = 700
 """How often a student's page asks for the class (the browser's own setting, said here
 so the server and the benchmark agree)."""
-ROUND_SECONDS = 0.1
-"""The most one start of everyone's start may take to compute (the race's light scene)."""
 SID = re.compile(r"^[0-9a-f]{16,32}$")
 
 
@@ -365,32 +362,34 @@ def check_play(play: object) -> dict | None:
     return {"playing": playing, "epoch": epoch, "speed": speed, "at": time.time() - elapsed}
 
 
-def _race(query: str) -> tuple[Any, list, int, str]:
-    """The race's runs a question or a round asks about: its landscape, its first
-    ticked run, the epochs and that run's title; :class:`Refused` if there is none
-    or it is too heavy to compute once per student."""
-    from visualizer import engine
-    from visualizer.engine import optimizers
-    from visualizer.pages.race import scene
+class Race(Protocol):
+    """What class mode asks of the race (``visualizer.pages.race.classroom``, handed to
+    :func:`routes`: this layer knows no page)."""
 
-    try:
-        ls, specs, _, steps, _ = scene.runs_of(query)
-    except ValueError as exc:
-        raise Refused(f"the scene: {exc}") from None
-    if not specs:
-        raise Refused("tick an optimizer first: the question is about its run")
-    first = specs[:1]
-    fastest = engine.compiled_path.available() and engine.compiled_path.compilable(ls)
-    if engine.estimate_seconds(ls, 1, 1, steps, fastest) > ROUND_SECONDS:
-        raise Refused("this scene is too heavy to run once per student: lower the epochs")
-    return ls, first, steps, optimizers.OPTIMIZERS[first[0].optimizer].title
+    def subject(self, query: str) -> str:
+        """The title of the run a question about this scene is about (its first ticked
+        run); :class:`Refused` if it has none, or it is too heavy to run once per student."""
+
+    def run_start(self, query: str, point: tuple[float, float]) -> dict:
+        """That run from ``point``: ``{"outcome", "where", "end", "color"}`` (where it
+        ended: its name, in words, the point, the colour it is drawn in);
+        :class:`Refused` if it cannot be run now."""
+
+
+_race: Race | None = None
+
+
+def race() -> Race:
+    if _race is None:
+        raise Refused("class mode is not set up on this server", 503)
+    return _race
 
 
 def ask(code: str, secret: object, query: object) -> dict:
     """"Where will this run end?": a new question about the race's first ticked run
     (its guesses start empty)."""
     query = check_query(query)
-    title = _race(query)[3]
+    title = race().subject(query)
 
     def edit(doc: dict) -> None:
         last = doc["question"]["id"] if doc["question"] else 0
@@ -406,7 +405,7 @@ def open_starts(code: str, secret: object, query: object) -> dict:
     """Everyone's start: a new round in which each student's start is run with the
     race's first ticked run and coloured by where it ends."""
     query = check_query(query)
-    title = _race(query)[3]
+    title = race().subject(query)
 
     def edit(doc: dict) -> None:
         last = doc["starts"]["id"] if doc["starts"] else 0
@@ -481,57 +480,26 @@ def guess(code: str, sid: object, question: object, x: object, y: object) -> Non
         raise Refused(f"the question has {MAX_STUDENTS} guesses, its most", 409)
 
 
-def where(ls: Any, outcome: int) -> str:
-    """Where a run ended, in words: ``at the global minimum (3, 2)``, ``at a local
-    minimum (0.96, 0)``, ``elsewhere`` or ``by diverging``."""
-    from visualizer.engine import many
-
-    if outcome == many.DIVERGED:
-        return "by diverging"
-    if outcome == many.ELSEWHERE:
-        return "elsewhere"
-    m = ls.minima[outcome]
-    article = "the" if m.kind == "global" else "a"
-    return f"at {article} {m.kind} minimum ({m.point[0]:.3g}, {m.point[1]:.3g})"
-
-
 def start(code: str, sid: object, round_: object, x: object, y: object) -> dict:
-    """A student's start for the open round, run once here: ``{"outcome", "where",
-    "end"}``."""
-    from visualizer import engine
-    from visualizer.engine import many
-
+    """A student's start for the open round, run once here (:meth:`Race.run_start`):
+    ``{"outcome", "where", "end", "color"}``."""
     doc = _doc(code)
     r = doc["starts"]
     if not r or r["id"] != round_ or not r["open"]:
         raise Refused("everyone's start is closed", 409)
     sid = _sid(sid)
-    ls, first, steps, _ = _race(r["query"])
     p = _point(x, y)
-    ready = engine.kernels_ready(ls, first)
-    if engine.estimate_seconds(ls, 1, 1, steps, ready) > ROUND_SECONDS:  # kernels not loaded yet
-        raise Refused("the server is still preparing this landscape: send it again in a moment",
-                      503)
-    try:
-        res = many.outcomes(ls, first, np.array([p]), steps, compiled=ready)
-    except ValueError as exc:  # outside the landscape's bound
-        raise Refused(str(exc)) from None
-    outcome = int(res.outcome[0, 0])
-    end_ = [None if not math.isfinite(v) else round(float(v), 6) for v in res.final[0, 0]]
-    entry = {"x": round(p[0], 6), "y": round(p[1], 6), "outcome": outcome, "end": end_,
-             "where": where(ls, outcome)}
+    ran = race().run_start(r["query"], p)
+    entry = {"x": round(p[0], 6), "y": round(p[1], 6), **ran}
     if not store().add(f"{code}:starts:{r['id']}", sid, entry, MAX_STUDENTS, _left(doc)):
         raise Refused(f"everyone's start has {MAX_STUDENTS} starts, its most", 409)
-    return {"outcome": many.outcome_name(outcome), "where": entry["where"], "end": end_}
+    return ran
 
 
 def board(code: str, secret: object) -> dict:
     """The teacher's board: how many joined, the question's guesses and the round's
-    starts (each with its outcome, where that is in words, and its colour: the basin
-    map's), and how many starts ended where (``outcomes``, by those words)."""
-    from visualizer.engine import many
-    from visualizer.pages.basins import DIVERGED_COLOR, ELSEWHERE_COLOR, MINIMUM_COLORS
-
+    starts (each with where it ended and its colour), and how many starts ended where
+    (``outcomes``, by those words)."""
     if not is_teacher(code, secret):
         raise Refused("only the class's teacher can do that", 403)
     doc = _doc(code)
@@ -539,18 +507,9 @@ def board(code: str, secret: object) -> dict:
     q, r = doc["question"], doc["starts"]
     guesses = list((s.read(f"{code}:guesses:{q['id']}") or {}).values()) if q else []
     starts = list((s.read(f"{code}:starts:{r['id']}") or {}).values()) if r else []
-
-    def colour(outcome: int) -> str:
-        if outcome == many.DIVERGED:
-            return DIVERGED_COLOR
-        if outcome == many.ELSEWHERE:
-            return ELSEWHERE_COLOR
-        return MINIMUM_COLORS[outcome % len(MINIMUM_COLORS)]
-
     counts: dict[str, int] = {}
     for st in starts:
         counts[st["where"]] = counts.get(st["where"], 0) + 1
-        st["color"] = colour(st["outcome"])
     return {"version": doc["version"], "joined": len(s.read(f"{code}:joined") or {}),
             "question": q, "guesses": sorted(guesses), "starts_round": r,
             "starts": sorted(starts, key=lambda st: (st["x"], st["y"])), "outcomes": counts}
@@ -583,9 +542,13 @@ _writes = _Rate(WRITES_PER_SECOND)
 _teacher = _Rate(4 * WRITES_PER_SECOND)
 
 
-def routes(server: Flask) -> None:
-    """Install the class routes on the app's Flask server."""
+def routes(server: Flask, questions: Race) -> None:
+    """Install the class routes on the app's Flask server; ``questions`` answers what
+    a question or everyone's start is about (the race's runs)."""
+    global _race
     from visualizer.server import jobs, refuse
+
+    _race = questions
 
     def body() -> dict:
         data = request.get_json(silent=True)
