@@ -90,6 +90,14 @@
       });
     },
 
+    // A link opened (store-url), to the page it is for (ids.page_link), and to no
+    // other: the other pages' boxes cost no request. The race's own callback hears
+    // every link (the many-run pages' and the lessons' carry the race's scene).
+    routeLink: function (search) {
+      const page = new URLSearchParams(search || "").get("page") || "race";
+      return PAGES.map(function (p) { return p === page ? search : window.dash_clientside.no_update; });
+    },
+
     // The page a link opens; an unknown page opens the first one (the race names it
     // in its notice).
     pageFromUrl: function (search) {

@@ -33,6 +33,7 @@ def fresh(tmp_path, monkeypatch):
     classes.use_folder(tmp_path / "classes")
     monkeypatch.setattr(classes, "_writes", classes._Rate(10_000))
     monkeypatch.setattr(classes, "_teacher", classes._Rate(10_000))
+    monkeypatch.setattr(classes, "_runs", classes._Rate(10_000))
     yield
     classes.use_folder(None)
 
@@ -225,6 +226,21 @@ def test_a_client_sending_too_many_writes_is_told_to_wait(fresh, monkeypatch):
     other = client.post(f"/class/{code}/join", json={"sid": sid(99)},
                         environ_base={"REMOTE_ADDR": "10.1.1.2"})
     assert other.status_code == 200  # another student is not slowed
+
+
+def test_a_client_sending_starts_faster_than_one_a_second_is_told_to_wait(fresh, monkeypatch):
+    """Each start is a run: one a second per address (per worker)."""
+    monkeypatch.setattr(classes, "_runs", classes._Rate(classes.RUNS_PER_SECOND))
+    client = app.server.test_client()
+    code, secret = teach(client)
+    client.post(f"/class/{code}/starts", json={"query": ADAM}, headers=secret)
+    sent = [client.post(f"/class/{code}/start", json={"sid": sid(i), "round": 1, "x": 1, "y": 1},
+                        environ_base={"REMOTE_ADDR": "10.1.2.1"}).status_code for i in range(3)]
+    assert sent == [200, 429, 429]
+    # a forged teacher's header does not buy the teacher's rate
+    forged = client.post(f"/class/{code}/start", json={"sid": sid(5), "round": 1, "x": 1, "y": 1},
+                         headers={"X-Class-Secret": "x"}, environ_base={"REMOTE_ADDR": "10.1.2.1"})
+    assert forged.status_code == 429
 
 
 def test_the_rate_is_a_sliding_second():

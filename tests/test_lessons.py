@@ -294,7 +294,7 @@ def test_every_lr_scene_is_checked_and_its_sentence_shows_only_on_its_settings()
         assert f"scene={key}" in out[4]
         back = lr.lr_from_query(out[4])
         assert lr.lr_settings(*back) == sc.settings
-        from_link = in_context(lr.lr_boxes, ["store-url.data"], out[4], None)
+        from_link = in_context(lr.lr_boxes, ["lr-link.data"], out[4], None)
         assert from_link[0] == key  # the link picks the scene
         picked = in_context(lr.lr_boxes, ["lr-preset.value"], None, key)
         assert list(picked[1:]) == list(boxes)
@@ -397,14 +397,16 @@ def test_the_belief_band_is_adabeliefs_own_denominator_per_coordinate():
 
 def test_every_teaching_page_reads_its_link_and_only_its_own():
     """The page protocol, written once (pages/kit.py), for each teaching page."""
-    assert in_context(belief.belief_boxes, ["store-url.data"],
+    assert in_context(belief.belief_boxes, ["belief-link.data"],
                       "?page=belief&scene=rosenbrock&lr=0.03&steps=900", None) == (
         "rosenbrock", "0.03", "900")
     assert in_context(belief.belief_boxes, ["belief-preset.value"], None, "abs_sum")[1:] == ("0.05", "200")
-    for fill in (belief.belief_boxes, lr.lr_boxes, ewc.ewc_boxes, worked.worked_boxes):
+    for fill, key in ((belief.belief_boxes, "belief"), (lr.lr_boxes, "lr"), (ewc.ewc_boxes, "ewc"),
+                      (worked.worked_boxes, "worked")):
+        # a link for another page (the browser sends it none: links.routeLink)
         with pytest.raises(PreventUpdate):
-            in_context(fill, ["store-url.data"], "?page=sweep", *([None] if fill in (belief.belief_boxes,
-                                                                                        lr.lr_boxes) else []))
+            in_context(fill, [f"{key}-link.data"], "?page=sweep",
+                       *([None] if fill in (belief.belief_boxes, lr.lr_boxes) else []))
     for update, args in ((belief.update_belief, ("0.05", "300", "abs_skew")),
                          (ewc.update_ewc, ("adam", "0.05", "1", "300"))):
         with pytest.raises(PreventUpdate):

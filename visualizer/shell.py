@@ -88,6 +88,12 @@ clientside_callback(
     *[Output(ids.page_shown(k), "data") for k in PAGE_KEYS],
     Input(ids.TABS_PAGE, "value"),
 )
+clientside_callback(  # each page's boxes hear of a link only when it is for that page
+    ClientsideFunction("links", "routeLink"),
+    *[Output(ids.page_link(k), "data") for k in PAGE_KEYS],
+    Input(ids.STORE_URL, "data"),
+    prevent_initial_call=True,
+)
 clientside_callback(
     ClientsideFunction("links", "pageFromUrl"),
     Output(ids.TABS_PAGE, "value"),

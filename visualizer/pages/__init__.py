@@ -79,8 +79,10 @@ def containers() -> list:
 
 
 def stores() -> list[dcc.Store]:
-    """The store each page writes its link to, and the one that says it was shown."""
-    return [dcc.Store(id=s) for page in all_pages() for s in (page.store, page.shown)]
+    """The store each page writes its link to, the one that says it was shown, and the
+    one a link for it arrives in (:func:`visualizer.ui.ids.page_link`)."""
+    return [dcc.Store(id=s) for page in all_pages()
+            for s in (page.store, page.shown, ids.page_link(page.key))]
 
 
 def tabs() -> list[tuple[str, str]]:

@@ -236,11 +236,12 @@ def fill_from_link(key: str, outputs: list, read: Callable[[str], Sequence],
     values_of)``, picking a preset in that select sets the boxes to
     ``values_of(preset key)`` too (the select is then the first output). Returns
     the callback (a plain function)."""
-    inputs = [Input(ids.STORE_URL, "data")] + ([Input(preset[0], "value")] if preset else [])
+    link = ids.page_link(key)  # a link opened, when it is for this page (links.routeLink)
+    inputs = [Input(link, "data")] + ([Input(preset[0], "value")] if preset else [])
 
     @callback(*outputs, *inputs, prevent_initial_call=True)
     def fill(search, *picked):
-        if preset is None or ctx.triggered_id == ids.STORE_URL:
+        if preset is None or ctx.triggered_id == link:
             if not link_is_for(search, key):
                 raise PreventUpdate
             return read(search)

@@ -67,7 +67,10 @@ MAX_QUERY = 4000
 PER_CLIENT = 3
 """Classes one address may hold at once: a newer one ends its oldest."""
 WRITES_PER_SECOND = 5
-"""A client's writes (joins, guesses, starts, a teacher's changes: 4x this) a second, per worker."""
+"""A client's writes (joins, guesses, starts; a teacher's changes: 4x this) a second, per worker."""
+RUNS_PER_SECOND = 1
+"""A client's starts a second, per worker: each is a run (up to the race's light scene's
+0.1 s), and a student sends one a round."""
 POLL_MS = 700
 """How often a student's page asks for the class (the browser's own setting, said here
 so the server and the benchmark agree)."""
@@ -540,6 +543,7 @@ class _Rate:
 
 _writes = _Rate(WRITES_PER_SECOND)
 _teacher = _Rate(4 * WRITES_PER_SECOND)
+_runs = _Rate(RUNS_PER_SECOND)
 
 
 def routes(server: Flask, questions: Race) -> None:
@@ -559,28 +563,32 @@ def routes(server: Flask, questions: Race) -> None:
     def secret() -> str:
         return request.headers.get("X-Class-Secret", "")
 
-    def answered(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if "code" in kwargs:  # a code read out loud is typed in either case
-                kwargs["code"] = kwargs["code"].strip().upper()
-            if request.method != "GET":
-                limit = _teacher if request.headers.get("X-Class-Secret") else _writes
-                if not limit.allow(jobs.client_id()):
+    def answered(*limits: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """The route's answer, a :class:`Refused` as its message; each of ``limits``
+        (the name of a :class:`_Rate` here) bounds the client's requests a second: the
+        route says which, not the request's headers."""
+        def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(fn)
+            def wrapped(*args: Any, **kwargs: Any) -> Any:
+                if "code" in kwargs:  # a code read out loud is typed in either case
+                    kwargs["code"] = kwargs["code"].strip().upper()
+                client = jobs.client_id()
+                if not all(globals()[limit].allow(client) for limit in limits):
                     return refuse("too many requests: wait a moment", 429)
-            try:
-                return fn(*args, **kwargs)
-            except Refused as exc:
-                return refuse(str(exc), exc.status)
-        return wrapped
+                try:
+                    return fn(*args, **kwargs)
+                except Refused as exc:
+                    return refuse(str(exc), exc.status)
+            return wrapped
+        return wrap
 
     @server.post("/class")
-    @answered
+    @answered("_writes")
     def _create():
         return jsonify(create(jobs.client_id())), 201
 
     @server.get("/class/<code>")
-    @answered
+    @answered()
     def _read(code: str):
         doc = read(code)
         tag = f'"{doc["version"]}"'
@@ -590,51 +598,51 @@ def routes(server: Flask, questions: Race) -> None:
                         headers={"ETag": tag, "Cache-Control": "no-cache"})
 
     @server.delete("/class/<code>")
-    @answered
+    @answered("_teacher")
     def _end(code: str):
         end(code, secret())
         return jsonify(ended=code)
 
     @server.post("/class/<code>/join")
-    @answered
+    @answered("_writes")
     def _join(code: str):
         return jsonify(joined=join(code, body().get("sid")))
 
     @server.post("/class/<code>/guess")
-    @answered
+    @answered("_writes")
     def _guess(code: str):
         b = body()
         guess(code, b.get("sid"), b.get("question"), b.get("x"), b.get("y"))
         return jsonify(ok=True)
 
     @server.post("/class/<code>/start")
-    @answered
+    @answered("_writes", "_runs")
     def _start(code: str):
         b = body()
         return jsonify(start(code, b.get("sid"), b.get("round"), b.get("x"), b.get("y")))
 
     @server.post("/class/<code>/scene")
-    @answered
+    @answered("_teacher")
     def _scene(code: str):
         b = body()
         return jsonify(set_scene(code, secret(), b.get("query"), b.get("play")))
 
     @server.post("/class/<code>/ask")
-    @answered
+    @answered("_teacher")
     def _ask(code: str):
         return jsonify(ask(code, secret(), body().get("query")))
 
     @server.post("/class/<code>/starts")
-    @answered
+    @answered("_teacher")
     def _starts(code: str):
         return jsonify(open_starts(code, secret(), body().get("query")))
 
     @server.post("/class/<code>/close")
-    @answered
+    @answered("_teacher")
     def _close(code: str):
         return jsonify(close(code, secret(), body().get("what")))
 
     @server.get("/class/<code>/board")
-    @answered
+    @answered()
     def _board(code: str):
         return jsonify(board(code, secret()))

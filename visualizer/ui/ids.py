@@ -128,6 +128,13 @@ def page_shown(key: str) -> str:
     return f"{key}-shown"
 
 
+def page_link(key: str) -> str:
+    """The store that gets a link opened (store-url) only when the link is for that
+    page (``links.routeLink``): a page's boxes are set from it, so a link costs no
+    request for the pages it does not open."""
+    return f"{key}-link"
+
+
 def as_dict() -> dict[str, str]:
     """Every id above by its name, for the browser half (``window.VIZ_IDS``)."""
     return {name: value for name, value in globals().items()
