@@ -190,7 +190,6 @@
   function received(doc, tag) {
     const before = cls.doc;
     cls.doc = doc; cls.tag = tag;
-    doc.received = performance.now();
     if (cls.role === "student") {
       const q = doc.question, was = before && before.question;
       if (q && q.open && (!was || was.id !== q.id || !was.open)) announce(q.title + " Click your guess on the map.");
