@@ -67,11 +67,7 @@
           window.dash_clientside.set_props(IDS.BUTTON_COPY_LINK, { children: "Copy link" });
         }, 1600);
       };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(url).catch(function () { fallbackCopy(url); });
-      } else {
-        fallbackCopy(url);
-      }
+      copyText(url);
       done();
       return "✓ Link copied";
     },
@@ -167,7 +163,18 @@
     },
   };
 
-  function fallbackCopy(text) {  // plain http on a class server has no clipboard API
+  // Text to the clipboard: the clipboard API where the page may use it, else a
+  // selected text box (plain http on a class server has no clipboard API).
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).catch(function () { fallbackCopy(text); });
+    } else {
+      fallbackCopy(text);
+    }
+  }
+  viz.copyText = copyText;  // room.js: the teacher's link
+
+  function fallbackCopy(text) {
     const area = document.createElement("textarea");
     area.value = text;
     area.setAttribute("readonly", "");

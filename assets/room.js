@@ -380,14 +380,20 @@
     if (cls.role === "teacher") {
       const b = cls.board || {}, joinUrl = window.location.origin + window.location.pathname + "?class=" + cls.code;
       parts.push(el("div", { class: "class-line" }, [
+        // on this machine's own name, the address is only good here: the code still is
         el("span", {}, ["Class ", codeTag, " · students join at ", el("code", { text: joinUrl }),
+                        /^(localhost|127\.|\[::1\])/.test(window.location.host)
+                          ? " (students' laptops need this computer's network address in place of " +
+                            window.location.hostname + ")" : "",
                         " · " + plural(b.joined || 0, "student", "students") + " joined"]),
-        button("Where will it end?", ask, { id: "class-ask", disabled: onRace() ? null : "" }),
+        button("Where will it end?", ask, { id: "class-ask", disabled: onRace() ? null : "",
+                                            title: onRace() ? null : "Asked on Compare optimizers" }),
         button("Everyone's start", function () { teacherAction("/starts", { query: sceneQuery() }); },
-               { id: "class-starts", disabled: onRace() ? null : "" }),
+               { id: "class-starts", disabled: onRace() ? null : "",
+                 title: onRace() ? null : "Asked on Compare optimizers" }),
         button("Copy teacher's link", function () {
           const url = window.location.origin + window.location.pathname + "?class=" + cls.code + "#teacher=" + cls.secret;
-          if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(url);
+          viz.copyText(url);
           announce("The teacher's link is copied: keep it to yourself.");
         }, { id: "class-teacher-link", title: "Opens this class as its teacher on another machine" }),
         button("End class", function () {
