@@ -268,3 +268,24 @@ def many_at_once(store_factory, n: int = 40) -> None:
 
 def test_guesses_written_at_once_are_all_kept_on_disk(fresh):
     many_at_once(classes.store)
+
+
+def test_a_class_store_that_does_not_answer_is_a_503_with_one_line(fresh, monkeypatch, caplog):
+    """Redis down (nothing listens at REDIS_URL): every class request is answered 503
+    at once, saying so, and logged in one line; the app's other pages are untouched."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
+    classes.use_folder(None)
+    client = app.server.test_client()
+    started = time.monotonic()
+    for method, path in [("post", "/class"), ("get", "/class/ABCDEF"),
+                         ("post", "/class/ABCDEF/join")]:
+        r = getattr(client, method)(path, json={"sid": SID})
+        assert r.status_code == 503 and "class store is not answering" in r.json["error"]
+    assert time.monotonic() - started < 10
+    assert not [rec for rec in caplog.records if rec.exc_info and rec.levelname != "DEBUG"]
+    assert client.get("/").status_code == 200  # the page itself needs no class store

@@ -17,7 +17,8 @@ Routes (JSON in and out; a refusal is a 4xx with ``{"error": "..."}``):
 - ``POST /class/CODE/join`` ``{"sid"}``, ``/guess`` ``{"sid", "question", "x", "y"}``,
   ``/start`` ``{"sid", "round", "x", "y"}``: a student's own id (random, made by
   the page), a guess of where the question's run ends, a start for everyone's start
-  (its run is computed once, here, to colour it by where it ends).
+  (its run is computed once, by the race's :meth:`Race.run_start`, to colour it by
+  where it ends).
 - The teacher's, with the header ``X-Class-Secret``: ``POST /class/CODE/scene``
   ``{"query", "play"}``, ``/ask`` ``{"query"}`` (where will this run end?),
   ``/starts`` ``{"query"}`` (everyone's start), ``/close`` ``{"what": "question" |
@@ -29,7 +30,8 @@ address: a newer one ends its oldest), each lives :func:`class_hours` hours; a
 class holds at most :data:`MAX_STUDENTS` students' joins, and as many guesses of its
 current question and starts of its current round (one each per student id, a later
 one replaces it; a new question or round drops the last one's), a link of at most
-:data:`MAX_QUERY` characters; each address may send :data:`WRITES_PER_SECOND` writes a second to each worker. What is
+:data:`MAX_QUERY` characters; each address may send each worker
+:data:`WRITES_PER_SECOND` writes a second, and :data:`RUNS_PER_SECOND` starts. What is
 stored is JSON (nothing read back can run code), in a store that never evicts a
 live class to make room: the cache folder's ``classes`` (diskcache, no eviction,
 each entry expiring with its class), or Redis under ``REDIS_URL`` (see
@@ -42,6 +44,7 @@ import functools
 import hashlib
 import hmac
 import json
+import logging
 import math
 import os
 import pathlib
@@ -56,6 +59,8 @@ from typing import Any, Protocol
 from flask import Flask, Response, jsonify, request
 
 from visualizer import paths
+
+log = logging.getLogger("visualizer.classes")
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """A class's code is read out loud and typed: no 0/O or 1/I."""
@@ -193,6 +198,7 @@ class RedisStore:
                     continue
 
     def add(self, key: str, field: str, value: Any, limit: int, expire: float) -> bool:
+        """As :meth:`DiskStore.add` (``expire`` is the disk's: these keys have none)."""
         return bool(self._add(keys=[self.PREFIX + key], args=[field, json.dumps(value), limit]))
 
     def drop(self, *keys: str) -> None:
@@ -579,6 +585,10 @@ def routes(server: Flask, questions: Race) -> None:
                     return fn(*args, **kwargs)
                 except Refused as exc:
                     return refuse(str(exc), exc.status)
+                except Exception as exc:  # noqa: BLE001  (the store down, locked, full)
+                    log.debug("class request failed", exc_info=exc)
+                    return refuse(f"the class store is not answering ({type(exc).__name__}): "
+                                  "try again in a moment", 503)
             return wrapped
         return wrap
 
