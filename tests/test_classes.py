@@ -243,6 +243,20 @@ def test_a_client_sending_starts_faster_than_one_a_second_is_told_to_wait(fresh,
     assert forged.status_code == 429
 
 
+def test_a_round_of_everyones_start_runs_a_bounded_number_of_starts(client, monkeypatch):
+    monkeypatch.setattr(classes, "RUNS_PER_ROUND", 3)
+    code, secret = teach(client)
+    client.post(f"/class/{code}/starts", json={"query": ADAM}, headers=secret)
+    sent = [client.post(f"/class/{code}/start", json={"sid": sid(i % 2), "round": 1, "x": i, "y": 1})
+            for i in range(5)]
+    assert [r.status_code for r in sent] == [200, 200, 200, 409, 409]
+    assert "new round" in sent[-1].json["error"]
+    client.post(f"/class/{code}/starts", json={"query": ADAM}, headers=secret)  # a new round
+    again = client.post(f"/class/{code}/start", json={"sid": sid(0), "round": 2, "x": 0, "y": 1})
+    assert again.status_code == 200
+    assert classes.store().read(f"{code}:runs:1") is None  # the last round's count is gone
+
+
 def test_the_rate_is_a_sliding_second():
     rate = classes._Rate(2)
     assert [rate.allow("a", t) for t in (0.0, 0.1, 0.2, 1.05, 1.15, 1.2)] == \

@@ -31,7 +31,8 @@ class holds at most :data:`MAX_STUDENTS` students' joins, and as many guesses of
 current question and starts of its current round (one each per student id, a later
 one replaces it; a new question or round drops the last one's), a link of at most
 :data:`MAX_QUERY` characters; each address may send each worker
-:data:`WRITES_PER_SECOND` writes a second, and :data:`RUNS_PER_SECOND` starts. What is
+:data:`WRITES_PER_SECOND` writes a second, and :data:`RUNS_PER_SECOND` starts (a
+round runs :data:`RUNS_PER_ROUND` at most). What is
 stored is JSON (nothing read back can run code), in a store that never evicts a
 live class to make room: the cache folder's ``classes`` (diskcache, no eviction,
 each entry expiring with its class), or Redis under ``REDIS_URL`` (see
@@ -76,6 +77,8 @@ WRITES_PER_SECOND = 5
 RUNS_PER_SECOND = 1
 """A client's starts a second, per worker: each is a run (up to the race's light scene's
 0.1 s), and a student sends one a round."""
+RUNS_PER_ROUND = 3 * MAX_STUDENTS
+"""Runs one round of everyone's start makes at most (a student may send again)."""
 POLL_MS = 700
 """How often a student's page asks for the class (the browser's own setting, said here
 so the server and the benchmark agree)."""
@@ -144,6 +147,14 @@ class DiskStore:
 
         return self.change(key, put, expire)
 
+    def count(self, key: str, limit: int, expire: float) -> bool:
+        """One more at ``key``, unless there have been ``limit``: whether it was counted."""
+        def one(n: Any) -> tuple[Any, bool]:
+            n = n or 0
+            return (n + 1, True) if n < limit else (n, False)
+
+        return self.change(key, one, expire)
+
     def drop(self, *keys: str) -> None:
         for key in keys:
             self.cache.delete(key)
@@ -164,6 +175,10 @@ class RedisStore:
       return 1
     end
     return 0"""
+    COUNT = """
+    local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+    if n < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], n + 1) return 1 end
+    return 0"""
 
     def __init__(self, url: str) -> None:
         import redis
@@ -171,6 +186,7 @@ class RedisStore:
         self.redis = redis
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._add = self.client.register_script(self.ADD)
+        self._count = self.client.register_script(self.COUNT)
 
     def read(self, key: str) -> Any:
         k = self.PREFIX + key
@@ -200,6 +216,10 @@ class RedisStore:
     def add(self, key: str, field: str, value: Any, limit: int, expire: float) -> bool:
         """As :meth:`DiskStore.add` (``expire`` is the disk's: these keys have none)."""
         return bool(self._add(keys=[self.PREFIX + key], args=[field, json.dumps(value), limit]))
+
+    def count(self, key: str, limit: int, expire: float) -> bool:
+        """As :meth:`DiskStore.count`."""
+        return bool(self._count(keys=[self.PREFIX + key], args=[limit]))
 
     def drop(self, *keys: str) -> None:
         self.client.delete(*(self.PREFIX + k for k in keys))
@@ -342,7 +362,7 @@ def _drop_keys(s: DiskStore | RedisStore, code: str) -> None:
     if doc and doc["question"]:
         keys.append(f"{code}:guesses:{doc['question']['id']}")
     if doc and doc["starts"]:
-        keys.append(f"{code}:starts:{doc['starts']['id']}")
+        keys += [f"{code}:starts:{doc['starts']['id']}", f"{code}:runs:{doc['starts']['id']}"]
     s.drop(*keys)
 
 
@@ -422,7 +442,8 @@ def open_starts(code: str, secret: object, query: object) -> dict:
                          "title": f"Where does {title} end from your start?"}
 
     doc = change(code, secret, edit)
-    store().drop(f"{code}:starts:{doc['starts']['id'] - 1}")  # the last round's
+    last = doc["starts"]["id"] - 1
+    store().drop(f"{code}:starts:{last}", f"{code}:runs:{last}")  # the last round's
     return doc
 
 
@@ -498,6 +519,9 @@ def start(code: str, sid: object, round_: object, x: object, y: object) -> dict:
         raise Refused("everyone's start is closed", 409)
     sid = _sid(sid)
     p = _point(x, y)
+    if not store().count(f"{code}:runs:{r['id']}", RUNS_PER_ROUND, _left(doc)):
+        raise Refused(f"everyone's start has run {RUNS_PER_ROUND} starts, its most: "
+                      "the teacher may open a new round", 409)
     ran = race().run_start(r["query"], p)
     entry = {"x": round(p[0], 6), "y": round(p[1], 6), **ran}
     if not store().add(f"{code}:starts:{r['id']}", sid, entry, MAX_STUDENTS, _left(doc)):
