@@ -414,18 +414,24 @@ def race() -> Race:
     return _race
 
 
+def _new_round(code: str, secret: object, query: object, field: str, title: str) -> dict:
+    """Opens the class's next round of `field` ("question" or "starts") about the race's
+    first ticked run in `query`; `title` is its sentence, with {run} for that run."""
+    query = check_query(query)
+    run = race().subject(query)
+
+    def edit(doc: dict) -> None:
+        last = doc[field]["id"] if doc[field] else 0
+        doc[field] = {"id": last + 1, "open": True, "query": query,
+                      "title": title.format(run=run)}
+
+    return change(code, secret, edit)
+
+
 def ask(code: str, secret: object, query: object) -> dict:
     """"Where will this run end?": a new question about the race's first ticked run
     (its guesses start empty)."""
-    query = check_query(query)
-    title = race().subject(query)
-
-    def edit(doc: dict) -> None:
-        last = doc["question"]["id"] if doc["question"] else 0
-        doc["question"] = {"id": last + 1, "open": True, "query": query,
-                           "title": f"Where will {title} end?"}
-
-    doc = change(code, secret, edit)
+    doc = _new_round(code, secret, query, "question", "Where will {run} end?")
     store().drop(f"{code}:guesses:{doc['question']['id'] - 1}")  # the last question's
     return doc
 
@@ -433,15 +439,7 @@ def ask(code: str, secret: object, query: object) -> dict:
 def open_starts(code: str, secret: object, query: object) -> dict:
     """Everyone's start: a new round in which each student's start is run with the
     race's first ticked run and coloured by where it ends."""
-    query = check_query(query)
-    title = race().subject(query)
-
-    def edit(doc: dict) -> None:
-        last = doc["starts"]["id"] if doc["starts"] else 0
-        doc["starts"] = {"id": last + 1, "open": True, "query": query,
-                         "title": f"Where does {title} end from your start?"}
-
-    doc = change(code, secret, edit)
+    doc = _new_round(code, secret, query, "starts", "Where does {run} end from your start?")
     last = doc["starts"]["id"] - 1
     store().drop(f"{code}:starts:{last}", f"{code}:runs:{last}")  # the last round's
     return doc
