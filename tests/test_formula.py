@@ -171,6 +171,42 @@ def test_a_formula_landscape_draws_even_where_it_is_undefined():
     assert ls.minima == () and ls.f_min is None and not ls.compilable
 
 
+def test_a_map_too_rough_or_too_undefined_to_trace_is_drawn_as_bands_without_lines():
+    """plotly.js traces contour lines in the browser, the page frozen meanwhile: seconds
+    for a formula with thousands of peaks and pits or half of it undefined. Such a map is
+    the same bands as a heatmap; every built-in landscape keeps its lines."""
+    for name in landscapes.names():
+        assert figures.contour_figure(name).data[0].type == "contour", name
+    nested = "x"
+    for i in range(10):
+        nested = f"sin({'x' if i % 2 else 'y'}*{nested})"
+    smooth = figures.contour_figure(formula.name_of("sin(x*sin(8*y))", ((-5, 5), (-5, 5))))
+    assert smooth.data[0].type == "contour"
+    for text in (nested, "sin(20*x)*cos(20*y)", "log(x) + y**2"):
+        name = formula.name_of(text, ((-5, 5), (-5, 5)))
+        fig = figures.contour_figure(name)
+        trace = fig.data[0]
+        assert trace.type == "heatmap", text
+        # the bands a filled contour would show: each cell at its band's middle, the
+        # same colours, range and colour bar; undefined cells left blank
+        ls = landscapes.get(name)
+        lz, _ = figures.log_cost(ls, figures.grid(ls, figures.GRID)[2])
+        z = np.asarray(trace.z, dtype=float)
+        assert np.array_equal(np.isnan(z), np.isnan(lz))
+        ok = ~np.isnan(lz)
+        hi = trace.zmax
+        assert np.all(z[ok] == np.clip(np.floor(lz[ok]), trace.zmin, hi - 1) + 0.5)
+        assert trace.colorscale == smooth.data[0].colorscale
+        assert trace.colorbar.ticktext == tuple(
+            figures._power_label(k) for k in trace.colorbar.tickvals)
+    # the count that decides: strict peaks and pits, NaN neither
+    z = np.zeros((5, 5))
+    z[1, 1], z[3, 3], z[1, 3] = 1.0, -1.0, np.nan
+    assert figures.peaks(z) == 2
+    z[1, 2] = 1.0  # a tie is not a peak
+    assert figures.peaks(z) == 1
+
+
 def test_the_command_line_takes_a_formula(capsys):
     assert cli.main(["run", "formula:-3,3,-3,3:x**2 + y**2", "--start", "1", "2", "--steps", "3",
                      "--optimizer", "gd:lr=0.25"]) == 0

@@ -266,8 +266,9 @@ class Race:
         (x0, x1), (y0, y1) = ls.domain
         base = figures.contour_figure(ls.name)
         # The map is a picture under the plot (a contour trace would vanish once the frames
-        # play: plotly.js #4491); an invisible 2 x 2 contour keeps the map's colour bar.
-        scale = go.Contour(base.data[0]).update(x=[x0, x1], y=[y0, y1], z=[[0, 0], [0, 0]],
+        # play: plotly.js #4491); an invisible 2 x 2 copy of the map's trace (a contour, or
+        # a rough landscape's heatmap) keeps its colour bar.
+        scale = type(base.data[0])(base.data[0]).update(x=[x0, x1], y=[y0, y1], z=[[0, 0], [0, 0]],
                                                 opacity=0, hoverinfo="skip", showlegend=False)
         fig = go.Figure(scale, layout=base.layout)
         fig.add_layout_image(source=figures.contour_picture(ls.name), xref="x", yref="y", x=x0,
