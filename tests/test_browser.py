@@ -1344,6 +1344,14 @@ def test_the_colour_blind_palette_recolours_paths_charts_and_swatches(page, serv
 
 
 # -- Class mode (assets/room.js, visualizer/server/classes.py) ------------------------------
+def _from_29_students(server, path: str, body: dict, rng, half: float) -> None:
+    """Simulated students 1 to 29 each POST ``body`` and a point in [-half, half]²."""
+    for i in range(1, 30):
+        x, y = rng.uniform(-half, half, 2)
+        status, _ = _from_student(server, i, "POST", path, {"sid": f"{i:016x}", **body, "x": x, "y": y})
+        assert status == 200, (path, i)
+
+
 def _from_student(server, i: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
     """A request of simulated student ``i``, from a loopback address of its own (the
     server bounds each address's writes, as it would each laptop's)."""
@@ -1441,11 +1449,7 @@ def test_a_class_follows_its_teacher_guesses_where_a_run_ends_and_drops_starts(b
     assert student.evaluate(SHAPE) == shape_before  # a guess, not a new start
     question = teacher.evaluate("viz.state.cls.doc.question.id")
     rng = np.random.default_rng(3)
-    for i in range(1, 30):
-        x, y = rng.uniform(-8, 8, 2)
-        status, _ = _from_student(server, i, "POST", f"/class/{code}/guess",
-                                  {"sid": f"{i:016x}", "question": question, "x": x, "y": y})
-        assert status == 200
+    _from_29_students(server, f"/class/{code}/guess", {"question": question}, rng, 8)
     expect(teacher.locator("#class-bar")).to_contain_text("30 guesses so far", timeout=5000)
     guesses = teacher.evaluate("viz.state.cls.board.guesses")
     assert [1.0, 3.0] in [[round(v, 1) for v in g] for g in guesses] and len(guesses) == 30
@@ -1460,11 +1464,7 @@ def test_a_class_follows_its_teacher_guesses_where_a_run_ends_and_drops_starts(b
     student.click("#class-send-start")
     expect(student.locator("#class-bar")).to_contain_text("Sent: your run ends")
     round_id = teacher.evaluate("viz.state.cls.doc.starts.id")
-    for i in range(1, 30):
-        x, y = rng.uniform(-9, 9, 2)
-        status, _ = _from_student(server, i, "POST", f"/class/{code}/start",
-                                  {"sid": f"{i:016x}", "round": round_id, "x": x, "y": y})
-        assert status == 200
+    _from_29_students(server, f"/class/{code}/start", {"round": round_id}, rng, 9)
     expect(teacher.locator("#class-bar")).to_contain_text("Everyone's start: 30 starts", timeout=5000)
     board = teacher.evaluate("viz.state.cls.board")
     assert len(board["starts"]) == 30 and len(board["guesses"]) == 30
