@@ -27,6 +27,7 @@ app = Dash(
     background_callback_manager=jobs.manager(),  # heavy scenes run as background jobs
 )
 app.layout = shell.build
+app.validation_layout = shell.build(every_body=True)  # every page's body, for Dash's checks
 app.index_string = shell.index_string()  # the ids and page keys for the browser half
 server = app.server
 # With REDIS_URL set, heavy scenes run on Celery workers: celery -A app.celery_app worker

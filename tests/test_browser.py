@@ -324,9 +324,11 @@ def test_a_busy_server_slows_the_previews_and_the_drop_still_lands(page, server)
 def test_a_page_switch_asks_only_for_the_page_shown(page, server):
     """The pages' callbacks listen to their own "shown" store (links.shownPages),
     not to the tabs: switching to a lesson and back sends requests for that lesson
-    alone, and nothing at all for the race or the pages not shown."""
+    alone, and nothing at all for the race or the pages not shown. The lesson's body
+    is not in the page the browser loads: it is asked for once, when first shown."""
     open_app(page, server.url)
     settle(page)
+    assert page.locator("#belief-map").count() == 0
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.post_data or "")
             if "_dash-update-component" in r.url else None)
@@ -341,6 +343,7 @@ def test_a_page_switch_asks_only_for_the_page_shown(page, server):
     settle(page)
     outputs = [__import__("json").loads(b)["output"] for b in sent]
     assert first and all("belief-" in o for o in outputs), outputs
+    assert sum("page-belief.children" in o for o in outputs) == 1, outputs  # its body, once
     assert len(outputs) <= len(first) + 1, outputs  # coming back costs at most one request
 
 
@@ -1422,8 +1425,9 @@ def test_a_class_follows_its_teacher_guesses_where_a_run_ends_and_drops_starts(b
     _waited(student, "() => viz.state.loop.playing", 5)
     teacher.wait_for_timeout(400)
     teacher.click("#button-play")  # pause
-    paused_at = epoch(teacher)
-    _waited(student, f"() => !viz.state.loop.playing && viz.state.view.epoch === {paused_at}", 5)
+    _waited(teacher, "() => !viz.state.loop.playing", 5)
+    paused_at = teacher.evaluate("() => viz.state.view.epoch")  # what the teacher's page sends
+    _waited(student, f"() => !viz.state.loop.playing && viz.state.view.epoch === {paused_at}", 10)
     at_epoch(student, paused_at)
 
     # Explore: a control the student touches leaves the teacher; one click comes back.

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 
 import app
+from visualizer import pages, shell
 from visualizer import server as http
 from visualizer.engine import optimizers
+from visualizer.ui import ids
 
 GOOD = {  # the step inspector's callback, as the page calls it
     "output": "..inspect-out.children...store-record-job.data..",
@@ -247,3 +250,35 @@ def test_the_compression_memo_is_bounded_in_bytes():
     memo.compressed(big, "gzip")
     memo.compressed(big, "gzip")
     assert ("gzip", __import__("hashlib").blake2b(big, digest_size=20).digest()) not in memo._entries
+
+
+def _ids(layout_json: str) -> set[str]:
+    return set(re.findall(r'"id": ?"([^"]+)"', layout_json))
+
+
+def test_the_first_load_holds_one_pages_body_and_each_other_comes_when_first_shown(client):
+    """The layout the browser loads has the race's body and every other page's empty
+    container; each other page's body (every id the full layout has for it) is the
+    answer of its mount callback (what links.shownPages asks the first time the page
+    is shown), which also says the page is shown."""
+    loaded = _ids(client.get("/_dash-layout").get_data(as_text=True))
+    full = _ids(json.dumps(shell.build(every_body=True).to_plotly_json(),
+                           default=lambda o: o.to_plotly_json()))
+    assert {p.container for p in pages.all_pages()} <= loaded and "graph-overlay" in loaded
+    assert [p.key for p in pages.later()] == pages.keys()[1:]
+    sent: set[str] = set()
+    for page in pages.later():
+        mount = {"id": ids.page_mount(page.key), "property": "data"}
+        (key,) = [k for k, c in app.app.callback_map.items() if c["inputs"] == [mount]]
+        r = _post(client, _dumps({
+            "output": key, "inputs": [{**mount, "value": page.key}], "state": [],
+            "outputs": [{"id": page.container, "property": "children"},
+                        {"id": page.shown, "property": "data"}],
+            "changedPropIds": [f"{ids.page_mount(page.key)}.data"]}))
+        assert r.status_code == 200, page.key
+        answer = r.get_json()["response"]
+        assert answer[page.shown]["data"] == page.key
+        body = _ids(json.dumps(answer[page.container]["children"]))
+        assert body and not body & loaded, page.key  # none of it was in the first load
+        sent |= body
+    assert sent == full - loaded

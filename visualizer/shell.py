@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import dash_mantine_components as dmc
-from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html
 
 from visualizer import pages
 from visualizer.server import classes
@@ -36,8 +36,10 @@ def header() -> html.Header:
     ], className="header")
 
 
-def build() -> dmc.MantineProvider:
-    """The whole page, in its default scene (the URL is applied on load)."""
+def build(every_body: bool = False) -> dmc.MantineProvider:
+    """The whole page, in its default scene (the URL is applied on load): the first
+    page's body, the others' empty until each is first shown (:func:`mount`), or,
+    with ``every_body``, every body (the app's ``validation_layout``)."""
     stores = [
         # The URL is read and written in the browser (history.replaceState), not
         # with dcc.Location, which pushes history entries and resets the query.
@@ -52,7 +54,7 @@ def build() -> dmc.MantineProvider:
             dmc.Tabs(dmc.TabsList([dmc.TabsTab(title, value=key, **{"aria-controls": f"page-{key}"})
                                    for key, title in pages.tabs()]),
                      id=ids.TABS_PAGE, value="race", className="page-tabs"),
-            *pages.containers(),
+            *pages.containers(every_body),
             # what a screen reader is told (viz.announce): the start moved, the epoch
             html.Div(id=ids.TEXT_ANNOUNCE, className="sr-only", role="status",
                      **{"aria-live": "polite"}),
@@ -86,8 +88,25 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction("links", "shownPages"),
     *[Output(ids.page_shown(k), "data") for k in PAGE_KEYS],
+    *[Output(ids.page_mount(k), "data") for k in PAGE_KEYS],
     Input(ids.TABS_PAGE, "value"),
 )
+
+
+def mount(page: pages.Page) -> None:
+    """Register "the first time this page is shown, its body is sent and it is shown"
+    (``links.shownPages`` asks once). The body's callbacks then run as a first load's
+    would: those that fill it from the link already opened and those that draw it."""
+
+    @callback(Output(page.container, "children"),
+              Output(page.shown, "data", allow_duplicate=True),
+              Input(ids.page_mount(page.key), "data"), prevent_initial_call=True)
+    def send(_asked):
+        return page.body(), page.key
+
+
+for _page in pages.later():
+    mount(_page)
 clientside_callback(  # each page's boxes hear of a link only when it is for that page
     ClientsideFunction("links", "routeLink"),
     *[Output(ids.page_link(k), "data") for k in PAGE_KEYS],

@@ -239,9 +239,11 @@ def fill_from_link(key: str, outputs: list, read: Callable[[str], Sequence],
     link = ids.page_link(key)  # a link opened, when it is for this page (links.routeLink)
     inputs = [Input(link, "data")] + ([Input(preset[0], "value")] if preset else [])
 
-    @callback(*outputs, *inputs, prevent_initial_call=True)
+    # also when the page's body arrives (its first showing: shell.mount), from the link
+    # already opened ("initial_duplicate": an output may be shared, allow_duplicate)
+    @callback(*outputs, *inputs, prevent_initial_call="initial_duplicate")
     def fill(search, *picked):
-        if preset is None or ctx.triggered_id == link:
+        if preset is None or ctx.triggered_id in (link, None):
             if not link_is_for(search, key):
                 raise PreventUpdate
             return read(search)
@@ -348,4 +350,4 @@ def register_video(v: VideoIds, source: str) -> None:
                         Output(ids.STORE_VIDEO, "data", allow_duplicate=True),
                         *[Input(b, "value") for b in v.boxes], prevent_initial_call=True)
     clientside_callback(ClientsideFunction("video", "fromUrl"), *[Output(b, "value") for b in v.boxes],
-                        Input(ids.STORE_URL, "data"), prevent_initial_call=True)
+                        Input(ids.STORE_URL, "data"))  # and when the page's body arrives

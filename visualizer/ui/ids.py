@@ -122,10 +122,18 @@ PAGE_RACE = "page-race"
 
 
 def page_shown(key: str) -> str:
-    """The store that holds a page's key from the first time the page is shown
-    (``links.shownPages``): a page's callbacks take it as their input instead of
-    the page tabs, so switching pages costs no request for the pages not shown."""
+    """The store that gets a page's key each time the page is shown, once its body is
+    on the page (``links.shownPages``, or ``shell.mount`` the first time): a page's
+    callbacks take it as their input instead of the page tabs, so switching pages
+    costs no request for the pages not shown."""
     return f"{key}-shown"
+
+
+def page_mount(key: str) -> str:
+    """The store that asks for a page's body the first time the page is shown
+    (``links.shownPages``): only the first page is in the layout the browser loads,
+    each other is built on the server when it is first wanted (``shell.mount``)."""
+    return f"{key}-mount"
 
 
 def page_link(key: str) -> str:
