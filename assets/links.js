@@ -8,7 +8,6 @@
   const viz = window.viz, IDS = viz.IDS, plotDiv = viz.plotDiv;
   const PAGES = IDS.PAGE_KEYS || ["race"];
   const VIDEO_PAGES = ["race", "train"];  // the pages with a player, and its video export
-  const asked = {};  // the pages whose bodies have been asked for (shownPages)
 
   function writeUrl(query) {
     if (query && query !== window.location.search) {
@@ -81,16 +80,15 @@
     // Each page's "shown" store (ids.page_shown) gets the page's key when its tab
     // is picked, and is left alone otherwise: the pages' callbacks listen to it,
     // so a page switch sends a request only for the page now shown. A page whose
-    // body is not on the page yet is asked for once instead (its "mount" store,
-    // ids.page_mount: the server sends the body and sets "shown" itself).
+    // body is not on the page yet is asked for instead (its "mount" store,
+    // ids.page_mount: the server sends the body and sets "shown" itself); if that
+    // answer never came, the next visit asks again.
     shownPages: function (page) {
       const picked = page || "race", skip = window.dash_clientside.no_update;
-      const here = picked === PAGES[0] || document.getElementById("page-" + picked) === null ||
-        document.getElementById("page-" + picked).childElementCount > 0;
-      const ask = !here && !asked[picked];
-      if (ask) asked[picked] = true;
+      const box = document.getElementById("page-" + picked);
+      const here = picked === PAGES[0] || box === null || box.childElementCount > 0;
       return PAGES.map(function (p) { return p === picked && here ? p : skip; })
-        .concat(PAGES.map(function (p) { return p === picked && ask ? p : skip; }));
+        .concat(PAGES.map(function (p) { return p === picked && !here ? p : skip; }));
     },
 
     // A link opened (store-url), to the page it is for (ids.page_link), and to no

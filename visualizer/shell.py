@@ -95,7 +95,7 @@ clientside_callback(
 
 def mount(page: pages.Page) -> None:
     """Register "the first time this page is shown, its body is sent and it is shown"
-    (``links.shownPages`` asks once). The body's callbacks then run as a first load's
+    (``links.shownPages`` asks while the container is empty). The body's callbacks then run as a first load's
     would: those that fill it from the link already opened and those that draw it."""
 
     @callback(Output(page.container, "children"),
