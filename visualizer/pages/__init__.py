@@ -71,7 +71,8 @@ def containers(every_body: bool = False) -> list:
     """Every page's element: the first shown, the others hidden until their tab is
     picked and, unless ``every_body``, empty until then. A page's body is sent when
     it is first shown (``shell.mount``): the browser's first load then lays out and
-    wires one page, not ten (about a third less of its time)."""
+    wires one page, not nine (the race ready in about a quarter less time:
+    benchmarks/bench_page_load.py)."""
     out = []
     for i, page in enumerate(all_pages()):
         if i and not every_body:
