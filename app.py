@@ -18,16 +18,21 @@ from visualizer.pages.race import api as race_api
 from visualizer.pages.race import classroom, scene
 from visualizer.server import classes, compress, downloads, jobs
 
+DEBUG = bool(os.environ.get("DASH_DEBUG"))  # Dash's dev tools, for development
 app = Dash(
     __name__,
     title="Optimizer visualizer",
     update_title=None,
     serve_locally=True,  # no CDN: works offline in a classroom
-    suppress_callback_exceptions=False,
+    # The browser checks every callback's ids against every page's body only with the
+    # dev tools: the check needs that whole layout in the page (600 KB more in every
+    # load, for a check no student sees). tests/test_server.py makes it on the server.
+    suppress_callback_exceptions=not DEBUG,
     background_callback_manager=jobs.manager(),  # heavy scenes run as background jobs
 )
 app.layout = shell.build
-app.validation_layout = shell.build(every_body=True)  # every page's body, for Dash's checks
+if DEBUG:
+    app.validation_layout = shell.build(every_body=True)  # every page's body, for the check
 app.index_string = shell.index_string()  # the ids and page keys for the browser half
 server = app.server
 # With REDIS_URL set, heavy scenes run on Celery workers: celery -A app.celery_app worker
@@ -81,4 +86,4 @@ else:
 
 if __name__ == "__main__":
     app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8050")),
-            debug=bool(os.environ.get("DASH_DEBUG")))
+            debug=DEBUG)

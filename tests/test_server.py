@@ -282,3 +282,26 @@ def test_the_first_load_holds_one_pages_body_and_each_other_comes_when_first_sho
         assert body and not body & loaded, page.key  # none of it was in the first load
         sent |= body
     assert sent == full - loaded
+
+
+def _callback_ids(key: str, spec: dict) -> set[str]:
+    """The element ids a registered callback names (its outputs from its key, then its
+    inputs and states), but for pattern-matching ones (those may match none)."""
+    outputs = key[2:-2].split("...") if key.startswith("..") else [key]
+    names = [o.split("@")[0].rsplit(".", 1)[0] for o in outputs]
+    names += [d["id"] for d in spec["inputs"] + spec["state"]]
+    return {n for n in names if isinstance(n, str) and not n.startswith("{")}
+
+
+def test_every_callback_names_only_elements_of_the_pages(client):
+    """Every id a callback names is in the full layout (every page's body), and no id
+    is there twice: the checks Dash makes with its dev tools, made here, since the
+    page a student loads carries neither the other pages' bodies nor the layout the
+    check needs."""
+    full = json.dumps(shell.build(every_body=True).to_plotly_json(),
+                      default=lambda o: o.to_plotly_json())
+    named = set().union(*(_callback_ids(k, c) for k, c in app.app.callback_map.items()))
+    assert len(named) > 250 and named - _ids(full) == set()
+    every = re.findall(r'"id": ?"([^"]+)"', full)
+    assert len(every) == len(set(every))  # and no id is given twice
+    assert "validation_layout" not in client.get("/").get_data(as_text=True)
