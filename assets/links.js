@@ -85,8 +85,8 @@
     // answer never came, the next visit asks again.
     shownPages: function (page) {
       const picked = page || "race", skip = window.dash_clientside.no_update;
-      const box = document.getElementById("page-" + picked);
-      const here = picked === PAGES[0] || box === null || box.childElementCount > 0;
+      const box = document.getElementById(IDS.PAGE_IDS[picked]);
+      const here = box === null || box.childElementCount > 0;
       return PAGES.map(function (p) { return p === picked && here ? p : skip; })
         .concat(PAGES.map(function (p) { return p === picked && !here ? p : skip; }));
     },

@@ -252,8 +252,19 @@ def test_the_compression_memo_is_bounded_in_bytes():
     assert ("gzip", __import__("hashlib").blake2b(big, digest_size=20).digest()) not in memo._entries
 
 
+def _id_list(layout_json: str) -> list[str]:
+    """Every string id in a layout's JSON, as often as it is given."""
+    return re.findall(r'"id": ?"([^"]+)"', layout_json)
+
+
 def _ids(layout_json: str) -> set[str]:
-    return set(re.findall(r'"id": ?"([^"]+)"', layout_json))
+    return set(_id_list(layout_json))
+
+
+def _every_body() -> str:
+    """The full layout (every page's body) as JSON."""
+    return json.dumps(shell.build(every_body=True).to_plotly_json(),
+                      default=lambda o: o.to_plotly_json())
 
 
 def test_the_first_load_holds_one_pages_body_and_each_other_comes_when_first_shown(client):
@@ -262,23 +273,25 @@ def test_the_first_load_holds_one_pages_body_and_each_other_comes_when_first_sho
     answer of its mount callback (what links.shownPages asks the first time the page
     is shown), which also says the page is shown."""
     loaded = _ids(client.get("/_dash-layout").get_data(as_text=True))
-    full = _ids(json.dumps(shell.build(every_body=True).to_plotly_json(),
-                           default=lambda o: o.to_plotly_json()))
+    full = _ids(_every_body())
     assert {p.container for p in pages.all_pages()} <= loaded and "graph-overlay" in loaded
     assert [p.key for p in pages.later()] == pages.keys()[1:]
     sent: set[str] = set()
     for page in pages.later():
         mount = {"id": ids.page_mount(page.key), "property": "data"}
         (key,) = [k for k, c in app.app.callback_map.items() if c["inputs"] == [mount]]
-        r = _post(client, _dumps({
-            "output": key, "inputs": [{**mount, "value": page.key}], "state": [],
-            "outputs": [{"id": page.container, "property": "children"},
-                        {"id": page.shown, "property": "data"}],
-            "changedPropIds": [f"{ids.page_mount(page.key)}.data"]}))
-        assert r.status_code == 200, page.key
-        answer = r.get_json()["response"]
-        assert answer[page.shown]["data"] == page.key
-        body = _ids(json.dumps(answer[page.container]["children"]))
+        answers = []
+        for value in (page.key, {"not": "a key" * 1000}):  # what it carries changes nothing
+            r = _post(client, _dumps({
+                "output": key, "inputs": [{**mount, "value": value}], "state": [],
+                "outputs": [{"id": page.container, "property": "children"},
+                            {"id": page.shown, "property": "data"}],
+                "changedPropIds": [f"{ids.page_mount(page.key)}.data"]}))
+            assert r.status_code == 200, page.key
+            answers.append(r.get_json()["response"])
+        assert answers[0] == answers[1]
+        assert answers[0][page.shown]["data"] == page.key
+        body = _ids(json.dumps(answers[0][page.container]["children"]))
         assert body and not body & loaded, page.key  # none of it was in the first load
         sent |= body
     assert sent == full - loaded
@@ -298,10 +311,8 @@ def test_every_callback_names_only_elements_of_the_pages(client):
     is there twice: the checks Dash makes with its dev tools, made here, since the
     page a student loads carries neither the other pages' bodies nor the layout the
     check needs."""
-    full = json.dumps(shell.build(every_body=True).to_plotly_json(),
-                      default=lambda o: o.to_plotly_json())
+    every = _id_list(_every_body())
     named = set().union(*(_callback_ids(k, c) for k, c in app.app.callback_map.items()))
-    assert len(named) > 250 and named - _ids(full) == set()
-    every = re.findall(r'"id": ?"([^"]+)"', full)
+    assert len(named) > 250 and named - set(every) == set()
     assert len(every) == len(set(every))  # and no id is given twice
     assert "validation_layout" not in client.get("/").get_data(as_text=True)

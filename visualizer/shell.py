@@ -39,7 +39,8 @@ def header() -> html.Header:
 def build(every_body: bool = False) -> dmc.MantineProvider:
     """The whole page, in its default scene (the URL is applied on load): the first
     page's body, the others' empty until each is first shown (:func:`mount`), or,
-    with ``every_body``, every body (the app's ``validation_layout``)."""
+    with ``every_body``, every body (for Dash's check of the callbacks' ids: app.py
+    with DASH_DEBUG, and tests/test_server.py)."""
     stores = [
         # The URL is read and written in the browser (history.replaceState), not
         # with dcc.Location, which pushes history entries and resets the query.
@@ -109,6 +110,8 @@ def mount(page: pages.Page) -> None:
 
 for _page in pages.later():
     mount(_page)
+
+
 clientside_callback(  # each page's boxes hear of a link only when it is for that page
     ClientsideFunction("links", "routeLink"),
     *[Output(ids.page_link(k), "data") for k in PAGE_KEYS],
@@ -172,6 +175,6 @@ and the page keys handed to the browser half first."""
 def index_string() -> str:
     """The page, with ``window.VIZ_IDS`` (assets/core.js): no id is typed twice."""
     return INDEX.replace("@IDS@", json.dumps({
-        **ids.as_dict(), "PAGE_KEYS": PAGE_KEYS, "CLASS_POLL_MS": classes.POLL_MS,
+        **ids.as_dict(), "PAGE_KEYS": PAGE_KEYS, "PAGE_IDS": PAGE_IDS, "CLASS_POLL_MS": classes.POLL_MS,
         # the optimizers' colours, and the colour-blind palette's (core.js swaps them)
         "PALETTE": {c: figures.COLORBLIND_COLORS.get(n, c) for n, c in figures.COLORS.items()}}))

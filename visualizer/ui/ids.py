@@ -130,9 +130,10 @@ def page_shown(key: str) -> str:
 
 
 def page_mount(key: str) -> str:
-    """The store that asks for a page's body the first time the page is shown
-    (``links.shownPages``): only the first page is in the layout the browser loads,
-    each other is built on the server when it is first wanted (``shell.mount``)."""
+    """The store that asks for a page's body when the page is shown and its body is
+    not on the page yet (``links.shownPages``): only the first page's is in the layout
+    the browser loads, each other's is built on the server when first wanted
+    (``shell.mount``)."""
     return f"{key}-mount"
 
 
