@@ -17,18 +17,22 @@ ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "artifacts"
 
 
 def warm_kernels() -> None:
-    """Compile (or load) every landscape's kernels now, before the app serves.
+    """Compile (or load) every kernel now, before the app serves.
 
     Otherwise they compile in a background thread while the tests run, and a
     background job's process forked in the middle of a compile may inherit the
     compile's locks and hang (once seen in a cold run: a step-inspector job that
-    never answered). On a new machine this takes minutes, which the compiled-loop
-    tests would spend anyway.
+    never answered). On a new machine this takes about half a minute, which the
+    compiled-loop tests would spend anyway.
     """
     import landscapes
-    from visualizer.engine import compiled
+    from visualizer.engine import compiled, optimizers
 
-    compile_landscapes([ls.name for ls in landscapes.all_landscapes()])
+    compile_units([*optimizers.OPTIMIZERS, *(ls.name for ls in landscapes.all_landscapes())])
+    for ls in landscapes.all_landscapes():
+        if compiled.compilable(ls):
+            for kind in kernel_kinds():
+                compiled.kernel(ls, kind, wait=True)  # its parts are ready: no compile
     compiled.wait_until_ready()
 
 
@@ -39,33 +43,37 @@ def kernel_kinds() -> list[str]:
     return [*optimizers.OPTIMIZERS, "losses_and_divergence", "gradient"]
 
 
-def compile_landscapes(names: list[str]) -> None:
-    """Compile (or load) every kernel of these landscapes, in this process."""
-    import landscapes
-    from visualizer.engine import compiled
-
-    for name in names:
-        ls = landscapes.get(name)
-        if compiled.compilable(ls):
-            for kind in kernel_kinds():
-                compiled.kernel(ls, kind, wait=True)
-
-
-def landscapes_not_compiled() -> list[str]:
-    """The compilable landscapes whose kernels numba has not cached yet (by the index
-    files numba writes beside the generated source, one per compiled function)."""
+def compile_units(units: list[str]) -> None:
+    """Compile (or load), in this process, these units of the kernels: an optimizer's
+    loops (shared by every landscape: by its name) or a landscape's functions (by its
+    name). Separate units, so that processes side by side never compile the same."""
     import landscapes
     from visualizer.engine import compiled, optimizers
 
-    missing = []
-    for ls in landscapes.all_landscapes():
-        if not compiled.compilable(ls):
-            continue
-        source = compiled._source(ls)
-        path = compiled.cache_dir() / f"{ls.name}_{compiled._key(ls, source)}.py"
+    for unit in units:
+        if unit in optimizers.OPTIMIZERS:
+            compiled.optimizer_loops(unit)
+        elif compiled.compilable(ls := landscapes.get(unit)):
+            compiled.landscape_functions(ls)
+
+
+def units_not_compiled() -> list[str]:
+    """The optimizers whose loops, and the compilable landscapes whose functions,
+    numba has not cached yet (by the index files numba writes beside a generated
+    source, one per compiled function)."""
+    import landscapes
+    from visualizer.engine import compiled, optimizers
+
+    def cached(path: pathlib.Path, functions: list[str]) -> list[bool]:
         indexes = {p.name for p in (path.parent / "__pycache__").glob(f"{path.stem}.*.nbi")}
-        wanted = [f"trajectory_{k}" if k in optimizers.OPTIMIZERS else k for k in kernel_kinds()]
-        if not path.exists() or not all(any(f".{w}-" in i for i in indexes) for w in wanted):
+        return [path.exists() and any(f".{f}-" in i for i in indexes) for f in functions]
+
+    loops = compiled.file_path(None)
+    missing = [kind for kind in optimizers.OPTIMIZERS
+               if not all(cached(loops, [f"few_{kind}", f"many_{kind}"]))]
+    for ls in landscapes.all_landscapes():
+        if compiled.compilable(ls) and not all(cached(compiled.file_path(ls), [
+                "gradxy_c", "gradient_c", "gradient", "losses_and_divergence"])):
             missing.append(ls.name)
     return missing
 

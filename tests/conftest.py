@@ -84,7 +84,8 @@ def pytest_terminal_summary(terminalreporter):
     if kernels is not None:
         n, procs, seconds = kernels
         tr.write_line(f"{seconds:8.1f} s before the tests: " + (
-            f"the kernels of {n} landscapes compiled in {procs} processes" if n
+            f"{n} parts of the kernels (an optimizer's loops, a landscape's functions) "
+            f"compiled in {procs} processes" if n
             else "every kernel was on disk (the time is the check)"))
     for path, (wall, cpu, n) in sorted(_spent.items(), key=lambda kv: -kv[1][0]):
         tr.write_line(f"{wall:8.1f} s wall {cpu:8.1f} s CPU  {n:4d} tests  {path}")
@@ -99,8 +100,9 @@ def pytest_terminal_summary(terminalreporter):
 
 # -- Kernels first, compiled in parallel; several test processes on request ---------------
 # Before the tests, the process that runs them (or, with pytest-xdist, the one that hands
-# them out) compiles the kernels the browser tests load, one landscape per process across
-# the cores (nothing to do when they are on disk). With ``-n 2 --dist loadgroup`` the
+# them out) compiles the kernels the browser tests load, their parts (an optimizer's
+# loops, a landscape's functions) shared out across the cores (nothing to do when they
+# are on disk). With ``-n 2 --dist loadgroup`` the
 # browser tests run in two groups (each starts its own app and Chromium) and every other
 # file's tests stay together in one process, since they share a module's servers. On
 # two cores that is 20 % faster but not reliable (two Chromiums starve the apps' jobs:
@@ -130,14 +132,14 @@ def _compile_kernels(config) -> None:
     import sys
 
     started = time.perf_counter()
-    probe = subprocess.run([sys.executable, "-c", "from tests.browser import landscapes_not_compiled"
+    probe = subprocess.run([sys.executable, "-c", "from tests.browser import units_not_compiled"
                             " as m; print(' '.join(m()))"], cwd=ROOT, text=True,
                            capture_output=True, check=True)
     missing = probe.stdout.split()
     cores = os.cpu_count() or 1
     jobs = [missing[i::cores] for i in range(cores) if missing[i::cores]]
     procs = [subprocess.Popen([sys.executable, "-c", "import sys; from tests.browser import "
-                               "compile_landscapes as c; c(sys.argv[1:])", *names], cwd=ROOT)
+                               "compile_units as c; c(sys.argv[1:])", *names], cwd=ROOT)
              for names in jobs]
     if any(p.wait() for p in procs):
         raise pytest.UsageError("compiling the kernels failed (see above)")

@@ -151,23 +151,43 @@ def test_a_fresh_process_loads_the_kernels_from_disk_instead_of_compiling(tmp_pa
         "import landscapes\n"
         "from visualizer.engine import compiled\n"
         "k = compiled.kernel(landscapes.get('booth'), 'nesterov', wait=True)\n"
-        "print(sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()))\n"
+        "c = compiled._module('booth').gradxy_c\n"  # the landscape's gradient, a cfunc
+        "hits = sum(k.few.stats.cache_hits.values()) + sum(k.many.stats.cache_hits.values())\n"
+        "misses = sum(k.few.stats.cache_misses.values()) + sum(k.many.stats.cache_misses.values())\n"
+        "print(hits + c.cache_hits, misses + 1 - c.cache_hits)\n"
     )
     env = {**__import__("os").environ, "VISUALIZER_CACHE_DIR": str(tmp_path)}
     runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                            text=True, check=True).stdout.split() for _ in range(2)]
-    assert runs == [["0", "1"], ["1", "0"]]
+    assert runs == [["0", "3"], ["3", "0"]]  # two loops and the gradient
     assert len(list((tmp_path / "kernels").glob("booth_*.py"))) == 1
+    assert len(list((tmp_path / "kernels").glob("optimizers_*.py"))) == 1
 
 
-def test_the_kernel_file_changes_with_any_source_it_is_built_from(monkeypatch):
+def test_the_kernel_files_change_with_any_source_they_are_built_from(monkeypatch):
     ls = landscapes.get("booth")
-    source = compiled._source(ls)
-    assert "def trajectory_adabelief(" in source and "def losses_and_divergence(" in source
-    key = compiled._key(ls, source)
-    assert compiled._key(ls, source) == key
+    landscape_source, landscape_modules = compiled._sources(ls)
+    loops_source, loops_modules = compiled._sources(None)
+    assert "def gradxy_c(" in landscape_source and "def losses_and_divergence(" in landscape_source
+    assert "def few_adabelief(" in loops_source and "def many_adabelief(" in loops_source
+    assert "def few_" not in landscape_source and "gradxy" not in loops_source.replace(
+        "call_gradxy", "").replace("gradxy_c", "")  # each file alone: no landscape in the loops
+    keys = [compiled._key(landscape_source, landscape_modules),
+            compiled._key(loops_source, loops_modules)]
+    assert compiled._key(landscape_source, landscape_modules) == keys[0] != keys[1]
     monkeypatch.setattr(compiled, "_VERSION", compiled._VERSION + "x")
-    assert compiled._key(ls, source) != key
+    assert compiled._key(landscape_source, landscape_modules) != keys[0]
+    assert compiled._key(loops_source, loops_modules) != keys[1]
+
+
+def test_one_optimizers_loops_serve_every_landscape():
+    """An optimizer is compiled once, not once per landscape: its kernels on two
+    landscapes share the loops and differ only in the gradient's address."""
+    a = compiled.kernel(landscapes.get("booth"), "adam", wait=True)
+    b = compiled.kernel(landscapes.get("rosenbrock"), "adam", wait=True)
+    assert (a.few, a.many) == (b.few, b.many) == compiled.optimizer_loops("adam")
+    assert a.gradxy_c != b.gradxy_c and a.gradient_c != b.gradient_c
+    assert len(a.few.signatures) == len(a.many.signatures) == 1
 
 
 def test_asking_for_the_compiled_loop_without_numba_is_a_clear_error(monkeypatch):

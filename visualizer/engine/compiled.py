@@ -1,25 +1,33 @@
 """The compiled loop: whole trajectories in machine code, cached on disk.
 
-For each landscape this module writes a small Python source file of numba
-kernels (once; its name carries a hash of every source it is built from) and
-imports it: ``trajectory_<optimizer>`` runs all steps of a group of runs in one
-call, with the landscape's gradient, the optimizer's coefficients and its rule
-compiled in (the very functions the NumPy loop calls: see
-:class:`visualizer.engine.optimizers.Optimizer` and :class:`landscapes.Landscape`);
-for a few starts each step is inline, for many it is two vectorized passes
-(the gradient, then the rule), each its own small function: LLVM vectorizes
-a plain one-dimensional loop about five times better than the same loop
-inlined in the trajectory's. ``losses_and_divergence`` and ``gradient`` serve
-the rest. The arithmetic is
-the same, operation for operation, so both loops give the same numbers to
-the last bit (the tests compare them).
+This module writes small Python source files of numba kernels (once; each
+name carries a hash of every source it is built from) and imports them:
+
+- one for the optimizers, shared by every landscape: ``few_<optimizer>`` and
+  ``many_<optimizer>`` run all steps of a group of runs in one call, with the
+  optimizer's coefficients and its rule compiled in (the very functions the
+  NumPy loop calls: see :class:`visualizer.engine.optimizers.Optimizer`); for a
+  few starts each step is inline, for many it is two vectorized passes (the
+  gradient, then the rule), each its own small function: LLVM vectorizes a plain
+  one-dimensional loop about five times better than the same loop inlined in
+  the trajectory's;
+- one per landscape (:class:`landscapes.Landscape`): its gradient as two C
+  functions (``gradxy_c`` for one point, ``gradient_c`` for a pass over many),
+  which the optimizers' loops call by address (:class:`Trajectory`), and
+  ``losses_and_divergence`` and ``gradient``, which serve the rest.
+
+So a new machine compiles 14 optimizers' loops and each landscape's four small
+functions, not every optimizer for every landscape (15 x 14 trajectories before:
+about five times the work). The arithmetic is the same, operation for operation,
+so both loops give the same numbers to the last bit (the tests compare them).
 
 numba compiles with ``error_model="numpy"`` (a division by zero gives inf or
 NaN, as in NumPy, instead of raising) and without ``fastmath`` (no
 reassociation, no fused multiply-add), and caches what it compiled next to the
 generated file (``cache=True`` needs functions in a real file: hence the
-files). A kernel costs one to four seconds to compile the first time on a machine
-and some milliseconds to load in every later process.
+files). An optimizer's loops cost about two seconds to compile the first time on
+a machine, a landscape's functions about as much, and some milliseconds to load in
+every later process.
 
 Nobody waits for a compile unless they ask to: :func:`kernel` returns a
 kernel only once it is ready and otherwise queues it for a background thread,
@@ -32,6 +40,7 @@ else ``~/.cache/optimizer-visualizer``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import importlib.util
@@ -52,7 +61,7 @@ from visualizer import paths
 from visualizer.engine import optimizers
 
 Array = np.ndarray
-_VERSION = "5"  # of the template below: part of every file's hash
+_VERSION = "6"  # of the template below: part of every file's hash
 
 
 @functools.cache
@@ -90,15 +99,76 @@ def compilable(landscape: Any) -> bool:
                and fn.__module__ in sys.modules for fn in (landscape.fxy, landscape.gradxy))
 
 
-# -- The generated source ---------------------------------------------------------------
+# -- Calling a landscape's compiled gradient through its address ------------------------
+# An optimizer's kernels are compiled once, not once per landscape: they take the
+# landscape's gradient as the address of a C function (a numba ``cfunc`` in the
+# landscape's file) and call it through these two intrinsics. The call costs a few
+# nanoseconds a step more than an inlined gradient (benchmarks/bench_engine.py) and
+# gives the same numbers to the last bit (the arithmetic is the same; nothing is fused).
 
-_HEADER = '''\
+# gradxy_c(x, y, gy): returns the gradient's x part and writes its y part to gy[0]
+GRADXY_C = "float64(float64, float64, CPointer(float64))"
+# gradient_c(p, out, n): out[i] = the gradient at p[i] for n points of two numbers
+GRADIENT_C = "void(CPointer(float64), CPointer(float64), int64)"
+
+
+@functools.cache
+def _intrinsics() -> dict[str, Callable]:
+    from llvmlite import ir
+    from numba import types as nt
+    from numba.extending import intrinsic
+
+    double = ir.DoubleType()
+
+    @intrinsic
+    def call_gradxy(typingctx, address, x, y):
+        """The gradient at (x, y) from the ``gradxy_c`` at ``address``."""
+        def codegen(context, builder, signature, args):
+            fn_type = ir.FunctionType(double, [double, double, double.as_pointer()])
+            fn = builder.inttoptr(args[0], fn_type.as_pointer())
+            with builder.goto_entry_block():
+                gy = builder.alloca(double)
+            gx = builder.call(fn, [args[1], args[2], gy])
+            return context.make_tuple(builder, signature.return_type, (gx, builder.load(gy)))
+        return nt.UniTuple(nt.float64, 2)(nt.int64, nt.float64, nt.float64), codegen
+
+    @intrinsic
+    def call_gradient(typingctx, address, p, out):
+        """``out[i]`` = the gradient at ``p[i]``, ``p`` and ``out`` C-contiguous
+        ``(N, 2)`` arrays, by the ``gradient_c`` at ``address``."""
+        def codegen(context, builder, signature, args):
+            fn_type = ir.FunctionType(ir.VoidType(), [double.as_pointer(), double.as_pointer(),
+                                                      ir.IntType(64)])
+            fn = builder.inttoptr(args[0], fn_type.as_pointer())
+            p_arr = context.make_array(signature.args[1])(context, builder, args[1])
+            out_arr = context.make_array(signature.args[2])(context, builder, args[2])
+            n = builder.extract_value(p_arr.shape, 0)
+            builder.call(fn, [p_arr.data, out_arr.data, builder.sext(n, ir.IntType(64))
+                              if n.type.width < 64 else n])
+            return context.get_dummy_value()
+        points = nt.Array(nt.float64, 2, "C")
+        return nt.void(nt.int64, points, points), codegen
+
+    return {"call_gradxy": call_gradxy, "call_gradient": call_gradient}
+
+
+def __getattr__(name: str) -> Callable:
+    # call_gradxy and call_gradient, made on first use: importing this module must
+    # not import numba (the optimizers' generated file imports them from here)
+    if name in ("call_gradxy", "call_gradient"):
+        return _intrinsics()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# -- The generated sources -----------------------------------------------------------
+
+_LANDSCAPE = '''\
 """Compiled kernels for the landscape {name!r}: written by visualizer.engine.compiled, do not edit."""
 import numba
 import numpy as np
 from {fmod} import {fname} as _fxy
 from {gmod} import {gname} as _gradxy
-from visualizer.engine.compiled import jit
+from visualizer.engine.compiled import GRADIENT_C, GRADXY_C, jit
 
 _JIT = dict(error_model="numpy", cache=True, nogil=True)
 fxy = jit(_fxy)
@@ -111,21 +181,16 @@ def gradient(p, out):  # p, out: (N, 2)
         out[i, 0], out[i, 1] = gradxy(p[i, 0], p[i, 1])
 
 
-@numba.njit(**_JIT)
-def flat(pts, grads, state, rec):
-    # The trajectory's arrays with each run's (K, 2) numbers as one row of n = 2K.
-    n = 2 * pts.shape[2]
-    return (n, pts.reshape(pts.shape[0], pts.shape[1], n),
-            grads.reshape(grads.shape[0], grads.shape[1], n),
-            state.reshape(state.shape[0], state.shape[1], n),
-            rec.reshape(rec.shape[0], rec.shape[1], rec.shape[2], n))
+@numba.cfunc(GRADXY_C, **_JIT)
+def gradxy_c(x, y, gy):  # what the optimizers' kernels call for a few starts
+    gx, gy[0] = gradxy(x, y)
+    return gx
 
 
-@numba.njit(**_JIT)
-def add_noise(g, noise, scale):  # g, noise: (N, 2); g + scale * noise, as the NumPy loop
-    for i in range(g.shape[0]):
-        g[i, 0] = g[i, 0] + scale * noise[i, 0]
-        g[i, 1] = g[i, 1] + scale * noise[i, 1]
+@numba.cfunc(GRADIENT_C, **_JIT)
+def gradient_c(p, out, n):  # ... and for many: one pass, which LLVM vectorizes
+    for i in range(n):
+        out[2 * i], out[2 * i + 1] = gradxy(p[2 * i], p[2 * i + 1])
 
 
 @numba.njit(**_JIT)
@@ -148,6 +213,32 @@ def losses_and_divergence(pts, losses, first, x0, x1, y0, y1):
                     first[i] = t
 '''
 
+_OPTIMIZERS = '''\
+"""Compiled kernels of the optimizers, for every landscape: written by visualizer.engine.compiled, do not edit."""
+import numba
+import numpy as np
+from visualizer.engine.compiled import call_gradient, call_gradxy, jit
+
+_JIT = dict(error_model="numpy", cache=True, nogil=True)
+
+
+@numba.njit(**_JIT)
+def flat(pts, grads, state, rec):
+    # The trajectory's arrays with each run's (K, 2) numbers as one row of n = 2K.
+    n = 2 * pts.shape[2]
+    return (n, pts.reshape(pts.shape[0], pts.shape[1], n),
+            grads.reshape(grads.shape[0], grads.shape[1], n),
+            state.reshape(state.shape[0], state.shape[1], n),
+            rec.reshape(rec.shape[0], rec.shape[1], rec.shape[2], n))
+
+
+@numba.njit(**_JIT)
+def add_noise(g, noise, scale):  # g, noise: (N, 2); g + scale * noise, as the NumPy loop
+    for i in range(g.shape[0]):
+        g[i, 0] = g[i, 0] + scale * noise[i, 0]
+        g[i, 1] = g[i, 1] + scale * noise[i, 1]
+'''
+
 _TRAJECTORY = '''
 
 from {rule_module} import {rule} as _rule_{opt}  # noqa: E402
@@ -165,8 +256,9 @@ def step_{opt}(g, p, p_next,{states} c):
 
 
 @numba.njit(**_JIT)
-def few_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, record):
-    # A few starts: each step inline (no call per step).
+def few_{opt}(gradxy_c, gradient_c, pts, grads, lrs, r0, r1, h, extra0, noise, scale, state,
+              rec, record):
+    # A few starts: each step inline (no call per step but the gradient's).
     n, pf, gf, sf, qf = flat(pts, grads, state, rec)
     for r in range(r0, r1):
         s = r - r0
@@ -175,7 +267,7 @@ def few_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, reco
             c, extra = coefs_{opt}(t + 1, lrs[t, r], h, extra)
             p, p_next, g = pf[t, r], pf[t + 1, r], gf[t, r]
             for e in range(0, n, 2):
-                g[e], g[e + 1] = gradxy(p[e], p[e + 1])
+                g[e], g[e + 1] = call_gradxy(gradxy_c, p[e], p[e + 1])
                 if scale != 0.0:
                     g[e] = g[e] + scale * noise[t, e // 2, 0]
                     g[e + 1] = g[e + 1] + scale * noise[t, e // 2, 1]
@@ -186,7 +278,8 @@ def few_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, reco
 
 
 @numba.njit(**_JIT)
-def many_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, record):
+def many_{opt}(gradxy_c, gradient_c, pts, grads, lrs, r0, r1, h, extra0, noise, scale, state,
+               rec, record):
     # Many starts: each step in vectorized passes.
     n, pf, gf, sf, qf = flat(pts, grads, state, rec)
     for r in range(r0, r1):
@@ -194,30 +287,24 @@ def many_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, rec
         extra = extra0
         for t in range(grads.shape[0]):
             c, extra = coefs_{opt}(t + 1, lrs[t, r], h, extra)
-            gradient(pts[t, r], grads[t, r])
+            call_gradient(gradient_c, pts[t, r], grads[t, r])
             if scale != 0.0:
                 add_noise(grads[t, r], noise[t], scale)
             step_{opt}(gf[t, r], pf[t, r], pf[t + 1, r],{state_args} c)
 {record}
-
-
-@numba.njit(**_JIT)
-def trajectory_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, record):
-    # Runs r0..r1 - 1 of pts: (T + 1, S, K, 2), row 0 the starts; grads: (T, S, K, 2);
-    # lrs: (T, S); h: the hyperparameters; noise: (T, K, 2), added times scale when
-    # scale != 0; state: (F, R, K, 2), zeros; rec: (F, T, R, K, 2), written when record.
-    # The same arithmetic either way; the faster loop for the number of starts.
-    if pts.shape[2] <= 8:
-        few_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, record)
-    else:
-        many_{opt}(pts, grads, lrs, r0, r1, h, extra0, noise, scale, state, rec, record)
 '''
 
+FEW = 8  # starts up to which a group's steps run inline (few_), else in passes (many_)
 
-def _source(landscape: Any) -> str:
+
+def _landscape_source(landscape: Any) -> str:
     fx, gx = landscape.fxy, landscape.gradxy
-    parts = [_HEADER.format(name=landscape.name, fmod=fx.__module__, fname=fx.__name__,
-                            gmod=gx.__module__, gname=gx.__name__)]
+    return _LANDSCAPE.format(name=landscape.name, fmod=fx.__module__, fname=fx.__name__,
+                             gmod=gx.__module__, gname=gx.__name__)
+
+
+def _optimizers_source() -> str:
+    parts = [_OPTIMIZERS]
     for info in optimizers.OPTIMIZERS.values():
         n = len(info.state_fields)
         names = [f"s{i}" for i in range(n)]
@@ -238,19 +325,35 @@ def _source(landscape: Any) -> str:
     return "".join(parts)
 
 
-def _key(landscape: Any, source: str) -> str:
-    """A hash of everything the kernels are built from: the template's output and
-    the source files of the landscape, the optimizers and this module. numba's
-    cache checks only the generated file, so any edit must change its name."""
-    files = {inspect.getsourcefile(m) for m in (
-        sys.modules[landscape.fxy.__module__], sys.modules[landscape.gradxy.__module__],
-        *(sys.modules[f.__module__] for info in optimizers.OPTIMIZERS.values()
-          for f in (info.rule, info.coefs)),
-        sys.modules[__name__], sys.modules["landscapes"])}
+def _sources(landscape: Any | None) -> tuple[str, set[Any]]:
+    """A generated file's text and the modules it is built from: a landscape's
+    kernels (``landscape``) or the optimizers' (None)."""
+    if landscape is not None:
+        modules = {sys.modules[landscape.fxy.__module__], sys.modules[landscape.gradxy.__module__],
+                   sys.modules["landscapes"]}
+        return _landscape_source(landscape), modules
+    modules = {sys.modules[f.__module__] for info in optimizers.OPTIMIZERS.values()
+               for f in (info.rule, info.coefs)}
+    return _optimizers_source(), modules
+
+
+def _key(source: str, modules: Iterable[Any]) -> str:
+    """A hash of everything a file's kernels are built from: the template's output
+    and the source files of its modules and of this one. numba's cache checks only
+    the generated file, so any edit must change its name."""
+    files = {inspect.getsourcefile(m) for m in (*modules, sys.modules[__name__])}
     digest = hashlib.sha256((_VERSION + source).encode())
     for path in sorted(f for f in files if f):
         digest.update(pathlib.Path(path).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def file_path(landscape: Any | None) -> pathlib.Path:
+    """Where the generated file of a landscape's kernels (or, for None, of the
+    optimizers') is: its name carries :func:`_key`."""
+    source, modules = _sources(landscape)
+    stem = landscape.name if landscape is not None else "optimizers"
+    return cache_dir() / f"{stem}_{_key(source, modules)}.py"
 
 
 def cache_dir() -> pathlib.Path:
@@ -266,14 +369,14 @@ _queue_lock = threading.Lock()  # never held during a compile: submitting must n
 
 
 @functools.cache
-def _module(landscape_name: str) -> types.ModuleType:
-    """The landscape's kernels, written (if missing) and imported."""
+def _module(landscape_name: str | None) -> types.ModuleType:
+    """A landscape's kernels (or, for None, the optimizers'), written if missing and
+    imported (which compiles or loads the landscape's two ``cfunc``)."""
     import landscapes
 
-    landscape = landscapes.get(landscape_name)
-    source = _source(landscape)
-    key = _key(landscape, source)
-    path = cache_dir() / f"{landscape.name}_{key}.py"
+    landscape = landscapes.get(landscape_name) if landscape_name is not None else None
+    source, _ = _sources(landscape)
+    path = file_path(landscape)
     if not path.exists():
         # Write aside, then link into place: the first process to get there wins
         # and the file never changes after (numba's cache keys on its mtime).
@@ -301,28 +404,60 @@ def _signatures() -> dict[str, Any]:
         return nt.Array(nt.float64, ndim, "C")
 
     return {
-        "trajectory": (arr(4), arr(4), arr(2), nt.int64, nt.int64, arr(1), nt.float64, arr(3),
-                       nt.float64, arr(4), arr(5), nt.boolean),
+        "trajectory": (nt.int64, nt.int64, arr(4), arr(4), arr(2), nt.int64, nt.int64, arr(1),
+                       nt.float64, arr(3), nt.float64, arr(4), arr(5), nt.boolean),
         "gradient": (arr(2), arr(2)),
         "losses_and_divergence": (arr(3), arr(2), nt.Array(nt.int64, 1, "C"), *[nt.float64] * 4),
     }
 
 
-_ready: dict[tuple[str, str], Callable] = {}
+@dataclasses.dataclass(frozen=True)
+class Trajectory:
+    """One optimizer's compiled trajectory on one landscape: the optimizer's two
+    kernels (``few``, ``many``: compiled once for every landscape) and the
+    addresses of the landscape's compiled gradient they call."""
+
+    few: Callable
+    many: Callable
+    gradxy_c: int
+    gradient_c: int
+
+    def __call__(self, pts: Array, *args: Any) -> None:
+        """Run it: the arguments of ``few_<optimizer>`` after the two addresses;
+        the loop for a few starts (``FEW`` or fewer a run) or for many."""
+        loop = self.few if pts.shape[2] <= FEW else self.many
+        loop(self.gradxy_c, self.gradient_c, pts, *args)
 
 
-def _build(landscape_name: str, kind: str) -> Callable:
+_ready: dict[tuple[str | None, str], Any] = {}
+
+
+def _build(landscape_name: str | None, kind: str) -> Any:
     """Load (from numba's cache) or compile one kernel; ``kind`` is an optimizer
-    name, ``"gradient"`` or ``"losses_and_divergence"``."""
+    name, ``"gradient"`` or ``"losses_and_divergence"``. For an optimizer and
+    ``landscape_name`` None: its two loops alone, what every landscape shares."""
     with _build_lock:
-        found = _ready.get((landscape_name, kind))
-        if found is None:
-            module = _module(landscape_name)
-            is_rule = kind in optimizers.OPTIMIZERS
-            dispatcher = getattr(module, f"trajectory_{kind}" if is_rule else kind)
-            dispatcher.compile(_signatures()["trajectory" if is_rule else kind])
-            found = _ready[(landscape_name, kind)] = dispatcher
+        return _build_held(landscape_name, kind)
+
+
+def _build_held(landscape_name: str | None, kind: str) -> Any:
+    found = _ready.get((landscape_name, kind))
+    if found is not None:
         return found
+    if kind not in optimizers.OPTIMIZERS:
+        found = getattr(_module(landscape_name), kind)
+        found.compile(_signatures()[kind])
+    elif landscape_name is None:
+        module = _module(None)
+        found = (getattr(module, f"few_{kind}"), getattr(module, f"many_{kind}"))
+        for loop in found:
+            loop.compile(_signatures()["trajectory"])
+    else:
+        few, many = _build_held(None, kind)
+        module = _module(landscape_name)
+        found = Trajectory(few, many, module.gradxy_c.address, module.gradient_c.address)
+    _ready[(landscape_name, kind)] = found
+    return found
 
 
 # -- Compiling in the background -----------------------------------------------------
@@ -431,6 +566,19 @@ def kernel(landscape: Any, kind: str, wait: bool = False) -> Callable | None:
         return found or _build(landscape.name, kind)
     _submit((landscape.name, kind))
     return None
+
+
+def optimizer_loops(kind: str) -> tuple[Callable, Callable]:
+    """Compile (or load) now an optimizer's two loops, which every landscape's
+    kernel of that optimizer shares."""
+    return _build(None, kind)
+
+
+def landscape_functions(landscape: Any) -> None:
+    """Compile (or load) now a landscape's own functions: its gradient for the
+    optimizers' loops, ``gradient`` and ``losses_and_divergence``."""
+    for kind in ("gradient", "losses_and_divergence"):
+        kernel(landscape, kind, wait=True)
 
 
 def warm_up(landscape_names: Iterable[str], kinds: Iterable[str]) -> None:
