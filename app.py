@@ -62,7 +62,7 @@ def warm_up() -> None:
 def load_now(seconds: float) -> None:
     """Load (or compile) the first kernels in this thread, one after another, for
     at most about ``seconds`` (loading from numba's cache takes about 0.1 s a
-    kernel, compiling one to four seconds)."""
+    kernel, compiling about two seconds an optimizer and under one a landscape)."""
     import landscapes
 
     deadline = time.monotonic() + seconds

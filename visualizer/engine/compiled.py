@@ -502,7 +502,7 @@ _forking = False
 @contextlib.contextmanager
 def no_compile() -> Iterator[None]:
     """Hold every compile back while the block runs, after waiting for the one in
-    progress (one to four seconds, once per kernel and machine): fork a job's
+    progress (about two seconds at most, once per kernel and machine): fork a job's
     process in here. A child forked while a compile held its locks would inherit
     them held by a thread it does not have, and hang on its first kernel (a
     background job started within seconds of a worker's start did). Not an
