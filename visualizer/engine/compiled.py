@@ -18,7 +18,7 @@ name carries a hash of every source it is built from) and imports them:
 
 So a new machine compiles 14 optimizers' loops and each landscape's four small
 functions, not every optimizer for every landscape (15 x 14 trajectories before:
-about five times the work). The arithmetic is the same, operation for operation,
+about fourteen times the CPU). The arithmetic is the same, operation for operation,
 so both loops give the same numbers to the last bit (the tests compare them).
 
 numba compiles with ``error_model="numpy"`` (a division by zero gives inf or
@@ -26,7 +26,7 @@ NaN, as in NumPy, instead of raising) and without ``fastmath`` (no
 reassociation, no fused multiply-add), and caches what it compiled next to the
 generated file (``cache=True`` needs functions in a real file: hence the
 files). An optimizer's loops cost about two seconds to compile the first time on
-a machine, a landscape's functions about as much, and some milliseconds to load in
+a machine, a landscape's functions under one, and some milliseconds to load in
 every later process.
 
 Nobody waits for a compile unless they ask to: :func:`kernel` returns a
