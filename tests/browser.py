@@ -64,16 +64,16 @@ def units_not_compiled() -> list[str]:
     import landscapes
     from visualizer.engine import compiled, optimizers
 
-    def cached(path: pathlib.Path, functions: list[str]) -> list[bool]:
+    def cached(path: pathlib.Path, functions: list[str]) -> bool:
         indexes = {p.name for p in (path.parent / "__pycache__").glob(f"{path.stem}.*.nbi")}
-        return [path.exists() and any(f".{f}-" in i for i in indexes) for f in functions]
+        return path.exists() and all(any(f".{f}-" in i for i in indexes) for f in functions)
 
     loops = compiled.file_path(None)
     missing = [kind for kind in optimizers.OPTIMIZERS
-               if not all(cached(loops, [f"few_{kind}", f"many_{kind}"]))]
+               if not cached(loops, [f"{loop}_{kind}" for loop in compiled.LOOPS])]
     for ls in landscapes.all_landscapes():
-        if compiled.compilable(ls) and not all(cached(compiled.file_path(ls), [
-                "gradxy_c", "gradient_c", "gradient", "losses_and_divergence"])):
+        if compiled.compilable(ls) and not cached(compiled.file_path(ls),
+                                                  list(compiled.LANDSCAPE_FUNCTIONS)):
             missing.append(ls.name)
     return missing
 

@@ -14,9 +14,9 @@ name carries a hash of every source it is built from) and imports them:
 - one per landscape (:class:`landscapes.Landscape`): its gradient as two C
   functions (``gradxy_c`` for one point, ``gradient_c`` for a pass over many),
   which the optimizers' loops call by address (:class:`Trajectory`), and
-  ``losses_and_divergence`` and ``gradient``, which serve the rest.
+  ``losses_and_divergence``, which serves the rest.
 
-So a new machine compiles 14 optimizers' loops and each landscape's four small
+So a new machine compiles 14 optimizers' loops and each landscape's three small
 functions, not every optimizer for every landscape (15 x 14 trajectories before:
 about fourteen times the CPU). The arithmetic is the same, operation for operation,
 so both loops give the same numbers to the last bit (the tests compare them).
@@ -143,8 +143,7 @@ def _intrinsics() -> dict[str, Callable]:
             p_arr = context.make_array(signature.args[1])(context, builder, args[1])
             out_arr = context.make_array(signature.args[2])(context, builder, args[2])
             n = builder.extract_value(p_arr.shape, 0)
-            builder.call(fn, [p_arr.data, out_arr.data, builder.sext(n, ir.IntType(64))
-                              if n.type.width < 64 else n])
+            builder.call(fn, [p_arr.data, out_arr.data, n])  # n: intp, 64 bits
             return context.get_dummy_value()
         points = nt.Array(nt.float64, 2, "C")
         return nt.void(nt.int64, points, points), codegen
@@ -175,12 +174,6 @@ fxy = jit(_fxy)
 gradxy = jit(_gradxy)
 
 
-@numba.njit(**_JIT)
-def gradient(p, out):  # p, out: (N, 2)
-    for i in range(p.shape[0]):
-        out[i, 0], out[i, 1] = gradxy(p[i, 0], p[i, 1])
-
-
 @numba.cfunc(GRADXY_C, **_JIT)
 def gradxy_c(x, y, gy):  # what the optimizers' kernels call for a few starts
     gx, gy[0] = gradxy(x, y)
@@ -188,7 +181,7 @@ def gradxy_c(x, y, gy):  # what the optimizers' kernels call for a few starts
 
 
 @numba.cfunc(GRADIENT_C, **_JIT)
-def gradient_c(p, out, n):  # ... and for many: one pass, which LLVM vectorizes
+def gradient_c(p, out, n):  # ... and for many (and compiled.gradient): one vectorized pass
     for i in range(n):
         out[2 * i], out[2 * i + 1] = gradxy(p[2 * i], p[2 * i + 1])
 
@@ -294,6 +287,9 @@ def many_{opt}(gradxy_c, gradient_c, pts, grads, lrs, r0, r1, h, extra0, noise, 
 {record}
 '''
 
+LOOPS = ("few", "many")  # an optimizer's functions in the optimizers' file, by prefix
+LANDSCAPE_FUNCTIONS = ("gradxy_c", "gradient_c", "losses_and_divergence")  # a landscape's file's
+
 FEW = 8  # starts up to which a group's steps run inline (few_), else in passes (many_)
 
 
@@ -348,12 +344,17 @@ def _key(source: str, modules: Iterable[Any]) -> str:
     return digest.hexdigest()[:16]
 
 
-def file_path(landscape: Any | None) -> pathlib.Path:
-    """Where the generated file of a landscape's kernels (or, for None, of the
-    optimizers') is: its name carries :func:`_key`."""
+def _file(landscape: Any | None) -> tuple[pathlib.Path, str]:
+    """The generated file of a landscape's kernels (or, for None, of the
+    optimizers'): where it is (its name carries :func:`_key`) and its text."""
     source, modules = _sources(landscape)
     stem = landscape.name if landscape is not None else "optimizers"
-    return cache_dir() / f"{stem}_{_key(source, modules)}.py"
+    return cache_dir() / f"{stem}_{_key(source, modules)}.py", source
+
+
+def file_path(landscape: Any | None) -> pathlib.Path:
+    """Where :func:`_file` is."""
+    return _file(landscape)[0]
 
 
 def cache_dir() -> pathlib.Path:
@@ -375,8 +376,7 @@ def _module(landscape_name: str | None) -> types.ModuleType:
     import landscapes
 
     landscape = landscapes.get(landscape_name) if landscape_name is not None else None
-    source, _ = _sources(landscape)
-    path = file_path(landscape)
+    path, source = _file(landscape)
     if not path.exists():
         # Write aside, then link into place: the first process to get there wins
         # and the file never changes after (numba's cache keys on its mtime).
@@ -406,7 +406,6 @@ def _signatures() -> dict[str, Any]:
     return {
         "trajectory": (nt.int64, nt.int64, arr(4), arr(4), arr(2), nt.int64, nt.int64, arr(1),
                        nt.float64, arr(3), nt.float64, arr(4), arr(5), nt.boolean),
-        "gradient": (arr(2), arr(2)),
         "losses_and_divergence": (arr(3), arr(2), nt.Array(nt.int64, 1, "C"), *[nt.float64] * 4),
     }
 
@@ -444,12 +443,14 @@ def _build_held(landscape_name: str | None, kind: str) -> Any:
     found = _ready.get((landscape_name, kind))
     if found is not None:
         return found
-    if kind not in optimizers.OPTIMIZERS:
+    if kind == "gradient":
+        found = _module(landscape_name).gradient_c  # a cfunc: compiled when imported
+    elif kind not in optimizers.OPTIMIZERS:
         found = getattr(_module(landscape_name), kind)
         found.compile(_signatures()[kind])
     elif landscape_name is None:
         module = _module(None)
-        found = (getattr(module, f"few_{kind}"), getattr(module, f"many_{kind}"))
+        found = tuple(getattr(module, f"{loop}_{kind}") for loop in LOOPS)
         for loop in found:
             loop.compile(_signatures()["trajectory"])
     else:
@@ -575,8 +576,8 @@ def optimizer_loops(kind: str) -> tuple[Callable, Callable]:
 
 
 def landscape_functions(landscape: Any) -> None:
-    """Compile (or load) now a landscape's own functions: its gradient for the
-    optimizers' loops, ``gradient`` and ``losses_and_divergence``."""
+    """Compile (or load) now a landscape's own functions (``LANDSCAPE_FUNCTIONS``):
+    its gradient's two C functions, and ``losses_and_divergence``."""
     for kind in ("gradient", "losses_and_divergence"):
         kernel(landscape, kind, wait=True)
 
@@ -620,8 +621,14 @@ def trajectory(kern: Callable, optimizer: optimizers.Optimizer, rows: slice, pts
 
 
 def gradient(landscape: Any, p: Array, out: Array) -> None:
-    """``out[...] = landscape.grad(p)`` for C-contiguous ``(..., 2)`` arrays."""
-    kernel(landscape, "gradient", wait=True)(p.reshape(-1, 2), out.reshape(-1, 2))
+    """``out[...] = landscape.grad(p)`` for C-contiguous ``(..., 2)`` arrays, by the
+    landscape's ``gradient_c`` (the pass the optimizers' loops call for many starts)."""
+    import ctypes
+
+    double_p = ctypes.POINTER(ctypes.c_double)
+    p, out = p.reshape(-1, 2), out.reshape(-1, 2)
+    kernel(landscape, "gradient", wait=True).ctypes(p.ctypes.data_as(double_p),
+                                                    out.ctypes.data_as(double_p), len(p))
 
 
 def losses_and_divergence(landscape: Any, pts: Array,
