@@ -1,11 +1,14 @@
-"""Every test session gets a results cache of its own (the compiled kernels stay shared:
-they are keyed by a hash of their sources)."""
+"""Every test session gets a results cache, a classes store and a job board of its own
+(the compiled kernels stay shared: they are keyed by a hash of their sources)."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pathlib
+import shutil
+import tempfile
 import time
 
 import pytest
@@ -16,9 +19,18 @@ import pytest
 # set their own slots.
 os.environ.setdefault("VISUALIZER_JOB_SLOTS", "2")
 
-from visualizer.server import cache, classes
+from visualizer.server import cache, classes, jobs
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+# A job board of the session's own, set before any test module imports the app (whose
+# background-callback manager keeps the folder it is made with): with two test
+# processes, the other one's jobs come from 127.0.0.1 too, and on a shared board they
+# would take this one's slots and replace its jobs (one job per client).
+_JOBS = pathlib.Path(tempfile.mkdtemp(prefix="visualizer-test-jobs-"))
+jobs.use_folder(_JOBS)
+_SESSION_PID = os.getpid()  # a forked job that exits must not remove it
+atexit.register(lambda: os.getpid() == _SESSION_PID and shutil.rmtree(_JOBS, True))
 
 
 @pytest.fixture(scope="session", autouse=True)

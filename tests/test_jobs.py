@@ -44,6 +44,27 @@ def test_a_clients_newer_job_replaces_its_older_one():
     assert jobs._place(old) is None and jobs._place(new) == 0
 
 
+def test_a_board_in_a_folder_of_its_own_is_a_queue_of_its_own(tmp_path, monkeypatch):
+    """Two apps on one machine (two test processes) each with a folder of its own: the
+    same client's job on one board neither waits behind nor replaces its job on the other."""
+    monkeypatch.setattr(jobs, "board", lambda: jobs._board(os.getpid()))  # the real one
+    monkeypatch.setenv("VISUALIZER_JOB_SLOTS", "1")
+    before = jobs.use_folder(tmp_path / "one")
+    try:
+        first = ticket("127.0.0.1")
+        jobs._join(first)
+        jobs.use_folder(tmp_path / "two")
+        second, third = ticket("127.0.0.1"), ticket("10.0.0.9")
+        jobs._join(second)
+        jobs._join(third)
+        assert jobs._place(second) == 0 and jobs._place(third) == 1  # the one slot is its own
+        jobs.use_folder(tmp_path / "one")
+        assert jobs._place(first) == 0  # not replaced by the same client's job on "two"
+        assert (tmp_path / "one").is_dir() and (tmp_path / "two").is_dir()
+    finally:
+        jobs.use_folder(before)
+
+
 def test_jobs_beyond_the_slots_wait_in_arrival_order_one_per_client(monkeypatch):
     monkeypatch.setenv("VISUALIZER_JOB_SLOTS", "2")
     tickets = [ticket(f"10.0.0.{i}") for i in range(5)]

@@ -40,6 +40,7 @@ import functools
 import json
 import logging
 import os
+import pathlib
 import resource
 import signal
 import threading
@@ -520,10 +521,26 @@ def celery_app() -> Any:
     return app
 
 
+_folder: pathlib.Path | None = None
+
+
+def use_folder(folder: pathlib.Path | None) -> pathlib.Path | None:
+    """Keep the job board and the jobs' results in ``folder`` from now on (None: the
+    cache folder's ``jobs``), and return the folder used until now. For a test
+    session: another session's app on the same machine (a second test process, whose
+    jobs come from 127.0.0.1 too) must not share its slots or replace its jobs. Call
+    it before the app is imported: the app's background-callback manager keeps the
+    folder it was made with."""
+    global _folder
+    previous, _folder = _folder, folder
+    _board.cache_clear()
+    return previous
+
+
 def _jobs_cache() -> Any:
     import diskcache
 
-    folder = cache.root() / "jobs"
+    folder = _folder or cache.root() / "jobs"
     folder.mkdir(mode=0o700, exist_ok=True)
     from visualizer import paths
 
