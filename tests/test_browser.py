@@ -95,12 +95,23 @@ def at_epoch(page: Page, n: int) -> None:
     expect(page.locator("#text-epoch")).to_have_text(re.compile(rf"^epoch {n} / "), timeout=5000)
 
 
+# How many callbacks Dash's renderer has queued, waiting or running (as dash.testing
+# counts them): one queued behind another's answer is not sent yet, and on a busy
+# machine the renderer may take longer than ``settle``'s quiet time to send it.
+CALLBACKS_PENDING = """() => { const s = window.store && window.store.getState().callbacks;
+    return s ? ['requested', 'prioritized', 'blocked', 'executing', 'watched']
+        .reduce((n, k) => n + (s[k] || []).length, 0) : 0; }"""
+
+
 def settle(page: Page, quiet_ms: int = 600) -> None:
-    """Wait until no Dash request is in flight and none has been sent or answered for
-    ``quiet_ms`` (an answer may set off the next request: it counts as activity)."""
+    """Wait until no Dash request is in flight or queued in the renderer, and none has
+    been sent or answered for ``quiet_ms`` (an answer may set off the next request: it
+    counts as activity)."""
     deadline = time.monotonic() + 40 * quiet_ms / 1000
     while time.monotonic() < deadline:
         page.wait_for_timeout(100)
+        if page.evaluate(CALLBACKS_PENDING):
+            page.dash_active = time.monotonic()  # type: ignore[attr-defined]
         idle = len(page.dash_done) >= len(page.dash_requests)
         if idle and time.monotonic() - page.dash_active >= quiet_ms / 1000:
             return
@@ -112,13 +123,20 @@ def shot(page: Page, name: str, full_page: bool = False) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
-def assert_map_layers_aligned(page: Page) -> None:
-    """The stacked graphs must share one plot area, or paths miss their contours."""
-    under, over = page.evaluate("""() => ['#graph-contour', '#graph-overlay'].map(id => {
-        const fl = document.querySelector(id + ' .js-plotly-plot')._fullLayout;
-        return [fl._size.l, fl._size.t, fl._size.w, fl._size.h,
-                ...fl.xaxis.range, ...fl.yaxis.range];
-    })""")
+def assert_map_layers_aligned(page: Page, within_s: float = 3.0) -> None:
+    """The stacked graphs must share one plot area, or paths miss their contours:
+    within ``within_s`` (when the map's box changes, each graph resizes on its own,
+    and on a busy machine one may lag the other by a few frames)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        under, over = page.evaluate("""() => ['#graph-contour', '#graph-overlay'].map(id => {
+            const fl = document.querySelector(id + ' .js-plotly-plot')._fullLayout;
+            return [fl._size.l, fl._size.t, fl._size.w, fl._size.h,
+                    ...fl.xaxis.range, ...fl.yaxis.range];
+        })""")
+        if under == pytest.approx(over, abs=1e-6) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(100)
     assert under == pytest.approx(over, abs=1e-6)
 
 
