@@ -36,6 +36,19 @@ def warm_kernels() -> None:
     compiled.wait_until_ready()
 
 
+def cache_folder_sharing_kernels(folder: pathlib.Path) -> str:
+    """``folder`` (created) as a ``VISUALIZER_CACHE_DIR`` of its own for a server the
+    test starts (its own results, classes, secret and job board) whose ``kernels`` is
+    this machine's, compiled already (a class server's kernels are compiled once, not
+    by each of its workers): a link to :func:`visualizer.engine.compiled.cache_dir`."""
+    from visualizer.engine import compiled
+
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not (folder / "kernels").is_symlink():
+        (folder / "kernels").symlink_to(compiled.cache_dir(), target_is_directory=True)
+    return str(folder)
+
+
 def kernel_kinds() -> list[str]:
     """Every kernel a landscape has: one per optimizer, and the two helpers."""
     from visualizer.engine import optimizers

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, cache_folder_sharing_kernels
 from tests.test_cache import _Planted
 from tests.test_classes import SCENE, many_at_once, teach
 
@@ -75,7 +75,8 @@ def redis_url():
 
 
 def _env(redis_url: str, tmp: pathlib.Path) -> dict:
-    return {**os.environ, "REDIS_URL": redis_url, "VISUALIZER_CACHE_DIR": str(tmp),
+    return {**os.environ, "REDIS_URL": redis_url,
+            "VISUALIZER_CACHE_DIR": cache_folder_sharing_kernels(tmp),
             "VISUALIZER_SECRET": SECRET}
 
 

@@ -25,6 +25,7 @@ import psutil
 import pytest
 
 from scripts.serve import free_port
+from tests.browser import cache_folder_sharing_kernels
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STACK_WORKERS = 2  # whatever the machine's cores: the tests' stack stays small
@@ -38,7 +39,7 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.run = tmp / "run"
         self.log = open(tmp / "serve.log", "w")  # noqa: SIM115
-        env = {**os.environ, "VISUALIZER_CACHE_DIR": str(tmp / "cache")}
+        env = {**os.environ, "VISUALIZER_CACHE_DIR": cache_folder_sharing_kernels(tmp / "cache")}
         self.proc = subprocess.Popen(
             [sys.executable, "scripts/serve.py", "--host", "127.0.0.1", "--port", str(self.port),
              "--run-dir", str(self.run), "--workers", str(STACK_WORKERS), *extra],
