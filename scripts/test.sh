@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what the tests need (Python packages, Debian's Chromium and redis-server),
+# Install what the tests need (Python packages, Debian's Chromium headless shell,
+# redis-server and nginx),
 # then run every test, browser and Redis + Celery tests included. Used by the README
 # and by .ci/run. The tests start and stop their own servers (redis-server, the app,
 # a Celery worker), on 127.0.0.1 only.
@@ -7,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromium-headless-shell ] || missing+=(chromium-headless-shell)
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
 if [ "${#missing[@]}" -gt 0 ]; then

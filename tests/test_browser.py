@@ -1,6 +1,6 @@
 """The page in headless Chromium: drag, play, step, scrub, switch, links, bad input.
 
-These need Debian's Chromium at /usr/bin/chromium (``scripts/test.sh`` installs
+These need Debian's Chromium headless shell (``chromium-headless-shell``: ``scripts/test.sh`` installs
 it); without it they fail, they do not skip. Screenshots go to ``artifacts/``.
 """
 
@@ -20,9 +20,9 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.browser import (
     ARTIFACTS,
-    CHROMIUM,
     CHROMIUM_ARGS,
     FIRST_POINTS,
+    HEADLESS_SHELL,
     PATH_LENGTHS,
     SHAPE,
     TO_SCREEN,
@@ -43,7 +43,7 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=HEADLESS_SHELL, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
