@@ -18,6 +18,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python -m ruff check .
-# One test process (tests/conftest.py compiles the kernels first, across the cores, and
-# prints where the time went). "-n 2 --dist loadgroup" runs two: see the README.
-python -m pytest "$@"
+# Two test processes, each with half the browser tests (its own app and Chromium) and
+# some of the other files (tests/conftest.py compiles the kernels first, across the
+# cores, and prints where the time went). "-n 0" runs one: see the README.
+python -m pytest -n 2 --dist loadgroup --browser-groups 2 "$@"

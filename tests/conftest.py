@@ -74,9 +74,12 @@ def pytest_runtest_makereport(item, call):
 _STARTED = pytest.StashKey[tuple]()
 _spent: dict[str, list[float]] = {}
 _tests: list[tuple[float, float, str]] = []
+_SESSION_STARTED: list[float] = []  # when the first test started (as its report says)
 
 
 def pytest_runtest_logreport(report):
+    if not _SESSION_STARTED:
+        _SESSION_STARTED.append(time.perf_counter() - report.duration)
     for name, value in report.user_properties:
         if name == "where_time_goes" and report.when == "teardown":
             wall, cpu = value
@@ -99,6 +102,12 @@ def pytest_terminal_summary(terminalreporter):
             f"{n} parts of the kernels (an optimizer's loops, a landscape's functions) "
             f"compiled in {procs} processes" if n
             else "every kernel was on disk (the time is the check)"))
+    if _SESSION_STARTED:
+        n = tr.config.getoption("numprocesses", 0) or 1
+        tr.write_line(f"{time.perf_counter() - _SESSION_STARTED[0]:8.1f} s from the first test's "
+                      f"start to the last one's end, in {n} test process" +
+                      ("es side by side (the figures below, summed over tests, overlap)"
+                       if n > 1 else ""))
     for path, (wall, cpu, n) in sorted(_spent.items(), key=lambda kv: -kv[1][0]):
         tr.write_line(f"{wall:8.1f} s wall {cpu:8.1f} s CPU  {n:4d} tests  {path}")
     total_wall = sum(v[0] for v in _spent.values())
@@ -110,22 +119,28 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_line(f"{wall:8.1f} s wall {cpu:8.1f} s CPU  {nodeid}")
 
 
-# -- Kernels first, compiled in parallel; several test processes on request ---------------
+# -- Kernels first, compiled in parallel; two test processes ------------------------------
 # Before the tests, the process that runs them (or, with pytest-xdist, the one that hands
 # them out) compiles the kernels the browser tests load, their parts (an optimizer's
 # loops, a landscape's functions) shared out across the cores (nothing to do when they
-# are on disk). With ``-n 2 --dist loadgroup`` the
-# browser tests run in two groups (each starts its own app and Chromium) and every other
-# file's tests stay together in one process, since they share a module's servers. On
-# two cores that is 20 % faster but not reliable (two Chromiums starve the apps' jobs:
-# see the README), so scripts/test.sh runs one process.
+# are on disk). scripts/test.sh then runs two test processes (``-n 2 --dist loadgroup
+# --browser-groups 2``): the browser tests in two groups, each with its own app and
+# Chromium, one per process, and every other file's tests together in one process or
+# the other (they share a module's servers). Each process has a job board of its own
+# (above): on one shared board the two apps' jobs, all from 127.0.0.1, took each
+# other's slots and replaced each other (one job per client), and a two-process run
+# failed so (a CSV's job that never came).
+def pytest_addoption(parser):
+    parser.addoption("--browser-groups", type=int, default=1, metavar="N",
+                     help="share the browser tests out into N groups, each kept in one "
+                          "test process (with pytest-xdist's -n and --dist loadgroup)")
+
+
 def pytest_configure(config):
     if hasattr(config, "workerinput"):
         # A test process, and all it starts (its app, Chromium), at the niceness of the
         # app's background jobs: a job of one process's app must not wait behind the
         # other test process's work, which a one-process run never has beside it.
-        from visualizer.server import jobs
-
         with contextlib.suppress(OSError):
             os.nice(max(0, jobs.NICE - os.nice(0)))
     elif getattr(config.option, "numprocesses", None):
@@ -149,24 +164,23 @@ def _compile_kernels(config) -> None:
                            capture_output=True, check=True)
     missing = probe.stdout.split()
     cores = os.cpu_count() or 1
-    jobs = [missing[i::cores] for i in range(cores) if missing[i::cores]]
+    shares = [missing[i::cores] for i in range(cores) if missing[i::cores]]
     procs = [subprocess.Popen([sys.executable, "-c", "import sys; from tests.browser import "
                                "compile_units as c; c(sys.argv[1:])", *names], cwd=ROOT)
-             for names in jobs]
+             for names in shares]
     if any(p.wait() for p in procs):
         raise pytest.UsageError("compiling the kernels failed (see above)")
-    config.stash[_KERNELS] = (len(missing), len(jobs), time.perf_counter() - started)
+    config.stash[_KERNELS] = (len(missing), len(shares), time.perf_counter() - started)
 
 
 _KERNELS = pytest.StashKey[tuple]()
 
-BROWSER_GROUPS = 2
-
-
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
 def pytest_collection_modifyitems(config, items):
+    groups = max(1, config.getoption("--browser-groups"))
     browser = [item for item in items if item.nodeid.startswith("tests/test_browser.py")]
     for i, item in enumerate(browser):
-        item.add_marker(pytest.mark.xdist_group(f"browser-{i % BROWSER_GROUPS}"))
+        item.add_marker(pytest.mark.xdist_group(f"browser-{i % groups}"))
     for item in items:
         if item not in browser:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
