@@ -21,4 +21,6 @@ python -m ruff check .
 # Two test processes, each with half the browser tests (its own app and Chromium) and
 # some of the other files (tests/conftest.py compiles the kernels first, across the
 # cores, and prints where the time went). "-n 0" runs one: see the README.
-python -m pytest -n 2 --dist loadgroup --browser-groups 2 "$@"
+# (pytest-benchmark, installed for measuring by hand, is off: no test uses it, and
+# under xdist it only warns that it is off.)
+python -m pytest -n 2 --dist loadgroup --browser-groups 2 -p no:benchmark "$@"
