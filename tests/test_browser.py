@@ -1,7 +1,8 @@
 """The page in headless Chromium: drag, play, step, scrub, switch, links, bad input.
 
-These need Debian's Chromium headless shell (``chromium-headless-shell``: ``scripts/test.sh`` installs
-it); without it they fail, they do not skip. Screenshots go to ``artifacts/``.
+These need Debian's Chromium headless shell (``chromium-headless-shell``:
+``scripts/test.sh`` installs it); without it they fail, they do not skip. Screenshots
+go to ``artifacts/``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.browser import (
@@ -110,7 +112,11 @@ def settle(page: Page, quiet_ms: int = 600) -> None:
     deadline = time.monotonic() + 40 * quiet_ms / 1000
     while time.monotonic() < deadline:
         page.wait_for_timeout(100)
-        if page.evaluate(CALLBACKS_PENDING):
+        try:
+            pending = page.evaluate(CALLBACKS_PENDING)
+        except PlaywrightError:  # the page is between two documents: not settled
+            pending = True
+        if pending:
             page.dash_active = time.monotonic()  # type: ignore[attr-defined]
         idle = len(page.dash_done) >= len(page.dash_requests)
         if idle and time.monotonic() - page.dash_active >= quiet_ms / 1000:
