@@ -22,14 +22,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(autouse=True)
-def _own_board(tmp_path, monkeypatch):
+def _own_board(tmp_path):
     """A job board of this test's own (a diskcache in a fresh folder)."""
-    import diskcache
-
-    board = jobs.Board(diskcache.Cache(str(tmp_path / "jobs")))
-    monkeypatch.setattr(jobs, "board", lambda: board)
+    before = jobs.use_folder(tmp_path / "jobs")
+    board = jobs.board()
     yield board
     board.store.close()
+    jobs.use_folder(before)
 
 
 def ticket(client: str) -> dict:
@@ -47,7 +46,6 @@ def test_a_clients_newer_job_replaces_its_older_one():
 def test_a_board_in_a_folder_of_its_own_is_a_queue_of_its_own(tmp_path, monkeypatch):
     """Two apps on one machine (two test processes) each with a folder of its own: the
     same client's job on one board neither waits behind nor replaces its job on the other."""
-    monkeypatch.setattr(jobs, "board", lambda: jobs._board(os.getpid()))  # the real one
     monkeypatch.setenv("VISUALIZER_JOB_SLOTS", "1")
     before = jobs.use_folder(tmp_path / "one")
     try:
