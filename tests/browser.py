@@ -1,4 +1,5 @@
-"""Helpers for the browser tests: the app in a thread, Debian's Chromium via Playwright."""
+"""Helpers for the browser tests (the app in a thread, Debian's Chromium via Playwright)
+and for the kernels every test's app and servers share."""
 
 from __future__ import annotations
 
@@ -31,13 +32,12 @@ def warm_kernels() -> None:
     compiled-loop tests would spend anyway.
     """
     import landscapes
-    from visualizer.engine import compiled, optimizers
+    from visualizer.engine import compiled
 
-    compile_units([*optimizers.OPTIMIZERS, *(ls.name for ls in landscapes.all_landscapes())])
     for ls in landscapes.all_landscapes():
         if compiled.compilable(ls):
-            for kind in kernel_kinds():
-                compiled.kernel(ls, kind, wait=True)  # its parts are ready: no compile
+            for kind in kernel_kinds():  # an optimizer's loops are built at its first kernel
+                compiled.kernel(ls, kind, wait=True)
     compiled.wait_until_ready()
 
 
