@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser import (
     ARTIFACTS,
@@ -927,8 +928,12 @@ def test_a_csv_of_every_step_too_long_for_a_request_comes_from_a_job(page, serve
     opts = "&".join(f"opt={n}:lr=0.001" for n in names)
     page.goto(server.url + f"?landscape=himmelblau&start=0,0&steps=3000&{opts}&view=inspect")
     expect(page.locator("#inspect-out .i-card")).to_have_count(14, timeout=60000)
-    with page.expect_download(timeout=60000) as download:
-        page.click("#button-inspect-csv")
+    try:
+        with page.expect_download(timeout=60000) as download:
+            page.click("#button-inspect-csv")
+    except PlaywrightTimeoutError:  # say what the page said instead (once seen, not explained)
+        said = {s: page.locator(s).inner_text() for s in ("#text-inspect-csv", "#text-notice")}
+        pytest.fail(f"no CSV downloaded within 60 s; the page says {said}")
     expect(page.locator("#text-inspect-csv")).to_have_text("✓ steps-himmelblau.csv", timeout=10000)
     lines = open(download.value.path()).read().splitlines()
     assert len(lines) == 1 + 14 * 3000 and lines[0].startswith("run,optimizer,step,lr")
