@@ -46,8 +46,8 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        # one renderer process per site: the ``page`` fixture's pages (one context)
-        # share it, as a student's tabs of one app would
+        # one renderer process per site (Chromium's default is one per tab): the
+        # ``page`` fixture's pages, in one context, share it (see ``context``)
         b = p.chromium.launch(executable_path=HEADLESS_SHELL,
                               args=[*CHROMIUM_ARGS, "--process-per-site"])
         yield b
