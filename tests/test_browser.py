@@ -195,6 +195,32 @@ def test_page_opens_with_the_classic_scene(page, server):
     shot(page, "01-classic")
 
 
+def test_the_page_draws_with_its_own_plotly_js_and_never_fetches_the_full_bundle(page, server):
+    """assets/vendor/plotly.js (scripts/build_plotly.sh): plotly.py's own plotly.js version,
+    with every trace type the app's figures use, and the full bundle never asked for."""
+    import plotly.offline
+
+    from visualizer.ui import figures
+
+    open_app(page, server.url)
+    page.get_by_role("tab", name="3-D surface").click()  # the surface and its 3-D paths
+    page.wait_for_function("() => { const gd = document.querySelector('#graph-surface "
+                           ".js-plotly-plot'); return gd && (gd._fullData || []).some("
+                           "t => t.type === 'scatter3d'); }", timeout=15000)
+    assert page.evaluate("() => Plotly.version") == plotly.offline.get_plotlyjs_version()
+    drawn = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                          ".flatMap(gd => (gd._fullData || []).map(t => t.type))")
+    assert {"contour", "heatmap", "scatter", "surface", "scatter3d"} <= set(drawn)
+    registered = set(page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)"))
+    used = {t.type for name in ("himmelblau", "rastrigin")
+            for fig in (figures.contour_figure(name), figures.overlay_figure(
+                figures.landscapes.get(name), (0.0, 0.0)), figures.loss_figure())
+            for t in fig.data}
+    assert used <= registered, used - registered
+    fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    assert not [u for u in fetched if "plotly.min.js" in u], fetched
+
+
 def test_play_advances_with_no_server_requests(page, server):
     open_app(page, server.url)
     settle(page)
