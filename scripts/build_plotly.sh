@@ -10,7 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 version=$(python -c "import plotly.offline as o; print(o.get_plotlyjs_version())")
 out="$PWD/assets/vendor/plotly.js"
-work=$(mktemp -d)
+# a fixed folder: the inline-CSS plugin names its style element by a hash of the CSS file's
+# path, so the same folder gives the same bytes on any machine
+work=/tmp/visualizer-plotly-build
+rm -rf "$work" && mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 echo '{"name": "visualizer-plotly", "version": "1.0.0", "private": true}' > package.json
