@@ -2,7 +2,7 @@
 # Build assets/vendor/plotly.js: plotly.js with only the traces the app draws (scatter,
 # contour, heatmap, surface, scatter3d), the same version as plotly.py's own bundle.
 # dcc.Graph uses window.Plotly when it is there, so the app never fetches plotly.py's full
-# bundle (4.8 MB): a page downloads and starts a third of it. Needs node and the npm
+# bundle (4.8 MB): a page downloads and starts 1.8 MB instead. Needs node and the npm
 # registry; builds as plotly.js builds itself (its esbuild-config.js: inline CSS, GLSL
 # shaders, regl and stream aliases). Run it when plotly (requirements.txt) changes: the
 # tests check that the versions agree. Prints the file's sha256 for assets/vendor/README.md.
