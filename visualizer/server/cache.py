@@ -142,10 +142,10 @@ class RedisStore:
 
 
 def _disk_store(folder: pathlib.Path) -> Any:
-    import diskcache
+    from visualizer.server import disk
 
     def open_() -> Any:
-        return diskcache.Cache(str(folder), size_limit=size_limit(),
+        return disk.open_cache(str(folder), size_limit=size_limit(),
                                eviction_policy="least-recently-stored", timeout=2)
 
     try:

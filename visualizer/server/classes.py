@@ -117,9 +117,9 @@ class DiskStore:
     its class, nothing evicted for room (the class count bounds the size)."""
 
     def __init__(self, folder: str) -> None:
-        import diskcache
+        from visualizer.server import disk
 
-        self.cache = diskcache.Cache(folder, eviction_policy="none", size_limit=2**30, timeout=5)
+        self.cache = disk.open_cache(folder, eviction_policy="none", size_limit=2**30, timeout=5)
 
     def read(self, key: str) -> Any:
         text = self.cache.get(key)

@@ -538,7 +538,7 @@ def use_folder(folder: pathlib.Path | None) -> pathlib.Path | None:
 
 
 def _jobs_cache() -> Any:
-    import diskcache
+    from visualizer.server import disk
 
     folder = _folder or cache.root() / "jobs"
     folder.mkdir(mode=0o700, exist_ok=True)
@@ -546,7 +546,7 @@ def _jobs_cache() -> Any:
 
     paths.check_private(folder)
     # bounded within the class's cache budget: results in flight are small
-    return diskcache.Cache(str(folder), size_limit=max(2**20, cache.size_limit() // 4), timeout=5)
+    return disk.open_cache(str(folder), size_limit=max(2**20, cache.size_limit() // 4), timeout=5)
 
 
 def _with_ticket(context: Any) -> Any:
@@ -600,6 +600,8 @@ def manager() -> Any:
             import multiprocess
             from multiprocess import Process
 
+            from visualizer.server import disk
+
             multiprocess.active_children()  # reap this worker's finished jobs
 
             handle = self.handle
@@ -612,7 +614,8 @@ def manager() -> Any:
             process = Process(target=target,
                               args=(key, self._make_progress_key(key), args,
                                     _with_ticket(context)))
-            with compiled.no_compile():  # the child must not inherit a compile's locks
+            # the child must not inherit a compile's locks, nor SQLite in mid-call (disk.quiet)
+            with compiled.no_compile(), disk.quiet():
                 process.start()
             return process.pid
 
