@@ -12,13 +12,13 @@ failures came of it, each reproduced outside the app (``tests/test_disk.py``):
   log into it and deleted the log, while the child was still writing there: the
   child's write was lost. A basin map's job stored its view and read it back, the
   worker never found it, and the page said "the class's cache did not keep it"
-  (about one run in four of the basin-map browser test, one test process); a job's
+  (8 runs in 20 of the basin-map browser test, one test process); a job's
   answer, stored the same way, can be lost too. So each store keeps one connection
   of its own open (:class:`Cache`'s keeper): the worker's last connection never closes
   while the app runs.
-- A child forked while another thread held one of SQLite's mutexes waits for it for
-  ever on its first store call (3 forks in 20, two threads using a store beside
-  them). So every call the app makes on a store holds a gate shared, and
+- A child forked while another thread was inside a store call (holding a lock there
+  that only that thread would free) waits for ever on its first store call (3 forks
+  in 20, two threads using a store beside them; which lock was not traced). So every call the app makes on a store holds a gate shared, and
   :func:`quiet` holds it alone: a job forked inside ``quiet`` starts from a parent
   with no SQLite call in flight. The calls are short (a store's own wait for a busy
   database is bounded by its ``timeout``), so a fork waits milliseconds.
