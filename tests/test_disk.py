@@ -79,7 +79,7 @@ def test_a_jobs_write_survives_the_worker_closing_its_last_connection(tmp_path):
     last connection closes and no other process holds the file; a forked child took the
     parent's lock for its own, so its write went to the deleted log (the page's "the
     class's cache did not keep it"). A store from ``disk`` keeps a connection open."""
-    assert _writes_lost(disk.open_cache, tmp_path / "kept", 4) == 0
+    assert _writes_lost(disk.Cache, tmp_path / "kept", 4) == 0
     # the same steps on a plain diskcache store lose every write: what this guards against
     assert _writes_lost(diskcache.Cache, tmp_path / "plain", 2) == 2
 
@@ -95,7 +95,7 @@ def test_jobs_forked_in_quiet_beside_busy_threads_never_hang_and_their_writes_la
     ``disk.quiet`` for their calls in flight to end. Forked without it, 3 children in 20
     waited for ever on a mutex held by a thread they do not have."""
     folder = str(tmp_path)
-    store = disk.open_cache(folder, timeout=5)
+    store = disk.Cache(folder, timeout=5)
     stop = threading.Event()
 
     def busy(i: int) -> None:

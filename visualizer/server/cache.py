@@ -145,8 +145,8 @@ def _disk_store(folder: pathlib.Path) -> Any:
     from visualizer.server import disk
 
     def open_() -> Any:
-        return disk.open_cache(str(folder), size_limit=size_limit(),
-                               eviction_policy="least-recently-stored", timeout=2)
+        return disk.Cache(str(folder), size_limit=size_limit(),
+                          eviction_policy="least-recently-stored", timeout=2)
 
     try:
         return open_()

@@ -119,7 +119,7 @@ class DiskStore:
     def __init__(self, folder: str) -> None:
         from visualizer.server import disk
 
-        self.cache = disk.open_cache(folder, eviction_policy="none", size_limit=2**30, timeout=5)
+        self.cache = disk.Cache(folder, eviction_policy="none", size_limit=2**30, timeout=5)
 
     def read(self, key: str) -> Any:
         text = self.cache.get(key)

@@ -18,10 +18,11 @@ failures came of it, each reproduced outside the app (``tests/test_disk.py``):
   while the app runs.
 - A child forked while another thread was inside a store call (holding a lock there
   that only that thread would free) waits for ever on its first store call (3 forks
-  in 20, two threads using a store beside them; which lock was not traced). So every call the app makes on a store holds a gate shared, and
-  :func:`quiet` holds it alone: a job forked inside ``quiet`` starts from a parent
-  with no SQLite call in flight. The calls are short (a store's own wait for a busy
-  database is bounded by its ``timeout``), so a fork waits milliseconds.
+  in 20, two threads using a store beside them; which lock was not traced). So every
+  call the app makes on a store holds a gate shared, and :func:`quiet` holds it
+  alone: a job forked inside ``quiet`` starts from a parent with no SQLite call in
+  flight. The calls are short (a store's own wait for a busy database is bounded by
+  its ``timeout``), so a fork waits milliseconds.
 """
 
 from __future__ import annotations
@@ -144,8 +145,3 @@ GATED = ("get", "set", "add", "delete", "touch", "pop", "incr", "decr", "read", 
 
 for _name in GATED:
     setattr(Cache, _name, _gated(getattr(diskcache.Cache, _name)))
-
-
-def open_cache(folder: str, **settings: Any) -> Cache:
-    """A store in ``folder`` (``diskcache.Cache``'s settings), safe across :func:`quiet`'s forks."""
-    return Cache(folder, **settings)

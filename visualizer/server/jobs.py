@@ -546,7 +546,7 @@ def _jobs_cache() -> Any:
 
     paths.check_private(folder)
     # bounded within the class's cache budget: results in flight are small
-    return disk.open_cache(str(folder), size_limit=max(2**20, cache.size_limit() // 4), timeout=5)
+    return disk.Cache(str(folder), size_limit=max(2**20, cache.size_limit() // 4), timeout=5)
 
 
 def _with_ticket(context: Any) -> Any:
