@@ -122,6 +122,18 @@ def test_the_server_keeps_answering_after_bad_requests(client):
     assert client.get("/").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["nope/x.v1m1.js",  # a package Dash does not serve
+                                  "dash/dash-renderer/build/dash_renderer.min.js.map",  # listed, absent
+                                  "dash/dcc/dash_core_components.js.v4m1.map"])
+def test_a_script_the_app_has_not_is_a_404_and_one_log_line(client, caplog, capsys, path):
+    with caplog.at_level(logging.WARNING):
+        r = client.get("/_dash-component-suites/" + path)
+    assert r.status_code == 404 and r.get_json() == {"error": "no such file"}
+    lines = [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
+    assert len(lines) == 1 and lines[0].name == "visualizer.requests" and lines[0].exc_info is None
+    assert "Traceback" not in capsys.readouterr().err
+
+
 def test_the_body_limit_is_generous_for_the_page_and_tight_for_the_rest():
     assert http.MAX_BODY >= 100 * len(_dumps(_runs_body({"landscape": "himmelblau", "x": 0,
                                                          "y": 0})))

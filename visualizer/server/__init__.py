@@ -95,7 +95,10 @@ def harden(app: Dash) -> None:
             if exc.code == 413:
                 return refuse(f"the body is larger than {MAX_BODY // 1024} KB", 413)
             return exc
-        if isinstance(exc, DependencyException):  # a script path Dash does not serve
+        if isinstance(exc, DependencyException) or (  # a script path Dash does not serve,
+                isinstance(exc, FileNotFoundError)  # or one it lists but lacks (a .map)
+                and request.path.startswith(app.config.requests_pathname_prefix
+                                            + "_dash-component-suites/")):
             return refuse("no such file", 404)
         if isinstance(exc, RecursionError):  # nested too deep to read
             return refuse("the request is nested too deeply")
