@@ -16,7 +16,7 @@ from visualizer import shell  # the app's frame; it loads every page and its cal
 from visualizer.engine import compiled, optimizers
 from visualizer.pages.race import api as race_api
 from visualizer.pages.race import classroom, scene
-from visualizer.server import classes, compress, downloads, jobs
+from visualizer.server import classes, compress, downloads, jobs, renderer
 
 DEBUG = bool(os.environ.get("DASH_DEBUG"))  # Dash's dev tools, for development
 app = Dash(
@@ -42,6 +42,7 @@ race_api.runs_api(app)  # GET /api/runs?<a scene's link>
 downloads.api(app)  # GET /download/KIND.csv?key=...: a CSV a background job wrote
 http.health(app)  # GET /healthz: the app, its results store and its job backend
 classes.routes(server, classroom)  # /class/...: class mode (a scene students follow)
+renderer.install(app)  # Dash's renderer with its callback-queue walk made linear
 compress.install(server)  # answers compressed; the same answer compressed once per worker
 
 

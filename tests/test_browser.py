@@ -197,7 +197,8 @@ def test_page_opens_with_the_classic_scene(page, server):
 
 def test_the_page_draws_with_its_own_plotly_js_and_never_fetches_the_full_bundle(page, server):
     """assets/vendor/plotly.js (scripts/build_plotly.sh): plotly.py's own plotly.js version,
-    with every trace type the app's figures use, and the full bundle never asked for."""
+    with every trace type the app's figures use, and the full bundle never asked for; and
+    Dash's renderer as the app serves it (visualizer/server/renderer.py)."""
     import plotly.graph_objects as go
     import plotly.offline
     from plotly.basedatatypes import BaseTraceType
@@ -222,6 +223,11 @@ def test_the_page_draws_with_its_own_plotly_js_and_never_fetches_the_full_bundle
     assert used <= registered, used - registered
     fetched = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
     assert not [u for u in fetched if "plotly.min.js" in u], fetched
+    from visualizer.server import renderer
+
+    loaded = next(u for u in fetched if "/dash_renderer." in u)
+    assert page.evaluate("u => fetch(u).then(r => r.text())", loaded).encode() == \
+        renderer.bundle("dash_renderer.min.js")[0]
 
 
 def test_play_advances_with_no_server_requests(page, server):
