@@ -23,11 +23,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     FIRST_POINTS,
     HEADLESS_SHELL,
     PATH_LENGTHS,
     SHAPE,
+    TEST_ARGS,
     TO_SCREEN,
     AppServer,
     drag_dot,
@@ -49,7 +49,7 @@ def browser():
         # one renderer process per site (Chromium's default is one per tab): the
         # ``page`` fixture's pages, in one context, share it (see ``context``)
         b = p.chromium.launch(executable_path=HEADLESS_SHELL,
-                              args=[*CHROMIUM_ARGS, "--process-per-site"])
+                              args=[*TEST_ARGS, "--process-per-site"])
         yield b
         b.close()
 

@@ -309,12 +309,12 @@ def test_the_map_stays_while_the_figure_plays(race, tmp_path):
     paths grow, and the map under them stays (a contour trace would vanish here)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browser import ARTIFACTS, CHROMIUM_ARGS, HEADLESS_SHELL
+    from tests.browser import ARTIFACTS, HEADLESS_SHELL, TEST_ARGS
 
     page_file = tmp_path / "race.html"
     race.figure(frames=30).write_html(page_file, include_plotlyjs=True, auto_play=False)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=HEADLESS_SHELL, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=HEADLESS_SHELL, args=TEST_ARGS)
         page = browser.new_page(viewport={"width": 900, "height": 700})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))

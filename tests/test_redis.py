@@ -23,8 +23,8 @@ from playwright.sync_api import sync_playwright
 
 from tests.browser import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     HEADLESS_SHELL,
+    TEST_ARGS,
     cache_folder_sharing_kernels,
 )
 from tests.test_cache import _Planted
@@ -185,7 +185,7 @@ def test_a_heavy_scene_and_a_basin_map_run_on_a_celery_worker_and_equal_the_embe
         query = ("?landscape=" + quote(f"formula:-5,5,-5,5:{text}", safe=":,")
                  + "&start=-1,1&steps=3000&opt=adam:lr=0.01,decay=0&opt=gd:lr=0.01,decay=0")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=HEADLESS_SHELL, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=HEADLESS_SHELL, args=TEST_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.goto(url + query)
             page.wait_for_function(
