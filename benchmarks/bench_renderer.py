@@ -28,13 +28,9 @@ import time
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, AppServer  # noqa: E402
+from tests.browser import CALLBACKS_PENDING, CHROMIUM, CHROMIUM_ARGS, AppServer  # noqa: E402
 from visualizer import pages  # noqa: E402
 from visualizer.server import renderer  # noqa: E402
-
-PENDING = """() => { const s = window.store && window.store.getState().callbacks;
-    return s ? ['requested', 'prioritized', 'blocked', 'executing', 'watched']
-        .reduce((n, k) => n + (s[k] || []).length, 0) : 1; }"""
 
 
 def settle(page, quiet_s: float = 0.6) -> None:
@@ -43,7 +39,7 @@ def settle(page, quiet_s: float = 0.6) -> None:
     deadline = still + 60
     while time.monotonic() < deadline:
         page.wait_for_timeout(100)
-        if page.evaluate(PENDING):
+        if page.evaluate(CALLBACKS_PENDING):
             still = time.monotonic()
         elif time.monotonic() - still >= quiet_s:
             return

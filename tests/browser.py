@@ -27,6 +27,12 @@ seconds against 89 and 91 (the same wall time); all of them in two processes as
 ``scripts/test.sh`` runs them, 378 against 422 busy CPU seconds and 226 against 239 s.
 The benchmarks keep ``CHROMIUM_ARGS``: a student's browser has those threads."""
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "artifacts"
+CALLBACKS_PENDING = """() => { const s = window.store && window.store.getState().callbacks;
+    return s ? ['requested', 'prioritized', 'blocked', 'executing', 'watched']
+        .reduce((n, k) => n + (s[k] || []).length, 0) : 0; }"""
+"""How many callbacks Dash's renderer has queued, waiting or running (as dash.testing
+counts them), for ``page.evaluate``: one queued behind another's answer is not sent yet,
+and on a busy machine the renderer may take longer than a settle's quiet time to send it."""
 
 
 def warm_kernels() -> None:

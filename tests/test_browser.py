@@ -23,6 +23,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser import (
     ARTIFACTS,
+    CALLBACKS_PENDING,
     FIRST_POINTS,
     HEADLESS_SHELL,
     PATH_LENGTHS,
@@ -119,14 +120,6 @@ def epoch(page: Page) -> int:
 
 def at_epoch(page: Page, n: int) -> None:
     expect(page.locator("#text-epoch")).to_have_text(re.compile(rf"^epoch {n} / "), timeout=5000)
-
-
-# How many callbacks Dash's renderer has queued, waiting or running (as dash.testing
-# counts them): one queued behind another's answer is not sent yet, and on a busy
-# machine the renderer may take longer than ``settle``'s quiet time to send it.
-CALLBACKS_PENDING = """() => { const s = window.store && window.store.getState().callbacks;
-    return s ? ['requested', 'prioritized', 'blocked', 'executing', 'watched']
-        .reduce((n, k) => n + (s[k] || []).length, 0) : 0; }"""
 
 
 def settle(page: Page, quiet_ms: int = 600) -> None:

@@ -38,6 +38,8 @@ def test_the_page_asks_for_the_bundle_the_app_changed(client):
     assert answer.status_code == 200 and answer.mimetype == "application/javascript"
     assert answer.data == renderer.bundle("dash_renderer.min.js")[0]
     assert answer.headers["Cache-Control"] == "max-age=31536000"  # as Dash's: a versioned name
+    head = client.head(address)  # as the GET: Flask sends the headers, not the body
+    assert head.headers["Content-Length"] == str(len(answer.data))
     plain = client.get(renderer.SUITE + "dash_renderer.min.js")  # no version in the name
     assert plain.data == answer.data
     assert client.get(renderer.SUITE + "dash_renderer.min.js",

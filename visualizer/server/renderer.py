@@ -66,7 +66,7 @@ def install(app: dash.Dash) -> None:
 
     @app.server.before_request
     def _renderer():
-        if request.method != "GET" or not request.path.startswith(prefix):
+        if request.method not in ("GET", "HEAD") or not request.path.startswith(prefix):
             return None
         name, fingerprinted = check_fingerprint(request.path[len(prefix):])
         if name not in LINEAR_WALK:
