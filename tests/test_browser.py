@@ -7,6 +7,7 @@ go to ``artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
 import re
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
+import psutil
 import pytest
 from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
@@ -109,7 +111,11 @@ def watch(pg: Page, errors: list[str]) -> None:
 
 def open_app(page: Page, url: str) -> None:
     page.goto(url)
-    expect(page.locator(".results-table tbody tr").first).to_be_visible(timeout=15000)
+    # wait_for, not expect(...).to_be_visible: while a locator finds nothing, each of
+    # expect's polls also takes an ARIA snapshot of the whole page (Playwright 1.65, for
+    # its error message). Here that was 165 polls and 24 s of the browser tests' run; with
+    # no snapshot at all, the browser tests (one process) took 333 busy CPU s, not 352.
+    page.locator(".results-table tbody tr").first.wait_for(state="visible", timeout=15000)
     page.wait_for_function("() => { const gd = " + "document.querySelector('#graph-overlay .js-plotly-plot');"
                            " return gd && gd.data && gd.data.some(t => t.mode === 'lines'); }")
 
@@ -1056,12 +1062,30 @@ def test_cancel_stops_a_many_run_job(page, server):
     page.goto(server.url + "?page=basins&grid=250&" + scene_q)
     expect(page.locator("#basins-job")).to_be_visible(timeout=15000)  # the bar and Cancel
     page.wait_for_timeout(500)
+    assert _running_jobs(), "the job should be running when Cancel is pressed"
     page.click("#basins-cancel")
     expect(page.locator("#basins-job")).to_be_hidden(timeout=5000)
-    page.wait_for_timeout(8000)  # longer than the whole job would take
+    deadline = time.monotonic() + 15  # a job left running would end (and store) in ~5 s
+    while _running_jobs() and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert not _running_jobs(), "the cancelled job's process is still running"
+    settle(page)
     assert not page.locator("#basins-note").inner_text().startswith("Share of")
     key = common.args_key(("?" + scene_q, 250))
     assert not cache.contains("basins", key)  # the job was stopped before it stored anything
+
+
+def _running_jobs() -> list[psutil.Process]:
+    """The app's background jobs still running: the test's app serves from this
+    process and each job is a fork of it (the same command line; Playwright's driver
+    and Chromium, also its children, are not)."""
+    me = psutil.Process()
+    jobs = []
+    for child in me.children():
+        with contextlib.suppress(psutil.Error):
+            if child.cmdline() == me.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+                jobs.append(child)
+    return jobs
 
 
 AXE = pathlib.Path(__file__).resolve().parent / "vendor" / "axe.min.js"  # axe-core 4.14.1, MPL-2.0
