@@ -526,7 +526,7 @@ def test_garbage_in_a_learning_rate_box_shows_a_message(page, server):
     for garbage in ["abc", "-1", "1e300", "NaN", ""]:
         box.fill(garbage)
         box.press("Tab")
-        expect(error).to_be_visible(timeout=10000)
+        error.wait_for(state="visible", timeout=10000)  # not expect: see open_app
         assert error.inner_text().strip(), garbage
         settle(page)
         rows = page.locator(".results-table tbody tr td:first-child").all_inner_texts()
@@ -853,6 +853,7 @@ def test_step_inspector(page, server):
     assert during <= 1, page.dash_requests[n:]  # the reset's step at most
     assert before < n
     page.goto(page.url)  # the link opens the inspector
+    page.locator(".i-step").wait_for(timeout=15000)  # the page loads: see open_app
     expect(page.locator(".i-step")).to_have_text("Step 300: from epoch 299 to epoch 300", timeout=15000)
 
 
@@ -860,6 +861,7 @@ def test_teaching_scenes_and_their_links(page, server):
     open_app(page, server.url)
     settle(page)
     page.click("text=Adam vs AdaBelief")
+    page.locator("#belief-note").wait_for(timeout=10000)  # the page mounts: see open_app
     expect(page.locator("#belief-note")).to_contain_text("AdaBelief: within 0.1", timeout=10000)
     expect(page.locator(".algo-line.diff")).to_have_count(6)  # v or s: three lines each
     expect(page).to_have_url(re.compile(r"page=belief.*scene=abs_skew"))  # written just after
@@ -1103,6 +1105,7 @@ def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(pag
                "&opt=momentum:lr=0.05,decay=0&opt=adam:lr=0.01,decay=0")
     page.goto(server.url + "?page=train&data=moons&epochs=150&batch=32&" + scene_q)
     note = page.locator("#train-note")
+    note.wait_for(timeout=60000)  # the page mounts: see open_app
     expect(note).to_contain_text("Two moons, 300 training rows and 100 held out", timeout=60000)
     expect(note).to_contain_text("At epoch 150, held-out accuracy: Gradient Descent")
     graph = page.locator("#train-graph .js-plotly-plot")
@@ -1432,6 +1435,7 @@ def test_the_colour_blind_palette_recolours_paths_charts_and_swatches(page, serv
     page.wait_for_timeout(800)
     shot(page, "32-colour-blind")
     page.goto(server.url + "?page=belief&palette=cb")
+    page.locator("#belief-note").wait_for(timeout=20000)  # the page loads: see open_app
     expect(page.locator("#belief-note")).to_contain_text("Measured", timeout=20000)
     page.wait_for_timeout(500)
     lines = page.evaluate(colours, "#belief-map")
