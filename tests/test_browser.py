@@ -1567,8 +1567,10 @@ def test_a_class_follows_its_teacher_guesses_where_a_run_ends_and_drops_starts(b
     assert [1.0, 3.0] in [[round(v, 1) for v in g] for g in guesses] and len(guesses) == 30
 
     # Everyone's start: the student's start and 29 more, each coloured by its minimum.
+    # The answer plays at 25x, and the student's player takes the teacher's speed.
+    teacher.locator("#control-speed").get_by_text("25×", exact=True).click()
     teacher.click("#class-play-answer")
-    _waited(student, "() => viz.state.loop.playing", 5)
+    _waited(student, "() => viz.state.loop.playing && viz.state.loop.speed === 25", 5)
     teacher.wait_for_function("() => !viz.state.loop.playing", timeout=15000)
     teacher.click("#class-starts")
     expect(student.locator("#class-bar")).to_contain_text("then send it", timeout=5000)
