@@ -20,7 +20,7 @@ import psutil
 import pytest
 from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser import (
@@ -109,13 +109,22 @@ def watch(pg: Page, errors: list[str]) -> None:
     pg.expected_errors = []  # type: ignore[attr-defined]  # texts a test provokes on purpose
 
 
+def appeared(locator: Locator, timeout: float) -> Locator:
+    """``locator``, once what it finds is on the page and visible (within ``timeout`` ms),
+    for ``expect`` to check.
+
+    Waiting with ``wait_for``, not ``expect``: while a locator finds nothing, each of
+    ``expect``'s polls also takes an ARIA snapshot of the whole page (Playwright 1.65, for
+    its error message). Here that was 165 polls and 24 s of the browser tests' run in
+    :func:`open_app` alone; with no snapshot at all, the browser tests (one process) took
+    333 busy CPU s, not 352."""
+    locator.wait_for(state="visible", timeout=timeout)
+    return locator
+
+
 def open_app(page: Page, url: str) -> None:
     page.goto(url)
-    # wait_for, not expect(...).to_be_visible: while a locator finds nothing, each of
-    # expect's polls also takes an ARIA snapshot of the whole page (Playwright 1.65, for
-    # its error message). Here that was 165 polls and 24 s of the browser tests' run; with
-    # no snapshot at all, the browser tests (one process) took 333 busy CPU s, not 352.
-    page.locator(".results-table tbody tr").first.wait_for(state="visible", timeout=15000)
+    appeared(page.locator(".results-table tbody tr").first, 15000)
     page.wait_for_function("() => { const gd = " + "document.querySelector('#graph-overlay .js-plotly-plot');"
                            " return gd && gd.data && gd.data.some(t => t.mode === 'lines'); }")
 
@@ -526,7 +535,7 @@ def test_garbage_in_a_learning_rate_box_shows_a_message(page, server):
     for garbage in ["abc", "-1", "1e300", "NaN", ""]:
         box.fill(garbage)
         box.press("Tab")
-        error.wait_for(state="visible", timeout=10000)  # not expect: see open_app
+        appeared(error, 10000)
         assert error.inner_text().strip(), garbage
         settle(page)
         rows = page.locator(".results-table tbody tr td:first-child").all_inner_texts()
@@ -853,16 +862,14 @@ def test_step_inspector(page, server):
     assert during <= 1, page.dash_requests[n:]  # the reset's step at most
     assert before < n
     page.goto(page.url)  # the link opens the inspector
-    page.locator(".i-step").wait_for(timeout=15000)  # the page loads: see open_app
-    expect(page.locator(".i-step")).to_have_text("Step 300: from epoch 299 to epoch 300", timeout=15000)
+    expect(appeared(page.locator(".i-step"), 15000)).to_have_text("Step 300: from epoch 299 to epoch 300", timeout=15000)
 
 
 def test_teaching_scenes_and_their_links(page, server):
     open_app(page, server.url)
     settle(page)
     page.click("text=Adam vs AdaBelief")
-    page.locator("#belief-note").wait_for(timeout=10000)  # the page mounts: see open_app
-    expect(page.locator("#belief-note")).to_contain_text("AdaBelief: within 0.1", timeout=10000)
+    expect(appeared(page.locator("#belief-note"), 10000)).to_contain_text("AdaBelief: within 0.1", timeout=10000)
     expect(page.locator(".algo-line.diff")).to_have_count(6)  # v or s: three lines each
     expect(page).to_have_url(re.compile(r"page=belief.*scene=abs_skew"))  # written just after
     assert page.locator("#belief-charts .js-plotly-plot").evaluate("gd => gd.data.length") == 20
@@ -1105,8 +1112,7 @@ def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(pag
                "&opt=momentum:lr=0.05,decay=0&opt=adam:lr=0.01,decay=0")
     page.goto(server.url + "?page=train&data=moons&epochs=150&batch=32&" + scene_q)
     note = page.locator("#train-note")
-    note.wait_for(timeout=60000)  # the page mounts: see open_app
-    expect(note).to_contain_text("Two moons, 300 training rows and 100 held out", timeout=60000)
+    expect(appeared(note, 60000)).to_contain_text("Two moons, 300 training rows and 100 held out", timeout=60000)
     expect(note).to_contain_text("At epoch 150, held-out accuracy: Gradient Descent")
     graph = page.locator("#train-graph .js-plotly-plot")
     kinds = graph.evaluate("gd => gd.data.map(t => t.type)")
@@ -1435,8 +1441,7 @@ def test_the_colour_blind_palette_recolours_paths_charts_and_swatches(page, serv
     page.wait_for_timeout(800)
     shot(page, "32-colour-blind")
     page.goto(server.url + "?page=belief&palette=cb")
-    page.locator("#belief-note").wait_for(timeout=20000)  # the page loads: see open_app
-    expect(page.locator("#belief-note")).to_contain_text("Measured", timeout=20000)
+    expect(appeared(page.locator("#belief-note"), 20000)).to_contain_text("Measured", timeout=20000)
     page.wait_for_timeout(500)
     lines = page.evaluate(colours, "#belief-map")
     assert lines["Adam"] == figures.COLORBLIND_COLORS["adam"].lower()
