@@ -23,4 +23,4 @@ python -m ruff check .
 # cores, and prints where the time went). "-n 0" runs one: see the README.
 # (pytest-benchmark, installed for measuring by hand, is off: no test uses it, and
 # under xdist it only warns that it is off.)
-python -m pytest -n 2 --dist loadgroup --browser-groups 2 -p no:benchmark "$@"
+python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --browser-groups 2 -p no:benchmark "$@"
