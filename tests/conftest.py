@@ -180,63 +180,23 @@ _KERNELS = pytest.StashKey[tuple]()
 
 
 # -- Sharing the tests out: heaviest first, by what each test took last time ---------------
-# pytest-xdist hands a test process one group (a file, or a share of the browser tests)
-# at a time, in the order collected here (``--no-loadscope-reorder``; its default order,
-# by number of tests, put 152 quick optimizer tests first and a 6 s file last). The
-# browser tests are shared so that each share takes about as long (longest first, each
-# to the share with least so far), then the groups go out heaviest first, so the small
-# files fill in at the end and the two processes end close together. Each test's weight
-# is its wall time in tests/durations.json (``--store-durations`` rewrites it from a
-# run); a test not in it weighs its file's median there (1 s for a new file).
-DURATIONS = ROOT / "tests" / "durations.json"
-
-
-def _weigh(items) -> None:
-    import json
-    import statistics
-
-    try:
-        known = json.loads(DURATIONS.read_text())
-    except (OSError, ValueError):
-        known = {}
-    per_file: dict[str, list[float]] = {}
-    for nodeid, seconds in known.items():
-        per_file.setdefault(nodeid.split("::")[0], []).append(seconds)
-    medians = {f: statistics.median(v) for f, v in per_file.items()}
-    for item in items:
-        item.stash[_WEIGHT] = known.get(item.nodeid, medians.get(item.nodeid.split("::")[0], 1.0))
-
-
-_WEIGHT = pytest.StashKey[float]()
-_GROUP = pytest.StashKey[str]()
-
-
+# (tests/sharing.py says how and why)
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's, which reads the groups
 def pytest_collection_modifyitems(config, items):
-    _weigh(items)
-    shares = [0.0] * max(1, config.getoption("--browser-groups"))
-    for item in sorted(items, key=lambda it: -it.stash[_WEIGHT]):
-        if item.nodeid.startswith("tests/test_browser.py"):
-            share = shares.index(min(shares))
-            shares[share] += item.stash[_WEIGHT]
-            item.stash[_GROUP] = f"browser-{share}"
-        else:
-            item.stash[_GROUP] = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(item.stash[_GROUP]))
+    from tests import sharing
+
+    nodeids = [item.nodeid for item in items]
+    weight = sharing.weights(nodeids, sharing.load())
+    group = sharing.groups(nodeids, weight, config.getoption("--browser-groups"))
+    for item, g in zip(items, group, strict=True):
+        item.add_marker(pytest.mark.xdist_group(g))
     if hasattr(config, "workerinput"):  # a test process of several: heaviest group first
-        total: dict[str, float] = {}
-        for item in items:
-            total[item.stash[_GROUP]] = total.get(item.stash[_GROUP], 0.0) + item.stash[_WEIGHT]
-        # stable: each group's tests keep their order
-        items.sort(key=lambda it: (-total[it.stash[_GROUP]], it.stash[_GROUP]))
+        items[:] = [items[i] for i in sharing.heaviest_first(group, weight)]
 
 
 def pytest_sessionfinish(session):
     config = session.config
     if config.getoption("--store-durations") and not hasattr(config, "workerinput"):
-        import json
-        import re
+        from tests import sharing
 
-        # pytest-xdist's reports name a test with its group after an "@"
-        seconds = {re.sub(r"@[^@\]]*$", "", nodeid): round(wall, 2) for _, wall, nodeid in _tests}
-        DURATIONS.write_text(json.dumps(dict(sorted(seconds.items())), indent=0) + "\n")
+        sharing.store({nodeid: wall for _, wall, nodeid in _tests})
