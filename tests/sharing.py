@@ -67,6 +67,10 @@ def heaviest_first(group: list[str], weight: list[float]) -> list[int]:
 
 
 def store(walls: dict[str, float], path: pathlib.Path = DURATIONS) -> None:
-    """Write each test's wall time (pytest-xdist's ids lose their ``@group``)."""
+    """Write each test's wall time (pytest-xdist's ids lose their ``@group``). The
+    files that ran replace their entries (a renamed test's old name goes); the other
+    files' entries stay, so a run of a few files keeps the rest."""
     seconds = {re.sub(r"@[^@\]]*$", "", n): round(w, 2) for n, w in walls.items()}
-    path.write_text(json.dumps(dict(sorted(seconds.items())), indent=0) + "\n")
+    ran = {file_of(n) for n in seconds}
+    kept = {n: w for n, w in load(path).items() if file_of(n) not in ran}
+    path.write_text(json.dumps(dict(sorted({**kept, **seconds}.items())), indent=0) + "\n")

@@ -40,6 +40,10 @@ def test_the_durations_are_stored_without_pytest_xdists_group(tmp_path):
                                             "tests/test_y.py::v[x@y]": 1.0}
     assert sharing.load(path) == json.loads(path.read_text())
     assert sharing.load(tmp_path / "none.json") == {}
+    # a run of one file replaces that file's entries and keeps the others'
+    sharing.store({"tests/test_x.py::renamed": 2.0}, path)
+    assert sharing.load(path) == {B + "t[a@b]": 3.14, "tests/test_x.py::renamed": 2.0,
+                                  "tests/test_y.py::v[x@y]": 1.0}
 
 
 def test_the_stored_durations_name_tests_that_exist(request):
