@@ -39,6 +39,7 @@ def load(path: pathlib.Path = DURATIONS) -> dict[str, float]:
 
 
 def weights(nodeids: list[str], known: dict[str, float]) -> list[float]:
+    """Each test's weight: its time in ``known``, else its file's median there, else 1 s."""
     per_file: dict[str, list[float]] = {}
     for nodeid, seconds in known.items():
         per_file.setdefault(file_of(nodeid), []).append(seconds)
