@@ -30,6 +30,12 @@ def file_of(nodeid: str) -> str:
     return nodeid.split("::")[0]
 
 
+def plain(nodeid: str) -> str:
+    """A test's id without the ``@group`` pytest-xdist adds to it (a parameter's own
+    ``@``, inside its brackets, stays)."""
+    return re.sub(r"@[^@\]]*$", "", nodeid)
+
+
 def load(path: pathlib.Path = DURATIONS) -> dict[str, float]:
     """The stored wall times, by test id ({} when there are none)."""
     try:
@@ -71,7 +77,7 @@ def store(walls: dict[str, float], path: pathlib.Path = DURATIONS) -> None:
     """Write each test's wall time (pytest-xdist's ids lose their ``@group``). The
     files that ran replace their entries (a renamed test's old name goes); the other
     files' entries stay, so a run of a few files keeps the rest."""
-    seconds = {re.sub(r"@[^@\]]*$", "", n): round(w, 2) for n, w in walls.items()}
+    seconds = {plain(n): round(w, 2) for n, w in walls.items()}
     ran = {file_of(n) for n in seconds}
     kept = {n: w for n, w in load(path).items() if file_of(n) not in ran}
     path.write_text(json.dumps(dict(sorted({**kept, **seconds}.items())), indent=0) + "\n")
