@@ -201,6 +201,8 @@ def test_the_stack_stops_in_under_5_s_and_leaves_nothing(tmp_path):
 
 def test_with_redis_the_store_is_protected_and_jobs_go_to_celery(tmp_path):
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     stack = Stack(tmp_path, "--redis")
     try:
@@ -211,8 +213,9 @@ def test_with_redis_the_store_is_protected_and_jobs_go_to_celery(tmp_path):
         assert "bind 127.0.0.1" in conf and "requirepass " in conf
         assert oct((stack.run / "redis.conf").stat().st_mode & 0o777) == "0o600"
         port = int(next(line.split()[1] for line in conf.splitlines() if line.startswith("port")))
-        with pytest.raises(redis.AuthenticationError):
-            redis.Redis(host="127.0.0.1", port=port).ping()
+        with pytest.raises(redis.AuthenticationError):  # asked once: redis-py's default
+            # retries (with back-off) a refused password: seconds of sleeping, same answer
+            redis.Redis(host="127.0.0.1", port=port, retry=Retry(NoBackoff(), 0)).ping()
     finally:
         seconds, left = stack.stop()
     assert seconds < 5.0 and left == []
