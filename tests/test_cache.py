@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+import types
 
 import pytest
 
@@ -217,8 +219,12 @@ def test_a_busy_store_is_written_and_read_again_before_it_is_a_miss(monkeypatch,
     busy = Busy()
     monkeypatch.setattr(cache, "store", lambda: busy)
     monkeypatch.setattr(cache, "_said", {})
+    pauses: list[float] = []  # the pauses between tries, recorded instead of slept
+    monkeypatch.setattr(cache, "time", types.SimpleNamespace(
+        sleep=pauses.append, monotonic=time.monotonic, time=time.time))
     cache._store_set("k", b"value")
     assert busy == {"k": b"value"} and Busy.tries == cache.TRIES
+    assert pauses == [0.5] * (cache.TRIES - 1)
     Busy.tries = 0
     assert cache._store_get("k") == b"value" and Busy.tries == cache.TRIES
     Busy.tries = 0
@@ -231,6 +237,7 @@ def test_a_busy_store_is_written_and_read_again_before_it_is_a_miss(monkeypatch,
     Busy.tries = -10
     assert cache._store_get("k") is None and Busy.tries == -10 + cache.TRIES
     assert "reading failed (Timeout" in caplog.records[-1].getMessage()
+    assert pauses == [0.5] * 5 * (cache.TRIES - 1)  # five calls, each tried again
 
 
 def test_a_corrupt_store_is_set_aside_and_made_anew(tmp_path, caplog):
