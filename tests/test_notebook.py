@@ -326,9 +326,9 @@ def test_the_map_stays_while_the_figure_plays(race, tmp_path):
         page.wait_for_timeout(400)
         playing = page.evaluate(lengths)
         assert sum(playing) < sum(at_end)  # back to the start, growing again
-        page.wait_for_timeout(2500)
+        page.wait_for_function(f"want => JSON.stringify(({lengths})()) === JSON.stringify(want)",
+                               arg=at_end, timeout=10000)  # played to the last frame
         assert page.locator(".imagelayer image").count() == 1  # the map is still there
-        assert page.evaluate(lengths) == at_end  # played to the last frame
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "30-notebook-figure.png"))
         browser.close()
