@@ -22,5 +22,8 @@ python -m ruff check .
 # some of the other files (tests/conftest.py compiles the kernels first, across the
 # cores, and prints where the time went). "-n 0" runs one: see the README.
 # (pytest-benchmark, installed for measuring by hand, is off: no test uses it, and
-# under xdist it only warns that it is off.)
-python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --browser-groups 2 -p no:benchmark "$@"
+# under xdist it only warns that it is off. So is Hypothesis's plugin, where Hypothesis
+# is installed: no test uses it, and loading it took a second in each of the three
+# processes.)
+python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --browser-groups 2 \
+    -p no:benchmark -p no:hypothesispytest "$@"
