@@ -92,16 +92,28 @@
 
   // The charts' type in projector mode (each chart's own size otherwise): set on
   // the switch, and again by the player on any chart drawn since (a new figure
-  // from the server comes with its own size).
+  // from the server comes with its own size). A chart with fixed margins (the map's
+  // two stacked graphs, which must keep one plot area) holds its colour bar's labels
+  // and title in its right margin: that margin grows with the type, alike on both.
   const PROJECTOR_FONT = 20;
   function projectFonts() {
     if (!window.Plotly) return;
     document.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
       if (!gd.layout) return;
       const own = (gd.layout.font && gd.layout.font.size) || 12;
-      if (gd.__ownFont === undefined || own !== PROJECTOR_FONT) gd.__ownFont = own;
+      const margin = gd.layout.margin || {};
+      if (gd.__ownFont === undefined || own !== PROJECTOR_FONT) {
+        gd.__ownFont = own;
+        gd.__ownRight = margin.r;
+      }
       const want = state.projector ? PROJECTOR_FONT : gd.__ownFont;
-      if (own !== want) window.Plotly.relayout(gd, { "font.size": want });
+      const change = {};
+      if (own !== want) change["font.size"] = want;
+      if (margin.autoexpand === false && typeof gd.__ownRight === "number") {
+        const right = Math.round(gd.__ownRight * want / gd.__ownFont);
+        if (margin.r !== right) change["margin.r"] = right;
+      }
+      if (Object.keys(change).length) window.Plotly.relayout(gd, change);
     });
   }
 

@@ -152,6 +152,18 @@ TO_SCREEN = f"""([x, y]) => {{
     return [box.left + fl.xaxis._offset + fl.xaxis.d2p(x), box.top + fl.yaxis._offset + fl.yaxis.d2p(y)];
 }}"""
 SHAPE = f"() => {{ const s = {OVERLAY}.layout.shapes[0]; return [s.xanchor, s.yanchor]; }}"
+COLOUR_BAR = """() => {
+    const gd = document.querySelector('#graph-contour .js-plotly-plot');
+    const edge = gd.querySelector('.main-svg').getBoundingClientRect().right;
+    const title = gd.querySelector('.cbtitle text').getBoundingClientRect();
+    const labels = [...gd.querySelectorAll('.colorbar .cbaxis text')].map(e => e.getBoundingClientRect());
+    return {labels: labels.length, past: Math.max(title.right, ...labels.map(r => r.right)) - edge,
+            overlaps: labels.filter(r => r.right > title.left && r.left < title.right &&
+                                         r.bottom > title.top && r.top < title.bottom).length};
+}"""
+"""The map's colour bar: how many labels it has, how far its title or a label reaches
+past the graph's right edge (cut off there when positive), and how many labels its
+title overlaps."""
 
 
 def drag_dot(page, start: list[float], end: list[float], moves: int = 10) -> None:

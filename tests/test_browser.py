@@ -26,6 +26,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from tests.browser import (
     ARTIFACTS,
     CALLBACKS_PENDING,
+    COLOUR_BAR,
     FIRST_POINTS,
     HEADLESS_SHELL,
     PATH_LENGTHS,
@@ -460,6 +461,8 @@ def test_projector_mode_at_1280_by_720(page, server):
         box = page.locator(element).bounding_box()
         assert box["y"] + box["height"] <= 720, element  # on screen at 1280 x 720, no scrolling
     assert_map_layers_aligned(page)
+    bar = page.evaluate(COLOUR_BAR)  # the larger labels and title fit the wider margin
+    assert bar["labels"] == 7 and bar["past"] <= 0 and bar["overlaps"] == 0, bar
     # the map is kept to scale, so its x axis takes only part of the plot area: a
     # click still lands where it is made
     page.mouse.click(*page.evaluate(TO_SCREEN, [2.5, -1.5]))
@@ -472,6 +475,10 @@ def test_projector_mode_at_1280_by_720(page, server):
     expect(page.locator(".panel")).to_be_visible()
     assert set(page.evaluate(lines)) == {2.6}
     assert page.evaluate(fonts) == [13, 13]
+    margins = ("() => ['#graph-contour', '#graph-overlay'].map(s => "
+               "document.querySelector(s + ' .js-plotly-plot')._fullLayout.margin.r)")
+    assert page.evaluate(margins) == [96, 96]  # the figures' own again
+    assert_map_layers_aligned(page)
     expect(page).not_to_have_url(re.compile(r"projector=1"))
 
 
@@ -815,6 +822,8 @@ def test_your_own_landscape(page, server):
     assert_map_layers_aligned(page)
     lengths = page.evaluate(PATH_LENGTHS)
     assert set(lengths) == {"gd", "momentum", "rmsprop", "adam"} and min(lengths.values()) > 1
+    bar = page.evaluate(COLOUR_BAR)  # its title stands after its widest label, uncut
+    assert bar["labels"] == 7 and bar["past"] <= 0 and bar["overlaps"] == 0, bar
     shot(page, "14-your-own-landscape")
 
     # the link alone brings it back, formula in its box
