@@ -475,7 +475,7 @@ def figure(result: dict, asked: int | None) -> go.Figure:
               else "weight-space plane (darker: higher loss)"]
     titles += [boundary_title(tr, r, drawn) for r in range(n if boundaries else 0)]
     fig = make_subplots(rows=1 + extra_rows, cols=12, specs=specs, subplot_titles=titles,
-                        vertical_spacing=0.12 / max(1, extra_rows), horizontal_spacing=0.02,
+                        vertical_spacing=0.12 / max(1, extra_rows), horizontal_spacing=0.05,
                         row_heights=[1.4] + [1.0] * extra_rows)
     epochs = np.arange(tr.epochs + 1)
     for r, spec in enumerate(tr.specs):
@@ -697,7 +697,7 @@ def tasks_figure(tw: tasks.TwoTasks) -> go.Figure:
         specs.append(sum(([{"colspan": 3}, None, None] for _ in range(4)), []))
         titles += ["after task A (● A, × B held out)", *(f"after B: {tasks.TITLES[w]}" for w in tasks.WAYS)]
     fig = make_subplots(rows=rows, cols=12, specs=specs, subplot_titles=titles,
-                        vertical_spacing=0.14, horizontal_spacing=0.03,
+                        vertical_spacing=0.14, horizontal_spacing=0.05,
                         row_heights=[1.3, 1.0][:rows])
     steps = np.arange(2 * epochs + 1)
     for col, task in ((1, "a"), (5, "b")):
