@@ -152,18 +152,30 @@ TO_SCREEN = f"""([x, y]) => {{
     return [box.left + fl.xaxis._offset + fl.xaxis.d2p(x), box.top + fl.yaxis._offset + fl.yaxis.d2p(y)];
 }}"""
 SHAPE = f"() => {{ const s = {OVERLAY}.layout.shapes[0]; return [s.xanchor, s.yanchor]; }}"
-COLOUR_BAR = """() => {
+# Whether two boxes (getBoundingClientRect) overlap, across by more than ``inset`` px.
+_OVERLAP = """(a, b, inset) => a.right > b.left + inset && a.left < b.right - inset &&
+                      a.bottom > b.top && a.top < b.bottom"""
+COLOUR_BAR = f"""() => {{
+    const overlap = {_OVERLAP};
     const gd = document.querySelector('#graph-contour .js-plotly-plot');
     const edge = gd.querySelector('.main-svg').getBoundingClientRect().right;
     const title = gd.querySelector('.cbtitle text').getBoundingClientRect();
     const labels = [...gd.querySelectorAll('.colorbar .cbaxis text')].map(e => e.getBoundingClientRect());
-    return {labels: labels.length, past: Math.max(title.right, ...labels.map(r => r.right)) - edge,
-            overlaps: labels.filter(r => r.right > title.left && r.left < title.right &&
-                                         r.bottom > title.top && r.top < title.bottom).length};
-}"""
+    return {{labels: labels.length, past: Math.max(title.right, ...labels.map(r => r.right)) - edge,
+             overlaps: labels.filter(r => overlap(r, title, 0)).length}};
+}}"""
 """The map's colour bar: how many labels it has, how far its title or a label reaches
 past the graph's right edge (cut off there when positive), and how many labels its
 title overlaps."""
+CROWDED = f"""gd => {{
+    const overlap = {_OVERLAP};
+    const plots = [...gd.querySelectorAll('.nsewdrag')].map(e => e.getBoundingClientRect());
+    return [...gd.querySelectorAll('.ytick text, [class^=g-y][class$=title] text')]
+        .filter(e => plots.some(b => overlap(e.getBoundingClientRect(), b, 1)))
+        .map(e => e.textContent);
+}}"""
+"""A plotly chart's y-axis labels and titles that lie inside one of its plots (another
+subplot's, when the gap between them is too narrow), for ``locator.evaluate``."""
 
 
 def drag_dot(page, start: list[float], end: list[float], moves: int = 10) -> None:

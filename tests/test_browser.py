@@ -27,6 +27,7 @@ from tests.browser import (
     ARTIFACTS,
     CALLBACKS_PENDING,
     COLOUR_BAR,
+    CROWDED,
     FIRST_POINTS,
     HEADLESS_SHELL,
     PATH_LENGTHS,
@@ -1111,17 +1112,6 @@ AXE_RUN = """() => axe.run(document, {runOnly: {type: 'tag', values:
     ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
     resultTypes: ['violations']}).then(r => r.violations.map(v =>
     ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 4).map(n => n.target.join(' '))})))"""
-
-
-CROWDED = """gd => {
-    const plots = [...gd.querySelectorAll('.nsewdrag')].map(e => e.getBoundingClientRect());
-    return [...gd.querySelectorAll('.ytick text, [class^=g-y][class$=title] text')].filter(e => {
-        const r = e.getBoundingClientRect();
-        return plots.some(b => r.right > b.left + 1 && r.left < b.right - 1 &&
-                               r.bottom > b.top && r.top < b.bottom);
-    }).map(e => e.textContent); }"""
-"""A plotly chart's y-axis labels and titles that lie inside one of its plots (another
-subplot's, when the gap between them is too narrow), for ``locator.evaluate``."""
 
 
 def test_the_real_model_page_trains_the_races_optimizers_and_shows_any_epoch(page, server):
