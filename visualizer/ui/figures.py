@@ -79,7 +79,8 @@ def _power_label(k: int) -> str:
     """The colour bar's label for 2**k: written out from 1/8 to 4096 (at most five
     characters), else as the power. The title stands after the widest label, inside
     the fixed right margin (:data:`MARGIN`): a wider label ("0.03125", "16384") pushed
-    it past the graph's edge, where it was cut off (five of the 17 maps)."""
+    it past the graph's edge, where it was cut off (on four of the 17 maps, and on
+    some formulas of your own, such as x**2 + 3*sin(y))."""
     v = 2.0**k
     return f"{v:g}" if 1 / 8 <= v < 1e4 else f"2<sup>{k}</sup>"
 
